@@ -1,0 +1,55 @@
+/**
+ * Turns zod issues into one message a person can act on: the stack file, then one line per problem with the
+ * key path, what was expected and what was found. Values of secret keys are never echoed.
+ */
+import { z } from "zod";
+import { SECRET_KEYS } from "./schema";
+
+export const CONFIG_NAMESPACE = "ai-assistant";
+
+/** `ai-assistant:backend.resources.requests[0]` style path of an issue. */
+export function keyPath(path: PropertyKey[]): string {
+  const [top, ...rest] = path.map(String);
+  const tail = rest.map((part) => (/^\d+$/.test(part) ? `[${part}]` : `.${part}`)).join("");
+  return `${CONFIG_NAMESPACE}:${top ?? ""}${tail}`;
+}
+
+function describeFound(value: unknown, path: PropertyKey[]): string {
+  if ((SECRET_KEYS as readonly PropertyKey[]).includes(path[0]) && value !== undefined) return "a value (hidden: it is a secret)";
+  if (value === undefined) return "nothing (the key is not set)";
+  const text = JSON.stringify(value);
+  return text.length > 80 ? `${text.slice(0, 77)}...` : text;
+}
+
+interface Problem {
+  path: PropertyKey[];
+  expected: string;
+  found: string;
+}
+
+/** zod's own messages say "Invalid input: expected string, received number"; keep only what was expected. */
+function expectedFrom(issue: z.core.$ZodIssue): string {
+  if (issue.code === "invalid_type" && !issue.message.startsWith("expected ")) return issue.expected;
+  return issue.message.replace(/^Invalid input: /, "").replace(/^expected /, "").replace(/, received .*$/, "");
+}
+
+function describeIssue(issue: z.core.$ZodIssue): Problem[] {
+  const path = [...issue.path];
+  if (issue.code === "unrecognized_keys") {
+    // One line per unknown key, at the key itself: that is the line to fix in the stack file.
+    return issue.keys.map((key) => ({
+      path: [...path, key],
+      expected: "a known key (see the config reference in README.md)",
+      found: "an unknown key",
+    }));
+  }
+  return [{ path, expected: expectedFrom(issue), found: describeFound(issue.input, path) }];
+}
+
+/** The whole message for a failed parse of `Pulumi.<stack>.yaml`. */
+export function formatConfigIssues(issues: readonly z.core.$ZodIssue[], stackFile: string): string {
+  const problems = issues.flatMap(describeIssue);
+  const lines = problems.map(({ path, expected, found }) => `  - ${keyPath(path)}: expected ${expected}; found ${found}`);
+  const count = problems.length === 1 ? "1 problem" : `${problems.length} problems`;
+  return `Invalid configuration in ${stackFile} (${count}):\n${lines.join("\n")}`;
+}

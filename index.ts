@@ -1,0 +1,39 @@
+// The ai-assistant program: one stack's config in, the assistant's resources out. Everything a stack may vary
+// is in its Pulumi.<stack>.yaml, validated by config/schema.ts before any resource is registered.
+import { loadStackConfig } from "./config/load";
+import { Backend } from "./components/backend";
+import { ExistingCluster } from "./components/existing-cluster";
+import { Frontend } from "./components/frontend";
+import { AppNamespace } from "./components/namespace";
+import { hostedApiSettings, mockSettings } from "./lib/llm-settings";
+
+const config = loadStackConfig();
+
+const cluster = new ExistingCluster("cluster", { cluster: config.cluster as Extract<typeof config.cluster, { type: "kubeconfig" }> });
+const provider = cluster.provider;
+
+const namespace = new AppNamespace("namespace", { provider, name: config.namespace, stack: config.stack });
+
+const backend = new Backend("backend", {
+  provider,
+  namespace: namespace.name,
+  stack: config.stack,
+  phase: config.phase,
+  workload: config.backend,
+  settings: config.phase === "hosted-api" ? hostedApiSettings(config.hostedApi) : mockSettings(),
+  apiKey: config.phase === "hosted-api" ? config.secrets.apiKey : undefined,
+});
+
+const frontend = new Frontend("frontend", {
+  provider,
+  namespace: namespace.name,
+  stack: config.stack,
+  workload: config.frontend,
+  expose: config.frontend.expose,
+  backendUrl: backend.url,
+});
+
+export const phase = config.phase;
+export const namespaceName = namespace.name;
+export const frontendUrl = frontend.url;
+export const backendUrl = backend.url;

@@ -1,0 +1,71 @@
+/**
+ * Renders the real program (index.ts) in a test, from a committed stack file or from config written in the test.
+ * Each render runs in its own module registry, so index.ts runs afresh with the config given.
+ */
+import { readFileSync } from "fs";
+import { join } from "path";
+import { parse } from "yaml";
+import type { RenderResult } from "../../tools/render";
+import type { StackFileConfig } from "../../tools/stack-file";
+
+export const PROJECT_DIR = join(__dirname, "..", "..");
+
+export type K8sObject = {
+  apiVersion: string;
+  kind: string;
+  metadata: { name: string; namespace?: string; labels?: Record<string, string>; annotations?: Record<string, string> };
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  [field: string]: any;
+};
+
+async function renderIsolated(stack: string, load: (stackFile: typeof import("../../tools/stack-file")) => StackFileConfig): Promise<RenderResult> {
+  let result!: RenderResult;
+  await jest.isolateModulesAsync(async () => {
+    const { render } = require("../../tools/render") as typeof import("../../tools/render");
+    const { config, secretKeys } = load(require("../../tools/stack-file"));
+    result = await render({ stack, config, secretKeys, runProgram: () => require("../../index") });
+  });
+  return result;
+}
+
+/** Renders a committed stack, `Pulumi.<stack>.yaml`. */
+export function renderStack(stack: string): Promise<RenderResult> {
+  return renderIsolated(stack, (stackFile) => stackFile.readStackFile(PROJECT_DIR, stack));
+}
+
+/**
+ * Renders config written in the test, keyed without the namespace: `{ phase: "mock", backend: {...} }`.
+ * `{ secure: "..." }` values are secrets, as in a stack file.
+ */
+export function renderConfig(config: Record<string, unknown>, stack = "test"): Promise<RenderResult> {
+  const namespaced = Object.fromEntries(Object.entries(config).map(([key, value]) => [`ai-assistant:${key}`, value]));
+  return renderIsolated(stack, (stackFile) => stackFile.stackFileConfig({ config: namespaced }));
+}
+
+/** The committed stack file's `config:` block, keys without the namespace, for tests that vary one setting. */
+export function stackFileSettings(stack: string): Record<string, unknown> {
+  const document = parse(readFileSync(join(PROJECT_DIR, `Pulumi.${stack}.yaml`), "utf8")) as { config: Record<string, unknown> };
+  return Object.fromEntries(Object.entries(document.config).map(([key, value]) => [key.replace(/^ai-assistant:/, ""), value]));
+}
+
+/** Every rendered Kubernetes object of `kind` (and `name`, when given). */
+export function objectsOf(result: RenderResult, kind: string, name?: string): K8sObject[] {
+  return result.kubernetesObjects
+    .map(({ object }) => object as K8sObject)
+    .filter((object) => object.kind === kind && (name === undefined || object.metadata.name === name));
+}
+
+/** The one rendered object of `kind` named `name`; fails the test when there is not exactly one. */
+export function objectOf(result: RenderResult, kind: string, name: string): K8sObject {
+  const found = objectsOf(result, kind, name);
+  if (found.length !== 1) throw new Error(`expected one ${kind} named ${name}, found ${found.length}`);
+  return found[0];
+}
+
+/** All pod templates' containers (init containers included) of the rendered workloads. */
+export function podSpecs(result: RenderResult): { owner: string; spec: K8sObject["spec"] }[] {
+  return result.kubernetesObjects
+    .map(({ object }) => object as K8sObject)
+    .filter((object) => ["Deployment", "StatefulSet", "DaemonSet", "Job"].includes(object.kind))
+    .map((object) => ({ owner: `${object.kind}/${object.metadata.name}`, spec: object.spec.template.spec }));
+}

@@ -1,0 +1,44 @@
+/**
+ * `npm run render -- --stack <name> [--out <dir>]`: what a stack would deploy, without a Pulumi CLI, credentials,
+ * a cluster or a network. Invalid config exits 1 with the config message and no stack trace.
+ */
+import * as pulumi from "@pulumi/pulumi";
+import { join, relative, resolve } from "path";
+import { parseArgs } from "util";
+import { render } from "./render";
+import { readStackFile } from "./stack-file";
+import { writeRender } from "./write-render";
+
+const PROJECT_DIR = resolve(__dirname, "..");
+
+async function main(): Promise<number> {
+  const { values } = parseArgs({
+    options: { stack: { type: "string", default: "dev" }, out: { type: "string" }, help: { type: "boolean" } },
+  });
+  if (values.help) {
+    console.log("usage: npm run render -- --stack <name> [--out <dir>]   (default: --stack dev --out rendered/<name>)");
+    return 0;
+  }
+  const stack = values.stack!;
+  const out = resolve(values.out ?? join(PROJECT_DIR, "rendered", stack));
+  const started = process.hrtime.bigint();
+  const { config, secretKeys } = readStackFile(PROJECT_DIR, stack);
+  const result = await render({ stack, config, secretKeys, runProgram: () => require(join(PROJECT_DIR, "index")) });
+  const files = writeRender(result, out);
+  const ms = Number(process.hrtime.bigint() - started) / 1e6;
+  console.log(
+    `Rendered stack ${stack}: ${result.resources.length} resources, ${result.kubernetesObjects.length} Kubernetes objects ` +
+      `-> ${relative(process.cwd(), out) || "."}/ (${files.join(", ")}) in ${Math.round(ms)} ms`,
+  );
+  return 0;
+}
+
+main().then(
+  (code) => process.exit(code),
+  (error: unknown) => {
+    // Config and argument errors are for people: print the message alone. Anything else is a bug: keep the trace.
+    const expected = error instanceof pulumi.RunError || error instanceof pulumi.ResourceError || (error instanceof Error && error.message.startsWith("There is no stack file"));
+    console.error(expected ? (error as Error).message : error);
+    process.exit(1);
+  },
+);

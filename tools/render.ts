@@ -1,0 +1,127 @@
+/**
+ * The offline render: runs the real program (`index.ts`) under Pulumi's mock runtime and records every resource
+ * it registers. No Pulumi CLI, no credentials, no cluster, no network.
+ */
+import * as pulumi from "@pulumi/pulumi";
+import { MockMonitor } from "@pulumi/pulumi/runtime/mocks";
+import { deserializeProperties } from "@pulumi/pulumi/runtime/rpc";
+import { setMockOptions } from "@pulumi/pulumi/runtime/settings";
+import { runInPulumiStack } from "@pulumi/pulumi/runtime/stack";
+import { MASK, maskKubernetesSecret, maskSecrets, redact } from "./mask";
+import { mocks } from "./mock-cloud";
+
+// Internal to @pulumi/pulumi (absent from its typings): resolves once every outstanding registration is done.
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const { waitForRPCs } = require("@pulumi/pulumi/runtime/settings") as { waitForRPCs(): Promise<void> };
+
+export const PROJECT = "ai-assistant";
+
+/** One registered resource, as `plan.json` lists it. */
+export interface PlannedResource {
+  type: string;
+  name: string;
+  urn: string;
+  /** URN of the parent resource; the stack itself for top-level components. */
+  parent?: string;
+  /** Reference to the explicit provider (URN::id), when one was passed. */
+  provider?: string;
+  custom: boolean;
+  inputs: Record<string, unknown>;
+}
+
+export interface RenderResult {
+  stack: string;
+  resources: PlannedResource[];
+  /** Kubernetes objects (apiVersion, kind, metadata, …) with the URN of the top-level component they belong to. */
+  kubernetesObjects: { object: Record<string, unknown>; group: string; urn: string }[];
+  outputs: Record<string, unknown>;
+}
+
+export interface RenderOptions {
+  stack: string;
+  /** Full config keys (`ai-assistant:phase`) to string values, as the engine would pass them. */
+  config: Record<string, string>;
+  /** Config keys whose values are secrets. */
+  secretKeys: string[];
+  /** Runs the program; its return value (the module's exports) becomes the stack outputs. */
+  runProgram: () => unknown;
+}
+
+/** Records the parent of each registration, which the mock API does not hand to `newResource`. */
+class RecordingMonitor extends MockMonitor {
+  public readonly registrations: PlannedResource[] = [];
+
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  async registerResource(req: any, callback: (err: any, response: any) => void): Promise<void> {
+    const entry: PlannedResource = {
+      type: req.getType(),
+      name: req.getName(),
+      urn: "",
+      parent: req.getParent() || undefined,
+      provider: req.getProvider() || undefined,
+      custom: req.getCustom(),
+      inputs: deserializeProperties(req.getObject()),
+    };
+    return super.registerResource(req, (err, response) => {
+      if (!err) {
+        entry.urn = response.getUrn();
+        this.registrations.push(entry);
+      }
+      callback(err, response);
+    });
+  }
+}
+
+const STACK_TYPE = "pulumi:pulumi:Stack";
+
+function isKubernetesObject(resource: PlannedResource): boolean {
+  const inputs = resource.inputs;
+  return resource.custom && resource.type.startsWith("kubernetes:") && typeof inputs.apiVersion === "string" && typeof inputs.kind === "string";
+}
+
+/** Runs the program for one stack and returns what it would deploy, secrets masked. */
+export async function render(options: RenderOptions): Promise<RenderResult> {
+  await pulumi.runtime.setMocks(mocks, PROJECT, options.stack, false);
+  const monitor = new RecordingMonitor(mocks);
+  setMockOptions(monitor, PROJECT, options.stack, false);
+  pulumi.runtime.setAllConfig(options.config, options.secretKeys);
+
+  let programExports: Record<string, unknown> = {};
+  await runInPulumiStack(async () => (programExports = (options.runProgram() ?? {}) as Record<string, unknown>));
+  await waitForRPCs();
+
+  const secretStrings = options.secretKeys.map((key) => options.config[key]).filter((v): v is string => !!v);
+  const clean = <T>(value: T): T => JSON.parse(redact(JSON.stringify(maskSecrets(value)), secretStrings));
+
+  const byUrn = new Map(monitor.registrations.map((r) => [r.urn, r]));
+  const topLevelName = (resource: PlannedResource): string => {
+    let current = resource;
+    for (let parent = byUrn.get(current.parent ?? ""); parent && parent.type !== STACK_TYPE; parent = byUrn.get(current.parent ?? "")) {
+      current = parent;
+    }
+    return current.name;
+  };
+
+  const resources = monitor.registrations
+    .filter((r) => r.type !== STACK_TYPE)
+    .map((r) => clean<PlannedResource>({ ...r, inputs: r.type === "kubernetes:core/v1:Secret" ? maskKubernetesSecret(r.inputs) : r.inputs }))
+    .sort((a, b) => a.urn.localeCompare(b.urn));
+
+  const kubernetesObjects = resources.filter(isKubernetesObject).map((resource) => ({
+    object: resource.inputs,
+    group: topLevelName(byUrn.get(resource.urn)!),
+    urn: resource.urn,
+  }));
+
+  return { stack: options.stack, resources, kubernetesObjects, outputs: clean(await resolveOutputs(programExports)) };
+}
+
+/** Stack outputs are Outputs; the render writes their values, with secret ones masked. */
+async function resolveOutputs(outputs: Record<string, unknown>): Promise<Record<string, unknown>> {
+  const resolved: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(outputs)) {
+    const output = pulumi.output(value as pulumi.Input<string>) as pulumi.Output<unknown>;
+    resolved[key] = (await pulumi.isSecret(output)) ? MASK : await new Promise((resolve) => output.apply(resolve));
+  }
+  return resolved;
+}
