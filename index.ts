@@ -1,5 +1,6 @@
 // The ai-assistant program: one stack's config in, the assistant's resources out. Everything a stack may vary
 // is in its Pulumi.<stack>.yaml, validated by config/schema.ts before any resource is registered.
+import { formatImageReference } from "./config/image";
 import { loadStackConfig } from "./config/load";
 import { Backend } from "./components/backend";
 import { ExistingCluster } from "./components/existing-cluster";
@@ -20,6 +21,8 @@ const backend = new Backend("backend", {
   stack: config.stack,
   phase: config.phase,
   workload: config.backend,
+  image: formatImageReference(config.backend.image),
+  version: config.backend.image.tag,
   settings: config.phase === "hosted-api" ? hostedApiSettings(config.hostedApi) : mockSettings(),
   apiKey: config.phase === "hosted-api" ? config.secrets.apiKey : undefined,
 });
@@ -29,6 +32,8 @@ const frontend = new Frontend("frontend", {
   namespace: namespace.name,
   stack: config.stack,
   workload: config.frontend,
+  image: formatImageReference(config.frontend.image),
+  version: config.frontend.image.tag,
   expose: config.frontend.expose,
   backendUrl: backend.url,
 });

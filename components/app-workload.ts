@@ -1,6 +1,5 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import { formatImageReference } from "../config/image";
 import { WorkloadConfig } from "../config/workload";
 import { recommendedLabels, selectorLabels, WorkloadIdentity } from "../lib/labels";
 import { restrictedContainerSecurityContext, restrictedPodSecurityContext } from "../lib/pod-security";
@@ -15,8 +14,10 @@ export interface AppWorkloadArgs {
   namespace: pulumi.Input<string>;
   /** Who this workload is; becomes its labels and object names. */
   identity: WorkloadIdentity;
-  /** Image, size, replicas and autoscaling from the stack config. */
+  /** Size, replicas and autoscaling from the stack config. */
   workload: WorkloadConfig;
+  /** Image reference to run (a registry reference, or the digest of an image the stack built). */
+  image: pulumi.Input<string>;
   /** Port the container listens on; the Service exposes it under the name `http`. */
   port: number;
   health: HealthPaths;
@@ -47,7 +48,7 @@ export class AppWorkload extends pulumi.ComponentResource {
     super("ai-assistant:kubernetes:AppWorkload", name, {}, opts);
     const { identity, workload } = args;
     const childOpts = { parent: this, provider: args.provider };
-    const labels = recommendedLabels({ ...identity, version: workload.image.tag });
+    const labels = recommendedLabels(identity);
     const selector = selectorLabels(identity);
     const metadata = { name: identity.component, namespace: args.namespace, labels };
     const writablePaths = args.writablePaths ?? ["/tmp"];
@@ -70,7 +71,7 @@ export class AppWorkload extends pulumi.ComponentResource {
               containers: [
                 {
                   name: identity.component,
-                  image: formatImageReference(workload.image),
+                  image: args.image,
                   ports: [{ name: "http", containerPort: args.port, protocol: "TCP" }],
                   env: args.env,
                   envFrom: args.envFrom,

@@ -16,8 +16,12 @@ export interface BackendArgs {
   stack: string;
   /** The deployment phase; it sets the probe timing. */
   phase: Phase;
-  /** Image, size, replicas and autoscaling. */
+  /** Size, replicas and autoscaling. */
   workload: WorkloadConfig;
+  /** Image reference to run. */
+  image: pulumi.Input<string>;
+  /** Version for the `app.kubernetes.io/version` label, usually the image tag. */
+  version?: string;
   /** LLM settings for the ConfigMap (see `lib/llm-settings.ts` for the variables). */
   settings: pulumi.Input<Record<string, pulumi.Input<string>>>;
   /** The hosted API's key; stored in a Secret and read through `secretKeyRef`, never in the ConfigMap. */
@@ -35,7 +39,7 @@ export class Backend extends pulumi.ComponentResource {
   constructor(name: string, args: BackendArgs, opts?: pulumi.ComponentResourceOptions) {
     super("ai-assistant:app:Backend", name, {}, opts);
     const childOpts = { parent: this, provider: args.provider };
-    const identity = { component: "backend", stack: args.stack };
+    const identity = { component: "backend", stack: args.stack, version: args.version };
     const labels = recommendedLabels(identity);
 
     this.configMap = new k8s.core.v1.ConfigMap(
@@ -68,6 +72,7 @@ export class Backend extends pulumi.ComponentResource {
         namespace: args.namespace,
         identity,
         workload: args.workload,
+        image: args.image,
         port: BACKEND_PORT,
         health: { ready: "/readyz", live: "/healthz" },
         probeTiming: PROBE_TIMINGS[args.phase],

@@ -13,8 +13,12 @@ export interface FrontendArgs {
   provider: k8s.Provider;
   namespace: pulumi.Input<string>;
   stack: string;
-  /** Image, size, replicas and autoscaling. */
+  /** Size, replicas and autoscaling. */
   workload: WorkloadConfig;
+  /** Image reference to run. */
+  image: pulumi.Input<string>;
+  /** Version for the `app.kubernetes.io/version` label, usually the image tag. */
+  version?: string;
   /** How users reach it: ClusterIP, LoadBalancer or Ingress. */
   expose: ExposureConfig;
   /** In-cluster URL of the backend API, which nginx proxies `/api` to. */
@@ -30,7 +34,7 @@ export class Frontend extends pulumi.ComponentResource {
 
   constructor(name: string, args: FrontendArgs, opts?: pulumi.ComponentResourceOptions) {
     super("ai-assistant:app:Frontend", name, {}, opts);
-    const identity = { component: "frontend", stack: args.stack };
+    const identity = { component: "frontend", stack: args.stack, version: args.version };
     const { expose } = args;
 
     this.workload = new AppWorkload(
@@ -40,6 +44,7 @@ export class Frontend extends pulumi.ComponentResource {
         namespace: args.namespace,
         identity,
         workload: args.workload,
+        image: args.image,
         port: FRONTEND_PORT,
         health: { ready: "/healthz", live: "/healthz" },
         probeTiming: PROBE_TIMINGS.frontend,
