@@ -5,16 +5,35 @@ import { loadStackConfig } from "./config/load";
 import { Backend } from "./components/backend";
 import { ExistingCluster } from "./components/existing-cluster";
 import { Frontend } from "./components/frontend";
+import { LocalModels } from "./components/local-models";
 import { AppNamespace } from "./components/namespace";
-import { hostedApiSettings, mockSettings } from "./lib/llm-settings";
+import { backendLlm } from "./lib/llm-settings";
 
 const config = loadStackConfig();
 
 const cluster = new ExistingCluster("cluster", { cluster: config.cluster as Extract<typeof config.cluster, { type: "kubeconfig" }> });
 const provider = cluster.provider;
 
-const namespace = new AppNamespace("namespace", { provider, name: config.namespace, stack: config.stack });
+const namespace = new AppNamespace("namespace", {
+  provider,
+  name: config.namespace,
+  stack: config.stack,
+  production: config.production,
+});
 
+const localModels =
+  config.phase === "local-model"
+    ? new LocalModels("local-models", {
+        provider,
+        namespace: namespace.name,
+        stack: config.stack,
+        localModel: config.localModel,
+        production: config.production,
+        huggingFaceToken: config.secrets.huggingFaceToken,
+      })
+    : undefined;
+
+const llm = backendLlm(config, localModels?.endpoints);
 const backend = new Backend("backend", {
   provider,
   namespace: namespace.name,
@@ -23,8 +42,8 @@ const backend = new Backend("backend", {
   workload: config.backend,
   image: formatImageReference(config.backend.image),
   version: config.backend.image.tag,
-  settings: config.phase === "hosted-api" ? hostedApiSettings(config.hostedApi) : mockSettings(),
-  apiKey: config.phase === "hosted-api" ? config.secrets.apiKey : undefined,
+  settings: llm.settings,
+  apiKey: llm.apiKey,
 });
 
 const frontend = new Frontend("frontend", {
@@ -42,3 +61,4 @@ export const phase = config.phase;
 export const namespaceName = namespace.name;
 export const frontendUrl = frontend.url;
 export const backendUrl = backend.url;
+export const modelEndpoints = localModels?.endpoints;

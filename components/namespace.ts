@@ -9,6 +9,11 @@ export interface AppNamespaceArgs {
   name: string;
   /** Stack name, for the instance label. */
   stack: string;
+  /**
+   * Production: the namespace is left in the cluster when the stack is destroyed, because deleting it would
+   * delete the model caches inside it, which must survive a destroy.
+   */
+  production: boolean;
 }
 
 /**
@@ -36,7 +41,7 @@ export class AppNamespace extends pulumi.ComponentResource {
           },
         },
       },
-      { parent: this, provider: args.provider },
+      { parent: this, provider: args.provider, retainOnDelete: args.production },
     );
     this.name = namespace.metadata.name;
     this.registerOutputs({ name: this.name });

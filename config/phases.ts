@@ -66,6 +66,16 @@ export const localModelSchema = z
     startupMinutes: positiveInt.min(1).max(120).default(15),
     /** Keep the hosted API (config `hostedApi`) as the backend's fallback until local models answer. */
     fallbackToHostedApi: z.boolean().default(false),
+  })
+  .superRefine((local, ctx) => {
+    if (local.replicas > 1 && local.cache.accessMode === "ReadWriteOnce") {
+      ctx.addIssue({
+        code: "custom",
+        path: ["cache", "accessMode"],
+        message: `expected ReadWriteMany for ${local.replicas} replicas sharing one cache (a ReadWriteOnce volume attaches to one node)`,
+        input: local.cache.accessMode,
+      });
+    }
   });
 
 export type HostedApiConfig = z.output<typeof hostedApiSchema>;

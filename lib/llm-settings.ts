@@ -7,11 +7,14 @@
  * | `LLM_BASE_URL` | API base URL (absent for mock) |
  * | `LLM_MODEL` | model name (absent for mock) |
  * | `LLM_TIMEOUT_SECONDS` | per-request timeout |
+ * | `LLM_MODEL_ENDPOINTS` | local-model phase: JSON map of every served model to its server's base URL |
  * | `LLM_FALLBACK` | what answers when the provider fails: `none`, `mock` or `hosted` |
  * | `FALLBACK_PROVIDER`, `FALLBACK_BASE_URL`, `FALLBACK_MODEL` | the hosted API used when `LLM_FALLBACK=hosted` |
  * | `LLM_API_KEY` | the hosted API's key, from a Kubernetes Secret (never in the ConfigMap) |
  */
-import { HostedApiConfig } from "../config/phases";
+import * as pulumi from "@pulumi/pulumi";
+import { StackConfig } from "../config/load";
+import { HostedApiConfig, ModelEngine } from "../config/phases";
 
 /** Public endpoints of the hosted providers; an `openai-compatible` provider names its own. */
 export const HOSTED_BASE_URLS: Record<Exclude<HostedApiConfig["provider"], "openai-compatible">, string> = {
@@ -38,4 +41,53 @@ export function hostedApiSettings(api: HostedApiConfig): Record<string, string> 
     LLM_TIMEOUT_SECONDS: String(api.timeoutSeconds),
     LLM_FALLBACK: api.fallbackToMock ? "mock" : "none",
   };
+}
+
+/**
+ * The local-model phase: the first model is the default; every model's server is listed. With a hosted API as
+ * fallback, the backend answers from it until the local servers are ready (their weights are cached).
+ */
+export function localModelSettings(
+  engine: ModelEngine,
+  endpoints: Record<string, pulumi.Input<string>>,
+  fallback?: HostedApiConfig,
+): pulumi.Output<Record<string, string>> {
+  const [defaultModel] = Object.keys(endpoints);
+  return pulumi.all(endpoints).apply((urls): Record<string, string> => ({
+    LLM_PROVIDER: engine,
+    LLM_BASE_URL: urls[defaultModel],
+    LLM_MODEL: defaultModel,
+    LLM_MODEL_ENDPOINTS: JSON.stringify(urls),
+    // Local models are slow on a cold start; the backend waits longer for them than for a hosted API.
+    LLM_TIMEOUT_SECONDS: "120",
+    ...(fallback
+      ? {
+          LLM_FALLBACK: "hosted",
+          FALLBACK_PROVIDER: fallback.provider,
+          FALLBACK_BASE_URL: hostedBaseUrl(fallback),
+          FALLBACK_MODEL: fallback.model,
+        }
+      : { LLM_FALLBACK: "none" }),
+  }));
+}
+
+/** The backend's LLM settings and API key for the stack's phase. */
+export function backendLlm(
+  config: StackConfig,
+  localEndpoints?: Record<string, pulumi.Input<string>>,
+): { settings: pulumi.Input<Record<string, pulumi.Input<string>>>; apiKey?: pulumi.Input<string> } {
+  switch (config.phase) {
+    case "mock":
+      return { settings: mockSettings() };
+    case "hosted-api":
+      return { settings: hostedApiSettings(config.hostedApi), apiKey: config.secrets.apiKey };
+    case "local-model": {
+      if (!localEndpoints) throw new Error("the local-model phase needs its model servers' endpoints");
+      const fallback = config.localModel.fallbackToHostedApi ? config.hostedApi : undefined;
+      return {
+        settings: localModelSettings(config.localModel.engine, localEndpoints, fallback),
+        apiKey: fallback ? config.secrets.apiKey : undefined,
+      };
+    }
+  }
 }

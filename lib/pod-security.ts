@@ -22,10 +22,14 @@ export function restrictedPodSecurityContext(id: number = NON_ROOT_ID): PodSecur
   };
 }
 
-export function restrictedContainerSecurityContext(): SecurityContext {
+/**
+ * `readOnlyRootFilesystem` is not part of "restricted" but closes a common foothold; it is on unless a workload's
+ * runtime cannot live with it.
+ */
+export function restrictedContainerSecurityContext(options: { readOnlyRootFilesystem?: boolean } = {}): SecurityContext {
   return {
     allowPrivilegeEscalation: false,
-    readOnlyRootFilesystem: true,
+    readOnlyRootFilesystem: options.readOnlyRootFilesystem ?? true,
     runAsNonRoot: true,
     capabilities: { drop: ["ALL"] },
     seccompProfile: { type: "RuntimeDefault" },

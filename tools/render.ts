@@ -26,6 +26,10 @@ export interface PlannedResource {
   /** Reference to the explicit provider (URN::id), when one was passed. */
   provider?: string;
   custom: boolean;
+  /** Left in the cloud or cluster when the stack is destroyed (`retainOnDelete`). */
+  retainOnDelete?: boolean;
+  /** Pulumi refuses to delete it (`protect`). */
+  protect?: boolean;
   inputs: Record<string, unknown>;
 }
 
@@ -60,6 +64,8 @@ class RecordingMonitor extends MockMonitor {
       parent: req.getParent() || undefined,
       provider: req.getProvider() || undefined,
       custom: req.getCustom(),
+      retainOnDelete: req.getRetainondelete() || undefined,
+      protect: req.getProtect() || undefined,
       inputs: deserializeProperties(req.getObject()),
     };
     return super.registerResource(req, (err, response) => {
