@@ -61,4 +61,4 @@ export const phase = config.phase;
 export const namespaceName = namespace.name;
 export const frontendUrl = frontend.url;
 export const backendUrl = backend.url;
-export const modelEndpoints = localModels?.endpoints;
+export const modelEndpoints = localModels?.endpoints ?? {};

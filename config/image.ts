@@ -15,13 +15,18 @@ export interface ImageReference {
 
 const PATH_COMPONENT = "[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*";
 const DOMAIN = "(?:[a-zA-Z0-9](?:[a-zA-Z0-9-]*[a-zA-Z0-9])?)(?:\\.(?:[a-zA-Z0-9](?:[a-zA-Z0-9-]*[a-zA-Z0-9])?))*(?::\\d+)?";
-const REPOSITORY = new RegExp(`^(?:${DOMAIN}/)?${PATH_COMPONENT}(?:/${PATH_COMPONENT})*$`);
+const PATH = new RegExp(`^${PATH_COMPONENT}(?:/${PATH_COMPONENT})*$`);
+const DOMAIN_ONLY = new RegExp(`^${DOMAIN}$`);
 const TAG = /^[\w][\w.-]{0,127}$/;
 const DIGEST = /^sha256:[a-f0-9]{64}$/;
 
 /** True when `repository` is a valid repository name (no tag, no digest). */
 export function isRepository(repository: string): boolean {
-  return repository.length <= 255 && REPOSITORY.test(repository);
+  if (repository.length > 255) return false;
+  const [first, ...rest] = repository.split("/");
+  // As Docker reads it: the first part names a registry only if it looks like a host (a dot, a port, localhost).
+  const isRegistry = rest.length > 0 && (first.includes(".") || first.includes(":") || first === "localhost");
+  return isRegistry ? DOMAIN_ONLY.test(first) && PATH.test(rest.join("/")) : PATH.test(repository);
 }
 
 /** True when `tag` is a valid image tag. */

@@ -1,0 +1,49 @@
+import { RenderResult } from "../tools/render";
+import { ALL_PHASES } from "./support/configs";
+import { podSpecs, renderConfig } from "./support/render";
+
+/**
+ * The Pod Security Standards "restricted" profile, checked field by field on every pod the stack renders, in
+ * every phase (model servers included), plus requests and limits on every container.
+ */
+describe.each(Object.entries(ALL_PHASES))("given the %s config, every pod", (_, config) => {
+  let result: RenderResult;
+  beforeAll(async () => {
+    result = await renderConfig(config);
+  });
+
+  it("runs as non-root with the RuntimeDefault seccomp profile", () => {
+    for (const { spec } of podSpecs(result)) {
+      expect(spec.securityContext).toMatchObject({ runAsNonRoot: true, seccompProfile: { type: "RuntimeDefault" } });
+      expect(spec.securityContext.runAsUser).toBeGreaterThan(0);
+      expect(spec.hostNetwork ?? false).toBe(false);
+      expect(spec.hostPID ?? false).toBe(false);
+    }
+  });
+
+  it("has containers that cannot escalate and drop every capability", () => {
+    for (const { spec } of podSpecs(result)) {
+      for (const container of [...(spec.initContainers ?? []), ...spec.containers]) {
+        expect(container.securityContext).toMatchObject({ allowPrivilegeEscalation: false, capabilities: { drop: ["ALL"] } });
+        expect(container.securityContext.privileged ?? false).toBe(false);
+        expect(container.securityContext.capabilities.add).toBeUndefined();
+      }
+    }
+  });
+
+  it("uses only volume types the restricted profile allows", () => {
+    const allowed = ["configMap", "emptyDir", "persistentVolumeClaim", "secret", "projected", "downwardAPI", "ephemeral", "csi", "name"];
+    for (const { spec } of podSpecs(result)) {
+      for (const volume of spec.volumes ?? []) for (const type of Object.keys(volume)) expect(allowed).toContain(type);
+    }
+  });
+
+  it("sets CPU and memory requests and limits on every container", () => {
+    for (const { spec } of podSpecs(result)) {
+      for (const container of [...(spec.initContainers ?? []), ...spec.containers]) {
+        expect(Object.keys(container.resources.requests)).toEqual(expect.arrayContaining(["cpu", "memory"]));
+        expect(Object.keys(container.resources.limits)).toEqual(expect.arrayContaining(["cpu", "memory"]));
+      }
+    }
+  });
+});
