@@ -7,6 +7,7 @@ import { MockMonitor } from "@pulumi/pulumi/runtime/mocks";
 import { deserializeProperties } from "@pulumi/pulumi/runtime/rpc";
 import { setMockOptions } from "@pulumi/pulumi/runtime/settings";
 import { runInPulumiStack } from "@pulumi/pulumi/runtime/stack";
+import { SECRET_KEYS } from "../config/schema";
 import { MASK, maskKubernetesSecret, maskSecrets, redact } from "./mask";
 import { mocks } from "./mock-cloud";
 
@@ -96,7 +97,9 @@ export async function render(options: RenderOptions): Promise<RenderResult> {
   await runInPulumiStack(async () => (programExports = (options.runProgram() ?? {}) as Record<string, unknown>));
   await waitForRPCs();
 
-  const secretStrings = options.secretKeys.map((key) => options.config[key]).filter((v): v is string => !!v);
+  // Keys marked secret, and the secret settings even when a user left them in plain text.
+  const secretConfigKeys = [...options.secretKeys, ...SECRET_KEYS.map((key) => `${PROJECT}:${key}`)];
+  const secretStrings = secretConfigKeys.map((key) => options.config[key]).filter((v): v is string => !!v);
   const clean = <T>(value: T): T => JSON.parse(redact(JSON.stringify(maskSecrets(value)), secretStrings));
 
   const byUrn = new Map(monitor.registrations.map((r) => [r.urn, r]));

@@ -5,7 +5,6 @@
  * are still to be set (a real deployment fails for those with the `pulumi config set --secret` command to run).
  */
 import { readFileSync } from "fs";
-import { join } from "path";
 import { parse } from "yaml";
 import { SECRET_KEYS } from "../config/schema";
 import { MASK } from "./mask";
@@ -54,14 +53,20 @@ export function stackFileConfig(document: { config?: Record<string, unknown> } |
   return { config, secretKeys };
 }
 
-/** Reads `Pulumi.<stack>.yaml` from the project folder. */
-export function readStackFile(projectDir: string, stack: string): StackFileConfig {
-  const file = join(projectDir, `Pulumi.${stack}.yaml`);
+/** Thrown for a stack file that is missing or is not YAML: a person's mistake, printed without a stack trace. */
+export class StackFileError extends Error {}
+
+/** Reads a stack file such as `Pulumi.dev.yaml`. */
+export function readStackFile(file: string): StackFileConfig {
   let text: string;
   try {
     text = readFileSync(file, "utf8");
   } catch {
-    throw new Error(`There is no stack file Pulumi.${stack}.yaml in ${projectDir}.`);
+    throw new StackFileError(`There is no stack file ${file}.`);
   }
-  return stackFileConfig(parse(text));
+  try {
+    return stackFileConfig(parse(text));
+  } catch (error) {
+    throw new StackFileError(`${file} is not valid YAML: ${(error as Error).message}`);
+  }
 }

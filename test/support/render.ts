@@ -30,7 +30,7 @@ async function renderIsolated(stack: string, load: (stackFile: typeof import("..
 
 /** Renders a committed stack, `Pulumi.<stack>.yaml`. */
 export function renderStack(stack: string): Promise<RenderResult> {
-  return renderIsolated(stack, (stackFile) => stackFile.readStackFile(PROJECT_DIR, stack));
+  return renderIsolated(stack, (stackFile) => stackFile.readStackFile(join(PROJECT_DIR, `Pulumi.${stack}.yaml`)));
 }
 
 /**

@@ -1,0 +1,72 @@
+import * as pulumi from "@pulumi/pulumi";
+import { renderFiles } from "../tools/write-render";
+import { HOSTED, VLLM } from "./support/configs";
+import { renderConfig } from "./support/render";
+
+const API_KEY = "sk-plain-text-key-0123456789";
+const HF_TOKEN = "hf_plain_text_token_abcdef";
+const GRAFANA_PASSWORD = "grafana-plain-password-42";
+
+describe("given secrets a user put in plain config by mistake", () => {
+  const config = {
+    ...VLLM,
+    localModel: { ...VLLM.localModel, fallbackToHostedApi: true },
+    hostedApi: HOSTED.hostedApi,
+    apiKey: API_KEY,
+    huggingFaceToken: HF_TOKEN,
+    grafanaAdminPassword: GRAFANA_PASSWORD,
+    monitoring: { enabled: true },
+  };
+  let warnings: string[];
+  let text: string;
+
+  beforeAll(async () => {
+    const warn = jest.spyOn(console, "warn").mockImplementation(() => undefined);
+    const result = await renderConfig(config);
+    warnings = warn.mock.calls.map((call) => call.join(" "));
+    warn.mockRestore();
+    text = Object.values(renderFiles(result)).join("\n");
+  });
+
+  it("no secret value appears anywhere in the rendered YAML, plan.json or outputs", () => {
+    for (const secret of [API_KEY, HF_TOKEN, GRAFANA_PASSWORD]) expect(text).not.toContain(secret);
+    expect(text).toContain("[secret]");
+  });
+
+  it("the user is warned to encrypt each one, by key and never by value", () => {
+    for (const key of ["apiKey", "huggingFaceToken", "grafanaAdminPassword"]) {
+      expect(warnings.some((w) => w.includes(`ai-assistant:${key} is stored in plain text`) && w.includes(`pulumi config set --secret ai-assistant:${key}`))).toBe(true);
+    }
+    for (const secret of [API_KEY, HF_TOKEN, GRAFANA_PASSWORD]) expect(warnings.join("\n")).not.toContain(secret);
+  });
+});
+
+describe("given encrypted secrets in a stack file", () => {
+  it("they render as masked placeholders (there is no key to decrypt them offline)", async () => {
+    const text = Object.values(renderFiles(await renderConfig(HOSTED))).join("\n");
+    expect(text).not.toContain("AAABAJ2ciphertext");
+    expect(text).toContain('api-key: "[secret]"');
+  });
+});
+
+describe("invalid config", () => {
+  it("fails before any resource is registered", async () => {
+    const registered: string[] = [];
+    await pulumi.runtime.setMocks(
+      {
+        newResource: (args) => {
+          registered.push(args.type);
+          return { id: `${args.name}-id`, state: args.inputs };
+        },
+        call: (args) => args.inputs,
+      },
+      "ai-assistant",
+      "dev",
+    );
+    pulumi.runtime.setAllConfig({ "ai-assistant:phase": "mock", "ai-assistant:backend": '{"replicas": 0}' });
+    await jest.isolateModulesAsync(async () => {
+      expect(() => require("../index")).toThrow(/ai-assistant:backend\.replicas/);
+    });
+    expect(registered).toEqual([]);
+  });
+});
