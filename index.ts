@@ -5,6 +5,7 @@ import { loadStackConfig } from "./config/load";
 import { Backend } from "./components/backend";
 import { ExistingCluster } from "./components/existing-cluster";
 import { Frontend } from "./components/frontend";
+import { Monitoring } from "./components/monitoring";
 import { AppNamespace } from "./components/namespace";
 import { hostedApiSettings, mockSettings } from "./lib/llm-settings";
 
@@ -38,7 +39,18 @@ const frontend = new Frontend("frontend", {
   backendUrl: backend.url,
 });
 
+const monitoring = config.monitoring.enabled
+  ? new Monitoring("monitoring", {
+      provider,
+      stack: config.stack,
+      appNamespace: config.namespace,
+      settings: config.monitoring,
+      grafanaAdminPassword: config.secrets.grafanaAdminPassword,
+    })
+  : undefined;
+
 export const phase = config.phase;
 export const namespaceName = namespace.name;
 export const frontendUrl = frontend.url;
 export const backendUrl = backend.url;
+export const grafanaUrl = monitoring?.grafanaUrl;
