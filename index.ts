@@ -6,6 +6,7 @@ import { Backend } from "./components/backend";
 import { ExistingCluster } from "./components/existing-cluster";
 import { Frontend } from "./components/frontend";
 import { LocalModels } from "./components/local-models";
+import { Monitoring } from "./components/monitoring";
 import { AppNamespace } from "./components/namespace";
 import { backendLlm } from "./lib/llm-settings";
 
@@ -57,8 +58,19 @@ const frontend = new Frontend("frontend", {
   backendUrl: backend.url,
 });
 
+const monitoring = config.monitoring.enabled
+  ? new Monitoring("monitoring", {
+      provider,
+      stack: config.stack,
+      appNamespace: config.namespace,
+      settings: config.monitoring,
+      grafanaAdminPassword: config.secrets.grafanaAdminPassword,
+    })
+  : undefined;
+
 export const phase = config.phase;
 export const namespaceName = namespace.name;
 export const frontendUrl = frontend.url;
 export const backendUrl = backend.url;
 export const modelEndpoints = localModels?.endpoints ?? {};
+export const grafanaUrl = monitoring?.grafanaUrl ?? null;

@@ -2,17 +2,45 @@
 import { z } from "zod";
 import { byteQuantity, resourcesSchema, retentionPeriod } from "./primitives";
 
+const exactVersion = (example: string) =>
+  z.string().regex(/^\d+\.\d+\.\d+$/, { message: `expected an exact chart version such as ${example}` });
+
+/** A PersistentVolumeClaim's size and class; the cluster's default StorageClass when `storageClass` is absent. */
+const volume = z.strictObject({ size: byteQuantity, storageClass: z.string().min(1).optional() });
+
+const namespaceName = z
+  .string()
+  .max(63)
+  .regex(/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/, { message: "expected a Kubernetes namespace name (lower case letters, digits, '-')" });
+
+/** NVIDIA's DCGM exporter on the GPU nodes: GPU utilisation, memory and temperature for Prometheus. */
+const gpuMetrics = z
+  .strictObject({
+    enabled: z.boolean({ error: "expected true or false" }).default(false),
+    /** dcgm-exporter chart version (https://nvidia.github.io/dcgm-exporter/helm-charts). */
+    chartVersion: exactVersion("4.8.2").default("4.8.2"),
+    /** Labels of the GPU node pool; the exporter's DaemonSet runs only there. */
+    nodeSelector: z.record(z.string(), z.string()).default({ "ai-assistant.io/pool": "gpu" }),
+    resources: resourcesSchema({
+      requests: { cpu: "50m", memory: "128Mi" },
+      limits: { cpu: "500m", memory: "512Mi" },
+    }),
+  })
+  .prefault({});
+
 export const monitoringSchema = z
   .strictObject({
     enabled: z.boolean().default(true),
+    /** Namespace of Prometheus, Grafana and the exporters; it must differ from the app's (see components/monitoring.ts). */
+    namespace: namespaceName.default("monitoring"),
     /** kube-prometheus-stack chart version; pinned so that a preview never changes under a reviewer. */
-    chartVersion: z.string().regex(/^\d+\.\d+\.\d+$/, { message: "expected an exact chart version such as 77.0.0" }).default("79.5.0"),
+    chartVersion: exactVersion("92.1.0").default("92.1.0"),
     /** How long Prometheus keeps samples. */
     retention: retentionPeriod.default("7d"),
     /** Persistent volume for Prometheus; absent keeps data on an emptyDir (lost with the pod, fine for dev). */
-    storage: z
-      .strictObject({ size: byteQuantity, storageClass: z.string().min(1).optional() })
-      .optional(),
+    storage: volume.optional(),
+    /** Persistent volume for Grafana (users, UI-made dashboards); absent keeps Grafana's state on an emptyDir. */
+    grafanaStorage: volume.optional(),
     prometheusResources: resourcesSchema({
       requests: { cpu: "200m", memory: "512Mi" },
       limits: { cpu: "1", memory: "2Gi" },
@@ -21,6 +49,12 @@ export const monitoringSchema = z
       requests: { cpu: "50m", memory: "128Mi" },
       limits: { cpu: "500m", memory: "256Mi" },
     }),
+    gpuMetrics,
+    /** Price of one GPU-hour in USD, for the cost dashboard's estimate (a g5.xlarge on demand is about $1). */
+    gpuHourlyCostUsd: z
+      .number({ error: "expected a price in USD such as 1.01" })
+      .positive({ message: "expected a price in USD greater than 0" })
+      .default(1.01),
   })
   .prefault({});
 

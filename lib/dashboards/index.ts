@@ -1,0 +1,16 @@
+/** Every dashboard of a stack, provisioned as ConfigMaps that Grafana's sidecar loads. */
+import { costDashboard } from "./cost";
+import { Dashboard } from "./grafana";
+import { gpuDashboard } from "./gpu";
+import { infrastructureDashboard } from "./infrastructure";
+import { modelServerDashboard } from "./model-server";
+import { overviewDashboard } from "./overview";
+import { DashboardParams } from "./params";
+
+export { dashboardQueries } from "./grafana";
+export type { Dashboard } from "./grafana";
+export type { DashboardParams } from "./params";
+
+export function dashboards(params: DashboardParams): Dashboard[] {
+  return [overviewDashboard(params), modelServerDashboard(params), gpuDashboard(), costDashboard(params), infrastructureDashboard(params)];
+}

@@ -1,0 +1,166 @@
+/**
+ * Hand-written inputs for the promtool unit tests of the alert rules: for every alert, series that cross its
+ * threshold (and the exact alert that must result) and series that stay just under it. The rules themselves are
+ * never written here; tools/promtool.ts generates them from lib/alert-rules.ts and derives the evaluation times
+ * from each rule's `for`.
+ *
+ * Series are sampled every minute. `gauge(before, after)` holds `before` for three samples (0-2m), then `after`, so
+ * a gauge condition first holds at 3m. Counters grow from 0 at a constant rate, so a rate() condition first holds at
+ * 1m, the first time rate() has two samples.
+ */
+
+/** Namespace the rules are generated for in these tests. */
+export const NS = "ai-assistant";
+
+export interface InputSeries {
+  series: string;
+  values: string;
+}
+
+export interface ExpectedAlert {
+  /** Labels of the firing alert, without alertname and the rule's own labels (severity). */
+  labels: Record<string, string>;
+  /** What `{{ $value | humanize… }}` prints in the annotations, when they use it. */
+  value?: string;
+}
+
+export interface AlertCase {
+  alert: string;
+  /** Series over the threshold from `breachAt` on, and the alerts that fire once `for` has passed. */
+  over: { series: InputSeries[]; breachAt: string; firing: ExpectedAlert[] };
+  /** Series just under the threshold (and decoys the rule must ignore): nothing fires, however long. */
+  under: { series: InputSeries[] };
+}
+
+const SAMPLES = 45;
+
+/** A counter growing by `perMinute` every minute. */
+const counter = (perMinute: number) => `0+${perMinute}x${SAMPLES}`;
+/** A gauge at `before` for 0-2m, then at `after`. */
+const gauge = (before: number, after: number) => `${before}x2 ${after}x${SAMPLES}`;
+const constant = (value: number) => `${value}x${SAMPLES}`;
+const series = (name: string, labels: Record<string, string>, values: string): InputSeries => ({
+  series: `${name}{${Object.entries(labels).map(([k, v]) => `${k}="${v}"`).join(", ")}}`,
+  values,
+});
+
+/** Cumulative per-minute counts of the inference histogram's buckets. */
+function histogram(counts: Record<string, number>): InputSeries[] {
+  return Object.entries(counts).map(([le, n]) =>
+    series("ai_assistant_inference_duration_seconds_bucket", { namespace: NS, provider: "vllm", model: "qwen", le }, counter(n)),
+  );
+}
+
+function requests(ok: number, failed: number): InputSeries[] {
+  const base = { namespace: NS, route: "/api/chat" };
+  return [series("ai_assistant_requests_total", { ...base, status: "200" }, counter(ok)), series("ai_assistant_requests_total", { ...base, status: "500" }, counter(failed))];
+}
+
+const node = { instance: "node-a", job: "node-exporter" };
+const rootFs = { ...node, device: "/dev/nvme0n1p1", fstype: "ext4", mountpoint: "/" };
+const tmpFs = { ...node, device: "tmpfs", fstype: "tmpfs", mountpoint: "/run" };
+const pvc = { namespace: NS, persistentvolumeclaim: "model-cache" };
+const gpu0 = { Hostname: "gpu-node-1", gpu: "0", UUID: "GPU-0", modelName: "NVIDIA A10G" };
+const vllm = { namespace: NS, model_name: "Qwen/Qwen2.5-1.5B-Instruct" };
+
+function podReady(pod: string, name: string, ready: string): InputSeries[] {
+  return [
+    series("kube_pod_status_ready", { namespace: NS, pod, condition: "true" }, ready),
+    series("kube_pod_labels", { namespace: NS, pod, label_app_kubernetes_io_name: name }, constant(1)),
+  ];
+}
+
+export const ALERT_CASES: AlertCase[] = [
+  {
+    alert: "InferenceLatencyHigh",
+    // p95 = 5 + (950 - 900) / (1000 - 900) * 2.5 = 6.25 s; under: 2.5 + (950 - 900) / (960 - 900) * 2.5 = 4.58 s.
+    over: { series: histogram({ "1": 500, "2.5": 800, "5": 900, "7.5": 1000, "10": 1000, "15": 1000, "+Inf": 1000 }), breachAt: "1m", firing: [{ labels: { namespace: NS }, value: "6.25s" }] },
+    under: { series: histogram({ "1": 500, "2.5": 900, "5": 960, "7.5": 1000, "10": 1000, "15": 1000, "+Inf": 1000 }) },
+  },
+  {
+    alert: "InferenceLatencyCritical",
+    // p99 = 10 + (990 - 980) / (1000 - 980) * 5 = 12.5 s; under: 7.5 + (990 - 950) / (995 - 950) * 2.5 = 9.72 s.
+    over: { series: histogram({ "1": 500, "2.5": 800, "5": 900, "7.5": 950, "10": 980, "15": 1000, "+Inf": 1000 }), breachAt: "1m", firing: [{ labels: { namespace: NS }, value: "12.5s" }] },
+    under: { series: histogram({ "1": 500, "2.5": 800, "5": 900, "7.5": 950, "10": 995, "15": 1000, "+Inf": 1000 }) },
+  },
+  {
+    alert: "ErrorRateHigh",
+    over: { series: requests(94, 6), breachAt: "1m", firing: [{ labels: { namespace: NS }, value: "6%" }] },
+    under: { series: requests(96, 4) },
+  },
+  {
+    alert: "ErrorRateCritical",
+    over: { series: requests(89, 11), breachAt: "1m", firing: [{ labels: { namespace: NS }, value: "11%" }] },
+    under: { series: requests(91, 9) },
+  },
+  {
+    alert: "ServiceDown",
+    over: {
+      series: [series("up", { namespace: NS, job: "backend", instance: "10.0.1.5:8080" }, gauge(1, 0))],
+      breachAt: "3m",
+      firing: [{ labels: { namespace: NS, job: "backend", instance: "10.0.1.5:8080" } }],
+    },
+    // A target elsewhere is not this stack's business.
+    under: { series: [series("up", { namespace: NS, job: "backend", instance: "10.0.1.5:8080" }, constant(1)), series("up", { namespace: "other", job: "x", instance: "10.9.9.9:80" }, constant(0))] },
+  },
+  {
+    alert: "MemoryPressure",
+    over: {
+      series: [series("node_memory_MemTotal_bytes", node, constant(1000)), series("node_memory_MemAvailable_bytes", node, gauge(500, 80))],
+      breachAt: "3m",
+      firing: [{ labels: node, value: "92%" }],
+    },
+    under: { series: [series("node_memory_MemTotal_bytes", node, constant(1000)), series("node_memory_MemAvailable_bytes", node, gauge(500, 120))] },
+  },
+  {
+    alert: "DiskSpaceLow",
+    over: {
+      series: [series("node_filesystem_size_bytes", rootFs, constant(1000)), series("node_filesystem_avail_bytes", rootFs, gauge(500, 100))],
+      breachAt: "3m",
+      firing: [{ labels: rootFs, value: "90%" }],
+    },
+    // A full tmpfs is not the disk.
+    under: {
+      series: [
+        series("node_filesystem_size_bytes", rootFs, constant(1000)),
+        series("node_filesystem_avail_bytes", rootFs, gauge(500, 160)),
+        series("node_filesystem_size_bytes", tmpFs, constant(1000)),
+        series("node_filesystem_avail_bytes", tmpFs, constant(10)),
+      ],
+    },
+  },
+  {
+    alert: "VolumeSpaceLow",
+    over: {
+      series: [series("kubelet_volume_stats_capacity_bytes", pvc, constant(1000)), series("kubelet_volume_stats_used_bytes", pvc, gauge(100, 900))],
+      breachAt: "3m",
+      firing: [{ labels: pvc, value: "90%" }],
+    },
+    under: { series: [series("kubelet_volume_stats_capacity_bytes", pvc, constant(1000)), series("kubelet_volume_stats_used_bytes", pvc, gauge(100, 840))] },
+  },
+  {
+    alert: "ModelServerNotReady",
+    over: {
+      series: podReady("model-server-0", "model-server", gauge(1, 0)),
+      breachAt: "3m",
+      firing: [{ labels: { namespace: NS, pod: "model-server-0", condition: "true" } }],
+    },
+    // A ready model server, and an unready pod that is not a model server.
+    under: { series: [...podReady("model-server-0", "model-server", constant(1)), ...podReady("backend-abc", "backend", constant(0))] },
+  },
+  {
+    alert: "ModelServerQueueBacklog",
+    over: { series: [series("vllm:num_requests_waiting", { ...vllm, pod: "model-server-0" }, gauge(0, 12))], breachAt: "3m", firing: [{ labels: vllm, value: "12" }] },
+    under: { series: [series("vllm:num_requests_waiting", { ...vllm, pod: "model-server-0" }, gauge(0, 8))] },
+  },
+  {
+    alert: "GpuMemoryNearlyFull",
+    // 23000 / (23000 + 1000) = 95.83%; under: 22000 / 24000 = 91.67%, about what vLLM reserves.
+    over: {
+      series: [series("DCGM_FI_DEV_FB_USED", gpu0, gauge(1000, 23000)), series("DCGM_FI_DEV_FB_FREE", gpu0, gauge(23000, 1000))],
+      breachAt: "3m",
+      firing: [{ labels: { Hostname: "gpu-node-1", gpu: "0" }, value: "95.83%" }],
+    },
+    under: { series: [series("DCGM_FI_DEV_FB_USED", gpu0, gauge(1000, 22000)), series("DCGM_FI_DEV_FB_FREE", gpu0, gauge(23000, 2000))] },
+  },
+];
