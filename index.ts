@@ -1,17 +1,27 @@
 // The ai-assistant program: one stack's config in, the assistant's resources out. Everything a stack may vary
 // is in its Pulumi.<stack>.yaml, validated by config/schema.ts before any resource is registered.
-import { formatImageReference } from "./config/image";
 import { loadStackConfig } from "./config/load";
 import { Backend } from "./components/backend";
+import { ContainerImages } from "./components/container-images";
+import { EksCluster } from "./components/eks-cluster";
 import { ExistingCluster } from "./components/existing-cluster";
 import { Frontend } from "./components/frontend";
 import { AppNamespace } from "./components/namespace";
+import { gpuNodeSelector } from "./lib/gpu";
 import { hostedApiSettings, mockSettings } from "./lib/llm-settings";
 
 const config = loadStackConfig();
 
-const cluster = new ExistingCluster("cluster", { cluster: config.cluster as Extract<typeof config.cluster, { type: "kubeconfig" }> });
+const cluster =
+  config.cluster.type === "eks"
+    ? new EksCluster("cluster", { cluster: config.cluster, stack: config.stack, production: config.production, gpuNodeSelector: gpuNodeSelector(config.localModel) })
+    : new ExistingCluster("cluster", { cluster: config.cluster });
 const provider = cluster.provider;
+
+const images = new ContainerImages("images", {
+  images: { frontend: config.frontend.image, backend: config.backend.image },
+  registry: cluster instanceof EksCluster ? cluster.imageRegistry : undefined,
+});
 
 const namespace = new AppNamespace("namespace", { provider, name: config.namespace, stack: config.stack });
 
@@ -21,8 +31,8 @@ const backend = new Backend("backend", {
   stack: config.stack,
   phase: config.phase,
   workload: config.backend,
-  image: formatImageReference(config.backend.image),
-  version: config.backend.image.tag,
+  image: images.references.backend,
+  version: images.versions.backend,
   settings: config.phase === "hosted-api" ? hostedApiSettings(config.hostedApi) : mockSettings(),
   apiKey: config.phase === "hosted-api" ? config.secrets.apiKey : undefined,
 });
@@ -32,8 +42,8 @@ const frontend = new Frontend("frontend", {
   namespace: namespace.name,
   stack: config.stack,
   workload: config.frontend,
-  image: formatImageReference(config.frontend.image),
-  version: config.frontend.image.tag,
+  image: images.references.frontend,
+  version: images.versions.frontend,
   expose: config.frontend.expose,
   backendUrl: backend.url,
 });
@@ -42,3 +52,7 @@ export const phase = config.phase;
 export const namespaceName = namespace.name;
 export const frontendUrl = frontend.url;
 export const backendUrl = backend.url;
+/** `repository@sha256:…` per workload whose digest is known: pin these in another stack to promote the same bytes. */
+export const imageDigests = images.digests;
+/** The EKS cluster's name, for `aws eks update-kubeconfig --name <clusterName>`; null on an existing cluster. */
+export const clusterName = cluster instanceof EksCluster ? cluster.clusterName : null;
