@@ -2,13 +2,20 @@
  * Where a workload's image comes from: a registry reference (see `primitives.ts`), or a build of a local
  * directory that the stack runs and tags itself.
  */
+import { existsSync, statSync } from "fs";
 import { z } from "zod";
 import { ImageReference } from "./image";
 import { imageReference } from "./primitives";
 
+const CONTEXT_MESSAGE = "expected a build context directory (relative to the project) such as ./app/backend";
+
+function isDirectory(path: string): boolean {
+  return existsSync(path) && statSync(path).isDirectory();
+}
+
 export const imageBuildSchema = z.strictObject({
   /** Directory sent to the builder, relative to the project (where `pulumi up` runs). */
-  context: z.string({ error: "expected a build context directory such as ./app/backend" }).min(1, { message: "expected a build context directory such as ./app/backend" }),
+  context: z.string({ error: CONTEXT_MESSAGE }).refine(isDirectory, { message: CONTEXT_MESSAGE }),
   /** Dockerfile, relative to the context. */
   dockerfile: z.string({ error: "expected a Dockerfile path such as Dockerfile" }).min(1).default("Dockerfile"),
   /** Target platforms. @pulumi/docker's Image builds one platform per image, so exactly one for now. */
