@@ -69,7 +69,7 @@ describe("images on an eks stack", () => {
 
     it("labels the workload with the tag the stack gave its build", () => {
       const tag = contextDigest(CONTEXT, { dockerfile: "Dockerfile", platforms: ["linux/amd64"] });
-      expect(objectOf(result, "Deployment", "backend").metadata.labels["app.kubernetes.io/version"]).toBe(tag);
+      expect(objectOf(result, "Deployment", "backend").metadata.labels?.["app.kubernetes.io/version"]).toBe(tag);
     });
 
     it("never writes the registry password into the render", () => {
