@@ -2,11 +2,12 @@ import * as aws from "@pulumi/aws";
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { EksClusterConfig } from "../config/cluster";
-import { MANAGED_POLICIES, OidcIdentity, serviceAccountTrustPolicy, serviceTrustPolicy } from "../lib/iam";
+import { MANAGED_POLICIES, OidcIdentity, serviceAccountTrustPolicy } from "../lib/iam";
 import { eksKubeconfig } from "../lib/kubeconfig";
 import { PART_OF } from "../lib/labels";
 import { ClusterStorage } from "./cluster-storage";
 import { EcrSettings } from "./container-images";
+import { ControlPlane } from "./control-plane";
 import { GpuSupport } from "./gpu-support";
 import { IamRole } from "./iam-role";
 import { Network } from "./network";
@@ -53,47 +54,16 @@ export class EksCluster extends pulumi.ComponentResource {
 
     const network = new Network(`${name}-network`, { provider, network: config.network, clusterName }, { parent: this });
 
-    const secretsKey = new aws.kms.Key(`${name}-secrets`, {
-      description: `Envelope encryption of Kubernetes secrets in EKS cluster ${clusterName}`,
-      enableKeyRotation: true,
-      deletionWindowInDays: 30,
-    }, awsOpts);
-    new aws.kms.Alias(`${name}-secrets`, { name: `alias/${clusterName}-secrets`, targetKeyId: secretsKey.keyId }, awsOpts);
-
-    // EKS writes to this group name; creating it first is what gives the logs a retention instead of "never expire".
-    const logGroup = new aws.cloudwatch.LogGroup(`${name}-control-plane`, {
-      name: `/aws/eks/${clusterName}/cluster`,
-      retentionInDays: config.logRetentionDays,
-    }, awsOpts);
-
-    const clusterRole = new IamRole(`${name}-control-plane`, {
+    const controlPlane = new ControlPlane(name, {
       provider,
-      trustPolicy: serviceTrustPolicy("eks.amazonaws.com"),
-      managedPolicyArns: [MANAGED_POLICIES.eksCluster],
-      // No managed policy grants use of one customer-managed key; this grants exactly the secrets key.
-      inlinePolicy: secretsKey.arn.apply((keyArn) => JSON.stringify({
-        Version: "2012-10-17",
-        Statement: [{ Effect: "Allow", Action: ["kms:Encrypt", "kms:Decrypt", "kms:ListGrants", "kms:DescribeKey"], Resource: keyArn }],
-      })),
-      description: `Control plane of EKS cluster ${clusterName}`,
+      clusterName,
+      config,
+      subnetIds: network.privateSubnetIds,
+      production: args.production,
     }, { parent: this });
-
-    const cluster = new aws.eks.Cluster(name, {
-      name: clusterName,
-      version: config.kubernetesVersion,
-      roleArn: clusterRole.arn,
-      vpcConfig: { subnetIds: network.privateSubnetIds, endpointPrivateAccess: true, endpointPublicAccess: true },
-      encryptionConfig: { provider: { keyArn: secretsKey.arn }, resources: ["secrets"] },
-      enabledClusterLogTypes: config.logTypes,
-      // Access entries instead of the aws-auth ConfigMap; whoever runs `pulumi up` first is the cluster's admin.
-      accessConfig: { authenticationMode: "API", bootstrapClusterCreatorAdminPermissions: true },
-      deletionProtection: args.production,
-    }, { ...awsOpts, dependsOn: [clusterRole, logGroup] });
+    const cluster = controlPlane.cluster;
     this.clusterName = cluster.name;
-
-    const issuerUrl = cluster.identities.apply((identities) => identities[0].oidcs[0].issuer);
-    const oidcProvider = new aws.iam.OpenIdConnectProvider(`${name}-oidc`, { url: issuerUrl, clientIdLists: ["sts.amazonaws.com"] }, awsOpts);
-    this.oidc = { providerArn: oidcProvider.arn, issuerUrl };
+    this.oidc = controlPlane.oidc;
 
     // Before any node joins, so that aws-node starts with its own role rather than needing the node's.
     const cniRole = new IamRole(`${name}-vpc-cni`, {
