@@ -34,10 +34,13 @@ export type ImageBuild = z.output<typeof imageBuildSchema>;
 export type ImageSource = ImageReference | { build: ImageBuild };
 
 export function isImageBuild(image: ImageSource): image is { build: ImageBuild } {
-  return "build" in image;
+  // Cross-section rules also see values that failed to parse; never assume an object.
+  return typeof image === "object" && image !== null && "build" in image;
 }
 
 const imageBuild = z.strictObject({ build: imageBuildSchema });
+
+const ANY_IMAGE = "expected an image reference string, {repository, tag, digest} or {build: {context, …}}";
 
 function looksLikeBuild(value: unknown): boolean {
   return typeof value === "object" && value !== null && "build" in value;
@@ -50,6 +53,10 @@ function looksLikeBuild(value: unknown): boolean {
 export const imageSource = z.unknown().transform((value, ctx): ImageSource => {
   const result = looksLikeBuild(value) ? imageBuild.safeParse(value, { reportInput: true }) : imageReference.safeParse(value, { reportInput: true });
   if (result.success) return result.data;
-  for (const issue of result.error.issues) ctx.addIssue({ ...issue, input: issue.input } as Parameters<typeof ctx.addIssue>[0]);
+  for (const issue of result.error.issues) {
+    // Neither reference form matched: name the build form too, since it is just as valid here.
+    const message = issue.code === "invalid_union" && issue.path.length === 0 ? ANY_IMAGE : issue.message;
+    ctx.addIssue({ ...issue, message, input: issue.input } as Parameters<typeof ctx.addIssue>[0]);
+  }
   return z.NEVER;
 });

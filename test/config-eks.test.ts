@@ -68,6 +68,10 @@ describe("workload images", () => {
     expect(backendImage({ repository: "ghcr.io/acme/backend", tag: "1.4.2" })).toEqual({ repository: "ghcr.io/acme/backend", tag: "1.4.2" });
   });
 
+  it("names all three forms when a value is none of them", () => {
+    expect(problem({ backend: { image: 5 } })).toContain("ai-assistant:backend.image: expected an image reference string, {repository, tag, digest} or {build: {context, …}}");
+  });
+
   it.each([
     ["a context that is not a directory", { context: "test/fixtures/missing" }, "backend.image.build.context: expected a build context directory (relative to the project) such as ./app/backend"],
     ["two platforms", { context: "test/fixtures/app", platforms: ["linux/amd64", "linux/arm64"] }, "backend.image.build.platforms: expected one platform: an image built by @pulumi/docker has a single platform"],
