@@ -1,19 +1,29 @@
 // The ai-assistant program: one stack's config in, the assistant's resources out. Everything a stack may vary
 // is in its Pulumi.<stack>.yaml, validated by config/schema.ts before any resource is registered.
-import { formatImageReference } from "./config/image";
 import { loadStackConfig } from "./config/load";
 import { Backend } from "./components/backend";
+import { ContainerImages } from "./components/container-images";
+import { EksCluster } from "./components/eks-cluster";
 import { ExistingCluster } from "./components/existing-cluster";
 import { Frontend } from "./components/frontend";
 import { LocalModels } from "./components/local-models";
 import { Monitoring } from "./components/monitoring";
 import { AppNamespace } from "./components/namespace";
+import { gpuNodeSelector } from "./lib/gpu";
 import { backendLlm } from "./lib/llm-settings";
 
 const config = loadStackConfig();
 
-const cluster = new ExistingCluster("cluster", { cluster: config.cluster as Extract<typeof config.cluster, { type: "kubeconfig" }> });
+const cluster =
+  config.cluster.type === "eks"
+    ? new EksCluster("cluster", { cluster: config.cluster, stack: config.stack, production: config.production, gpuNodeSelector: gpuNodeSelector(config.localModel) })
+    : new ExistingCluster("cluster", { cluster: config.cluster });
 const provider = cluster.provider;
+
+const images = new ContainerImages("images", {
+  images: { frontend: config.frontend.image, backend: config.backend.image },
+  registry: cluster instanceof EksCluster ? cluster.imageRegistry : undefined,
+});
 
 const namespace = new AppNamespace("namespace", {
   provider,
@@ -41,8 +51,8 @@ const backend = new Backend("backend", {
   stack: config.stack,
   phase: config.phase,
   workload: config.backend,
-  image: formatImageReference(config.backend.image),
-  version: config.backend.image.tag,
+  image: images.references.backend,
+  version: images.versions.backend,
   settings: llm.settings,
   apiKey: llm.apiKey,
 });
@@ -52,8 +62,8 @@ const frontend = new Frontend("frontend", {
   namespace: namespace.name,
   stack: config.stack,
   workload: config.frontend,
-  image: formatImageReference(config.frontend.image),
-  version: config.frontend.image.tag,
+  image: images.references.frontend,
+  version: images.versions.frontend,
   expose: config.frontend.expose,
   backendUrl: backend.url,
 });
@@ -74,3 +84,7 @@ export const frontendUrl = frontend.url;
 export const backendUrl = backend.url;
 export const modelEndpoints = localModels?.endpoints ?? {};
 export const grafanaUrl = monitoring?.grafanaUrl ?? null;
+/** `repository@sha256:…` per workload whose digest is known: pin these in another stack to promote the same bytes. */
+export const imageDigests = images.digests;
+/** The EKS cluster's name, for `aws eks update-kubeconfig --name <clusterName>`; null on an existing cluster. */
+export const clusterName = cluster instanceof EksCluster ? cluster.clusterName : null;

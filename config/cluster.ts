@@ -28,8 +28,11 @@ const network = z
     /** A new VPC with public and private subnets in `availabilityZones` zones; nodes live in the private ones. */
     z.strictObject({
       type: z.literal("new"),
-      cidrBlock: z.string().regex(/^\d{1,3}(\.\d{1,3}){3}\/(1[6-9]|2[0-4])$/, { message: "expected an IPv4 CIDR from /16 to /24 such as 10.0.0.0/16" }).default("10.0.0.0/16"),
+      // Public subnets get 1/64 of the VPC each; below /22 they would be smaller than the /28 AWS allows.
+      cidrBlock: z.string().regex(/^\d{1,3}(\.\d{1,3}){3}\/(1[6-9]|2[0-2])$/, { message: "expected an IPv4 CIDR from /16 to /22 such as 10.0.0.0/16" }).default("10.0.0.0/16"),
       availabilityZones: positiveInt.min(2, { message: "expected at least 2 availability zones" }).max(6).default(2),
+      /** One NAT gateway for the whole VPC (cheap), or one per zone (a zone outage does not cut the others off). */
+      natGateways: z.enum(["single", "per-zone"], { error: 'expected "single" or "per-zone"' }).default("single"),
     }),
     /** An existing VPC; its private subnets (two zones at least) host the nodes. */
     z.strictObject({
@@ -41,15 +44,42 @@ const network = z
   ], { error: 'expected type to be "new" or "existing"' })
   .prefault({ type: "new" });
 
+const LOG_RETENTION_DAYS = [1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653];
+
 export const eksClusterSchema = z.strictObject({
   type: z.literal("eks"),
   region: z.string().regex(/^[a-z]{2}(-[a-z]+)+-\d$/, { message: "expected an AWS region such as us-west-2" }).default("us-west-2"),
-  kubernetesVersion: z.string().regex(/^1\.\d{2}$/, { message: "expected a Kubernetes minor version such as 1.33" }).default("1.33"),
+  // A version past EKS standard support costs six times as much per cluster hour: move the default on with EKS.
+  kubernetesVersion: z.string().regex(/^1\.\d{2}$/, { message: "expected a Kubernetes minor version such as 1.35" }).default("1.35"),
   network,
   systemNodes: nodeGroup({ instanceTypes: ["m6i.large"], minSize: 2, maxSize: 4, desiredSize: 2, diskSizeGiB: 50 }),
   gpuNodes: nodeGroup({ instanceTypes: ["g5.xlarge"], minSize: 1, maxSize: 2, desiredSize: 1, diskSizeGiB: 200 }),
   /** Control-plane log types sent to CloudWatch. */
   logTypes: z.array(z.enum(["api", "audit", "authenticator", "controllerManager", "scheduler"])).default(["api", "audit", "authenticator"]),
+  /** Days CloudWatch keeps control-plane logs; one of the retention periods CloudWatch offers. */
+  logRetentionDays: z
+    .number({ error: "expected a number of days" })
+    .refine((days) => LOG_RETENTION_DAYS.includes(days), { message: `expected one of CloudWatch's retention periods (${LOG_RETENTION_DAYS.join(", ")})` })
+    .default(30),
+  storage: z
+    .strictObject({
+      /** An EFS file system and an `efs` StorageClass (ReadWriteMany), for several model-server replicas on one cache. */
+      efs: z.boolean({ error: "expected true or false" }).default(false),
+    })
+    .prefault({}),
+  devicePlugin: z
+    .strictObject({
+      /** NVIDIA's nvidia-device-plugin chart; pinned so that a preview never changes under a reviewer. */
+      chartVersion: z.string().regex(/^\d+\.\d+\.\d+$/, { message: "expected an exact chart version such as 0.20.1" }).default("0.20.1"),
+    })
+    .prefault({}),
+  /** ECR repositories the stack creates for the images it builds. */
+  registry: z
+    .strictObject({
+      /** Untagged images (left behind when a tag moves) are deleted after this many days. */
+      untaggedImageExpiryDays: positiveInt.min(1, { message: "expected at least 1 day" }).default(14),
+    })
+    .prefault({}),
 });
 
 export const kubeconfigClusterSchema = z.strictObject({

@@ -1,5 +1,6 @@
 /** Settings of the hosted-API and local-model phases, and the backend's size in each phase (from the brief). */
 import { z } from "zod";
+import { defaultGpuNodeSelector } from "../lib/gpu";
 import { byteQuantity, imageReference, positiveInt, resourcesSchema, ResourceDefaults } from "./primitives";
 
 export const PHASES = ["mock", "hosted-api", "local-model"] as const;
@@ -47,7 +48,7 @@ export const localModelSchema = z
         /** GPUs per model-server pod; 0 runs on CPU only (small models), with no GPU request and no toleration. */
         count: positiveInt.min(0).max(8).default(1),
         /** Labels of the GPU node pool; the model server is scheduled only there. */
-        nodeSelector: z.record(z.string(), z.string()).default({ "ai-assistant.io/pool": "gpu" }),
+        nodeSelector: z.record(z.string(), z.string()).default(defaultGpuNodeSelector),
       })
       .prefault({}),
     resources: resourcesSchema({

@@ -6,6 +6,7 @@ import { z } from "zod";
 import { clusterSchema } from "./cluster";
 import { exposureSchema } from "./exposure";
 import { ImageReference } from "./image";
+import { ImageSource, isImageBuild } from "./image-build";
 import { monitoringSchema } from "./monitoring";
 import { BACKEND_RESOURCES, hostedApiSchema, localModelSchema, Phase, PHASES } from "./phases";
 import { retentionDays } from "./primitives";
@@ -93,12 +94,24 @@ function crossSectionRules(config: ParsedPhase, ctx: z.RefinementCtx, stack: str
 
 /** What was verified in dev must be exactly what runs in prod: no moving tags, enough history to investigate. */
 function productionRules(config: ParsedPhase, ctx: z.RefinementCtx) {
-  const images: [string[], ImageReference | undefined][] = [
+  const images: [string[], ImageSource | undefined][] = [
     [["frontend", "image"], config.frontend?.image],
     [["backend", "image"], config.backend?.image],
     [["localModel", "image"], config.localModel?.image],
   ];
   for (const [path, image] of images) {
+    if (image && isImageBuild(image)) {
+      // The stack tags what it builds; but without ECR the image would stay on the machine that ran `pulumi up`.
+      if (config.cluster?.type !== "eks") {
+        ctx.addIssue({
+          code: "custom",
+          path,
+          message: "expected a published image in a production stack that does not create its cluster (a build is pushed to a registry only with cluster.type eks)",
+          input: image,
+        });
+      }
+      continue;
+    }
     if (!image?.repository) continue;
     if (!image.digest && (!image.tag || image.tag === "latest")) {
       ctx.addIssue({

@@ -1,6 +1,7 @@
 /** Settings every Deployment-backed workload (frontend, backend) shares: image, size, replicas, autoscaling. */
 import { z } from "zod";
-import { imageReference, positiveInt, resourcesSchema, ResourceDefaults } from "./primitives";
+import { imageSource } from "./image-build";
+import { positiveInt, resourcesSchema, ResourceDefaults } from "./primitives";
 import { ImageReference } from "./image";
 
 export interface WorkloadDefaults {
@@ -35,7 +36,7 @@ const autoscaling = z
 export function workloadSchema<Extra extends z.ZodRawShape = {}>(defaults: WorkloadDefaults, extra?: Extra) {
   return z
     .strictObject({
-      image: imageReference.default(defaults.image),
+      image: imageSource.default(defaults.image),
       resources: resourcesSchema(defaults.resources),
       /** Pods to run when autoscaling is off. */
       replicas: positiveInt.min(1, { message: "expected at least 1 replica" }).default(1),

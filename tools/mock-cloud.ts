@@ -41,3 +41,6 @@ export const mocks: pulumi.runtime.Mocks = {
     return answer(args.inputs as State);
   },
 };
+
+// AWS and Docker answers register themselves. A require, not an import: imports are hoisted above the registries.
+require("./mock-aws"); // eslint-disable-line @typescript-eslint/no-require-imports
