@@ -50,6 +50,14 @@ describe("given encrypted secrets in a stack file", () => {
 });
 
 describe("invalid config", () => {
+  it("rejects the render with the config message, and the next render works", async () => {
+    await expect(renderConfig({ phase: "mock", backend: { replicas: 0 } })).rejects.toThrow(
+      "ai-assistant:backend.replicas: expected at least 1 replica; found 0",
+    );
+    const next = await renderConfig({ phase: "mock", monitoring: { enabled: false } });
+    expect(next.kubernetesObjects.length).toBeGreaterThan(3);
+  });
+
   it("fails before any resource is registered", async () => {
     const registered: string[] = [];
     await pulumi.runtime.setMocks(

@@ -94,8 +94,19 @@ export async function render(options: RenderOptions): Promise<RenderResult> {
   pulumi.runtime.setAllConfig(options.config, options.secretKeys);
 
   let programExports: Record<string, unknown> = {};
-  await runInPulumiStack(async () => (programExports = (options.runProgram() ?? {}) as Record<string, unknown>));
+  let failure: unknown;
+  await runInPulumiStack(async () => {
+    // Caught here rather than left to the stack: the stack resource would also reject a promise of its own that
+    // nobody awaits, which ends the process (or a jest worker) as an unhandled rejection.
+    try {
+      programExports = (options.runProgram() ?? {}) as Record<string, unknown>;
+    } catch (error) {
+      failure = error;
+    }
+    return {};
+  });
   await waitForRPCs();
+  if (failure !== undefined) throw failure;
 
   // Keys marked secret, and the secret settings even when a user left them in plain text.
   const secretConfigKeys = [...options.secretKeys, ...SECRET_KEYS.map((key) => `${PROJECT}:${key}`)];
