@@ -8,27 +8,42 @@ import { HealthPaths, httpProbes, ProbeTiming } from "../lib/probes";
 type EnvVar = k8s.types.input.core.v1.EnvVar;
 type EnvFromSource = k8s.types.input.core.v1.EnvFromSource;
 
-export interface AppWorkloadArgs {
+/** What every app component built on {@link AppWorkload} (frontend, backend) is given. */
+export interface AppComponentArgs {
   /** Provider of the target cluster; never the ambient kubeconfig. */
   provider: k8s.Provider;
+  /** Namespace to run in (the stack's, already created). */
   namespace: pulumi.Input<string>;
-  /** Who this workload is; becomes its labels and object names. */
-  identity: WorkloadIdentity;
+  /** Stack name, for the `app.kubernetes.io/instance` label. */
+  stack: string;
   /** Size, replicas and autoscaling from the stack config. */
   workload: WorkloadConfig;
   /** Image reference to run (a registry reference, or the digest of an image the stack built). */
   image: pulumi.Input<string>;
+  /** Version for the `app.kubernetes.io/version` label, usually the image tag. */
+  version?: string;
+}
+
+export interface AppWorkloadArgs extends Omit<AppComponentArgs, "stack" | "version"> {
+  /** Who this workload is; becomes its labels and object names. */
+  identity: WorkloadIdentity;
   /** Port the container listens on; the Service exposes it under the name `http`. */
   port: number;
+  /** Paths of the readiness and liveness checks. */
   health: HealthPaths;
+  /** How fast it becomes ready and how long its first start may take. */
   probeTiming: ProbeTiming;
+  /** Environment variables of the container. */
   env?: pulumi.Input<pulumi.Input<EnvVar>[]>;
+  /** ConfigMaps or Secrets whose keys become environment variables. */
   envFrom?: pulumi.Input<pulumi.Input<EnvFromSource>[]>;
   /** Directories the process writes to; each gets an emptyDir, as the root filesystem is read-only. */
   writablePaths?: string[];
   /** Pod annotations, e.g. a checksum of mounted config so that a config change rolls the pods. */
   podAnnotations?: pulumi.Input<Record<string, pulumi.Input<string>>>;
+  /** `LoadBalancer` to expose the Service outside the cluster; `ClusterIP` (default) otherwise. */
   serviceType?: "ClusterIP" | "LoadBalancer";
+  /** Annotations of the Service (load balancer settings). */
   serviceAnnotations?: Record<string, string>;
 }
 

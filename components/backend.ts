@@ -1,27 +1,16 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { Phase } from "../config/phases";
-import { WorkloadConfig } from "../config/workload";
 import { checksum } from "../lib/checksum";
 import { recommendedLabels } from "../lib/labels";
 import { PROBE_TIMINGS } from "../lib/probes";
-import { AppWorkload } from "./app-workload";
+import { AppComponentArgs, AppWorkload } from "./app-workload";
 
 export const BACKEND_PORT = 8080;
 
-export interface BackendArgs {
-  /** Provider of the target cluster. */
-  provider: k8s.Provider;
-  namespace: pulumi.Input<string>;
-  stack: string;
+export interface BackendArgs extends AppComponentArgs {
   /** The deployment phase; it sets the probe timing. */
   phase: Phase;
-  /** Size, replicas and autoscaling. */
-  workload: WorkloadConfig;
-  /** Image reference to run. */
-  image: pulumi.Input<string>;
-  /** Version for the `app.kubernetes.io/version` label, usually the image tag. */
-  version?: string;
   /** LLM settings for the ConfigMap (see `lib/llm-settings.ts` for the variables). */
   settings: pulumi.Input<Record<string, pulumi.Input<string>>>;
   /** The hosted API's key; stored in a Secret and read through `secretKeyRef`, never in the ConfigMap. */

@@ -1,24 +1,13 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { ExposureConfig } from "../config/exposure";
-import { WorkloadConfig } from "../config/workload";
 import { recommendedLabels } from "../lib/labels";
 import { PROBE_TIMINGS } from "../lib/probes";
-import { AppWorkload } from "./app-workload";
+import { AppComponentArgs, AppWorkload } from "./app-workload";
 
 export const FRONTEND_PORT = 8080;
 
-export interface FrontendArgs {
-  /** Provider of the target cluster. */
-  provider: k8s.Provider;
-  namespace: pulumi.Input<string>;
-  stack: string;
-  /** Size, replicas and autoscaling. */
-  workload: WorkloadConfig;
-  /** Image reference to run. */
-  image: pulumi.Input<string>;
-  /** Version for the `app.kubernetes.io/version` label, usually the image tag. */
-  version?: string;
+export interface FrontendArgs extends AppComponentArgs {
   /** How users reach it: ClusterIP, LoadBalancer or Ingress. */
   expose: ExposureConfig;
   /** In-cluster URL of the backend API, which nginx proxies `/api` to. */

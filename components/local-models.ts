@@ -9,7 +9,9 @@ import { ModelServer } from "./model-server";
 export interface LocalModelsArgs {
   /** Provider of the target cluster. */
   provider: k8s.Provider;
+  /** Namespace to run in (the stack's, already created). */
   namespace: pulumi.Input<string>;
+  /** Stack name, for the `app.kubernetes.io/instance` label. */
   stack: string;
   /** Engine, models, GPUs and cache, from `localModel`. */
   localModel: LocalModelConfig;

@@ -8,10 +8,13 @@ import { restrictedContainerSecurityContext, restrictedPodSecurityContext } from
 export interface ModelServerArgs {
   /** Provider of the target cluster. */
   provider: k8s.Provider;
+  /** Namespace to run in (the stack's, already created). */
   namespace: pulumi.Input<string>;
+  /** Stack name, for the `app.kubernetes.io/instance` label. */
   stack: string;
   /** Object name of the server's Deployment, Service and cache (`model-server`, `model-server-<model>`). */
   serverName: string;
+  /** Ollama or vLLM: image defaults, port, health endpoint, cache layout and pull script. */
   engine: ModelEngine;
   /** Models this server serves and pulls into its cache before it takes traffic. */
   models: string[];
