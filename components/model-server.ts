@@ -1,6 +1,7 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { LocalModelConfig, ModelEngine } from "../config/phases";
+import { GPU_TOLERATION } from "../lib/gpu";
 import { recommendedLabels, selectorLabels } from "../lib/labels";
 import { CACHE_MOUNT, ENGINES } from "../lib/model-engines";
 import { restrictedContainerSecurityContext, restrictedPodSecurityContext } from "../lib/pod-security";
@@ -103,7 +104,7 @@ export class ModelServer extends pulumi.ComponentResource {
               securityContext: restrictedPodSecurityContext(),
               ...(gpu.count > 0 && {
                 nodeSelector: gpu.nodeSelector,
-                tolerations: [{ key: "nvidia.com/gpu", operator: "Exists", effect: "NoSchedule" }],
+                tolerations: [GPU_TOLERATION],
               }),
               initContainers: [
                 {

@@ -1,5 +1,6 @@
 /** The Prometheus/Grafana monitoring stack (kube-prometheus-stack), sized per stack. */
 import { z } from "zod";
+import { defaultGpuNodeSelector } from "../lib/gpu";
 import { byteQuantity, resourcesSchema, retentionPeriod } from "./primitives";
 
 const exactVersion = (example: string) =>
@@ -20,7 +21,7 @@ const gpuMetrics = z
     /** dcgm-exporter chart version (https://nvidia.github.io/dcgm-exporter/helm-charts). */
     chartVersion: exactVersion("4.8.2").default("4.8.2"),
     /** Labels of the GPU node pool; the exporter's DaemonSet runs only there. */
-    nodeSelector: z.record(z.string(), z.string()).default({ "ai-assistant.io/pool": "gpu" }),
+    nodeSelector: z.record(z.string(), z.string()).default(defaultGpuNodeSelector),
     resources: resourcesSchema({
       requests: { cpu: "50m", memory: "128Mi" },
       limits: { cpu: "500m", memory: "512Mi" },

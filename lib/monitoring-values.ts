@@ -5,6 +5,7 @@
  */
 import * as pulumi from "@pulumi/pulumi";
 import { MonitoringConfig } from "../config/monitoring";
+import { GPU_TOLERATION } from "./gpu";
 import { ALLOWLISTED_POD_LABELS } from "./metrics-contract";
 
 export const KUBE_PROMETHEUS_STACK = { chart: "kube-prometheus-stack", repo: "https://prometheus-community.github.io/helm-charts" } as const;
@@ -95,7 +96,7 @@ export function kubePrometheusStackValues({ settings, grafanaAdminSecret }: Kube
 export function dcgmExporterValues(gpu: MonitoringConfig["gpuMetrics"]) {
   return {
     nodeSelector: gpu.nodeSelector,
-    tolerations: [{ key: "nvidia.com/gpu", operator: "Exists", effect: "NoSchedule" }],
+    tolerations: [GPU_TOLERATION],
     resources: gpu.resources,
     serviceMonitor: { enabled: true, additionalLabels: RELEASE_SELECTOR },
   };
