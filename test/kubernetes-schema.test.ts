@@ -2,6 +2,7 @@ import * as apps from "kubernetes-models/apps/v1";
 import * as autoscaling from "kubernetes-models/autoscaling/v2";
 import * as networking from "kubernetes-models/networking.k8s.io/v1";
 import * as policy from "kubernetes-models/policy/v1";
+import * as storage from "kubernetes-models/storage.k8s.io/v1";
 import * as core from "kubernetes-models/v1";
 import { ALL_PHASES } from "./support/configs";
 import { renderConfig, renderStack } from "./support/render";
@@ -13,6 +14,7 @@ const MODELS: Record<string, Record<string, new (data: object) => { validate(): 
   "autoscaling/v2": autoscaling as never,
   "policy/v1": policy as never,
   "networking.k8s.io/v1": networking as never,
+  "storage.k8s.io/v1": storage as never,
 };
 
 async function expectValidObjects(render: Promise<import("../tools/render").RenderResult>) {
