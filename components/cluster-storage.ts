@@ -1,9 +1,9 @@
 import * as aws from "@pulumi/aws";
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import { MANAGED_POLICIES, OidcIdentity, serviceAccountTrustPolicy } from "../lib/iam";
+import { MANAGED_POLICIES, OidcIdentity } from "../lib/iam";
 import { NON_ROOT_ID } from "../lib/pod-security";
-import { IamRole } from "./iam-role";
+import { ServiceAccountAddon } from "./service-account-addon";
 
 /** StorageClass names workloads may ask for (`localModel.cache.storageClass`). */
 export const STORAGE_CLASSES = { gp3: "gp3", efs: "efs" } as const;
@@ -40,23 +40,19 @@ export class ClusterStorage extends pulumi.ComponentResource {
 
   constructor(name: string, args: ClusterStorageArgs, opts?: pulumi.ComponentResourceOptions) {
     super("ai-assistant:kubernetes:ClusterStorage", name, {}, opts);
-    const awsOpts = { parent: this, provider: args.provider };
     const k8sOpts = { parent: this, provider: args.kubernetesProvider };
     const reclaimPolicy = args.production ? "Retain" : "Delete";
 
-    const ebsRole = new IamRole(`${name}-ebs-csi`, {
+    const ebsDriver = new ServiceAccountAddon(`${name}-ebs-csi`, {
       provider: args.provider,
-      trustPolicy: serviceAccountTrustPolicy(args.oidc, ["kube-system:ebs-csi-controller-sa"]),
-      managedPolicyArns: [MANAGED_POLICIES.ebsCsiDriver],
-      description: "EBS CSI controller of the ai-assistant cluster (IRSA)",
-    }, { parent: this });
-    const ebsDriver = new aws.eks.Addon(`${name}-ebs-csi`, {
       clusterName: args.clusterName,
+      oidc: args.oidc,
       addonName: "aws-ebs-csi-driver",
-      serviceAccountRoleArn: ebsRole.arn,
-      resolveConflictsOnCreate: "OVERWRITE",
-      resolveConflictsOnUpdate: "OVERWRITE",
-    }, { ...awsOpts, dependsOn: [ebsRole, ...args.nodes] });
+      serviceAccounts: ["kube-system:ebs-csi-controller-sa"],
+      managedPolicyArn: MANAGED_POLICIES.ebsCsiDriver,
+      description: "EBS CSI controller of the ai-assistant cluster (IRSA)",
+      dependsOn: args.nodes,
+    }, { parent: this });
 
     this.defaultClass = new k8s.storage.v1.StorageClass(`${name}-gp3`, {
       metadata: { name: STORAGE_CLASSES.gp3, annotations: { "storageclass.kubernetes.io/is-default-class": "true" } },
@@ -89,20 +85,17 @@ export class ClusterStorage extends pulumi.ComponentResource {
     const mountTargets = args.subnetIds.map((subnetId, i) =>
       new aws.efs.MountTarget(`${name}-efs-${i}`, { fileSystemId: fileSystem.id, subnetId, securityGroups: [securityGroup.id] }, awsOpts));
 
-    const efsRole = new IamRole(`${name}-efs-csi`, {
+    const efsDriver = new ServiceAccountAddon(`${name}-efs-csi`, {
       provider: args.provider,
-      // The controller and the node daemon both assume it; their names differ only in the suffix.
-      trustPolicy: serviceAccountTrustPolicy(args.oidc, ["kube-system:efs-csi-*"]),
-      managedPolicyArns: [MANAGED_POLICIES.efsCsiDriver],
-      description: "EFS CSI driver of the ai-assistant cluster (IRSA)",
-    }, { parent: this });
-    const efsDriver = new aws.eks.Addon(`${name}-efs-csi`, {
       clusterName: args.clusterName,
+      oidc: args.oidc,
       addonName: "aws-efs-csi-driver",
-      serviceAccountRoleArn: efsRole.arn,
-      resolveConflictsOnCreate: "OVERWRITE",
-      resolveConflictsOnUpdate: "OVERWRITE",
-    }, { ...awsOpts, dependsOn: [efsRole, ...mountTargets, ...args.nodes] });
+      // The controller and the node daemon both assume it; their names differ only in the suffix.
+      serviceAccounts: ["kube-system:efs-csi-*"],
+      managedPolicyArn: MANAGED_POLICIES.efsCsiDriver,
+      description: "EFS CSI driver of the ai-assistant cluster (IRSA)",
+      dependsOn: [...mountTargets, ...args.nodes],
+    }, { parent: this });
 
     return new k8s.storage.v1.StorageClass(`${name}-efs`, {
       metadata: { name: STORAGE_CLASSES.efs },

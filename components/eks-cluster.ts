@@ -2,16 +2,16 @@ import * as aws from "@pulumi/aws";
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { EksClusterConfig } from "../config/cluster";
-import { MANAGED_POLICIES, OidcIdentity, serviceAccountTrustPolicy } from "../lib/iam";
+import { MANAGED_POLICIES, OidcIdentity } from "../lib/iam";
 import { eksKubeconfig } from "../lib/kubeconfig";
 import { PART_OF } from "../lib/labels";
 import { ClusterStorage } from "./cluster-storage";
 import { EcrSettings } from "./container-images";
 import { ControlPlane } from "./control-plane";
 import { GpuSupport } from "./gpu-support";
-import { IamRole } from "./iam-role";
 import { Network } from "./network";
 import { NodePools } from "./node-pools";
+import { ServiceAccountAddon } from "./service-account-addon";
 
 export interface EksClusterArgs {
   /** Region, version, network, node pools and add-on settings from the stack config. */
@@ -50,7 +50,6 @@ export class EksCluster extends pulumi.ComponentResource {
       defaultTags: { tags: { "app.kubernetes.io/part-of": PART_OF, "ai-assistant.io/stack": args.stack, "managed-by": "pulumi" } },
     }, { parent: this });
     const provider = this.awsProvider;
-    const awsOpts = { parent: this, provider };
 
     const network = new Network(`${name}-network`, { provider, network: config.network, clusterName }, { parent: this });
 
@@ -66,19 +65,15 @@ export class EksCluster extends pulumi.ComponentResource {
     this.oidc = controlPlane.oidc;
 
     // Before any node joins, so that aws-node starts with its own role rather than needing the node's.
-    const cniRole = new IamRole(`${name}-vpc-cni`, {
+    const cni = new ServiceAccountAddon(`${name}-vpc-cni`, {
       provider,
-      trustPolicy: serviceAccountTrustPolicy(this.oidc, ["kube-system:aws-node"]),
-      managedPolicyArns: [MANAGED_POLICIES.eksCni],
+      clusterName: cluster.name,
+      oidc: this.oidc,
+      addonName: "vpc-cni",
+      serviceAccounts: ["kube-system:aws-node"],
+      managedPolicyArn: MANAGED_POLICIES.eksCni,
       description: `VPC CNI of EKS cluster ${clusterName} (IRSA)`,
     }, { parent: this });
-    const cni = new aws.eks.Addon(`${name}-vpc-cni`, {
-      clusterName: cluster.name,
-      addonName: "vpc-cni",
-      serviceAccountRoleArn: cniRole.arn,
-      resolveConflictsOnCreate: "OVERWRITE",
-      resolveConflictsOnUpdate: "OVERWRITE",
-    }, { ...awsOpts, dependsOn: [cniRole] });
 
     const nodes = new NodePools(`${name}-nodes`, {
       provider,
