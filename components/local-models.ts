@@ -52,7 +52,8 @@ export class LocalModels extends pulumi.ComponentResource {
       );
     }
 
-    this.servers = modelServerLayout(localModel.engine, localModel.models).map(
+    const layout = modelServerLayout(localModel.engine, localModel.models);
+    this.servers = layout.map(
       (server) =>
         new ModelServer(
           server.name,
@@ -72,7 +73,7 @@ export class LocalModels extends pulumi.ComponentResource {
         ),
     );
     this.endpoints = Object.fromEntries(
-      this.servers.flatMap((server, i) => modelServerLayout(localModel.engine, localModel.models)[i].models.map((model) => [model, server.url])),
+      layout.flatMap((server, i) => server.models.map((model) => [model, this.servers[i].url])),
     );
     this.registerOutputs({ endpoints: this.endpoints });
   }

@@ -3,7 +3,7 @@
  * error formatter prints it beside what was found.
  */
 import { z } from "zod";
-import { formatImageReference, isDigest, isRepository, isTag, parseImageReference, ImageReference } from "./image";
+import { isDigest, isRepository, isTag, parseImageReference, ImageReference } from "./image";
 import { isByteQuantity, isCpuQuantity, parseQuantity } from "./quantity";
 
 // YAML turns `cpu: 1` into a number; Kubernetes takes either, so accept both and keep the string form.
@@ -80,5 +80,3 @@ export function resourcesSchema(defaults: ResourceDefaults) {
       }
     });
 }
-
-export { formatImageReference };

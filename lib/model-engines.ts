@@ -32,6 +32,33 @@ function shellQuote(text: string): string {
   return `'${text.replace(/'/g, `'\\''`)}'`;
 }
 
+/** How one engine tells a cached model from a missing one, and fetches the missing ones. */
+interface CacheSteps {
+  /** Lines run first for each `$model` (e.g. naming its marker file). */
+  prepare?: string[];
+  /** A shell condition that holds when `$model` is already in the cache. */
+  isCached: string;
+  /** What the log says it skipped: "pull" or "download". */
+  verb: string;
+  /** Lines that fetch `$model` into the cache. */
+  fetch: string[];
+}
+
+/** The skip-if-present loop both engines' pulls run, logging each model's fate so progress shows in the pod's logs. */
+function pullEachModel(models: string[], steps: CacheSteps): string[] {
+  const indent = (lines: string[], depth: string) => lines.map((line) => `${depth}${line}`);
+  return [
+    `for model in ${models.map(shellQuote).join(" ")}; do`,
+    ...indent(steps.prepare ?? [], "  "),
+    `  if ${steps.isCached}; then`,
+    `    echo "model $model already cached, skipping ${steps.verb}"`,
+    "  else",
+    ...indent(steps.fetch, "    "),
+    "  fi",
+    "done",
+  ];
+}
+
 const OLLAMA: EngineProfile = {
   defaultImage: { repository: "ollama/ollama", tag: "0.9.0" },
   port: 11434,
@@ -53,14 +80,11 @@ const OLLAMA: EngineProfile = {
       "ollama serve >/tmp/ollama-serve.log 2>&1 &",
       "server=$!",
       "until ollama list >/dev/null 2>&1; do sleep 1; done",
-      `for model in ${models.map(shellQuote).join(" ")}; do`,
-      '  if ollama show "$model" >/dev/null 2>&1; then',
-      '    echo "model $model already cached, skipping pull"',
-      "  else",
-      '    echo "pulling $model"',
-      '    ollama pull "$model"',
-      "  fi",
-      "done",
+      ...pullEachModel(models, {
+        isCached: 'ollama show "$model" >/dev/null 2>&1',
+        verb: "pull",
+        fetch: ['echo "pulling $model"', 'ollama pull "$model"'],
+      }),
       'kill "$server"',
       'echo "all models cached"',
     ].join("\n"),
@@ -86,17 +110,17 @@ const VLLM: EngineProfile = {
     [
       "set -eu",
       `mkdir -p "$HF_HOME/.complete"`,
-      `for model in ${models.map(shellQuote).join(" ")}; do`,
-      // A marker written after a complete download: a pull cut short by a restart is resumed, never trusted.
-      '  marker="$HF_HOME/.complete/$(echo "$model" | tr / _)"',
-      '  if [ -f "$marker" ]; then',
-      '    echo "model $model already cached, skipping download"',
-      "  else",
-      '    echo "downloading $model"',
-      '    python3 -c "import sys; from huggingface_hub import snapshot_download; snapshot_download(repo_id=sys.argv[1])" "$model"',
-      '    touch "$marker"',
-      "  fi",
-      "done",
+      ...pullEachModel(models, {
+        // A marker written after a complete download: a pull cut short by a restart is resumed, never trusted.
+        prepare: ['marker="$HF_HOME/.complete/$(echo "$model" | tr / _)"'],
+        isCached: '[ -f "$marker" ]',
+        verb: "download",
+        fetch: [
+          'echo "downloading $model"',
+          'python3 -c "import sys; from huggingface_hub import snapshot_download; snapshot_download(repo_id=sys.argv[1])" "$model"',
+          'touch "$marker"',
+        ],
+      }),
       'echo "all models cached"',
     ].join("\n"),
 };
