@@ -1,16 +1,16 @@
 // The ai-assistant program: one stack's config in, the assistant's resources out. Everything a stack may vary
 // is in its Pulumi.<stack>.yaml, validated by config/schema.ts before any resource is registered.
 import { loadStackConfig } from "./config/load";
-import { Backend } from "./components/backend";
-import { ContainerImages } from "./components/container-images";
-import { EksCluster } from "./components/eks-cluster";
-import { ExistingCluster } from "./components/existing-cluster";
-import { Frontend } from "./components/frontend";
-import { LocalModels } from "./components/local-models";
-import { Monitoring } from "./components/monitoring";
-import { AppNamespace } from "./components/namespace";
+import { Backend } from "./components/app/backend";
+import { ContainerImages } from "./components/images/container-images";
+import { EksCluster } from "./components/cluster/eks-cluster";
+import { ExistingCluster } from "./components/cluster/existing-cluster";
+import { Frontend } from "./components/app/frontend";
+import { LocalModels } from "./components/model-servers/local-models";
+import { Monitoring } from "./components/monitoring/monitoring";
+import { AppNamespace } from "./components/app/namespace";
 import { gpuNodeSelector } from "./lib/gpu";
-import { backendLlm } from "./lib/llm-settings";
+import { backendLlm } from "./components/app/llm-settings";
 
 const config = loadStackConfig();
 

@@ -13,8 +13,8 @@ import { tmpdir } from "os";
 import { delimiter, join } from "path";
 import { parseArgs } from "util";
 import { stringify } from "yaml";
-import { AlertRule, alertRuleGroups, RuleGroup } from "../lib/alert-rules";
-import { Dashboard, dashboardQueries, dashboards } from "../lib/dashboards";
+import { AlertRule, alertRuleGroups, RuleGroup } from "../components/monitoring/alert-rules";
+import { Dashboard, dashboardQueries, dashboards } from "../components/monitoring/dashboards";
 import type { AlertCase } from "../test/support/alert-cases";
 
 const yaml = (value: unknown) => stringify(value, { lineWidth: 0 });

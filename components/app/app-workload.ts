@@ -1,0 +1,153 @@
+import * as k8s from "@pulumi/kubernetes";
+import * as pulumi from "@pulumi/pulumi";
+import { WorkloadConfig } from "../../config/workload";
+import { recommendedLabels, selectorLabels, WorkloadIdentity } from "../../lib/labels";
+import { restrictedContainerSecurityContext, restrictedPodSecurityContext } from "../../lib/pod-security";
+import { HealthPaths, httpProbes, ProbeTiming } from "../../lib/probes";
+
+type EnvVar = k8s.types.input.core.v1.EnvVar;
+type EnvFromSource = k8s.types.input.core.v1.EnvFromSource;
+
+/** What every app component built on {@link AppWorkload} (frontend, backend) is given. */
+export interface AppComponentArgs {
+  /** Provider of the target cluster; never the ambient kubeconfig. */
+  provider: k8s.Provider;
+  /** Namespace to run in (the stack's, already created). */
+  namespace: pulumi.Input<string>;
+  /** Stack name, for the `app.kubernetes.io/instance` label. */
+  stack: string;
+  /** Size, replicas and autoscaling from the stack config. */
+  workload: WorkloadConfig;
+  /** Image reference to run (a registry reference, or the digest of an image the stack built). */
+  image: pulumi.Input<string>;
+  /** Version for the `app.kubernetes.io/version` label, usually the image tag. */
+  version?: string;
+}
+
+export interface AppWorkloadArgs extends Omit<AppComponentArgs, "stack" | "version"> {
+  /** Who this workload is; becomes its labels and object names. */
+  identity: WorkloadIdentity;
+  /** Port the container listens on; the Service exposes it under the name `http`. */
+  port: number;
+  /** Paths of the readiness and liveness checks. */
+  health: HealthPaths;
+  /** How fast it becomes ready and how long its first start may take. */
+  probeTiming: ProbeTiming;
+  /** Environment variables of the container. */
+  env?: pulumi.Input<pulumi.Input<EnvVar>[]>;
+  /** ConfigMaps or Secrets whose keys become environment variables. */
+  envFrom?: pulumi.Input<pulumi.Input<EnvFromSource>[]>;
+  /** Directories the process writes to; each gets an emptyDir, as the root filesystem is read-only. */
+  writablePaths?: string[];
+  /** Pod annotations, e.g. a checksum of mounted config so that a config change rolls the pods. */
+  podAnnotations?: pulumi.Input<Record<string, pulumi.Input<string>>>;
+  /** `LoadBalancer` to expose the Service outside the cluster; `ClusterIP` (default) otherwise. */
+  serviceType?: "ClusterIP" | "LoadBalancer";
+  /** Annotations of the Service (load balancer settings). */
+  serviceAnnotations?: Record<string, string>;
+}
+
+/**
+ * A stateless HTTP workload: Deployment, Service, HorizontalPodAutoscaler (when autoscaling is on) and a
+ * PodDisruptionBudget (whenever more than one replica can run, so that node drains keep one pod serving).
+ */
+export class AppWorkload extends pulumi.ComponentResource {
+  public readonly deployment: k8s.apps.v1.Deployment;
+  public readonly service: k8s.core.v1.Service;
+  public readonly autoscaler?: k8s.autoscaling.v2.HorizontalPodAutoscaler;
+  public readonly disruptionBudget?: k8s.policy.v1.PodDisruptionBudget;
+  /** Cluster-internal base URL, e.g. http://backend.ai-assistant.svc.cluster.local:8080. */
+  public readonly url: pulumi.Output<string>;
+
+  constructor(name: string, args: AppWorkloadArgs, opts?: pulumi.ComponentResourceOptions) {
+    super("ai-assistant:kubernetes:AppWorkload", name, {}, opts);
+    const { identity, workload } = args;
+    const childOpts = { parent: this, provider: args.provider };
+    const labels = recommendedLabels(identity);
+    const selector = selectorLabels(identity);
+    const metadata = { name: identity.component, namespace: args.namespace, labels };
+    const writablePaths = args.writablePaths ?? ["/tmp"];
+    const autoscaling = workload.autoscaling.enabled ? workload.autoscaling : undefined;
+
+    this.deployment = new k8s.apps.v1.Deployment(
+      name,
+      {
+        metadata,
+        spec: {
+          // With an HPA the replica count is the HPA's to set; a value here would fight it on every `pulumi up`.
+          replicas: autoscaling ? undefined : workload.replicas,
+          selector: { matchLabels: selector },
+          strategy: { type: "RollingUpdate", rollingUpdate: { maxSurge: "25%", maxUnavailable: 0 } },
+          template: {
+            metadata: { labels, annotations: args.podAnnotations },
+            spec: {
+              automountServiceAccountToken: false,
+              securityContext: restrictedPodSecurityContext(),
+              containers: [
+                {
+                  name: identity.component,
+                  image: args.image,
+                  ports: [{ name: "http", containerPort: args.port, protocol: "TCP" }],
+                  env: args.env,
+                  envFrom: args.envFrom,
+                  resources: workload.resources,
+                  securityContext: restrictedContainerSecurityContext(),
+                  ...httpProbes(args.health, "http", args.probeTiming),
+                  volumeMounts: writablePaths.map((mountPath, i) => ({ name: `writable-${i}`, mountPath })),
+                },
+              ],
+              volumes: writablePaths.map((_, i) => ({ name: `writable-${i}`, emptyDir: {} })),
+            },
+          },
+        },
+      },
+      childOpts,
+    );
+
+    this.service = new k8s.core.v1.Service(
+      name,
+      {
+        metadata: { ...metadata, annotations: args.serviceAnnotations },
+        spec: {
+          type: args.serviceType ?? "ClusterIP",
+          selector,
+          ports: [{ name: "http", port: args.port, targetPort: "http", protocol: "TCP" }],
+        },
+      },
+      childOpts,
+    );
+
+    if (autoscaling) {
+      this.autoscaler = new k8s.autoscaling.v2.HorizontalPodAutoscaler(
+        name,
+        {
+          metadata,
+          spec: {
+            scaleTargetRef: { apiVersion: "apps/v1", kind: "Deployment", name: this.deployment.metadata.name },
+            minReplicas: autoscaling.minReplicas,
+            maxReplicas: autoscaling.maxReplicas,
+            metrics: [
+              {
+                type: "Resource",
+                resource: { name: "cpu", target: { type: "Utilization", averageUtilization: autoscaling.targetCpuPercent } },
+              },
+            ],
+          },
+        },
+        childOpts,
+      );
+    }
+
+    const maxReplicas = autoscaling ? autoscaling.maxReplicas : workload.replicas;
+    if (maxReplicas > 1) {
+      this.disruptionBudget = new k8s.policy.v1.PodDisruptionBudget(
+        name,
+        { metadata, spec: { maxUnavailable: 1, selector: { matchLabels: selector } } },
+        childOpts,
+      );
+    }
+
+    this.url = pulumi.interpolate`http://${this.service.metadata.name}.${args.namespace}.svc.cluster.local:${args.port}`;
+    this.registerOutputs({ url: this.url });
+  }
+}

@@ -1,0 +1,93 @@
+/**
+ * What the backend is told about its language model, as environment variables. This is the backend's contract:
+ *
+ * | variable | meaning |
+ * |---|---|
+ * | `LLM_PROVIDER` | `mock`, `huggingface`, `openai`, `anthropic`, `openai-compatible`, `ollama` or `vllm` |
+ * | `LLM_BASE_URL` | API base URL (absent for mock) |
+ * | `LLM_MODEL` | model name (absent for mock) |
+ * | `LLM_TIMEOUT_SECONDS` | per-request timeout |
+ * | `LLM_MODEL_ENDPOINTS` | local-model phase: JSON map of every served model to its server's base URL |
+ * | `LLM_FALLBACK` | what answers when the provider fails: `none`, `mock` or `hosted` |
+ * | `FALLBACK_PROVIDER`, `FALLBACK_BASE_URL`, `FALLBACK_MODEL` | the hosted API used when `LLM_FALLBACK=hosted` |
+ * | `LLM_API_KEY` | the hosted API's key, from a Kubernetes Secret (never in the ConfigMap) |
+ */
+import * as pulumi from "@pulumi/pulumi";
+import { StackConfig } from "../../config/load";
+import { HostedApiConfig, ModelEngine } from "../../config/phases";
+
+/** Public endpoints of the hosted providers; an `openai-compatible` provider names its own. */
+export const HOSTED_BASE_URLS: Record<Exclude<HostedApiConfig["provider"], "openai-compatible">, string> = {
+  huggingface: "https://router.huggingface.co/v1",
+  openai: "https://api.openai.com/v1",
+  anthropic: "https://api.anthropic.com/v1",
+};
+
+export function hostedBaseUrl(api: HostedApiConfig): string {
+  return api.baseUrl ?? HOSTED_BASE_URLS[api.provider as keyof typeof HOSTED_BASE_URLS];
+}
+
+/** The mock phase: canned answers, no model, no key. */
+export function mockSettings(): Record<string, string> {
+  return { LLM_PROVIDER: "mock", LLM_FALLBACK: "none" };
+}
+
+/** The hosted-API phase. */
+export function hostedApiSettings(api: HostedApiConfig): Record<string, string> {
+  return {
+    LLM_PROVIDER: api.provider,
+    LLM_BASE_URL: hostedBaseUrl(api),
+    LLM_MODEL: api.model,
+    LLM_TIMEOUT_SECONDS: String(api.timeoutSeconds),
+    LLM_FALLBACK: api.fallbackToMock ? "mock" : "none",
+  };
+}
+
+/**
+ * The local-model phase: the first model is the default; every model's server is listed. With a hosted API as
+ * fallback, the backend answers from it until the local servers are ready (their weights are cached).
+ */
+export function localModelSettings(
+  engine: ModelEngine,
+  endpoints: Record<string, pulumi.Input<string>>,
+  fallback?: HostedApiConfig,
+): pulumi.Output<Record<string, string>> {
+  const [defaultModel] = Object.keys(endpoints);
+  return pulumi.all(endpoints).apply((urls): Record<string, string> => ({
+    LLM_PROVIDER: engine,
+    LLM_BASE_URL: urls[defaultModel],
+    LLM_MODEL: defaultModel,
+    LLM_MODEL_ENDPOINTS: JSON.stringify(urls),
+    // Local models are slow on a cold start; the backend waits longer for them than for a hosted API.
+    LLM_TIMEOUT_SECONDS: "120",
+    ...(fallback
+      ? {
+          LLM_FALLBACK: "hosted",
+          FALLBACK_PROVIDER: fallback.provider,
+          FALLBACK_BASE_URL: hostedBaseUrl(fallback),
+          FALLBACK_MODEL: fallback.model,
+        }
+      : { LLM_FALLBACK: "none" }),
+  }));
+}
+
+/** The backend's LLM settings and API key for the stack's phase. */
+export function backendLlm(
+  config: StackConfig,
+  localEndpoints?: Record<string, pulumi.Input<string>>,
+): { settings: pulumi.Input<Record<string, pulumi.Input<string>>>; apiKey?: pulumi.Input<string> } {
+  switch (config.phase) {
+    case "mock":
+      return { settings: mockSettings() };
+    case "hosted-api":
+      return { settings: hostedApiSettings(config.hostedApi), apiKey: config.secrets.apiKey };
+    case "local-model": {
+      if (!localEndpoints) throw new Error("the local-model phase needs its model servers' endpoints");
+      const fallback = config.localModel.fallbackToHostedApi ? config.hostedApi : undefined;
+      return {
+        settings: localModelSettings(config.localModel.engine, localEndpoints, fallback),
+        apiKey: fallback ? config.secrets.apiKey : undefined,
+      };
+    }
+  }
+}

@@ -1,0 +1,123 @@
+import * as aws from "@pulumi/aws";
+import * as k8s from "@pulumi/kubernetes";
+import * as pulumi from "@pulumi/pulumi";
+import { EksClusterConfig } from "../../config/cluster";
+import { MANAGED_POLICIES, OidcIdentity } from "./iam";
+import { eksKubeconfig } from "./kubeconfig";
+import { PART_OF } from "../../lib/labels";
+import { ClusterStorage } from "./cluster-storage";
+import { EcrSettings } from "../images/container-images";
+import { ControlPlane } from "./control-plane";
+import { GpuSupport } from "./gpu-support";
+import { Network } from "./network";
+import { NodePools } from "./node-pools";
+import { ServiceAccountAddon } from "./service-account-addon";
+
+export interface EksClusterArgs {
+  /** Region, version, network, node pools and add-on settings from the stack config. */
+  cluster: EksClusterConfig;
+  /** Stack name; the cluster is named after it. */
+  stack: string;
+  /** A production stack: deletion protection on the cluster, volumes and images kept. */
+  production: boolean;
+  /** Labels of the GPU nodes: the model server's node selector. */
+  gpuNodeSelector: Record<string, string>;
+}
+
+/**
+ * An EKS cluster the stack owns, ready for GPU model serving: network, control plane (secrets encrypted with its
+ * own KMS key, control-plane logs in CloudWatch), CPU and GPU node pools, NVIDIA's device plugin and storage.
+ * `provider` is built from this cluster's kubeconfig, so nothing it deploys can land on another cluster.
+ */
+export class EksCluster extends pulumi.ComponentResource {
+  /** Kubernetes provider of this cluster; every Kubernetes resource of the stack uses it. */
+  public readonly provider: k8s.Provider;
+  /** AWS provider of the stack's account and region. */
+  public readonly awsProvider: aws.Provider;
+  public readonly clusterName: pulumi.Output<string>;
+  /** kubeconfig that gets its token from `aws eks get-token`; secret. */
+  public readonly kubeconfig: pulumi.Output<string>;
+  public readonly oidc: OidcIdentity;
+  /** Where the stack pushes the images it builds. */
+  public readonly imageRegistry: EcrSettings;
+
+  constructor(name: string, args: EksClusterArgs, opts?: pulumi.ComponentResourceOptions) {
+    super("ai-assistant:cluster:EksCluster", name, {}, opts);
+    const config = args.cluster;
+    const clusterName = `${PART_OF}-${args.stack}`;
+    this.awsProvider = new aws.Provider(`${name}-aws`, {
+      region: config.region as aws.Region,
+      defaultTags: { tags: { "app.kubernetes.io/part-of": PART_OF, "ai-assistant.io/stack": args.stack, "managed-by": "pulumi" } },
+    }, { parent: this });
+    const provider = this.awsProvider;
+
+    const network = new Network(`${name}-network`, { provider, network: config.network, clusterName }, { parent: this });
+
+    const controlPlane = new ControlPlane(name, {
+      provider,
+      clusterName,
+      config,
+      subnetIds: network.privateSubnetIds,
+      production: args.production,
+    }, { parent: this });
+    const cluster = controlPlane.cluster;
+    this.clusterName = cluster.name;
+    this.oidc = controlPlane.oidc;
+
+    // Before any node joins, so that aws-node starts with its own role rather than needing the node's.
+    const cni = new ServiceAccountAddon(`${name}-vpc-cni`, {
+      provider,
+      clusterName: cluster.name,
+      oidc: this.oidc,
+      addonName: "vpc-cni",
+      serviceAccounts: ["kube-system:aws-node"],
+      managedPolicyArn: MANAGED_POLICIES.eksCni,
+      description: `VPC CNI of EKS cluster ${clusterName} (IRSA)`,
+    }, { parent: this });
+
+    const nodes = new NodePools(`${name}-nodes`, {
+      provider,
+      clusterName: cluster.name,
+      subnetIds: network.privateSubnetIds,
+      systemNodes: config.systemNodes,
+      gpuNodes: config.gpuNodes,
+      gpuNodeLabels: args.gpuNodeSelector,
+    }, { parent: this, dependsOn: [cni] });
+
+    this.kubeconfig = eksKubeconfig({
+      name: cluster.name,
+      endpoint: cluster.endpoint,
+      certificateAuthority: cluster.certificateAuthority.apply((ca) => ca.data ?? ""),
+      region: config.region,
+    });
+    // Workloads wait for the CPU nodes, or their rollouts would time out on a cluster with nowhere to run them.
+    this.provider = new k8s.Provider(name, { kubeconfig: this.kubeconfig, enableServerSideApply: true }, { parent: this, dependsOn: [nodes.system] });
+
+    new ClusterStorage(`${name}-storage`, {
+      provider,
+      kubernetesProvider: this.provider,
+      clusterName: cluster.name,
+      oidc: this.oidc,
+      vpcId: network.vpcId,
+      subnetIds: network.privateSubnetIds,
+      nodeSecurityGroupId: cluster.vpcConfig.apply((vpc) => vpc.clusterSecurityGroupId),
+      efs: config.storage.efs,
+      production: args.production,
+      nodes: [nodes.system],
+    }, { parent: this });
+
+    new GpuSupport(`${name}-gpu`, {
+      provider: this.provider,
+      chartVersion: config.devicePlugin.chartVersion,
+      gpuNodeSelector: args.gpuNodeSelector,
+    }, { parent: this });
+
+    this.imageRegistry = {
+      provider,
+      repositoryPrefix: `${PART_OF}/${args.stack}`,
+      production: args.production,
+      untaggedImageExpiryDays: config.registry.untaggedImageExpiryDays,
+    };
+    this.registerOutputs({ clusterName: this.clusterName, kubeconfig: this.kubeconfig });
+  }
+}

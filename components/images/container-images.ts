@@ -1,0 +1,124 @@
+import * as aws from "@pulumi/aws";
+import * as docker from "@pulumi/docker";
+import * as pulumi from "@pulumi/pulumi";
+import { join, resolve } from "path";
+import { formatImageReference } from "../../config/image";
+import { ImageBuild, ImageSource, isImageBuild } from "../../config/image-build";
+import { contextDigest } from "./context-digest";
+import { PART_OF } from "../../lib/labels";
+
+/** Where built images are pushed: ECR in the stack's AWS account. */
+export interface EcrSettings {
+  /** AWS provider of the stack's account and region. */
+  provider: aws.Provider;
+  /** Repository names start with it, e.g. `ai-assistant/prod`; one repository per built workload. */
+  repositoryPrefix: string;
+  /** Immutable tags, and repositories that a `pulumi destroy` does not empty. */
+  production: boolean;
+  /** Untagged images are deleted after this many days. */
+  untaggedImageExpiryDays: number;
+}
+
+export interface ContainerImagesArgs {
+  /** Each workload's image source (`frontend`, `backend`, …): a registry reference, or a build. */
+  images: Record<string, ImageSource>;
+  /**
+   * The registry builds are pushed to. Without one, builds stay in the local Docker engine, for a laptop cluster
+   * that loads them from there (`kind load docker-image`).
+   */
+  registry?: EcrSettings;
+}
+
+/**
+ * The image each workload runs. A registry reference passes through as written; a build is built with
+ * @pulumi/docker, tagged with a digest of its context, pushed to ECR, and run by digest, so that what runs is
+ * exactly what was pushed. `digests` is what a later stack pins to promote the same bytes.
+ */
+export class ContainerImages extends pulumi.ComponentResource {
+  /** Per workload: the reference the pods run. */
+  public readonly references: Record<string, pulumi.Output<string>> = {};
+  /** Per workload: a version for the `app.kubernetes.io/version` label (the tag). */
+  public readonly versions: Record<string, string | undefined> = {};
+  /** Per workload whose digest is known (pushed builds, digest-pinned references): `repository@sha256:…`. */
+  public readonly digests: pulumi.Output<Record<string, string>>;
+  public readonly repositories: Record<string, aws.ecr.Repository> = {};
+
+  constructor(name: string, args: ContainerImagesArgs, opts?: pulumi.ComponentResourceOptions) {
+    super("ai-assistant:images:ContainerImages", name, {}, opts);
+    const digests: Record<string, pulumi.Output<string>> = {};
+    for (const [workload, source] of Object.entries(args.images)) {
+      if (!isImageBuild(source)) {
+        this.references[workload] = pulumi.output(formatImageReference(source));
+        this.versions[workload] = source.tag;
+        if (source.digest) digests[workload] = pulumi.output(`${source.repository}@${source.digest}`);
+        continue;
+      }
+      const tag = this.tagFor(workload, source.build);
+      this.versions[workload] = tag;
+      if (args.registry) {
+        const image = this.pushToEcr(`${name}-${workload}`, workload, source.build, tag, args.registry);
+        this.references[workload] = image.repoDigest;
+        digests[workload] = image.repoDigest;
+      } else {
+        const image = new docker.Image(`${name}-${workload}`, {
+          imageName: `${PART_OF}/${workload}:${tag}`,
+          build: dockerBuild(source.build),
+          skipPush: true,
+        }, { parent: this });
+        // A local image ID is no registry digest: the pods use the tag the cluster was loaded with.
+        this.references[workload] = image.imageName;
+      }
+    }
+    this.digests = pulumi.output(digests);
+    this.registerOutputs({ digests: this.digests });
+  }
+
+  private tagFor(workload: string, build: ImageBuild): string {
+    try {
+      return contextDigest(resolve(build.context), { dockerfile: build.dockerfile, platforms: build.platforms, target: build.target });
+    } catch {
+      throw new pulumi.ResourceError(`expected the build context of ${workload} (${build.context}) to be a directory`, this);
+    }
+  }
+
+  private pushToEcr(name: string, workload: string, build: ImageBuild, tag: string, registry: EcrSettings): docker.Image {
+    const awsOpts = { parent: this, provider: registry.provider };
+    const repository = new aws.ecr.Repository(name, {
+      name: `${registry.repositoryPrefix}/${workload}`,
+      imageTagMutability: registry.production ? "IMMUTABLE" : "MUTABLE",
+      imageScanningConfiguration: { scanOnPush: true },
+      forceDelete: !registry.production,
+    }, awsOpts);
+    this.repositories[workload] = repository;
+    new aws.ecr.LifecyclePolicy(name, {
+      repository: repository.name,
+      policy: JSON.stringify({
+        rules: [
+          {
+            rulePriority: 1,
+            description: `Expire untagged images after ${registry.untaggedImageExpiryDays} days`,
+            selection: { tagStatus: "untagged", countType: "sinceImagePushed", countUnit: "days", countNumber: registry.untaggedImageExpiryDays },
+            action: { type: "expire" },
+          },
+        ],
+      }),
+    }, awsOpts);
+    const token = aws.ecr.getAuthorizationTokenOutput({ registryId: repository.registryId }, awsOpts);
+    return new docker.Image(name, {
+      imageName: pulumi.interpolate`${repository.repositoryUrl}:${tag}`,
+      build: dockerBuild(build),
+      registry: { server: repository.repositoryUrl, username: token.userName, password: pulumi.secret(token.password) },
+    }, { parent: this });
+  }
+}
+
+function dockerBuild(build: ImageBuild): docker.types.input.DockerBuild {
+  return {
+    context: build.context,
+    // The provider reads `dockerfile` relative to the working directory; the config says relative to the context.
+    dockerfile: join(build.context, build.dockerfile),
+    platform: build.platforms[0],
+    target: build.target,
+    builderVersion: "BuilderBuildKit",
+  };
+}

@@ -1,0 +1,80 @@
+import * as k8s from "@pulumi/kubernetes";
+import * as pulumi from "@pulumi/pulumi";
+import { formatImageReference } from "../../config/image";
+import { LocalModelConfig } from "../../config/phases";
+import { recommendedLabels } from "../../lib/labels";
+import { ENGINES, modelServerLayout } from "./model-engines";
+import { ModelServer } from "./model-server";
+
+export interface LocalModelsArgs {
+  /** Provider of the target cluster. */
+  provider: k8s.Provider;
+  /** Namespace to run in (the stack's, already created). */
+  namespace: pulumi.Input<string>;
+  /** Stack name, for the `app.kubernetes.io/instance` label. */
+  stack: string;
+  /** Engine, models, GPUs and cache, from `localModel`. */
+  localModel: LocalModelConfig;
+  /** Production: caches are kept when the stack is destroyed. */
+  production: boolean;
+  /** Hugging Face token for gated models (vLLM only); stored in a Secret read by the pull. */
+  huggingFaceToken?: pulumi.Input<string>;
+}
+
+/**
+ * The local-model phase's servers: one Ollama server for all models, or one vLLM server per model (vLLM serves
+ * a single model per process).
+ */
+export class LocalModels extends pulumi.ComponentResource {
+  public readonly servers: ModelServer[];
+  /** Base URL of the server of each model. */
+  public readonly endpoints: Record<string, pulumi.Output<string>>;
+
+  constructor(name: string, args: LocalModelsArgs, opts?: pulumi.ComponentResourceOptions) {
+    super("ai-assistant:app:LocalModels", name, {}, opts);
+    const { localModel } = args;
+    const image = formatImageReference(localModel.image ?? ENGINES[localModel.engine].defaultImage);
+
+    let tokenSecret: k8s.core.v1.Secret | undefined;
+    if (localModel.engine === "vllm" && args.huggingFaceToken !== undefined) {
+      tokenSecret = new k8s.core.v1.Secret(
+        `${name}-hf-token`,
+        {
+          metadata: {
+            name: "model-server-hf-token",
+            namespace: args.namespace,
+            labels: recommendedLabels({ component: "model-server", stack: args.stack }),
+          },
+          type: "Opaque",
+          stringData: { token: pulumi.secret(args.huggingFaceToken) },
+        },
+        { parent: this, provider: args.provider },
+      );
+    }
+
+    const layout = modelServerLayout(localModel.engine, localModel.models);
+    this.servers = layout.map(
+      (server) =>
+        new ModelServer(
+          server.name,
+          {
+            provider: args.provider,
+            namespace: args.namespace,
+            stack: args.stack,
+            serverName: server.name,
+            engine: localModel.engine,
+            models: server.models,
+            image,
+            settings: localModel,
+            production: args.production,
+            huggingFaceTokenSecret: tokenSecret?.metadata.name,
+          },
+          { parent: this },
+        ),
+    );
+    this.endpoints = Object.fromEntries(
+      layout.flatMap((server, i) => server.models.map((model) => [model, this.servers[i].url])),
+    );
+    this.registerOutputs({ endpoints: this.endpoints });
+  }
+}

@@ -1,0 +1,145 @@
+/**
+ * What differs between the two model-server engines: image, port, health endpoint, where weights live, how they
+ * are pulled, and how the backend reaches them. Everything else about a model server is shared.
+ */
+import { ImageReference } from "../../config/image";
+import { ModelEngine } from "../../config/phases";
+
+/** Where the model-cache PersistentVolumeClaim is mounted in every model-server container. */
+export const CACHE_MOUNT = "/models";
+/** A writable home on an emptyDir: both images assume root's home, which a non-root user cannot write. */
+export const HOME_DIR = "/tmp/home";
+
+export interface EngineProfile {
+  /** Official image, pinned; a stack may override it (`localModel.image`). */
+  defaultImage: ImageReference;
+  port: number;
+  /** The engine's own health endpoint: it answers once the server can serve requests. */
+  healthPath: string;
+  /** Path the backend appends to the Service URL: Ollama's native API, or vLLM's OpenAI-compatible one. */
+  apiPath: string;
+  /** Whether the engine's Python stack writes caches all over the filesystem (then the root fs stays writable). */
+  writableRootFilesystem: boolean;
+  /** Environment that points the engine's home and caches at writable volumes. */
+  env: Record<string, string>;
+  /** Server command for the given models (vLLM serves one model per server). */
+  serverCommand(models: string[], gpus: number): { command: string[]; args: string[] };
+  /** The shell script of the init container that fills the cache; it skips what is already there. */
+  pullScript(models: string[]): string;
+}
+
+function shellQuote(text: string): string {
+  return `'${text.replace(/'/g, `'\\''`)}'`;
+}
+
+/** How one engine tells a cached model from a missing one, and fetches the missing ones. */
+interface CacheSteps {
+  /** Lines run first for each `$model` (e.g. naming its marker file). */
+  prepare?: string[];
+  /** A shell condition that holds when `$model` is already in the cache. */
+  isCached: string;
+  /** What the log says it skipped: "pull" or "download". */
+  verb: string;
+  /** Lines that fetch `$model` into the cache. */
+  fetch: string[];
+}
+
+/** The skip-if-present loop both engines' pulls run, logging each model's fate so progress shows in the pod's logs. */
+function pullEachModel(models: string[], steps: CacheSteps): string[] {
+  const indent = (lines: string[], depth: string) => lines.map((line) => `${depth}${line}`);
+  return [
+    `for model in ${models.map(shellQuote).join(" ")}; do`,
+    ...indent(steps.prepare ?? [], "  "),
+    `  if ${steps.isCached}; then`,
+    `    echo "model $model already cached, skipping ${steps.verb}"`,
+    "  else",
+    ...indent(steps.fetch, "    "),
+    "  fi",
+    "done",
+  ];
+}
+
+const OLLAMA: EngineProfile = {
+  defaultImage: { repository: "ollama/ollama", tag: "0.9.0" },
+  port: 11434,
+  healthPath: "/api/tags",
+  apiPath: "",
+  writableRootFilesystem: false,
+  env: {
+    HOME: HOME_DIR,
+    OLLAMA_MODELS: `${CACHE_MOUNT}/ollama`,
+    OLLAMA_HOST: "0.0.0.0:11434",
+    // Weights stay loaded between requests: reloading a model takes seconds to minutes.
+    OLLAMA_KEEP_ALIVE: "-1",
+  },
+  serverCommand: () => ({ command: ["ollama"], args: ["serve"] }),
+  pullScript: (models) =>
+    [
+      "set -eu",
+      // `ollama pull` talks to a server; run one on loopback for the duration of the pull.
+      "ollama serve >/tmp/ollama-serve.log 2>&1 &",
+      "server=$!",
+      "until ollama list >/dev/null 2>&1; do sleep 1; done",
+      ...pullEachModel(models, {
+        isCached: 'ollama show "$model" >/dev/null 2>&1',
+        verb: "pull",
+        fetch: ['echo "pulling $model"', 'ollama pull "$model"'],
+      }),
+      'kill "$server"',
+      'echo "all models cached"',
+    ].join("\n"),
+};
+
+const VLLM: EngineProfile = {
+  defaultImage: { repository: "vllm/vllm-openai", tag: "v0.9.1" },
+  port: 8000,
+  healthPath: "/health",
+  apiPath: "/v1",
+  writableRootFilesystem: true,
+  env: {
+    HOME: HOME_DIR,
+    HF_HOME: `${CACHE_MOUNT}/huggingface`,
+    VLLM_CACHE_ROOT: `${CACHE_MOUNT}/vllm`,
+    XDG_CACHE_HOME: "/tmp/cache",
+  },
+  serverCommand: (models, gpus) => ({
+    command: ["python3", "-m", "vllm.entrypoints.openai.api_server"],
+    args: ["--model", models[0], "--port", "8000", ...(gpus > 1 ? ["--tensor-parallel-size", String(gpus)] : [])],
+  }),
+  pullScript: (models) =>
+    [
+      "set -eu",
+      `mkdir -p "$HF_HOME/.complete"`,
+      ...pullEachModel(models, {
+        // A marker written after a complete download: a pull cut short by a restart is resumed, never trusted.
+        prepare: ['marker="$HF_HOME/.complete/$(echo "$model" | tr / _)"'],
+        isCached: '[ -f "$marker" ]',
+        verb: "download",
+        fetch: [
+          'echo "downloading $model"',
+          'python3 -c "import sys; from huggingface_hub import snapshot_download; snapshot_download(repo_id=sys.argv[1])" "$model"',
+          'touch "$marker"',
+        ],
+      }),
+      'echo "all models cached"',
+    ].join("\n"),
+};
+
+export const ENGINES: Record<ModelEngine, EngineProfile> = { ollama: OLLAMA, vllm: VLLM };
+
+/**
+ * Which servers a stack runs: Ollama serves every model from one server; vLLM serves one model per server.
+ * Names are DNS labels, unique per stack.
+ */
+export function modelServerLayout(engine: ModelEngine, models: string[]): { name: string; models: string[] }[] {
+  if (engine === "ollama") return [{ name: "model-server", models }];
+  return models.map((model, index) => ({
+    name: models.length === 1 ? "model-server" : `model-server-${slug(model, index)}`,
+    models: [model],
+  }));
+}
+
+function slug(model: string, index: number): string {
+  const text = model.toLowerCase().replace(/[^a-z0-9]+/g, "-").replace(/^-+|-+$/g, "").slice(0, 40).replace(/-+$/, "");
+  return text || `model-${index}`;
+}

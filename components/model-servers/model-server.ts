@@ -1,0 +1,179 @@
+import * as k8s from "@pulumi/kubernetes";
+import * as pulumi from "@pulumi/pulumi";
+import { LocalModelConfig, ModelEngine } from "../../config/phases";
+import { GPU_TOLERATION } from "../../lib/gpu";
+import { recommendedLabels, selectorLabels } from "../../lib/labels";
+import { CACHE_MOUNT, ENGINES } from "./model-engines";
+import { restrictedContainerSecurityContext, restrictedPodSecurityContext } from "../../lib/pod-security";
+
+export interface ModelServerArgs {
+  /** Provider of the target cluster. */
+  provider: k8s.Provider;
+  /** Namespace to run in (the stack's, already created). */
+  namespace: pulumi.Input<string>;
+  /** Stack name, for the `app.kubernetes.io/instance` label. */
+  stack: string;
+  /** Object name of the server's Deployment, Service and cache (`model-server`, `model-server-<model>`). */
+  serverName: string;
+  /** Ollama or vLLM: image defaults, port, health endpoint, cache layout and pull script. */
+  engine: ModelEngine;
+  /** Models this server serves and pulls into its cache before it takes traffic. */
+  models: string[];
+  /** Image reference to run (the engine's pinned image unless the stack overrides it). */
+  image: pulumi.Input<string>;
+  /** Size, GPUs, cache and start allowance, from `localModel`. */
+  settings: Pick<LocalModelConfig, "replicas" | "gpu" | "resources" | "cache" | "startupMinutes">;
+  /** Production: the weights cache is kept in the cluster even when the stack is destroyed. */
+  production: boolean;
+  /** Name of a Secret with key `token`, for gated Hugging Face models; used by the pull only. */
+  huggingFaceTokenSecret?: pulumi.Input<string>;
+}
+
+/**
+ * One in-cluster model server (Ollama or vLLM) with its weights cache: a PersistentVolumeClaim that an init
+ * container fills before the server starts, so the server never takes traffic without its models, and a
+ * restarted pod finds them already there.
+ */
+export class ModelServer extends pulumi.ComponentResource {
+  public readonly cache: k8s.core.v1.PersistentVolumeClaim;
+  public readonly deployment: k8s.apps.v1.Deployment;
+  public readonly service: k8s.core.v1.Service;
+  /** Base URL the backend calls: Ollama's API root, or vLLM's OpenAI-compatible `/v1`. */
+  public readonly url: pulumi.Output<string>;
+
+  constructor(name: string, args: ModelServerArgs, opts?: pulumi.ComponentResourceOptions) {
+    super("ai-assistant:app:ModelServer", name, {}, opts);
+    const engine = ENGINES[args.engine];
+    const { gpu, cache } = args.settings;
+    const childOpts = { parent: this, provider: args.provider };
+    const identity = { component: "model-server", stack: args.stack };
+    // Several vLLM servers share name and instance labels; the server label tells their pods apart.
+    const selector = { ...selectorLabels(identity), "ai-assistant.io/model-server": args.serverName };
+    const labels = { ...recommendedLabels(identity), ...selector, "ai-assistant.io/engine": args.engine };
+    const metadata = { name: args.serverName, namespace: args.namespace, labels };
+
+    this.cache = new k8s.core.v1.PersistentVolumeClaim(
+      `${name}-cache`,
+      {
+        metadata: { ...metadata, name: `${args.serverName}-cache` },
+        spec: {
+          accessModes: [cache.accessMode],
+          storageClassName: cache.storageClass,
+          resources: { requests: { storage: cache.size } },
+        },
+      },
+      // Weights take minutes to hours to download: in production they outlive the stack (and the pods always).
+      { ...childOpts, retainOnDelete: args.production },
+    );
+
+    const env = Object.entries(engine.env).map(([envName, value]) => ({ name: envName, value }));
+    const volumeMounts = [
+      { name: "model-cache", mountPath: CACHE_MOUNT },
+      { name: "tmp", mountPath: "/tmp" },
+    ];
+    const securityContext = restrictedContainerSecurityContext({ readOnlyRootFilesystem: !engine.writableRootFilesystem });
+    const gpuResources: Record<string, string> = gpu.count > 0 ? { "nvidia.com/gpu": String(gpu.count) } : {};
+    const resources = {
+      requests: { ...args.settings.resources.requests, ...gpuResources },
+      limits: { ...args.settings.resources.limits, ...gpuResources },
+    };
+    const hfToken = args.huggingFaceTokenSecret
+      ? [{ name: "HF_TOKEN", valueFrom: { secretKeyRef: { name: args.huggingFaceTokenSecret, key: "token" } } }]
+      : [];
+    const startupPeriodSeconds = 10;
+
+    this.deployment = new k8s.apps.v1.Deployment(
+      name,
+      {
+        metadata,
+        spec: {
+          replicas: args.settings.replicas,
+          selector: { matchLabels: selector },
+          // A ReadWriteOnce volume attaches to one node at a time: a surging RollingUpdate would schedule the new
+          // pod before the old one lets go of the volume, and if it lands on another node it waits forever while
+          // the old pod keeps running. Recreate releases the volume first. A ReadWriteMany cache has no such
+          // limit, so it rolls without downtime.
+          strategy:
+            cache.accessMode === "ReadWriteOnce"
+              ? { type: "Recreate" }
+              : { type: "RollingUpdate", rollingUpdate: { maxSurge: 1, maxUnavailable: 0 } },
+          template: {
+            metadata: { labels },
+            spec: {
+              automountServiceAccountToken: false,
+              securityContext: restrictedPodSecurityContext(),
+              ...(gpu.count > 0 && {
+                nodeSelector: gpu.nodeSelector,
+                tolerations: [GPU_TOLERATION],
+              }),
+              initContainers: [
+                {
+                  name: "pull-models",
+                  image: args.image,
+                  command: ["/bin/sh", "-c", engine.pullScript(args.models)],
+                  env: [...env, ...hfToken],
+                  // The pull needs network and disk, not the GPU; it runs with the server's CPU and memory.
+                  resources: args.settings.resources,
+                  securityContext,
+                  volumeMounts,
+                },
+              ],
+              containers: [
+                {
+                  name: "server",
+                  image: args.image,
+                  ...engine.serverCommand(args.models, gpu.count),
+                  // The init container filled the cache; the server must not reach out to the hub on its own.
+                  env: [...env, ...(args.engine === "vllm" ? [{ name: "HF_HUB_OFFLINE", value: "1" }] : [])],
+                  ports: [{ name: "http", containerPort: engine.port, protocol: "TCP" }],
+                  resources,
+                  securityContext,
+                  volumeMounts: [...volumeMounts, ...(args.engine === "vllm" ? [{ name: "dshm", mountPath: "/dev/shm" }] : [])],
+                  // Loading weights into GPU memory takes minutes on first start: the startup probe allows all of
+                  // it, then readiness and liveness run tight on the engine's own health endpoint.
+                  startupProbe: {
+                    httpGet: { path: engine.healthPath, port: "http" },
+                    periodSeconds: startupPeriodSeconds,
+                    timeoutSeconds: 5,
+                    failureThreshold: Math.ceil((args.settings.startupMinutes * 60) / startupPeriodSeconds),
+                  },
+                  readinessProbe: {
+                    httpGet: { path: engine.healthPath, port: "http" },
+                    periodSeconds: 10,
+                    timeoutSeconds: 5,
+                    failureThreshold: 3,
+                  },
+                  livenessProbe: {
+                    httpGet: { path: engine.healthPath, port: "http" },
+                    periodSeconds: 30,
+                    timeoutSeconds: 10,
+                    failureThreshold: 3,
+                  },
+                },
+              ],
+              volumes: [
+                { name: "model-cache", persistentVolumeClaim: { claimName: this.cache.metadata.name } },
+                { name: "tmp", emptyDir: {} },
+                // vLLM's workers exchange tensors through shared memory; the container default of 64Mi is too small.
+                ...(args.engine === "vllm" ? [{ name: "dshm", emptyDir: { medium: "Memory", sizeLimit: "2Gi" } }] : []),
+              ],
+            },
+          },
+        },
+      },
+      childOpts,
+    );
+
+    this.service = new k8s.core.v1.Service(
+      name,
+      {
+        metadata,
+        spec: { selector, ports: [{ name: "http", port: engine.port, targetPort: "http", protocol: "TCP" }] },
+      },
+      childOpts,
+    );
+
+    this.url = pulumi.interpolate`http://${this.service.metadata.name}.${args.namespace}.svc.cluster.local:${engine.port}${engine.apiPath}`;
+    this.registerOutputs({ url: this.url });
+  }
+}

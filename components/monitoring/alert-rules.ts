@@ -1,0 +1,192 @@
+/**
+ * The alert rules, as plain objects: the single source of both the PrometheusRule the stack deploys and the rules
+ * file `promtool` checks and unit-tests (tools/promtool.ts). Thresholds and durations of the brief's table are kept
+ * exactly; the model-server and GPU alerts are ours. Annotations use only `{{ $labels.<name> }}` and
+ * `{{ $value | <humanize function> }}`, which the promtool test cases expand to predict the exact text.
+ */
+import { CLUSTER_METRICS, VLLM_METRICS } from "../../lib/metrics-contract";
+import { errorRatio, filesystemUsedRatio, gpuMemoryUsedRatio, inferenceQuantile, modelServerPods, nodeMemoryUsedRatio, volumeUsedRatio } from "./promql";
+
+export type Severity = "warning" | "critical";
+
+/** One Prometheus alerting rule, in the rules-file (and PrometheusRule spec) shape. */
+export interface AlertRule {
+  alert: string;
+  expr: string;
+  for: string;
+  labels: { severity: Severity };
+  annotations: { summary: string; description: string };
+}
+
+export interface RuleGroup {
+  name: string;
+  rules: AlertRule[];
+}
+
+export interface AlertRuleParams {
+  /** Namespace the assistant runs in: the backend and model-server alerts look at it only. */
+  appNamespace: string;
+}
+
+/** The thresholds: the brief's table (latency in seconds, ratios as fractions), then ours. */
+export const THRESHOLDS = {
+  p95LatencySeconds: 5,
+  p99LatencySeconds: 10,
+  errorRatioHigh: 0.05,
+  errorRatioCritical: 0.1,
+  memoryUsedRatio: 0.9,
+  diskUsedRatio: 0.85,
+  queuedRequests: 10,
+  gpuMemoryUsedRatio: 0.95,
+} as const;
+
+const T = THRESHOLDS;
+
+/** Window of every rate() in a rule; ten scrapes at the 30 s interval, so one slow request does not page anyone. */
+export const RULE_RATE_WINDOW = "5m";
+
+function rule(alert: string, severity: Severity, duration: string, expr: string, summary: string, description: string): AlertRule {
+  return { alert, expr, for: duration, labels: { severity }, annotations: { summary, description } };
+}
+
+function inferenceLatency({ appNamespace: ns }: AlertRuleParams): RuleGroup {
+  return {
+    name: "ai-assistant.inference-latency",
+    rules: [
+      rule(
+        "InferenceLatencyHigh",
+        "warning",
+        "2m",
+        `${inferenceQuantile(0.95, ns, RULE_RATE_WINDOW)} > ${T.p95LatencySeconds}`,
+        "p95 inference latency above 5 s in {{ $labels.namespace }}",
+        "The 95th percentile of chat answer time is {{ $value | humanizeDuration }} (threshold 5s) and has been above 5 s for 2 minutes.",
+      ),
+      rule(
+        "InferenceLatencyCritical",
+        "critical",
+        "1m",
+        `${inferenceQuantile(0.99, ns, RULE_RATE_WINDOW)} > ${T.p99LatencySeconds}`,
+        "p99 inference latency above 10 s in {{ $labels.namespace }}",
+        "The 99th percentile of chat answer time is {{ $value | humanizeDuration }} (threshold 10s) and has been above 10 s for 1 minute.",
+      ),
+    ],
+  };
+}
+
+function availability({ appNamespace: ns }: AlertRuleParams): RuleGroup {
+  return {
+    name: "ai-assistant.availability",
+    rules: [
+      rule(
+        "ErrorRateHigh",
+        "warning",
+        "5m",
+        `${errorRatio(ns, RULE_RATE_WINDOW)} > ${T.errorRatioHigh}`,
+        "More than 5% of requests fail in {{ $labels.namespace }}",
+        "{{ $value | humanizePercentage }} of backend requests answered 5xx over the last 5 minutes (threshold 5%).",
+      ),
+      rule(
+        "ErrorRateCritical",
+        "critical",
+        "1m",
+        `${errorRatio(ns, RULE_RATE_WINDOW)} > ${T.errorRatioCritical}`,
+        "More than 10% of requests fail in {{ $labels.namespace }}",
+        "{{ $value | humanizePercentage }} of backend requests answered 5xx over the last 5 minutes (threshold 10%).",
+      ),
+      rule(
+        "ServiceDown",
+        "critical",
+        "1m",
+        `up{namespace="${ns}"} == 0`,
+        "{{ $labels.job }} target {{ $labels.instance }} is down",
+        "Prometheus cannot scrape {{ $labels.job }} at {{ $labels.instance }} in {{ $labels.namespace }}: the pod is gone, not listening or not serving /metrics.",
+      ),
+    ],
+  };
+}
+
+function resources(): RuleGroup {
+  return {
+    name: "ai-assistant.resources",
+    rules: [
+      rule(
+        "MemoryPressure",
+        "warning",
+        "5m",
+        `${nodeMemoryUsedRatio()} > ${T.memoryUsedRatio}`,
+        "Node {{ $labels.instance }} has used more than 90% of its memory",
+        "{{ $value | humanizePercentage }} of the memory of {{ $labels.instance }} is in use (threshold 90%); its pods are about to be evicted or OOM-killed.",
+      ),
+      rule(
+        "DiskSpaceLow",
+        "warning",
+        "10m",
+        `${filesystemUsedRatio()} > ${T.diskUsedRatio}`,
+        "Filesystem {{ $labels.mountpoint }} on {{ $labels.instance }} is more than 85% full",
+        "{{ $value | humanizePercentage }} of {{ $labels.mountpoint }} on {{ $labels.instance }} is used (threshold 85%).",
+      ),
+      rule(
+        "VolumeSpaceLow",
+        "warning",
+        "10m",
+        `${volumeUsedRatio()} > ${T.diskUsedRatio}`,
+        "Volume {{ $labels.persistentvolumeclaim }} in {{ $labels.namespace }} is more than 85% full",
+        "{{ $value | humanizePercentage }} of PersistentVolumeClaim {{ $labels.persistentvolumeclaim }} is used (threshold 85%); model weights or metrics stop being written when it fills.",
+      ),
+    ],
+  };
+}
+
+function modelServer({ appNamespace: ns }: AlertRuleParams): RuleGroup {
+  return {
+    name: "ai-assistant.model-server",
+    rules: [
+      // Longer than the brief's 5-10 min first start (weights download and load), so a cold start stays quiet.
+      // kube-state-metrics sees both engines, so this covers Ollama too, which has no metrics of its own.
+      rule(
+        "ModelServerNotReady",
+        "critical",
+        "15m",
+        `(${CLUSTER_METRICS.podReady}{namespace="${ns}", condition="true"} == 0) and on (namespace, pod) ${modelServerPods(ns)}`,
+        "Model server pod {{ $labels.pod }} is not ready",
+        "{{ $labels.pod }} in {{ $labels.namespace }} has not been ready for 15 minutes: local-model answers fail or fall back.",
+      ),
+      // vLLM batches continuously, so a queue that persists means it is out of KV cache or sequence slots.
+      rule(
+        "ModelServerQueueBacklog",
+        "warning",
+        "5m",
+        `sum by (namespace, model_name) (${VLLM_METRICS.waiting}{namespace="${ns}"}) > ${T.queuedRequests}`,
+        "More than 10 requests wait for the model {{ $labels.model_name }}",
+        "{{ $value | humanize }} requests are queued in vLLM for {{ $labels.model_name }} (threshold 10) for 5 minutes: add replicas or GPUs.",
+      ),
+    ],
+  };
+}
+
+function gpu(): RuleGroup {
+  return {
+    name: "ai-assistant.gpu",
+    rules: [
+      // vLLM reserves 90% of GPU memory by design (gpu_memory_utilization), so the threshold sits above that.
+      rule(
+        "GpuMemoryNearlyFull",
+        "warning",
+        "10m",
+        `${gpuMemoryUsedRatio()} > ${T.gpuMemoryUsedRatio}`,
+        "GPU {{ $labels.gpu }} on {{ $labels.Hostname }} has less than 5% memory free",
+        "{{ $value | humanizePercentage }} of the framebuffer of GPU {{ $labels.gpu }} on {{ $labels.Hostname }} is used (threshold 95%); the next model load or batch may fail with out-of-memory.",
+      ),
+    ],
+  };
+}
+
+/** Every rule group, for one stack's app namespace. */
+export function alertRuleGroups(params: AlertRuleParams): RuleGroup[] {
+  return [inferenceLatency(params), availability(params), resources(), modelServer(params), gpu()];
+}
+
+/** Every alerting rule, flattened. */
+export function alertRules(params: AlertRuleParams): AlertRule[] {
+  return alertRuleGroups(params).flatMap((group) => group.rules);
+}

@@ -1,0 +1,75 @@
+/** Model server: throughput, time to first token and queue of vLLM; backend-reported tokens for every engine. */
+import { THRESHOLDS } from "../alert-rules";
+import { BACKEND_METRICS, CLUSTER_METRICS, VLLM_METRICS } from "../../../lib/metrics-contract";
+import { modelServerPods } from "../promql";
+import { dashboard, Dashboard } from "./grafana";
+import { DashboardParams, RATE } from "./params";
+
+export function modelServerDashboard({ appNamespace: ns }: DashboardParams): Dashboard {
+  const v = VLLM_METRICS;
+  const sel = `{namespace="${ns}"}`;
+  const ttft = (q: number) => `histogram_quantile(${q}, sum by (model_name, le) (rate(${v.timeToFirstToken}_bucket${sel}[${RATE}])))`;
+  return dashboard(
+    "ai-assistant-model-server",
+    "AI Assistant / Model server",
+    "vLLM throughput, time to first token and queue (Ollama exposes none of these; see docs/monitoring.md).",
+    [
+      {
+        title: "Ready model-server pods",
+        type: "stat",
+        unit: "short",
+        queries: [{ expr: `count((${CLUSTER_METRICS.podReady}{namespace="${ns}", condition="true"} == 1) and on (namespace, pod) ${modelServerPods(ns)})` }],
+      },
+      { title: "Generated tokens/s", type: "stat", unit: "short", queries: [{ expr: `sum(rate(${v.generationTokens}${sel}[${RATE}]))` }] },
+      { title: "Queued requests", type: "stat", unit: "short", threshold: THRESHOLDS.queuedRequests, queries: [{ expr: `sum(${v.waiting}${sel})` }] },
+      { title: "p95 time to first token", type: "stat", unit: "s", queries: [{ expr: `max(${ttft(0.95)})` }] },
+      {
+        title: "Tokens per second",
+        type: "timeseries",
+        unit: "short",
+        description: "vLLM's own counters, and the completion tokens the backend reports for any engine or hosted API.",
+        queries: [
+          { expr: `sum by (model_name) (rate(${v.generationTokens}${sel}[${RATE}]))`, legend: "vLLM generated {{model_name}}" },
+          { expr: `sum by (model_name) (rate(${v.promptTokens}${sel}[${RATE}]))`, legend: "vLLM prompt {{model_name}}" },
+          {
+            expr: `sum by (provider, model) (rate(${BACKEND_METRICS.tokens.name}{namespace="${ns}", kind="completion"}[${RATE}]))`,
+            legend: "backend {{provider}} {{model}}",
+          },
+        ],
+      },
+      {
+        title: "Time to first token",
+        type: "timeseries",
+        unit: "s",
+        queries: [
+          { expr: ttft(0.5), legend: "p50 {{model_name}}" },
+          { expr: ttft(0.95), legend: "p95 {{model_name}}" },
+        ],
+      },
+      {
+        title: "Queue",
+        type: "timeseries",
+        unit: "short",
+        threshold: THRESHOLDS.queuedRequests,
+        description: "Alert: more than 10 requests waiting for 5 minutes.",
+        queries: [
+          { expr: `sum by (model_name) (${v.waiting}${sel})`, legend: "waiting {{model_name}}" },
+          { expr: `sum by (model_name) (${v.running}${sel})`, legend: "running {{model_name}}" },
+        ],
+      },
+      {
+        title: "KV cache usage",
+        type: "timeseries",
+        unit: "percentunit",
+        queries: [{ expr: `max by (model_name) (${v.kvCacheUsage}${sel})`, legend: "{{model_name}}" }],
+      },
+      {
+        title: "vLLM request latency",
+        type: "timeseries",
+        unit: "s",
+        width: 24,
+        queries: [{ expr: `histogram_quantile(0.95, sum by (model_name, le) (rate(${v.e2eLatency}_bucket${sel}[${RATE}])))`, legend: "p95 {{model_name}}" }],
+      },
+    ],
+  );
+}

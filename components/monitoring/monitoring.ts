@@ -1,0 +1,161 @@
+import * as k8s from "@pulumi/kubernetes";
+import * as pulumi from "@pulumi/pulumi";
+import { MonitoringConfig } from "../../config/monitoring";
+import { alertRuleGroups } from "./alert-rules";
+import { dashboards } from "./dashboards";
+import { PART_OF } from "../../lib/labels";
+import {
+  DASHBOARD_FOLDER_ANNOTATION,
+  DASHBOARD_LABEL,
+  DCGM_EXPORTER,
+  dcgmExporterValues,
+  GRAFANA_ADMIN_KEYS,
+  GRAFANA_SERVICE,
+  KUBE_PROMETHEUS_STACK,
+  kubePrometheusStackValues,
+  RELEASE_NAME,
+  RELEASE_SELECTOR,
+} from "./monitoring-values";
+import { scrapeTargets } from "./scrape-targets";
+
+export interface MonitoringArgs {
+  /** Provider of the target cluster. */
+  provider: k8s.Provider;
+  /** Stack name: the instance label the scrape selectors match, and part of every object's labels. */
+  stack: string;
+  /** Namespace the assistant runs in; its Services are scraped and the alerts and dashboards look at it. */
+  appNamespace: string;
+  /** Namespace, chart versions, retention, storage and sizes from the stack's `monitoring` settings. */
+  settings: MonitoringConfig;
+  /** Grafana's admin password, a Pulumi secret. It goes into a Secret the chart reads, never into chart values. */
+  grafanaAdminPassword: pulumi.Input<string> | undefined;
+}
+
+/** Grafana's admin login name; only the password is secret. */
+const GRAFANA_ADMIN_USER = "admin";
+
+/**
+ * Prometheus, Grafana and Alertmanager (kube-prometheus-stack) in their own namespace, the DCGM exporter on GPU
+ * nodes when asked, and what this program adds to them: ServiceMonitors for the backend and vLLM, the alert rules
+ * (lib/alert-rules.ts) and the dashboards (lib/dashboards).
+ *
+ * The charts are `helm.v4.Chart`, not `helm.v3.Release`: a Chart's objects are Pulumi resources, so `pulumi preview`
+ * on a pull request shows a per-object diff of what a version bump or a values change does, where a Release shows
+ * one opaque resource. The price is that v4 runs no Helm hooks; kube-prometheus-stack uses them only for its
+ * admission webhook's certificate, which is switched off (lib/monitoring-values.ts).
+ */
+export class Monitoring extends pulumi.ComponentResource {
+  public readonly namespace: pulumi.Output<string>;
+  /** In-cluster URL of Grafana; reach it with `kubectl port-forward svc/<name> 3000:80 -n <namespace>`. */
+  public readonly grafanaUrl: pulumi.Output<string>;
+
+  constructor(name: string, args: MonitoringArgs, opts?: pulumi.ComponentResourceOptions) {
+    // Checked before registering anything, so that a bad argument stops the program with its message alone.
+    if (args.grafanaAdminPassword === undefined) {
+      throw new pulumi.ResourceError("expected grafanaAdminPassword (a Pulumi secret) when monitoring is enabled", opts?.parent);
+    }
+    if (args.settings.namespace === args.appNamespace) {
+      throw new pulumi.ResourceError(
+        `expected monitoring.namespace to differ from the app namespace "${args.appNamespace}": the exporters need the privileged Pod Security level, the app namespace enforces restricted`,
+        opts?.parent,
+      );
+    }
+    super("ai-assistant:monitoring:Monitoring", name, {}, opts);
+    const { settings } = args;
+    const childOpts = { parent: this, provider: args.provider };
+    const labels = { "app.kubernetes.io/part-of": PART_OF, "app.kubernetes.io/instance": `${PART_OF}-${args.stack}`, "app.kubernetes.io/managed-by": "pulumi" };
+
+    const namespace = new k8s.core.v1.Namespace(
+      `${name}-namespace`,
+      {
+        metadata: {
+          name: settings.namespace,
+          labels: {
+            ...labels,
+            // node-exporter reads the host's /proc and /sys with hostNetwork and hostPID, and the DCGM exporter runs
+            // as root with SYS_ADMIN: both are forbidden by the baseline and restricted levels the app namespace
+            // enforces. Only the monitoring components run here.
+            "pod-security.kubernetes.io/enforce": "privileged",
+            "pod-security.kubernetes.io/enforce-version": "latest",
+          },
+        },
+      },
+      childOpts,
+    );
+    this.namespace = namespace.metadata.name;
+    const metadata = (objectName: string, extra: Record<string, string> = {}) => ({ name: objectName, namespace: this.namespace, labels: { ...labels, ...extra } });
+
+    const grafanaAdmin = new k8s.core.v1.Secret(
+      `${name}-grafana-admin`,
+      {
+        metadata: metadata("grafana-admin"),
+        type: "Opaque",
+        stringData: { [GRAFANA_ADMIN_KEYS.user]: GRAFANA_ADMIN_USER, [GRAFANA_ADMIN_KEYS.password]: pulumi.secret(args.grafanaAdminPassword) },
+      },
+      childOpts,
+    );
+
+    const stack = new k8s.helm.v4.Chart(
+      `${name}-kube-prometheus-stack`,
+      {
+        chart: KUBE_PROMETHEUS_STACK.chart,
+        version: settings.chartVersion,
+        repositoryOpts: { repo: KUBE_PROMETHEUS_STACK.repo },
+        name: RELEASE_NAME,
+        namespace: this.namespace,
+        values: kubePrometheusStackValues({ settings, grafanaAdminSecret: grafanaAdmin.metadata.name }),
+      },
+      childOpts,
+    );
+    // The ServiceMonitor and PrometheusRule kinds are the chart's CRDs: create our objects after them.
+    const afterChart = { ...childOpts, dependsOn: [stack] };
+
+    if (settings.gpuMetrics.enabled) {
+      new k8s.helm.v4.Chart(
+        `${name}-dcgm-exporter`,
+        {
+          chart: DCGM_EXPORTER.chart,
+          version: settings.gpuMetrics.chartVersion,
+          repositoryOpts: { repo: DCGM_EXPORTER.repo },
+          name: DCGM_EXPORTER.chart,
+          namespace: this.namespace,
+          values: dcgmExporterValues(settings.gpuMetrics),
+        },
+        afterChart,
+      );
+    }
+
+    for (const target of scrapeTargets({ appNamespace: args.appNamespace, stack: args.stack })) {
+      new k8s.apiextensions.CustomResource(
+        `${name}-${target.name}`,
+        { apiVersion: "monitoring.coreos.com/v1", kind: "ServiceMonitor", metadata: metadata(target.name, RELEASE_SELECTOR), spec: target.spec },
+        afterChart,
+      );
+    }
+
+    new k8s.apiextensions.CustomResource(
+      `${name}-alert-rules`,
+      {
+        apiVersion: "monitoring.coreos.com/v1",
+        kind: "PrometheusRule",
+        metadata: metadata("ai-assistant-alerts", RELEASE_SELECTOR),
+        spec: { groups: alertRuleGroups({ appNamespace: args.appNamespace }) },
+      },
+      afterChart,
+    );
+
+    for (const board of dashboards({ appNamespace: args.appNamespace, gpuHourlyCostUsd: settings.gpuHourlyCostUsd })) {
+      new k8s.core.v1.ConfigMap(
+        `${name}-dashboard-${board.uid}`,
+        {
+          metadata: { ...metadata(`dashboard-${board.uid}`, DASHBOARD_LABEL), annotations: { [DASHBOARD_FOLDER_ANNOTATION]: "AI Assistant" } },
+          data: { [`${board.uid}.json`]: JSON.stringify(board, null, 2) },
+        },
+        childOpts,
+      );
+    }
+
+    this.grafanaUrl = pulumi.interpolate`http://${GRAFANA_SERVICE}.${this.namespace}.svc.cluster.local`;
+    this.registerOutputs({ namespace: this.namespace, grafanaUrl: this.grafanaUrl });
+  }
+}

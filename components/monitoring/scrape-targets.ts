@@ -1,0 +1,46 @@
+/**
+ * What Prometheus scrapes in the app namespace: the backend's and vLLM's `/metrics`, found through their Services'
+ * labels (lib/labels.ts). The ServiceMonitors live in the monitoring namespace with everything else of it, and
+ * reach into the app namespace with a namespaceSelector.
+ */
+import { PART_OF } from "../../lib/labels";
+import { MODEL_SERVER_NAME } from "../../lib/metrics-contract";
+
+/** One scrape target, as a ServiceMonitor spec and the name it goes by. */
+export interface ScrapeTarget {
+  name: string;
+  spec: Record<string, unknown>;
+}
+
+export interface ScrapeTargetArgs {
+  appNamespace: string;
+  stack: string;
+}
+
+function serviceMonitorSpec(appNamespace: string, matchLabels: Record<string, string>) {
+  return {
+    // The job label becomes the Service's app.kubernetes.io/name (backend, model-server): stable, whatever the
+    // Service is called, so that the alerts and dashboards can name it.
+    jobLabel: "app.kubernetes.io/name",
+    namespaceSelector: { matchNames: [appNamespace] },
+    selector: { matchLabels },
+    endpoints: [{ port: "http", path: "/metrics", interval: "30s", scrapeTimeout: "10s" }],
+  };
+}
+
+export function scrapeTargets({ appNamespace, stack }: ScrapeTargetArgs): ScrapeTarget[] {
+  const instance = `${PART_OF}-${stack}`;
+  return [
+    { name: "backend", spec: serviceMonitorSpec(appNamespace, { "app.kubernetes.io/name": "backend", "app.kubernetes.io/instance": instance }) },
+    {
+      // Only vLLM serves Prometheus metrics; an Ollama Service carries engine=ollama and is left alone. Present in
+      // every phase, so that switching phases stays a config change; it matches nothing until vLLM runs.
+      name: "model-server-vllm",
+      spec: serviceMonitorSpec(appNamespace, {
+        "app.kubernetes.io/name": MODEL_SERVER_NAME,
+        "app.kubernetes.io/instance": instance,
+        "ai-assistant.io/engine": "vllm",
+      }),
+    },
+  ];
+}

@@ -1,0 +1,163 @@
+import { RenderResult } from "../../../tools/render";
+import { CPU_ONLY, OLLAMA, VLLM } from "../../support/configs";
+import { K8sObject, objectOf, objectsOf, renderConfig } from "../../support/render";
+
+const serverContainer = (deployment: K8sObject) => deployment.spec.template.spec.containers[0];
+const pullContainer = (deployment: K8sObject) => deployment.spec.template.spec.initContainers[0];
+
+describe("given the local-model phase with Ollama on one GPU serving two models", () => {
+  let result: RenderResult;
+  let server: K8sObject;
+  beforeAll(async () => {
+    result = await renderConfig(OLLAMA);
+    server = objectOf(result, "Deployment", "model-server");
+  });
+
+  it("one server serves both models, scheduled on GPU nodes", () => {
+    const pod = server.spec.template.spec;
+    expect(serverContainer(server).resources.limits["nvidia.com/gpu"]).toBe("1");
+    expect(serverContainer(server).resources.requests["nvidia.com/gpu"]).toBe("1");
+    expect(pod.tolerations).toEqual([{ key: "nvidia.com/gpu", operator: "Exists", effect: "NoSchedule" }]);
+    expect(pod.nodeSelector).toEqual({ "ai-assistant.io/pool": "gpu" });
+  });
+
+  it("the weights cache is a PVC from config, mounted where Ollama keeps models", () => {
+    const pvc = objectOf(result, "PersistentVolumeClaim", "model-server-cache");
+    expect(pvc.spec).toEqual({ accessModes: ["ReadWriteOnce"], storageClassName: "gp3", resources: { requests: { storage: "80Gi" } } });
+    expect(server.spec.template.spec.volumes).toContainEqual({ name: "model-cache", persistentVolumeClaim: { claimName: "model-server-cache" } });
+    expect(serverContainer(server).volumeMounts).toContainEqual({ name: "model-cache", mountPath: "/models" });
+    expect(serverContainer(server).env).toContainEqual({ name: "OLLAMA_MODELS", value: "/models/ollama" });
+  });
+
+  it("an init container pulls each model before the server starts, skipping models already cached", () => {
+    const script = pullContainer(server).command[2] as string;
+    expect(script).toContain("for model in 'llama3.2:3b' 'qwen2.5:7b'; do");
+    expect(script).toMatch(/if ollama show "\$model" .*then\s+echo "model \$model already cached, skipping pull"\s+else\s+echo "pulling \$model"\s+ollama pull "\$model"/s);
+    expect(pullContainer(server).volumeMounts).toContainEqual({ name: "model-cache", mountPath: "/models" });
+  });
+
+  it("a startup probe allows the whole cold start, then probes run tight on /api/tags", () => {
+    const container = serverContainer(server);
+    expect(container.startupProbe.httpGet.path).toBe("/api/tags");
+    expect(container.startupProbe.periodSeconds * container.startupProbe.failureThreshold).toBe(15 * 60);
+    expect(container.readinessProbe).toMatchObject({ httpGet: { path: "/api/tags" }, periodSeconds: 10, failureThreshold: 3 });
+    expect(container.livenessProbe).toMatchObject({ httpGet: { path: "/api/tags" }, periodSeconds: 30, timeoutSeconds: 10 });
+  });
+
+  it("a ReadWriteOnce cache rolls out with Recreate, so a new pod never waits on a volume the old one holds", () => {
+    expect(server.spec.strategy).toEqual({ type: "Recreate" });
+  });
+
+  it("runs as non-root with home and models on writable volumes", () => {
+    const pod = server.spec.template.spec;
+    expect(pod.securityContext).toMatchObject({ runAsNonRoot: true, runAsUser: 10001, fsGroup: 10001 });
+    expect(serverContainer(server).env).toContainEqual({ name: "HOME", value: "/tmp/home" });
+    expect(serverContainer(server).volumeMounts).toContainEqual({ name: "tmp", mountPath: "/tmp" });
+  });
+
+  it("the backend talks to the server in-cluster at the local-model size", () => {
+    const settings = objectOf(result, "ConfigMap", "backend-settings").data;
+    const url = "http://model-server.assistant-test.svc.cluster.local:11434";
+    expect(settings).toMatchObject({ LLM_PROVIDER: "ollama", LLM_BASE_URL: url, LLM_MODEL: "llama3.2:3b", LLM_FALLBACK: "none" });
+    expect(JSON.parse(settings.LLM_MODEL_ENDPOINTS)).toEqual({ "llama3.2:3b": url, "qwen2.5:7b": url });
+    expect(serverContainer(objectOf(result, "Deployment", "backend")).resources.requests).toEqual({ cpu: "1500m", memory: "4Gi" });
+  });
+
+  it("outside production the cache is deleted with the stack", () => {
+    const pvc = result.resources.find((r) => r.type === "kubernetes:core/v1:PersistentVolumeClaim")!;
+    expect(pvc.retainOnDelete).toBeUndefined();
+  });
+});
+
+describe("given vLLM on two GPUs with two replicas on a ReadWriteMany cache", () => {
+  let result: RenderResult;
+  let server: K8sObject;
+  beforeAll(async () => {
+    result = await renderConfig(VLLM);
+    server = objectOf(result, "Deployment", "model-server");
+  });
+
+  it("serves the model with tensor parallelism over its GPUs from the Hugging Face cache, offline", () => {
+    const container = serverContainer(server);
+    expect(container.args).toEqual(["--model", "Qwen/Qwen2.5-7B-Instruct", "--port", "8000", "--tensor-parallel-size", "2"]);
+    expect(container.resources.limits["nvidia.com/gpu"]).toBe("2");
+    expect(container.env).toEqual(expect.arrayContaining([{ name: "HF_HOME", value: "/models/huggingface" }, { name: "HF_HUB_OFFLINE", value: "1" }]));
+  });
+
+  it("the pull downloads with the Hugging Face token from a Secret, and skips models marked complete", () => {
+    const pull = pullContainer(server);
+    expect(pull.env).toContainEqual({ name: "HF_TOKEN", valueFrom: { secretKeyRef: { name: "model-server-hf-token", key: "token" } } });
+    expect(objectOf(result, "Secret", "model-server-hf-token").stringData).toEqual({ token: "[secret]" });
+    const script = pull.command[2] as string;
+    expect(script).toMatch(/if \[ -f "\$marker" \]; then\s+echo "model \$model already cached, skipping download"/);
+    expect(script).toMatch(/snapshot_download\(repo_id=sys.argv\[1\]\)" "\$model"\s+touch "\$marker"/);
+  });
+
+  it("probes /health with a 20-minute start allowance", () => {
+    const container = serverContainer(server);
+    expect(container.startupProbe.httpGet.path).toBe("/health");
+    expect(container.startupProbe.periodSeconds * container.startupProbe.failureThreshold).toBe(20 * 60);
+    expect(container.readinessProbe.httpGet.path).toBe("/health");
+  });
+
+  it("a ReadWriteMany cache rolls one pod at a time with no downtime", () => {
+    expect(server.spec.replicas).toBe(2);
+    expect(server.spec.strategy).toEqual({ type: "RollingUpdate", rollingUpdate: { maxSurge: 1, maxUnavailable: 0 } });
+  });
+
+  it("gives vLLM a shared-memory volume and points the backend at the OpenAI-compatible URL", () => {
+    expect(server.spec.template.spec.volumes).toContainEqual({ name: "dshm", emptyDir: { medium: "Memory", sizeLimit: "2Gi" } });
+    expect(objectOf(result, "ConfigMap", "backend-settings").data.LLM_BASE_URL).toBe("http://model-server.assistant-test.svc.cluster.local:8000/v1");
+  });
+
+  it("one vLLM server per model when a stack serves several", async () => {
+    const several = await renderConfig({ ...VLLM, localModel: { ...VLLM.localModel, models: ["Qwen/Qwen2.5-7B-Instruct", "mistralai/Mistral-7B-Instruct-v0.3"] } });
+    const names = objectsOf(several, "Deployment").map((d) => d.metadata.name).filter((n) => n.startsWith("model-server"));
+    expect(names.sort()).toEqual(["model-server-mistralai-mistral-7b-instruct-v0-3", "model-server-qwen-qwen2-5-7b-instruct"]);
+    const endpoints = JSON.parse(objectOf(several, "ConfigMap", "backend-settings").data.LLM_MODEL_ENDPOINTS);
+    expect(endpoints["mistralai/Mistral-7B-Instruct-v0.3"]).toBe("http://model-server-mistralai-mistral-7b-instruct-v0-3.assistant-test.svc.cluster.local:8000/v1");
+    // Each server selects only its own pods.
+    const selectors = objectsOf(several, "Service").filter((s) => s.metadata.name.startsWith("model-server")).map((s) => s.spec.selector["ai-assistant.io/model-server"]);
+    expect(new Set(selectors).size).toBe(2);
+  });
+});
+
+describe("given a CPU-only small model", () => {
+  it("requests no GPU and neither tolerates nor selects GPU nodes", async () => {
+    const result = await renderConfig(CPU_ONLY);
+    const server = objectOf(result, "Deployment", "model-server");
+    expect(JSON.stringify(serverContainer(server).resources)).not.toContain("nvidia.com/gpu");
+    expect(server.spec.template.spec.tolerations).toBeUndefined();
+    expect(server.spec.template.spec.nodeSelector).toBeUndefined();
+  });
+});
+
+describe("given a production local-model stack", () => {
+  it("keeps the weights cache and its namespace when the stack is destroyed", async () => {
+    const result = await renderConfig({
+      ...OLLAMA,
+      production: true,
+      frontend: { image: "ghcr.io/acme/frontend:1.0.0" },
+      backend: { image: "ghcr.io/acme/backend:1.0.0" },
+    });
+    const retained = result.resources.filter((r) => r.retainOnDelete).map((r) => r.type);
+    expect(retained.sort()).toEqual(["kubernetes:core/v1:Namespace", "kubernetes:core/v1:PersistentVolumeClaim"]);
+  });
+
+  it("can keep the hosted API as the backend's fallback until local models answer", async () => {
+    const result = await renderConfig({
+      ...OLLAMA,
+      localModel: { ...OLLAMA.localModel, fallbackToHostedApi: true },
+      hostedApi: { provider: "openai", model: "gpt-4o-mini" },
+      apiKey: { secure: "AAABAFcipher" },
+    });
+    expect(objectOf(result, "ConfigMap", "backend-settings").data).toMatchObject({
+      LLM_PROVIDER: "ollama",
+      LLM_FALLBACK: "hosted",
+      FALLBACK_PROVIDER: "openai",
+      FALLBACK_BASE_URL: "https://api.openai.com/v1",
+      FALLBACK_MODEL: "gpt-4o-mini",
+    });
+    expect(objectsOf(result, "Secret", "backend-llm-api-key")).toHaveLength(1);
+  });
+});

@@ -1,0 +1,79 @@
+import { parse } from "yaml";
+import { alertRuleGroups, AlertRule } from "../../../components/monitoring/alert-rules";
+import { BACKEND_METRICS } from "../../../lib/metrics-contract";
+import type { RenderResult } from "../../../tools/render";
+import { rulesFile } from "../../../tools/promtool";
+import { ALERT_CASES } from "../../support/alert-cases";
+import { KNOWN_METRICS, metricNames } from "../../support/promql";
+import { objectOf, renderStack } from "../../support/render";
+
+/** The brief's table, written out again here so that the rules are checked against it, not against themselves. */
+const BRIEF = [
+  { alert: "InferenceLatencyHigh", condition: /^histogram_quantile\(0\.95, .*ai_assistant_inference_duration_seconds_bucket.*\) > 5$/, for: "2m", severity: "warning" },
+  { alert: "InferenceLatencyCritical", condition: /^histogram_quantile\(0\.99, .*ai_assistant_inference_duration_seconds_bucket.*\) > 10$/, for: "1m", severity: "critical" },
+  { alert: "ErrorRateHigh", condition: /status=~"5\.\.".* \/ .*ai_assistant_requests_total.* > 0\.05$/, for: "5m", severity: "warning" },
+  { alert: "ErrorRateCritical", condition: /status=~"5\.\.".* \/ .*ai_assistant_requests_total.* > 0\.1$/, for: "1m", severity: "critical" },
+  { alert: "ServiceDown", condition: /^up\{.*\} == 0$/, for: "1m", severity: "critical" },
+  { alert: "MemoryPressure", condition: /^\(1 - node_memory_MemAvailable_bytes \/ node_memory_MemTotal_bytes\) > 0\.9$/, for: "5m", severity: "warning" },
+  { alert: "DiskSpaceLow", condition: /^\(1 - node_filesystem_avail_bytes\{.*\} \/ node_filesystem_size_bytes\{.*\}\) > 0\.85$/, for: "10m", severity: "warning" },
+] as const;
+
+/** Ours: model server and GPU. */
+const OURS = [
+  { alert: "VolumeSpaceLow", condition: /kubelet_volume_stats_used_bytes \/ kubelet_volume_stats_capacity_bytes\) > 0\.85$/, for: "10m", severity: "warning" },
+  { alert: "ModelServerNotReady", condition: /kube_pod_status_ready\{.*condition="true"\} == 0\) and on \(namespace, pod\) kube_pod_labels\{.*model-server/, for: "15m", severity: "critical" },
+  { alert: "ModelServerQueueBacklog", condition: /vllm:num_requests_waiting\{.*\}\) > 10$/, for: "5m", severity: "warning" },
+  { alert: "GpuMemoryNearlyFull", condition: /DCGM_FI_DEV_FB_USED \/ \(DCGM_FI_DEV_FB_USED \+ DCGM_FI_DEV_FB_FREE\)\) > 0\.95$/, for: "10m", severity: "warning" },
+] as const;
+
+describe("alert rules", () => {
+  let dev: RenderResult;
+  let rules: AlertRule[];
+  beforeAll(async () => {
+    dev = await renderStack("dev");
+    rules = objectOf(dev, "PrometheusRule", "ai-assistant-alerts").spec.groups.flatMap((g: { rules: AlertRule[] }) => g.rules);
+  });
+  const find = (name: string) => rules.find((r) => r.alert === name);
+
+  it.each([...BRIEF, ...OURS])("given the dev stack, when rendered, then $alert has its exact condition, for $for and severity $severity", (expected) => {
+    const rule = find(expected.alert);
+    expect(rule).toBeDefined();
+    expect(rule!.expr).toMatch(expected.condition);
+    expect(rule!.for).toBe(expected.for);
+    expect(rule!.labels).toEqual({ severity: expected.severity });
+    expect(rule!.annotations.summary.length).toBeGreaterThan(10);
+    expect(rule!.annotations.description.length).toBeGreaterThan(20);
+  });
+
+  it("given the dev stack, when rendered, then no rule is there that the tables above do not list", () => {
+    expect(rules.map((r) => r.alert).sort()).toEqual([...BRIEF, ...OURS].map((r) => r.alert).sort());
+  });
+
+  it("given the app namespace of the stack, when rendered, then the backend and model-server rules look at that namespace only", () => {
+    for (const name of ["InferenceLatencyHigh", "InferenceLatencyCritical", "ErrorRateHigh", "ErrorRateCritical", "ServiceDown", "ModelServerNotReady", "ModelServerQueueBacklog"]) {
+      const expr = find(name)!.expr;
+      expect(expr).toContain('namespace="ai-assistant-dev"');
+      expect(expr).not.toMatch(/namespace="(?!ai-assistant-dev")/);
+    }
+  });
+
+  it("given the rendered PrometheusRule, then it is exactly what lib/alert-rules.ts returns, and so is the file promtool reads", () => {
+    const groups = alertRuleGroups({ appNamespace: "ai-assistant-dev" });
+    expect(objectOf(dev, "PrometheusRule", "ai-assistant-alerts").spec.groups).toEqual(groups);
+    expect(parse(rulesFile(groups))).toEqual({ groups });
+  });
+
+  it("given the metric contract, then every metric a rule reads is a named metric of lib/metrics-contract.ts, and the backend's are all used", () => {
+    const used = new Set(rules.flatMap((r) => metricNames(r.expr)));
+    expect([...used].filter((name) => !KNOWN_METRICS.has(name))).toEqual([]);
+    for (const metric of [BACKEND_METRICS.requests.name, BACKEND_METRICS.inferenceDuration.name]) expect(used.has(metric)).toBe(true);
+  });
+
+  it("given the promtool cases, then every alert has exactly one, with series over and under its threshold", () => {
+    expect(ALERT_CASES.map((c) => c.alert).sort()).toEqual(rules.map((r) => r.alert).sort());
+    for (const testCase of ALERT_CASES) {
+      expect(testCase.over.firing.length).toBeGreaterThan(0);
+      expect(testCase.under.series.length).toBeGreaterThan(0);
+    }
+  });
+});

@@ -1,0 +1,182 @@
+import { Monitoring } from "../../../components/monitoring/monitoring";
+import { monitoringSchema } from "../../../config/monitoring";
+import type { PlannedResource, RenderResult } from "../../../tools/render";
+import { K8sObject, objectOf, objectsOf, renderConfig, renderStack } from "../../support/render";
+
+const CHART = "kubernetes:helm.sh/v4:Chart";
+const PASSWORD = "correct-horse-battery-staple-7";
+
+function chart(result: RenderResult, chartName: string): PlannedResource {
+  const found = result.resources.filter((r) => r.type === CHART && r.inputs.chart === chartName);
+  if (found.length !== 1) throw new Error(`expected one ${chartName} chart, found ${found.length}`);
+  return found[0];
+}
+
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+const valuesOf = (resource: PlannedResource) => resource.inputs.values as any;
+
+/** True when every label of `selector` is on `labels` with the same value (a matchLabels selector). */
+function matches(selector: Record<string, string>, labels: Record<string, string> | undefined): boolean {
+  return Object.entries(selector).every(([key, value]) => labels?.[key] === value);
+}
+
+describe("monitoring", () => {
+  let dev: RenderResult;
+  let prod: RenderResult;
+  beforeAll(async () => {
+    dev = await renderStack("dev");
+    prod = await renderStack("prod");
+  });
+
+  describe("the kube-prometheus-stack chart", () => {
+    it("given the dev stack, when rendered, then it is a helm.v4.Chart pinned to an exact version of the community chart", () => {
+      const stack = chart(dev, "kube-prometheus-stack");
+      expect(stack.inputs).toMatchObject({
+        version: "92.1.0",
+        repositoryOpts: { repo: "https://prometheus-community.github.io/helm-charts" },
+        name: "kube-prometheus-stack",
+        namespace: "monitoring",
+      });
+    });
+
+    it("given dev, when rendered, then Prometheus keeps 3 days on an emptyDir with the stack's small sizing", () => {
+      const spec = valuesOf(chart(dev, "kube-prometheus-stack")).prometheus.prometheusSpec;
+      expect(spec.retention).toBe("3d");
+      expect(spec.storageSpec).toEqual({});
+      expect(spec.resources).toEqual({ requests: { cpu: "100m", memory: "256Mi" }, limits: { cpu: "500m", memory: "1Gi" } });
+      expect(valuesOf(chart(dev, "kube-prometheus-stack")).grafana.persistence).toEqual({ enabled: false });
+    });
+
+    it("given prod, when rendered, then Prometheus keeps 45 days on a 100Gi volume and Grafana's state is persistent", () => {
+      const values = valuesOf(chart(prod, "kube-prometheus-stack"));
+      expect(values.prometheus.prometheusSpec.retention).toBe("45d");
+      expect(values.prometheus.prometheusSpec.storageSpec.volumeClaimTemplate.spec).toEqual({
+        accessModes: ["ReadWriteOnce"],
+        resources: { requests: { storage: "100Gi" } },
+      });
+      expect(values.grafana.persistence).toMatchObject({ enabled: true, size: "10Gi" });
+    });
+
+    it("given a Grafana password, when rendered, then the chart reads it from the Secret and the password appears nowhere", async () => {
+      const result = await renderConfig({ phase: "mock", grafanaAdminPassword: PASSWORD });
+      const secret = objectOf(result, "Secret", "grafana-admin");
+      const admin = valuesOf(chart(result, "kube-prometheus-stack")).grafana.admin;
+      expect(admin).toEqual({ existingSecret: secret.metadata.name, userKey: "admin-user", passwordKey: "admin-password" });
+      expect(Object.keys(secret.stringData).sort()).toEqual(["admin-password", "admin-user"]);
+      expect(secret.metadata.namespace).toBe("monitoring");
+      expect(JSON.stringify(result)).not.toContain(PASSWORD);
+    });
+
+    it("given any stack, when rendered, then the dashboard sidecar is on and watches the label our ConfigMaps carry", () => {
+      const dashboards = valuesOf(chart(dev, "kube-prometheus-stack")).grafana.sidecar.dashboards;
+      expect(dashboards.enabled).toBe(true);
+      const configMaps = objectsOf(dev, "ConfigMap").filter((cm) => cm.metadata.name.startsWith("dashboard-"));
+      expect(configMaps).toHaveLength(5);
+      for (const cm of configMaps) {
+        expect(cm.metadata.labels?.[dashboards.label]).toBe(dashboards.labelValue);
+        expect(cm.metadata.annotations?.[dashboards.folderAnnotation]).toBe("AI Assistant");
+      }
+    });
+
+    it("given helm.v4.Chart runs no hooks, when rendered, then nothing of the chart waits on a hook-made certificate", () => {
+      const operator = valuesOf(chart(dev, "kube-prometheus-stack")).prometheusOperator;
+      expect(operator.admissionWebhooks.enabled).toBe(false);
+      expect(operator.tls.enabled).toBe(false);
+    });
+  });
+
+  describe("scraping", () => {
+    const selectorOf = (result: RenderResult, key: "serviceMonitorSelector" | "ruleSelector") =>
+      valuesOf(chart(result, "kube-prometheus-stack")).prometheus.prometheusSpec[key].matchLabels as Record<string, string>;
+
+    it("given the backend's Service, when rendered, then its ServiceMonitor is selected by this Prometheus and selects that Service's http port", () => {
+      const service = objectOf(dev, "Service", "backend");
+      const monitor = objectOf(dev, "ServiceMonitor", "backend");
+      const spec = valuesOf(chart(dev, "kube-prometheus-stack")).prometheus.prometheusSpec;
+      expect(matches(selectorOf(dev, "serviceMonitorSelector"), monitor.metadata.labels)).toBe(true);
+      expect(spec.serviceMonitorNamespaceSelector).toEqual({}); // every namespace, the monitoring one included
+      expect(monitor.spec.namespaceSelector.matchNames).toEqual([service.metadata.namespace]);
+      expect(matches(monitor.spec.selector.matchLabels, service.metadata.labels)).toBe(true);
+      const ports = service.spec.ports.map((p: { name: string }) => p.name);
+      expect(monitor.spec.endpoints).toEqual([expect.objectContaining({ port: "http", path: "/metrics" })]);
+      expect(ports).toContain("http");
+    });
+
+    it("given model-server Services of both engines, when matched, then only the vLLM one is scraped", () => {
+      const monitor = objectOf(dev, "ServiceMonitor", "model-server-vllm");
+      const labels = (engine: string) => ({
+        "app.kubernetes.io/name": "model-server",
+        "app.kubernetes.io/component": "model-server",
+        "app.kubernetes.io/instance": "ai-assistant-dev",
+        "ai-assistant.io/engine": engine,
+      });
+      expect(matches(selectorOf(dev, "serviceMonitorSelector"), monitor.metadata.labels)).toBe(true);
+      expect(matches(monitor.spec.selector.matchLabels, labels("vllm"))).toBe(true);
+      expect(matches(monitor.spec.selector.matchLabels, labels("ollama"))).toBe(false);
+      expect(monitor.spec.endpoints[0]).toMatchObject({ port: "http", path: "/metrics" });
+    });
+
+    it("given the alert rules, when rendered, then the PrometheusRule carries the label the rule selector requires", () => {
+      const rule = objectOf(dev, "PrometheusRule", "ai-assistant-alerts");
+      expect(matches(selectorOf(dev, "ruleSelector"), rule.metadata.labels)).toBe(true);
+      expect(valuesOf(chart(dev, "kube-prometheus-stack")).prometheus.prometheusSpec.ruleNamespaceSelector).toEqual({});
+    });
+
+    it("given prod asks for GPU metrics, when rendered, then the DCGM exporter runs on tainted GPU nodes and Prometheus selects its ServiceMonitor", () => {
+      const dcgm = chart(prod, "dcgm-exporter");
+      expect(dcgm.inputs).toMatchObject({ version: "4.8.2", repositoryOpts: { repo: "https://nvidia.github.io/dcgm-exporter/helm-charts" }, namespace: "monitoring" });
+      const values = valuesOf(dcgm);
+      expect(values.nodeSelector).toEqual({ "ai-assistant.io/pool": "gpu" });
+      expect(values.tolerations).toContainEqual({ key: "nvidia.com/gpu", operator: "Exists", effect: "NoSchedule" });
+      expect(values.serviceMonitor.enabled).toBe(true);
+      expect(matches(selectorOf(prod, "serviceMonitorSelector"), values.serviceMonitor.additionalLabels)).toBe(true);
+    });
+
+    it("given dev does not ask for GPU metrics, when rendered, then there is no DCGM exporter", () => {
+      expect(dev.resources.filter((r) => r.type === CHART).map((r) => r.inputs.chart)).toEqual(["kube-prometheus-stack"]);
+    });
+  });
+
+  describe("namespaces", () => {
+    it("given monitoring needs host access, when rendered, then its namespace is privileged and the app's stays restricted", () => {
+      const labels = (name: string) => objectOf(dev, "Namespace", name).metadata.labels ?? {};
+      expect(labels("monitoring")["pod-security.kubernetes.io/enforce"]).toBe("privileged");
+      expect(labels("ai-assistant-dev")["pod-security.kubernetes.io/enforce"]).toBe("restricted");
+    });
+
+    it("given monitoring.namespace equal to the app namespace, when the component is made, then it refuses with what it expected", () => {
+      // The check runs before anything is registered, so no Pulumi runtime is needed to see it.
+      const args = { provider: undefined as never, stack: "test", appNamespace: "shared", grafanaAdminPassword: PASSWORD };
+      expect(() => new Monitoring("monitoring", { ...args, settings: monitoringSchema.parse({ namespace: "shared" }) })).toThrow(
+        'expected monitoring.namespace to differ from the app namespace "shared"',
+      );
+      expect(() => new Monitoring("monitoring", { ...args, appNamespace: "app", grafanaAdminPassword: undefined, settings: monitoringSchema.parse({}) })).toThrow(
+        "expected grafanaAdminPassword",
+      );
+    });
+
+    it("given any stack, when rendered, then every monitoring object belongs to the Monitoring component and uses the stack's provider", () => {
+      const component = dev.resources.find((r) => r.type === "ai-assistant:monitoring:Monitoring")!;
+      const children = dev.resources.filter((r) => r.parent === component.urn);
+      expect(children.length).toBeGreaterThan(5);
+      const provider = dev.resources.find((r) => r.type === "pulumi:providers:kubernetes")!;
+      for (const child of children) expect(child.provider).toMatch(new RegExp(`^${provider.urn.replace(/[$]/g, "\\$")}::`));
+    });
+  });
+
+  describe("switched off", () => {
+    it("given monitoring.enabled false, when rendered, then there is no monitoring resource and no Grafana output", async () => {
+      const result = await renderConfig({ phase: "mock", monitoring: { enabled: false } });
+      const kinds = result.kubernetesObjects.map((o) => (o.object as K8sObject).kind);
+      expect(kinds).not.toContain("ServiceMonitor");
+      expect(kinds).not.toContain("PrometheusRule");
+      expect(result.resources.filter((r) => r.type === CHART || r.type.startsWith("ai-assistant:monitoring"))).toEqual([]);
+      expect(objectsOf(result, "Namespace").map((ns) => ns.metadata.name)).toEqual(["ai-assistant"]);
+      expect(result.outputs.grafanaUrl).toBeNull();
+    });
+
+    it("given monitoring on, when rendered, then the stack exports Grafana's in-cluster URL", () => {
+      expect(dev.outputs.grafanaUrl).toBe("http://kube-prometheus-stack-grafana.monitoring.svc.cluster.local");
+    });
+  });
+});

@@ -1,0 +1,110 @@
+import { EksClusterConfig } from "../../config/cluster";
+import { ImageSource } from "../../config/image-build";
+import { parseStackConfig } from "../../config/load";
+import { ParsedStackConfig } from "../../config/schema";
+import { GPU_NODE_LABEL } from "../../lib/gpu";
+
+const BASE = { phase: "mock", monitoring: { enabled: false } };
+
+/** Parses settings as the engine hands them over (JSON text per key); throws the config message on failure. */
+function parse(settings: Record<string, unknown>): ParsedStackConfig {
+  const values = Object.fromEntries(Object.entries({ ...BASE, ...settings }).map(([key, value]) => [key, typeof value === "string" ? value : JSON.stringify(value)]));
+  return parseStackConfig({ values, secretKeys: new Set() }, "test");
+}
+
+function eks(cluster: Record<string, unknown> = {}): EksClusterConfig {
+  const parsed = parse({ cluster: { type: "eks", ...cluster } }).cluster;
+  if (parsed.type !== "eks") throw new Error("expected an eks cluster");
+  return parsed;
+}
+
+/** The one problem line of a failed parse. */
+function problem(settings: Record<string, unknown>): string {
+  try {
+    parse(settings);
+  } catch (error) {
+    return (error as Error).message.split("\n").slice(1).join("\n");
+  }
+  throw new Error("expected the config to be rejected");
+}
+
+describe("eks cluster config", () => {
+  it("defaults to a Kubernetes version in EKS standard support, a single NAT gateway, 30 days of logs and no EFS", () => {
+    expect(eks()).toMatchObject({
+      region: "us-west-2",
+      kubernetesVersion: "1.35",
+      network: { type: "new", cidrBlock: "10.0.0.0/16", availabilityZones: 2, natGateways: "single" },
+      logRetentionDays: 30,
+      storage: { efs: false },
+      devicePlugin: { chartVersion: "0.20.1" },
+      registry: { untaggedImageExpiryDays: 14 },
+    });
+  });
+
+  it.each([
+    ["network.natGateways", { network: { type: "new", natGateways: "per-zone" } }, { network: { type: "new", natGateways: "two" } }, 'cluster.network.natGateways: expected "single" or "per-zone"'],
+    ["network.cidrBlock", { network: { type: "new", cidrBlock: "10.1.4.0/22" } }, { network: { type: "new", cidrBlock: "10.1.4.0/24" } }, "cluster.network.cidrBlock: expected an IPv4 CIDR from /16 to /22"],
+    ["logRetentionDays", { logRetentionDays: 90 }, { logRetentionDays: 31 }, "cluster.logRetentionDays: expected one of CloudWatch's retention periods (1, 3, 5, 7, 14, 30, 60, 90,"],
+    ["storage.efs", { storage: { efs: true } }, { storage: { efs: "yes" } }, "cluster.storage.efs: expected true or false"],
+    ["devicePlugin.chartVersion", { devicePlugin: { chartVersion: "0.19.1" } }, { devicePlugin: { chartVersion: "0.20" } }, "cluster.devicePlugin.chartVersion: expected an exact chart version such as 0.20.1"],
+    ["registry.untaggedImageExpiryDays", { registry: { untaggedImageExpiryDays: 7 } }, { registry: { untaggedImageExpiryDays: 0 } }, "cluster.registry.untaggedImageExpiryDays: expected at least 1 day"],
+  ])("%s: accepts a valid value and names the key of an invalid one", (_key, valid, invalid, message) => {
+    expect(() => eks(valid)).not.toThrow();
+    expect(problem({ cluster: { type: "eks", ...invalid } })).toContain(`ai-assistant:${message}`);
+  });
+});
+
+describe("workload images", () => {
+  const backendImage = (image: unknown): ImageSource => parse({ backend: { image } }).backend.image;
+
+  it("accepts a build with defaults for the Dockerfile and the platform", () => {
+    expect(backendImage({ build: { context: "test/fixtures/app" } })).toEqual({
+      build: { context: "test/fixtures/app", dockerfile: "Dockerfile", platforms: ["linux/amd64"] },
+    });
+  });
+
+  it("still accepts both registry reference forms", () => {
+    expect(backendImage("ghcr.io/acme/backend:1.4.2")).toEqual({ repository: "ghcr.io/acme/backend", tag: "1.4.2" });
+    expect(backendImage({ repository: "ghcr.io/acme/backend", tag: "1.4.2" })).toEqual({ repository: "ghcr.io/acme/backend", tag: "1.4.2" });
+  });
+
+  it("names all three forms when a value is none of them", () => {
+    expect(problem({ backend: { image: 5 } })).toContain("ai-assistant:backend.image: expected an image reference string, {repository, tag, digest} or {build: {context, …}}");
+  });
+
+  it.each([
+    ["a context that is not a directory", { context: "test/fixtures/missing" }, "backend.image.build.context: expected a build context directory (relative to the project) such as ./app/backend"],
+    ["two platforms", { context: "test/fixtures/app", platforms: ["linux/amd64", "linux/arm64"] }, "backend.image.build.platforms: expected one platform: an image built by @pulumi/docker has a single platform"],
+    ["an unknown platform", { context: "test/fixtures/app", platforms: ["windows/amd64"] }, "backend.image.build.platforms[0]: expected linux/amd64 or linux/arm64"],
+    ["an unknown key", { context: "test/fixtures/app", tag: "v1" }, "backend.image.build.tag: expected a known key"],
+  ])("rejects a build with %s, at the key that is wrong", (_case, build, message) => {
+    expect(problem({ backend: { image: { build } } })).toContain(`ai-assistant:${message}`);
+  });
+});
+
+describe("production image rules", () => {
+  const production = { production: true, frontend: { image: "ghcr.io/acme/frontend:1.0.0" } };
+
+  it("accept a build when the stack creates an EKS cluster (the build goes to its ECR)", () => {
+    expect(() => parse({ ...production, cluster: { type: "eks" }, backend: { image: { build: { context: "test/fixtures/app" } } } })).not.toThrow();
+  });
+
+  it("reject a build on an existing cluster, where it would never leave the machine that ran it", () => {
+    expect(problem({ ...production, backend: { image: { build: { context: "test/fixtures/app" } } } })).toContain(
+      "ai-assistant:backend.image: expected a published image in a production stack that does not create its cluster",
+    );
+  });
+
+  it.each([["ghcr.io/acme/backend:latest"], ["ghcr.io/acme/backend"]])("still reject the moving registry image %s", (image) => {
+    expect(problem({ ...production, cluster: { type: "eks" }, backend: { image } })).toContain(
+      "ai-assistant:backend.image: expected a pinned tag (not latest) or a digest in a production stack",
+    );
+  });
+});
+
+describe("the model server's GPU node selector", () => {
+  it("defaults to the label the EKS GPU node group carries", () => {
+    const parsed = parse({ localModel: { engine: "ollama", models: ["llama3.2:3b"] } });
+    expect(parsed.localModel?.gpu.nodeSelector).toEqual({ [GPU_NODE_LABEL.key]: GPU_NODE_LABEL.value });
+  });
+});
