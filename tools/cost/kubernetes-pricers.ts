@@ -63,8 +63,12 @@ const loadBalancerService: Pricer = {
 
 const ALB_CONTROLLER = "ingress.k8s.aws/alb";
 
-function ingressClassOf(object: KubernetesObject): string | undefined {
-  return (spec(object).ingressClassName as string | undefined) ?? object.metadata.annotations?.["kubernetes.io/ingress.class"];
+/** The Ingress's class: named, or the IngressClass in the plan marked as the cluster default. */
+function ingressClassOf(object: KubernetesObject, context: PricingContext): string | undefined {
+  const named = (spec(object).ingressClassName as string | undefined) ?? object.metadata.annotations?.["kubernetes.io/ingress.class"];
+  if (named !== undefined) return named;
+  const defaults = context.plan.objectsOfKind("IngressClass").filter((c) => c.metadata.annotations?.["ingressclass.kubernetes.io/is-default-class"] === "true");
+  return defaults[0]?.metadata.name;
 }
 
 /**
@@ -78,14 +82,14 @@ const albIngress: Pricer = {
   lines(resource, context) {
     const object = objectOf(resource);
     const albClasses = new Set(["alb", ...context.plan.objectsOfKind("IngressClass").filter((c) => spec(c).controller === ALB_CONTROLLER).map((c) => c.metadata.name)]);
-    const className = ingressClassOf(object);
+    const className = ingressClassOf(object, context);
     if (className === undefined || !albClasses.has(className)) {
       context.note(NOTES.ingressController(objectName(object), className ?? "(the cluster default)"));
       return [];
     }
     const group = object.metadata.annotations?.["alb.ingress.kubernetes.io/group.name"];
     if (group !== undefined) {
-      const members = context.plan.objectsOfKind("Ingress").filter((other) => other.metadata.annotations?.["alb.ingress.kubernetes.io/group.name"] === group && albClasses.has(ingressClassOf(other) ?? ""));
+      const members = context.plan.objectsOfKind("Ingress").filter((other) => other.metadata.annotations?.["alb.ingress.kubernetes.io/group.name"] === group && albClasses.has(ingressClassOf(other, context) ?? ""));
       const first = members.map(objectName).sort()[0];
       if (first !== objectName(object)) return [];
       return loadBalancerHours(`ALB group ${group}`, "ALB", context);

@@ -185,6 +185,18 @@ describe("cost settings and variants", () => {
     expect(albs).toEqual([expect.objectContaining({ resource: "ALB group public", quantity: 730 })]);
   });
 
+  it("prices an Ingress without a class as ALB when the plan's default IngressClass is the ALB controller's", () => {
+    const plan = [
+      planned("kubernetes:networking.k8s.io/v1:IngressClass", "alb", {
+        apiVersion: "networking.k8s.io/v1", kind: "IngressClass",
+        metadata: { name: "alb", annotations: { "ingressclass.kubernetes.io/is-default-class": "true" } },
+        spec: { controller: "ingress.k8s.aws/alb" },
+      }),
+      k8s("Ingress", "web", { spec: {} }),
+    ];
+    expect(item(estimate(plan), "Ingress app/web", "ALB-hour")).toMatchObject({ quantity: 730 });
+  });
+
   it("does not price an Ingress of another controller, and says whose load balancer that is", () => {
     const result = estimate([k8s("Ingress", "frontend", { spec: { ingressClassName: "nginx" } })]);
     expect(result.items).toEqual([]);
