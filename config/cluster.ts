@@ -1,5 +1,6 @@
 /** Where the stack deploys: an existing cluster from a kubeconfig, or an EKS cluster the stack creates. */
 import { z } from "zod";
+import { hasInstancePrice, pricedFamilies, PRICED_REGIONS } from "../tools/cost/prices";
 import { positiveInt } from "./primitives";
 
 const nodeGroup = (defaults: { instanceTypes: string[]; minSize: number; maxSize: number; desiredSize: number; diskSizeGiB: number }) =>
@@ -10,6 +11,8 @@ const nodeGroup = (defaults: { instanceTypes: string[]; minSize: number; maxSize
       maxSize: positiveInt.min(1).default(defaults.maxSize),
       desiredSize: positiveInt.min(0).default(defaults.desiredSize),
       diskSizeGiB: positiveInt.min(20).default(defaults.diskSizeGiB),
+      /** On-demand, or spot (cheaper, may be reclaimed with two minutes' notice). */
+      capacityType: z.enum(["on-demand", "spot"], { error: 'expected "on-demand" or "spot"' }).default("on-demand"),
     })
     .prefault({})
     .superRefine((group, ctx) => {
@@ -44,11 +47,38 @@ const network = z
   ], { error: 'expected type to be "new" or "existing"' })
   .prefault({ type: "new" });
 
+const REGION = /^[a-z]{2}(-[a-z]+)+-\d$/;
+const NODE_POOLS = ["systemNodes", "gpuNodes"] as const;
+
+/** The cost estimate prices every node: a region or instance type without a price is refused, never costed at $0. */
+function pricedRegionAndInstanceTypes(cluster: { region?: unknown } & Partial<Record<(typeof NODE_POOLS)[number], { instanceTypes?: unknown }>>, ctx: z.RefinementCtx) {
+  const region = cluster.region;
+  if (typeof region !== "string" || !REGION.test(region)) return;
+  if (!PRICED_REGIONS.includes(region)) {
+    ctx.addIssue({ code: "custom", path: ["region"], message: `expected a region the cost estimate has prices for (${PRICED_REGIONS.join(", ")}; add one in tools/cost/prices.ts)`, input: region });
+    return;
+  }
+  for (const pool of NODE_POOLS) {
+    const types = cluster[pool]?.instanceTypes;
+    if (!Array.isArray(types)) continue;
+    types.forEach((type, index) => {
+      if (typeof type === "string" && !hasInstancePrice(region, type)) {
+        ctx.addIssue({
+          code: "custom",
+          path: [pool, "instanceTypes", index],
+          message: `expected an EC2 instance type with a ${region} price in tools/cost/prices.ts (families ${pricedFamilies(region).join(", ")})`,
+          input: type,
+        });
+      }
+    });
+  }
+}
+
 const LOG_RETENTION_DAYS = [1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653];
 
 export const eksClusterSchema = z.strictObject({
   type: z.literal("eks"),
-  region: z.string().regex(/^[a-z]{2}(-[a-z]+)+-\d$/, { message: "expected an AWS region such as us-west-2" }).default("us-west-2"),
+  region: z.string().regex(REGION, { message: "expected an AWS region such as us-west-2" }).default("us-west-2"),
   // A version past EKS standard support costs six times as much per cluster hour: move the default on with EKS.
   kubernetesVersion: z.string().regex(/^1\.\d{2}$/, { message: "expected a Kubernetes minor version such as 1.35" }).default("1.35"),
   network,
@@ -80,7 +110,7 @@ export const eksClusterSchema = z.strictObject({
       untaggedImageExpiryDays: positiveInt.min(1, { message: "expected at least 1 day" }).default(14),
     })
     .prefault({}),
-});
+}).superRefine(pricedRegionAndInstanceTypes, { when: (payload) => typeof payload.value === "object" && payload.value !== null });
 
 export const kubeconfigClusterSchema = z.strictObject({
   type: z.literal("kubeconfig"),

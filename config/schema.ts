@@ -4,6 +4,7 @@
  */
 import { z } from "zod";
 import { clusterSchema } from "./cluster";
+import { costRules, costSchema } from "./cost";
 import { exposureSchema } from "./exposure";
 import { ImageReference } from "./image";
 import { ImageSource, isImageBuild } from "./image-build";
@@ -41,6 +42,7 @@ function commonSettings(phase: Phase) {
     frontend: workloadSchema({ image: DEFAULT_IMAGES.frontend, resources: FRONTEND_RESOURCES }, { expose: exposureSchema }),
     backend: workloadSchema({ image: DEFAULT_IMAGES.backend, resources: BACKEND_RESOURCES[phase] }),
     monitoring: monitoringSchema,
+    cost: costSchema,
     // Settings of the other phases may stay in the file, so that moving between phases changes `phase` alone.
     hostedApi: hostedApiSchema.optional(),
     localModel: localModelSchema.optional(),
@@ -90,6 +92,7 @@ function crossSectionRules(config: ParsedPhase, ctx: z.RefinementCtx, stack: str
   }
   if (config.monitoring?.enabled) missingSecret("grafanaAdminPassword", "Grafana's admin password, because monitoring is enabled");
   if (config.production === true) productionRules(config, ctx);
+  costRules(config, ctx);
 }
 
 /** What was verified in dev must be exactly what runs in prod: no moving tags, enough history to investigate. */

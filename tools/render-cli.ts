@@ -6,6 +6,8 @@
 import * as pulumi from "@pulumi/pulumi";
 import { join, relative, resolve } from "path";
 import { parseArgs } from "util";
+import { costSummary } from "./cost/format";
+import { stackCost } from "./cost/stack-cost";
 import { render } from "./render";
 import { readStackFile, StackFileError } from "./stack-file";
 import { writeRender } from "./write-render";
@@ -31,12 +33,14 @@ async function main(): Promise<number> {
   const started = process.hrtime.bigint();
   const { config, secretKeys } = readStackFile(values["stack-file"] ?? join(PROJECT_DIR, `Pulumi.${stack}.yaml`));
   const result = await render({ stack, config, secretKeys, runProgram: () => require(join(PROJECT_DIR, "index")) });
-  const files = writeRender(result, out);
+  const cost = stackCost(result, config);
+  const files = writeRender(result, out, cost);
   const ms = Number(process.hrtime.bigint() - started) / 1e6;
   console.log(
     `Rendered stack ${stack}: ${result.resources.length} resources, ${result.kubernetesObjects.length} Kubernetes objects ` +
       `-> ${relative(process.cwd(), out) || "."}/ (${files.join(", ")}) in ${Math.round(ms)} ms`,
   );
+  console.log(costSummary(cost));
   return 0;
 }
 

@@ -24,6 +24,7 @@ export interface NodePoolsArgs {
 
 // The EKS API spells taint effects in upper snake case.
 const EKS_TAINT_EFFECT = { NoSchedule: "NO_SCHEDULE", NoExecute: "NO_EXECUTE", PreferNoSchedule: "PREFER_NO_SCHEDULE" } as const;
+const EKS_CAPACITY_TYPE = { "on-demand": "ON_DEMAND", spot: "SPOT" } as const;
 
 /**
  * Managed node groups: a CPU pool for the assistant and the cluster's add-ons, and a GPU pool, tainted so that
@@ -55,7 +56,7 @@ export class NodePools extends pulumi.ComponentResource {
         nodeRoleArn: this.role.arn,
         subnetIds: args.subnetIds,
         instanceTypes: config.instanceTypes,
-        capacityType: "ON_DEMAND",
+        capacityType: EKS_CAPACITY_TYPE[config.capacityType],
         diskSize: config.diskSizeGiB,
         scalingConfig: { minSize: config.minSize, maxSize: config.maxSize, desiredSize: config.desiredSize },
         // One node at a time, so that a GPU model server keeps serving from the other node(s) during an upgrade.
