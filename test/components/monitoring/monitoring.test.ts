@@ -146,7 +146,14 @@ describe("monitoring", () => {
 
     it("given monitoring.namespace equal to the app namespace, when the component is made, then it refuses with what it expected", () => {
       // The check runs before anything is registered, so no Pulumi runtime is needed to see it.
-      const args = { provider: undefined as never, stack: "test", appNamespace: "shared", grafanaAdminPassword: PASSWORD };
+      const args = {
+        provider: undefined as never,
+        stack: "test",
+        appNamespace: "shared",
+        grafanaAdminPassword: PASSWORD,
+        cluster: { managedControlPlane: false, kubeProxy: true },
+        gpuNodeSelector: {},
+      };
       expect(() => new Monitoring("monitoring", { ...args, settings: monitoringSchema.parse({ namespace: "shared" }) })).toThrow(
         'expected monitoring.namespace to differ from the app namespace "shared"',
       );
