@@ -7,7 +7,7 @@ describe("config rules: every rule accepts good input and names file, key, expec
     expect(config.phase).toBe("mock");
     expect(config.namespace).toBe("ai-assistant");
     expect(config.backend.resources).toEqual({ requests: { cpu: "100m", memory: "128Mi" }, limits: { cpu: "500m", memory: "256Mi" } });
-    expect(config.cluster).toEqual({ type: "kubeconfig" });
+    expect(config.cluster).toEqual({ type: "kubeconfig", metricsServer: { install: false, kubeletInsecureTls: false }, kubeProxy: true, shared: false });
     expect(config.frontend.expose).toEqual({ type: "ClusterIP" });
   });
 
@@ -151,7 +151,7 @@ describe("config rules: every rule accepts good input and names file, key, expec
       expect(problemsWith({ ...VALID, namespace: "AI_Assistant" })).toContain('ai-assistant:namespace: expected a Kubernetes namespace name');
     });
     it("accepts a kubeconfig context", () => {
-      expect(parse({ ...VALID, cluster: { type: "kubeconfig", context: "kind-dev" } }).cluster).toEqual({ type: "kubeconfig", context: "kind-dev" });
+      expect(parse({ ...VALID, cluster: { type: "kubeconfig", context: "kind-dev" } }).cluster).toMatchObject({ type: "kubeconfig", context: "kind-dev" });
     });
     it("rejects an unknown cluster type", () => {
       expect(problemsWith({ ...VALID, cluster: { type: "gke" } })).toContain("ai-assistant:cluster.type");
