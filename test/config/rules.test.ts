@@ -158,6 +158,18 @@ describe("config rules: every rule accepts good input and names file, key, expec
     });
   });
 
+  describe("local-model start allowances", () => {
+    const local = (extra: Record<string, unknown>) => ({ ...VALID, phase: "local-model", localModel: { engine: "vllm", models: ["Qwen/Qwen2.5-7B-Instruct"], ...extra } });
+    it("gives the first pull 30 minutes by default and accepts another whole number of minutes", () => {
+      expect(parse(local({})).localModel).toMatchObject({ startupMinutes: 15, pullMinutes: 30 });
+      expect(parse(local({ pullMinutes: 90 })).localModel).toMatchObject({ pullMinutes: 90 });
+    });
+    it("rejects a pull allowance that is not a whole number of minutes from 1 to 240", () => {
+      expect(problemsWith(local({ pullMinutes: 0 }))).toContain("ai-assistant:localModel.pullMinutes");
+      expect(problemsWith(local({ pullMinutes: 12.5 }))).toContain("ai-assistant:localModel.pullMinutes: expected a whole number; found 12.5");
+    });
+  });
+
   describe("hosted-api", () => {
     const hosted = { ...VALID, phase: "hosted-api", apiKey: "sk-test-key" };
     it("requires the provider settings", () => {
