@@ -80,7 +80,9 @@ const monitoring = config.monitoring.enabled
       grafanaAdminPassword: config.secrets.grafanaAdminPassword,
       cluster:
         config.cluster.type === "eks"
-          ? { managedControlPlane: true, kubeProxy: true } // EKS installs kube-proxy on every cluster it creates
+          ? // EKS's kube-proxy serves metrics on 127.0.0.1:10249 only, and its add-on resets an edited config
+            // (aws/containers-roadmap#657, eksctl-io/eksctl#4081): KubeProxyDown would fire forever.
+            { managedControlPlane: true, kubeProxy: false }
           : { managedControlPlane: false, kubeProxy: config.cluster.kubeProxy },
       gpuNodeSelector: gpuNodeSelector(config.localModel),
       storageClasses,

@@ -61,13 +61,13 @@ describe("monitoring", () => {
       expect(releases[0]).toMatch(/^kps-production-euro-[0-9a-f]{6}$/);
     });
 
-    it("given EKS, when rendered, then the unscrapeable control plane is not scraped (its Down alerts would fire forever) but kube-proxy is", () => {
+    it("given EKS, when rendered, then its unscrapeable control plane and loopback-only kube-proxy are not scraped (their Down alerts would fire forever)", () => {
       const values = valuesOf(chart(prod, "kube-prometheus-stack"));
       expect([values.kubeControllerManager, values.kubeScheduler, values.kubeEtcd, values.kubeProxy]).toEqual([
         { enabled: false },
         { enabled: false },
         { enabled: false },
-        { enabled: true },
+        { enabled: false },
       ]);
     });
 
