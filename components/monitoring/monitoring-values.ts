@@ -118,7 +118,8 @@ export function kubePrometheusStackValues({ settings, grafanaAdminSecret, releas
       admin: { existingSecret: grafanaAdminSecret, userKey: GRAFANA_ADMIN_KEYS.user, passwordKey: GRAFANA_ADMIN_KEYS.password },
       resources: settings.grafanaResources,
       // A surge pod cannot attach the ReadWriteOnce volume the old pod holds: with persistence, roll by Recreate
-      // (the grafana chart's `deploymentStrategy`, RollingUpdate by default; grafana/helm-charts#3801).
+      // (the grafana subchart's `deploymentStrategy`, RollingUpdate by default: grafana-community/helm-charts
+      // charts/grafana/values.yaml, the repository kube-prometheus-stack 88.x takes it from; grafana/helm-charts#3801).
       deploymentStrategy: settings.grafanaStorage ? { type: "Recreate" } : { type: "RollingUpdate" },
       persistence: settings.grafanaStorage
         ? { enabled: true, type: "pvc", size: settings.grafanaStorage.size, storageClassName: settings.grafanaStorage.storageClass, accessModes: ["ReadWriteOnce"] }
