@@ -34,7 +34,7 @@ export const MONITORING_COMPONENT_RESOURCES = {
 } as const;
 
 /** metrics-server's own requests: the chart's values.yaml default (kubernetes-sigs/metrics-server, chart 3.13.1). */
-export const METRICS_SERVER_RESOURCES = { requests: { cpu: "100m", memory: "200Mi" }, limits: { memory: "400Mi" } } as const;
+export const METRICS_SERVER_RESOURCES = { requests: { cpu: "100m", memory: "200Mi" }, limits: { cpu: "500m", memory: "400Mi" } } as const;
 
 /**
  * The cluster's own pods on EKS, as their default manifests request them (estimates: the add-ons' versions move
