@@ -19,6 +19,8 @@ const cluster =
     ? new EksCluster("cluster", { cluster: config.cluster, stack: config.stack, production: config.production, gpuNodeSelector: gpuNodeSelector(config.localModel) })
     : new ExistingCluster("cluster", { cluster: config.cluster });
 const provider = cluster.provider;
+/** StorageClasses the stack creates (EKS): every claim of the stack waits for them. */
+const storageClasses = cluster instanceof EksCluster ? cluster.storageClasses : undefined;
 
 const images = new ContainerImages("images", {
   images: { frontend: config.frontend.image, backend: config.backend.image },
@@ -41,6 +43,7 @@ const localModels =
         localModel: config.localModel,
         production: config.production,
         huggingFaceToken: config.secrets.huggingFaceToken,
+        storageClasses,
       })
     : undefined;
 
@@ -75,6 +78,14 @@ const monitoring = config.monitoring.enabled
       appNamespace: config.namespace,
       settings: config.monitoring,
       grafanaAdminPassword: config.secrets.grafanaAdminPassword,
+      cluster:
+        config.cluster.type === "eks"
+          ? // EKS's kube-proxy serves metrics on 127.0.0.1:10249 only, and its add-on resets an edited config
+            // (aws/containers-roadmap#657, eksctl-io/eksctl#4081): KubeProxyDown would fire forever.
+            { managedControlPlane: true, kubeProxy: false }
+          : { managedControlPlane: false, kubeProxy: config.cluster.kubeProxy },
+      gpuNodeSelector: gpuNodeSelector(config.localModel),
+      storageClasses,
     })
   : undefined;
 

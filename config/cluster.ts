@@ -73,6 +73,12 @@ function pricedRegionAndInstanceTypes(cluster: { region?: unknown } & Partial<Re
     });
   }
 }
+/** An IAM role or user ARN, the identity an EKS access entry names. */
+const iamPrincipalArn = z
+  .string()
+  .regex(/^arn:aws[a-z-]*:iam::\d{12}:(role|user)\/[\w+=,.@\/-]+$/, { message: "expected an IAM role or user ARN such as arn:aws:iam::123456789012:role/ci-deployer" });
+
+const ipv4Cidr = z.string().regex(/^\d{1,3}(\.\d{1,3}){3}\/([0-9]|[12]\d|3[0-2])$/, { message: "expected an IPv4 CIDR such as 203.0.113.0/24" });
 
 const LOG_RETENTION_DAYS = [1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653];
 
@@ -82,8 +88,18 @@ export const eksClusterSchema = z.strictObject({
   // A version past EKS standard support costs six times as much per cluster hour: move the default on with EKS.
   kubernetesVersion: z.string().regex(/^1\.\d{2}$/, { message: "expected a Kubernetes minor version such as 1.35" }).default("1.35"),
   network,
-  systemNodes: nodeGroup({ instanceTypes: ["m6i.large"], minSize: 2, maxSize: 4, desiredSize: 2, diskSizeGiB: 50 }),
+  // Sized from what the prod stack puts on the system pool (config/system-pool.ts sums it; the rule there keeps a
+  // stack from asking for more than the pool holds at minSize): two m6i.large (1930m allocatable each) could not hold
+  // the local-model phase's two 1500m backends beside Prometheus and the cluster's own pods.
+  systemNodes: nodeGroup({ instanceTypes: ["m6i.xlarge"], minSize: 2, maxSize: 4, desiredSize: 2, diskSizeGiB: 50 }),
   gpuNodes: nodeGroup({ instanceTypes: ["g5.xlarge"], minSize: 1, maxSize: 2, desiredSize: 1, diskSizeGiB: 200 }),
+  /**
+   * IAM roles and users (besides whoever creates the cluster) that get cluster-admin through EKS access entries:
+   * the CI role that runs `pulumi up`, teammates' roles. Without them only the cluster's creator can reach it.
+   */
+  adminPrincipals: z.array(iamPrincipalArn).default([]),
+  /** CIDRs allowed to reach the public API endpoint; narrow it to the CI runners' and offices' addresses. */
+  publicAccessCidrs: z.array(ipv4Cidr).min(1, { message: "expected at least one CIDR (the endpoint is public)" }).default(["0.0.0.0/0"]),
   /** Control-plane log types sent to CloudWatch. */
   logTypes: z.array(z.enum(["api", "audit", "authenticator", "controllerManager", "scheduler"])).default(["api", "audit", "authenticator"]),
   /** Days CloudWatch keeps control-plane logs; one of the retention periods CloudWatch offers. */
@@ -100,7 +116,9 @@ export const eksClusterSchema = z.strictObject({
   devicePlugin: z
     .strictObject({
       /** NVIDIA's nvidia-device-plugin chart; pinned so that a preview never changes under a reviewer. */
-      chartVersion: z.string().regex(/^\d+\.\d+\.\d+$/, { message: "expected an exact chart version such as 0.20.1" }).default("0.20.1"),
+      // verified: NVIDIA/k8s-device-plugin gh-pages index.yaml (generated 2026-08-20) tops out at 0.20.0; 0.20.1 is
+      // not published.
+      chartVersion: z.string().regex(/^\d+\.\d+\.\d+$/, { message: "expected an exact chart version such as 0.20.0" }).default("0.20.0"),
     })
     .prefault({}),
   /** ECR repositories the stack creates for the images it builds. */
@@ -118,6 +136,21 @@ export const kubeconfigClusterSchema = z.strictObject({
   context: z.string().min(1).optional(),
   /** Path to a kubeconfig file; `$KUBECONFIG` or ~/.kube/config when absent. */
   kubeconfigPath: z.string().min(1).optional(),
+  /**
+   * metrics-server, without which no HorizontalPodAutoscaler can scale (kind, and many bare clusters, ship none).
+   * `install` when the cluster lacks one; `kubeletInsecureTls` for clusters whose kubelets serve self-signed
+   * certificates (kind, minikube).
+   */
+  metricsServer: z
+    .strictObject({
+      install: z.boolean({ error: "expected true or false" }).default(false),
+      kubeletInsecureTls: z.boolean({ error: "expected true or false" }).default(false),
+    })
+    .prefault({}),
+  /** Whether the cluster runs kube-proxy (false for Cilium's kube-proxy replacement): monitoring scrapes it only then. */
+  kubeProxy: z.boolean({ error: "expected true or false" }).default(true),
+  /** Other stacks deploy to this cluster too: monitoring (cluster-wide CRDs, node-exporter's host port) cannot be installed twice. */
+  shared: z.boolean({ error: "expected true or false" }).default(false),
 });
 
 export const clusterSchema = z

@@ -1,6 +1,5 @@
 /** The Prometheus/Grafana monitoring stack (kube-prometheus-stack), sized per stack. */
 import { z } from "zod";
-import { defaultGpuNodeSelector } from "../lib/gpu";
 import { byteQuantity, resourcesSchema, retentionPeriod } from "./primitives";
 
 const exactVersion = (example: string) =>
@@ -18,10 +17,10 @@ const namespaceName = z
 const gpuMetrics = z
   .strictObject({
     enabled: z.boolean({ error: "expected true or false" }).default(false),
-    /** dcgm-exporter chart version (https://nvidia.github.io/dcgm-exporter/helm-charts). */
+    /** dcgm-exporter chart version. verified: NVIDIA/dcgm-exporter gh-pages helm-charts/index.yaml (2026-05-05) lists 4.8.2. */
     chartVersion: exactVersion("4.8.2").default("4.8.2"),
-    /** Labels of the GPU node pool; the exporter's DaemonSet runs only there. */
-    nodeSelector: z.record(z.string(), z.string()).default(defaultGpuNodeSelector),
+    /** Labels of the GPU node pool; the exporter's DaemonSet runs only there. Absent: `localModel.gpu.nodeSelector`. */
+    nodeSelector: z.record(z.string(), z.string()).optional(),
     resources: resourcesSchema({
       requests: { cpu: "50m", memory: "128Mi" },
       limits: { cpu: "500m", memory: "512Mi" },
@@ -34,8 +33,13 @@ export const monitoringSchema = z
     enabled: z.boolean().default(true),
     /** Namespace of Prometheus, Grafana and the exporters; it must differ from the app's (see components/monitoring.ts). */
     namespace: namespaceName.default("monitoring"),
-    /** kube-prometheus-stack chart version; pinned so that a preview never changes under a reviewer. */
-    chartVersion: exactVersion("92.1.0").default("92.1.0"),
+    /**
+     * kube-prometheus-stack chart version; pinned so that a preview never changes under a reviewer.
+     * verified: prometheus-community/helm-charts, release tag kube-prometheus-stack-88.5.3 and main's
+     * charts/kube-prometheus-stack/Chart.yaml (2026-08-22); there is no 92.x. The gh-pages index.yaml is over the
+     * snapshot's size limit, so the tag chart-releaser creates with each published package is the evidence.
+     */
+    chartVersion: exactVersion("88.5.3").default("88.5.3"),
     /** How long Prometheus keeps samples. */
     retention: retentionPeriod.default("7d"),
     /** Persistent volume for Prometheus; absent keeps data on an emptyDir (lost with the pod, fine for dev). */

@@ -63,8 +63,13 @@ export const localModelSchema = z
         accessMode: z.enum(["ReadWriteOnce", "ReadWriteMany"], { error: 'expected "ReadWriteOnce" or "ReadWriteMany"' }).default("ReadWriteOnce"),
       })
       .prefault({}),
-    /** How long the first start (weights download and load) may take before Kubernetes gives up on the pod. */
+    /** How long loading the weights may take once they are cached, before the startup probe gives up on the pod. */
     startupMinutes: positiveInt.min(1).max(120).default(15),
+    /**
+     * How long the first start may take before that: a GPU node to join, the engine's multi-GB image to pull and
+     * the weights to download over NAT. With `startupMinutes` it sets how long `pulumi up` waits for the server.
+     */
+    pullMinutes: positiveInt.min(1).max(240).default(30),
     /** Keep the hosted API (config `hostedApi`) as the backend's fallback until local models answer. */
     fallbackToHostedApi: z.boolean().default(false),
   })

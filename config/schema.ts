@@ -11,6 +11,7 @@ import { ImageSource, isImageBuild } from "./image-build";
 import { monitoringSchema } from "./monitoring";
 import { BACKEND_RESOURCES, hostedApiSchema, localModelSchema, Phase, PHASES } from "./phases";
 import { retentionDays } from "./primitives";
+import { formatCpu, formatMemory, poolNodeAllocatable, systemPoolPods, totalRequests } from "./system-pool";
 import { workloadSchema } from "./workload";
 
 /** Keys whose values are secrets: they become Pulumi secrets and are never printed. */
@@ -91,8 +92,50 @@ function crossSectionRules(config: ParsedPhase, ctx: z.RefinementCtx, stack: str
     ctx.addIssue({ code: "custom", path: ["hostedApi"], message: "expected hostedApi settings, because localModel.fallbackToHostedApi is true", input: undefined });
   }
   if (config.monitoring?.enabled) missingSecret("grafanaAdminPassword", "Grafana's admin password, because monitoring is enabled");
+  if (config.monitoring?.enabled && config.cluster?.type === "kubeconfig" && config.cluster.shared) {
+    ctx.addIssue({
+      code: "custom",
+      path: ["monitoring", "enabled"],
+      message:
+        "expected monitoring.enabled false on a shared cluster (cluster.shared true): kube-prometheus-stack's CRDs and node-exporter's host port 9100 are cluster-wide, so only one stack per cluster may install it; its release and object names already follow the stack",
+      input: true,
+    });
+  }
+  if (config.cluster?.type === "eks") systemPoolRule(config, ctx);
   if (config.production === true) productionRules(config, ctx);
   costRules(config, ctx);
+}
+
+/**
+ * The system pool must hold, at its minimum size, every pod that cannot go to the GPU pool. Checked only for
+ * instance types whose sizes config/system-pool.ts knows. A section with problems of its own is reported by its
+ * own checks; this rule then has nothing sound to add and stays silent.
+ */
+function systemPoolRule(config: ParsedPhase, ctx: z.RefinementCtx) {
+  if (config.cluster.type !== "eks") return;
+  const nodes = config.cluster.systemNodes;
+  let wanted: ReturnType<typeof totalRequests>;
+  let perNode: ReturnType<typeof poolNodeAllocatable>;
+  try {
+    perNode = poolNodeAllocatable(nodes.instanceTypes);
+    wanted = totalRequests(systemPoolPods({ frontend: config.frontend, backend: config.backend, monitoring: config.monitoring, nodes: nodes.minSize }));
+  } catch {
+    return;
+  }
+  if (!perNode || !Number.isFinite(wanted.cpu) || !Number.isFinite(wanted.memory)) return;
+  const cpu = perNode.cpu * nodes.minSize;
+  const memory = perNode.memory * nodes.minSize;
+  if (wanted.cpu > cpu || wanted.memory > memory) {
+    ctx.addIssue({
+      code: "custom",
+      path: ["cluster", "systemNodes", "minSize"],
+      message:
+        `expected a system pool that holds what must run on it: its pods request ${formatCpu(wanted.cpu)} CPU and ${formatMemory(wanted.memory)}, ` +
+        `but ${nodes.minSize} x ${nodes.instanceTypes.join("/")} allocate ${formatCpu(cpu)} and ${formatMemory(memory)}; ` +
+        "raise minSize, choose a larger instance type, or lower the backend's, frontend's or Prometheus's requests",
+      input: nodes.minSize,
+    });
+  }
 }
 
 /** What was verified in dev must be exactly what runs in prod: no moving tags, enough history to investigate. */

@@ -31,7 +31,19 @@ export interface PlannedResource {
   retainOnDelete?: boolean;
   /** Pulumi refuses to delete it (`protect`). */
   protect?: boolean;
+  /** How long Pulumi waits for it (`customTimeouts`), e.g. `{ create: "50m" }`: the provider's await gives up then. */
+  customTimeouts?: { create?: string; update?: string; delete?: string };
+  /** URNs of the resources it is created after (`dependsOn`, and the resources its inputs come from). */
+  dependencies?: string[];
   inputs: Record<string, unknown>;
+}
+
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+function customTimeoutsOf(req: any): PlannedResource["customTimeouts"] {
+  const timeouts = req.getCustomtimeouts?.();
+  if (!timeouts) return undefined;
+  const entries = Object.entries({ create: timeouts.getCreate(), update: timeouts.getUpdate(), delete: timeouts.getDelete() }).filter(([, value]) => value);
+  return entries.length > 0 ? Object.fromEntries(entries) : undefined;
 }
 
 export interface RenderResult {
@@ -52,7 +64,10 @@ export interface RenderOptions {
   runProgram: () => unknown;
 }
 
-/** Records the parent of each registration, which the mock API does not hand to `newResource`. */
+/**
+ * Records what the mock API does not hand to `newResource`: each registration's parent, its resource options
+ * (customTimeouts, retainOnDelete, protect) and its dependencies, straight from the RegisterResource request.
+ */
 class RecordingMonitor extends MockMonitor {
   public readonly registrations: PlannedResource[] = [];
 
@@ -67,6 +82,8 @@ class RecordingMonitor extends MockMonitor {
       custom: req.getCustom(),
       retainOnDelete: req.getRetainondelete() || undefined,
       protect: req.getProtect() || undefined,
+      customTimeouts: customTimeoutsOf(req),
+      dependencies: req.getDependenciesList().length > 0 ? [...req.getDependenciesList()].sort() : undefined,
       inputs: deserializeProperties(req.getObject()),
     };
     return super.registerResource(req, (err, response) => {

@@ -8,6 +8,13 @@ import { ServiceAccountAddon } from "./service-account-addon";
 /** StorageClass names workloads may ask for (`localModel.cache.storageClass`). */
 export const STORAGE_CLASSES = { gp3: "gp3", efs: "efs" } as const;
 
+/**
+ * gp3 performance: 3000 IOPS is gp3's included baseline; 500 MiB/s (the baseline is 125) makes reading tens of GB
+ * of weights at start take a minute rather than four, for about $15 a volume-month. The throughput-to-IOPS ratio
+ * stays under gp3's 0.25 MiB/s per IOPS. Parameter names: kubernetes-sigs/aws-ebs-csi-driver docs/parameters.md.
+ */
+export const GP3_PERFORMANCE = { iops: "3000", throughput: "500" } as const;
+
 export interface ClusterStorageArgs {
   /** AWS provider of the stack's account and region. */
   provider: aws.Provider;
@@ -37,6 +44,8 @@ export interface ClusterStorageArgs {
 export class ClusterStorage extends pulumi.ComponentResource {
   public readonly defaultClass: k8s.storage.v1.StorageClass;
   public readonly efsClass?: k8s.storage.v1.StorageClass;
+  /** Every StorageClass this component creates: what a claim must wait for. */
+  public readonly classes: k8s.storage.v1.StorageClass[];
 
   constructor(name: string, args: ClusterStorageArgs, opts?: pulumi.ComponentResourceOptions) {
     super("ai-assistant:kubernetes:ClusterStorage", name, {}, opts);
@@ -57,7 +66,8 @@ export class ClusterStorage extends pulumi.ComponentResource {
     this.defaultClass = new k8s.storage.v1.StorageClass(`${name}-gp3`, {
       metadata: { name: STORAGE_CLASSES.gp3, annotations: { "storageclass.kubernetes.io/is-default-class": "true" } },
       provisioner: "ebs.csi.aws.com",
-      parameters: { type: "gp3", encrypted: "true", fsType: "ext4" },
+      // `csi.storage.k8s.io/fstype`, not the deprecated `fsType`.
+      parameters: { type: "gp3", encrypted: "true", "csi.storage.k8s.io/fstype": "ext4", ...GP3_PERFORMANCE },
       // An EBS volume lives in one zone: create it where the pod was scheduled, not in a zone the pod cannot reach.
       volumeBindingMode: "WaitForFirstConsumer",
       allowVolumeExpansion: true,
@@ -65,6 +75,7 @@ export class ClusterStorage extends pulumi.ComponentResource {
     }, { ...k8sOpts, dependsOn: [ebsDriver] });
 
     if (args.efs) this.efsClass = this.createEfs(name, args, reclaimPolicy);
+    this.classes = [this.defaultClass, ...(this.efsClass ? [this.efsClass] : [])];
     this.registerOutputs({});
   }
 

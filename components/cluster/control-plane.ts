@@ -10,12 +10,15 @@ export interface ControlPlaneArgs {
   /** EKS cluster name; also names its log group and key alias. */
   clusterName: string;
   /** Kubernetes version, log types and log retention from the stack config. */
-  config: Pick<EksClusterConfig, "kubernetesVersion" | "logTypes" | "logRetentionDays">;
+  config: Pick<EksClusterConfig, "kubernetesVersion" | "logTypes" | "logRetentionDays" | "adminPrincipals" | "publicAccessCidrs">;
   /** Private subnets for the control plane's network interfaces. */
   subnetIds: pulumi.Input<string>[];
   /** A production stack: the cluster cannot be deleted until protection is turned off. */
   production: boolean;
 }
+
+/** The AWS-managed EKS access policy that grants cluster-admin. */
+export const CLUSTER_ADMIN_POLICY_ARN = "arn:aws:eks::aws:cluster-access-policy/AmazonEKSClusterAdminPolicy";
 
 /**
  * The EKS control plane: Kubernetes secrets encrypted with a KMS key of its own, control-plane logs in CloudWatch
@@ -59,13 +62,25 @@ export class ControlPlane extends pulumi.ComponentResource {
       name: clusterName,
       version: config.kubernetesVersion,
       roleArn: role.arn,
-      vpcConfig: { subnetIds: args.subnetIds, endpointPrivateAccess: true, endpointPublicAccess: true },
+      vpcConfig: { subnetIds: args.subnetIds, endpointPrivateAccess: true, endpointPublicAccess: true, publicAccessCidrs: config.publicAccessCidrs },
       encryptionConfig: { provider: { keyArn: secretsKey.arn }, resources: ["secrets"] },
       enabledClusterLogTypes: config.logTypes,
       // Access entries instead of the aws-auth ConfigMap; whoever runs `pulumi up` first is the cluster's admin.
       accessConfig: { authenticationMode: "API", bootstrapClusterCreatorAdminPermissions: true },
       deletionProtection: args.production,
     }, { ...awsOpts, dependsOn: [role, logGroup] });
+
+    // With API authentication and no aws-auth ConfigMap, an identity without an access entry cannot reach the
+    // cluster at all: the configured admins (CI's deploy role, teammates) get one with the cluster-admin policy.
+    config.adminPrincipals.forEach((principalArn, i) => {
+      const entry = new aws.eks.AccessEntry(`${name}-admin-${i}`, { clusterName: this.cluster.name, principalArn, type: "STANDARD" }, awsOpts);
+      new aws.eks.AccessPolicyAssociation(`${name}-admin-${i}`, {
+        clusterName: this.cluster.name,
+        principalArn,
+        policyArn: CLUSTER_ADMIN_POLICY_ARN,
+        accessScope: { type: "cluster" },
+      }, { ...awsOpts, dependsOn: [entry] });
+    });
 
     const issuerUrl = this.cluster.identities.apply((identities) => identities[0].oidcs[0].issuer);
     const oidcProvider = new aws.iam.OpenIdConnectProvider(`${name}-oidc`, { url: issuerUrl, clientIdLists: ["sts.amazonaws.com"] }, awsOpts);

@@ -12,6 +12,7 @@ import { GpuSupport } from "./gpu-support";
 import { Network } from "./network";
 import { NodePools } from "./node-pools";
 import { ServiceAccountAddon } from "./service-account-addon";
+import { MetricsServer } from "./metrics-server";
 
 export interface EksClusterArgs {
   /** Region, version, network, node pools and add-on settings from the stack config. */
@@ -40,6 +41,8 @@ export class EksCluster extends pulumi.ComponentResource {
   public readonly oidc: OidcIdentity;
   /** Where the stack pushes the images it builds. */
   public readonly imageRegistry: EcrSettings;
+  /** The StorageClasses the stack creates; whatever claims storage depends on them. */
+  public readonly storageClasses: pulumi.Resource[];
 
   constructor(name: string, args: EksClusterArgs, opts?: pulumi.ComponentResourceOptions) {
     super("ai-assistant:cluster:EksCluster", name, {}, opts);
@@ -93,7 +96,7 @@ export class EksCluster extends pulumi.ComponentResource {
     // Workloads wait for the CPU nodes, or their rollouts would time out on a cluster with nowhere to run them.
     this.provider = new k8s.Provider(name, { kubeconfig: this.kubeconfig, enableServerSideApply: true }, { parent: this, dependsOn: [nodes.system] });
 
-    new ClusterStorage(`${name}-storage`, {
+    const storage = new ClusterStorage(`${name}-storage`, {
       provider,
       kubernetesProvider: this.provider,
       clusterName: cluster.name,
@@ -105,6 +108,10 @@ export class EksCluster extends pulumi.ComponentResource {
       production: args.production,
       nodes: [nodes.system],
     }, { parent: this });
+
+    this.storageClasses = storage.classes;
+
+    new MetricsServer(`${name}-metrics-server`, { kind: "eks-addon", provider, clusterName: cluster.name, dependsOn: [nodes.system] }, { parent: this });
 
     new GpuSupport(`${name}-gpu`, {
       provider: this.provider,

@@ -2,9 +2,10 @@ import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { z } from "zod";
 import { kubeconfigClusterSchema } from "../../config/cluster";
+import { MetricsServer } from "./metrics-server";
 
 export interface ExistingClusterArgs {
-  /** Which kubeconfig file and context name the cluster. */
+  /** Which kubeconfig file and context name the cluster, and whether it needs metrics-server installed. */
   cluster: z.output<typeof kubeconfigClusterSchema>;
 }
 
@@ -28,6 +29,9 @@ export class ExistingCluster extends pulumi.ComponentResource {
       },
       { parent: this },
     );
+    if (args.cluster.metricsServer.install) {
+      new MetricsServer(`${name}-metrics-server`, { kind: "chart", provider: this.provider, kubeletInsecureTls: args.cluster.metricsServer.kubeletInsecureTls }, { parent: this });
+    }
     this.registerOutputs({});
   }
 }

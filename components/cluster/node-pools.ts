@@ -50,11 +50,10 @@ export class NodePools extends pulumi.ComponentResource {
       description: "EKS nodes of the ai-assistant cluster",
     }, { parent: this });
 
-    const group = (groupName: string, config: NodeGroupConfig, extra: Pick<aws.eks.NodeGroupArgs, "amiType" | "labels" | "taints">) =>
+    const group = (groupName: string, config: NodeGroupConfig, extra: Pick<aws.eks.NodeGroupArgs, "amiType" | "labels" | "taints"> & { subnetIds?: pulumi.Input<string>[] }) =>
       new aws.eks.NodeGroup(`${name}-${groupName}`, {
         clusterName: args.clusterName,
         nodeRoleArn: this.role.arn,
-        subnetIds: args.subnetIds,
         instanceTypes: config.instanceTypes,
         capacityType: EKS_CAPACITY_TYPE[config.capacityType],
         diskSize: config.diskSizeGiB,
@@ -62,6 +61,7 @@ export class NodePools extends pulumi.ComponentResource {
         // One node at a time, so that a GPU model server keeps serving from the other node(s) during an upgrade.
         updateConfig: { maxUnavailable: 1 },
         ...extra,
+        subnetIds: extra.subnetIds ?? args.subnetIds,
       }, { ...childOpts, dependsOn: [this.role] });
 
     this.system = group("system", args.systemNodes, {
@@ -74,6 +74,10 @@ export class NodePools extends pulumi.ComponentResource {
       // nvidia.com/gpu.present is the label NVIDIA's device plugin chart schedules on by default.
       labels: { ...args.gpuNodeLabels, "nvidia.com/gpu.present": "true" },
       taints: [{ key: GPU_TAINT.key, value: GPU_TAINT.value, effect: EKS_TAINT_EFFECT[GPU_TAINT.effect] }],
+      // One zone: the model cache is an EBS volume, which lives in one zone. A replacement GPU node in another zone
+      // would leave the server Pending ("volume node affinity conflict"), so every GPU node joins the zone of the
+      // first private subnet, where the cache is created (gp3 binds where the first pod lands).
+      subnetIds: [args.subnetIds[0]],
     });
     this.registerOutputs({});
   }

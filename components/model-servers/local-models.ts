@@ -19,6 +19,8 @@ export interface LocalModelsArgs {
   production: boolean;
   /** Hugging Face token for gated models (vLLM only); stored in a Secret read by the pull. */
   huggingFaceToken?: pulumi.Input<string>;
+  /** The cluster's StorageClasses (EKS); the caches are claimed after they exist. */
+  storageClasses?: pulumi.Input<pulumi.Resource>[];
 }
 
 /**
@@ -68,6 +70,7 @@ export class LocalModels extends pulumi.ComponentResource {
             settings: localModel,
             production: args.production,
             huggingFaceTokenSecret: tokenSecret?.metadata.name,
+            storageClasses: args.storageClasses,
           },
           { parent: this },
         ),

@@ -59,8 +59,21 @@ function pullEachModel(models: string[], steps: CacheSteps): string[] {
   ];
 }
 
+/** Seconds the Ollama pull waits for its loopback server before it gives up (and the init container restarts). */
+export const OLLAMA_SERVER_WAIT_SECONDS = 60;
+
+/**
+ * Files vLLM needs from a Hugging Face repository: safetensors weights, JSON configs (model, generation, tokenizer,
+ * weight index), and tokenizer files in their other formats (SentencePiece `.model`, tiktoken, BPE merges, Jinja
+ * chat templates). Repositories that also carry `.bin`/`.pth`/GGUF copies of the same weights are not pulled twice.
+ */
+export const VLLM_ALLOW_PATTERNS = ["*.safetensors", "*.json", "*.model", "*.tiktoken", "merges.txt", "*.jinja"];
+
 const OLLAMA: EngineProfile = {
-  defaultImage: { repository: "ollama/ollama", tag: "0.9.0" },
+  // verified: ollama/ollama 0.40.0's multi-arch index digest, as four public repositories record it
+  // (docker-compose and benchmark notes, 2026-09/10, found with the code search). 0.40.2 is newer but its
+  // digest appeared in one repository only, so the tag with independently confirmed bytes is pinned.
+  defaultImage: { repository: "ollama/ollama", tag: "0.40.0", digest: "sha256:1bef639749741b375e9a1eb2c1346fb57ce52f5432de1f74846e44ccc18e1687" },
   port: 11434,
   healthPath: "/api/tags",
   apiPath: "",
@@ -79,7 +92,13 @@ const OLLAMA: EngineProfile = {
       // `ollama pull` talks to a server; run one on loopback for the duration of the pull.
       "ollama serve >/tmp/ollama-serve.log 2>&1 &",
       "server=$!",
-      "until ollama list >/dev/null 2>&1; do sleep 1; done",
+      // Bounded: a server that never comes up fails the pod with its log instead of hanging the rollout.
+      "waited=0",
+      "until ollama list >/dev/null 2>&1; do",
+      `  if [ "$waited" -ge ${OLLAMA_SERVER_WAIT_SECONDS} ]; then echo "ollama serve did not answer within ${OLLAMA_SERVER_WAIT_SECONDS}s" >&2; cat /tmp/ollama-serve.log >&2; exit 1; fi`,
+      "  sleep 1",
+      "  waited=$((waited + 1))",
+      "done",
       ...pullEachModel(models, {
         isCached: 'ollama show "$model" >/dev/null 2>&1',
         verb: "pull",
@@ -90,8 +109,15 @@ const OLLAMA: EngineProfile = {
     ].join("\n"),
 };
 
+/** Name the engines' Python stacks see for the non-root UID, which has no passwd entry in the images. */
+export const RUN_AS_USER_NAME = "ai-assistant";
+
 const VLLM: EngineProfile = {
-  defaultImage: { repository: "vllm/vllm-openai", tag: "v0.9.1" },
+  // verified: vllm/vllm-openai v0.30.0's manifest-list digest, recorded by many public repositories (Dockerfiles,
+  // Terraform defaults, a Kubernetes pod's imageID "manifest list" note; 2026-09, found with the code search).
+  // Its default build is CUDA 13, which needs driver 580+: the AL2023 NVIDIA AMI installs 580
+  // (awslabs/amazon-eks-ami templates/al2023/variables-default.json, nvidia_driver_major_version).
+  defaultImage: { repository: "vllm/vllm-openai", tag: "v0.30.0", digest: "sha256:8a69ffad015f138d7170c4ddc429e230a3bc1c1719f67e14324749df200a4b90" },
   port: 8000,
   healthPath: "/health",
   apiPath: "/v1",
@@ -100,7 +126,13 @@ const VLLM: EngineProfile = {
     HOME: HOME_DIR,
     HF_HOME: `${CACHE_MOUNT}/huggingface`,
     VLLM_CACHE_ROOT: `${CACHE_MOUNT}/vllm`,
+    // Compiled kernels on the cache volume: a restart skips torch.compile's minutes (~294 s -> ~82 s cold start).
+    TORCHINDUCTOR_CACHE_DIR: `${CACHE_MOUNT}/torchinductor`,
     XDG_CACHE_HOME: "/tmp/cache",
+    // getpass.getuser() (torch's cache setup) raises for a UID with no passwd entry unless these are set
+    // (vllm-project/vllm#44548, kserve/kserve#5666).
+    USER: RUN_AS_USER_NAME,
+    LOGNAME: RUN_AS_USER_NAME,
   },
   serverCommand: (models, gpus) => ({
     command: ["python3", "-m", "vllm.entrypoints.openai.api_server"],
@@ -117,7 +149,7 @@ const VLLM: EngineProfile = {
         verb: "download",
         fetch: [
           'echo "downloading $model"',
-          'python3 -c "import sys; from huggingface_hub import snapshot_download; snapshot_download(repo_id=sys.argv[1])" "$model"',
+          `python3 -c "import sys; from huggingface_hub import snapshot_download; snapshot_download(repo_id=sys.argv[1], allow_patterns=sys.argv[2:])" "$model" ${VLLM_ALLOW_PATTERNS.map(shellQuote).join(" ")}`,
           'touch "$marker"',
         ],
       }),

@@ -1,3 +1,4 @@
+import { createHash } from "crypto";
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { LocalModelConfig, ModelEngine } from "../../config/phases";
@@ -22,11 +23,35 @@ export interface ModelServerArgs {
   /** Image reference to run (the engine's pinned image unless the stack overrides it). */
   image: pulumi.Input<string>;
   /** Size, GPUs, cache and start allowance, from `localModel`. */
-  settings: Pick<LocalModelConfig, "replicas" | "gpu" | "resources" | "cache" | "startupMinutes">;
+  settings: Pick<LocalModelConfig, "replicas" | "gpu" | "resources" | "cache" | "startupMinutes" | "pullMinutes">;
   /** Production: the weights cache is kept in the cluster even when the stack is destroyed. */
   production: boolean;
   /** Name of a Secret with key `token`, for gated Hugging Face models; used by the pull only. */
   huggingFaceTokenSecret?: pulumi.Input<string>;
+  /**
+   * The cluster's StorageClasses: the cache claim is created after them. A claim made before its class exists is
+   * never bound, and pulumi-kubernetes gives up on it after five minutes.
+   */
+  storageClasses?: pulumi.Input<pulumi.Resource>[];
+}
+
+/**
+ * Name of the cache claim. A claim's class and access modes cannot change in place: such a change replaces it, and
+ * a retained claim of the same name (production keeps caches on destroy and on replacement) would block its
+ * successor. The suffix follows exactly those fields, so the successor gets a name of its own.
+ */
+export function cacheClaimName(serverName: string, cache: Pick<LocalModelConfig["cache"], "storageClass" | "accessMode">): string {
+  const suffix = createHash("sha256").update(JSON.stringify([cache.storageClass ?? "", cache.accessMode])).digest("hex").slice(0, 6);
+  return `${serverName}-cache-${suffix}`;
+}
+
+/**
+ * How long `pulumi up` waits for a model server, in minutes: the first start joins a GPU node, pulls a multi-GB
+ * image and the weights (`pullMinutes`), then loads them (`startupMinutes`). pulumi-kubernetes waits 10 minutes for
+ * a Deployment unless told otherwise (DefaultDeploymentTimeoutMins, provider/pkg/await/deployment.go).
+ */
+export function rolloutMinutes(settings: Pick<LocalModelConfig, "startupMinutes" | "pullMinutes">): number {
+  return settings.startupMinutes + settings.pullMinutes;
 }
 
 /**
@@ -55,7 +80,7 @@ export class ModelServer extends pulumi.ComponentResource {
     this.cache = new k8s.core.v1.PersistentVolumeClaim(
       `${name}-cache`,
       {
-        metadata: { ...metadata, name: `${args.serverName}-cache` },
+        metadata: { ...metadata, name: cacheClaimName(args.serverName, cache) },
         spec: {
           accessModes: [cache.accessMode],
           storageClassName: cache.storageClass,
@@ -63,7 +88,7 @@ export class ModelServer extends pulumi.ComponentResource {
         },
       },
       // Weights take minutes to hours to download: in production they outlive the stack (and the pods always).
-      { ...childOpts, retainOnDelete: args.production },
+      { ...childOpts, retainOnDelete: args.production, dependsOn: args.storageClasses },
     );
 
     const env = Object.entries(engine.env).map(([envName, value]) => ({ name: envName, value }));
@@ -81,6 +106,7 @@ export class ModelServer extends pulumi.ComponentResource {
       ? [{ name: "HF_TOKEN", valueFrom: { secretKeyRef: { name: args.huggingFaceTokenSecret, key: "token" } } }]
       : [];
     const startupPeriodSeconds = 10;
+    const rollout = rolloutMinutes(args.settings);
 
     this.deployment = new k8s.apps.v1.Deployment(
       name,
@@ -88,6 +114,9 @@ export class ModelServer extends pulumi.ComponentResource {
         metadata,
         spec: {
           replicas: args.settings.replicas,
+          // The Deployment reports ProgressDeadlineExceeded (600 s by default) while the first pull is still going;
+          // it gets the same allowance as `pulumi up` does.
+          progressDeadlineSeconds: rollout * 60,
           selector: { matchLabels: selector },
           // A ReadWriteOnce volume attaches to one node at a time: a surging RollingUpdate would schedule the new
           // pod before the old one lets go of the volume, and if it lands on another node it waits forever while
@@ -161,7 +190,9 @@ export class ModelServer extends pulumi.ComponentResource {
           },
         },
       },
-      childOpts,
+      // customTimeouts is what the provider's await reads first (metadata.TimeoutDuration, then the
+      // pulumi.com/timeoutSeconds annotation, then the 10-minute default); an update (new image or model) pulls too.
+      { ...childOpts, customTimeouts: { create: `${rollout}m`, update: `${rollout}m` } },
     );
 
     this.service = new k8s.core.v1.Service(

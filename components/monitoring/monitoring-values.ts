@@ -3,22 +3,42 @@
  * Value names follow kube-prometheus-stack's values.yaml (and its grafana and kube-state-metrics subcharts) and the
  * dcgm-exporter chart's values.yaml.
  */
+import { createHash } from "crypto";
 import * as pulumi from "@pulumi/pulumi";
 import { MonitoringConfig } from "../../config/monitoring";
+import { MONITORING_COMPONENT_RESOURCES } from "../../config/system-pool";
 import { GPU_TOLERATION } from "../../lib/gpu";
 import { ALLOWLISTED_POD_LABELS } from "../../lib/metrics-contract";
 
 export const KUBE_PROMETHEUS_STACK = { chart: "kube-prometheus-stack", repo: "https://prometheus-community.github.io/helm-charts" } as const;
 export const DCGM_EXPORTER = { chart: "dcgm-exporter", repo: "https://nvidia.github.io/dcgm-exporter/helm-charts" } as const;
 
+/** kube-prometheus-stack truncates its fullname (the prefix of every object it names) to 26 characters. */
+const CHART_FULLNAME_LIMIT = 26;
+
 /**
- * Helm release name of kube-prometheus-stack. The chart labels its own monitors and rules `release: <this>`, and
- * the selectors below require the same label, so every ServiceMonitor and PrometheusRule of ours carries it too.
+ * Helm release name of kube-prometheus-stack, and the fullname of its objects: one per stack, so that the
+ * ClusterRoles, ClusterRoleBindings and Services of two stacks' releases never share a name. The chart labels its
+ * own monitors and rules `release: <this>`, and the selectors below require the same label, so every
+ * ServiceMonitor and PrometheusRule of ours carries it too.
  */
-export const RELEASE_NAME = "kube-prometheus-stack";
+export function releaseName(stack: string): string {
+  const name = `kps-${stack}`;
+  if (name.length <= CHART_FULLNAME_LIMIT) return name;
+  // A long stack name keeps its start and gains a hash, so that truncation never makes two stacks' names equal.
+  const hash = createHash("sha256").update(stack).digest("hex").slice(0, 6);
+  return `kps-${stack.slice(0, CHART_FULLNAME_LIMIT - 11).replace(/-+$/, "")}-${hash}`;
+}
 
 /** The label Prometheus selects ServiceMonitors, PodMonitors and PrometheusRules by. */
-export const RELEASE_SELECTOR = { release: RELEASE_NAME } as const;
+export function releaseSelector(release: string): { release: string } {
+  return { release };
+}
+
+/** Helm release name of the DCGM exporter, per stack like the monitoring release. */
+export function dcgmReleaseName(stack: string): string {
+  return `${releaseName(stack)}-dcgm`;
+}
 
 /** The Grafana sidecar loads every ConfigMap with this label as a dashboard. */
 export const DASHBOARD_LABEL = { grafana_dashboard: "1" } as const;
@@ -28,28 +48,55 @@ export const DASHBOARD_FOLDER_ANNOTATION = "grafana_folder";
 /** Keys of the Grafana admin Secret; the chart's own defaults, named so that both sides agree. */
 export const GRAFANA_ADMIN_KEYS = { user: "admin-user", password: "admin-password" } as const;
 
-/** In-cluster name of the Grafana Service: `<release>-grafana`. */
-export const GRAFANA_SERVICE = `${RELEASE_NAME}-grafana`;
+/** In-cluster name of the Grafana Service: `<release>-grafana` (the grafana subchart's fullname). */
+export function grafanaService(release: string): string {
+  return `${release}-grafana`;
+}
 
 function volumeClaim(size: string, storageClass: string | undefined) {
   return { storageClassName: storageClass, accessModes: ["ReadWriteOnce"], resources: { requests: { storage: size } } };
+}
+
+/** What the chart can scrape depends on who runs the control plane. */
+export interface ClusterTraits {
+  /**
+   * A managed control plane (EKS): the controller manager, scheduler and etcd are not scrapeable, and their
+   * `absent(up{...})` alerts (KubeControllerManagerDown, KubeSchedulerDown, critical) would fire forever.
+   */
+  managedControlPlane: boolean;
+  /** kube-proxy runs on the nodes; without it the chart's KubeProxyDown would fire forever. */
+  kubeProxy: boolean;
 }
 
 export interface KubePrometheusStackValuesArgs {
   settings: MonitoringConfig;
   /** Name of the Secret holding Grafana's admin user and password. */
   grafanaAdminSecret: pulumi.Input<string>;
+  /** Helm release name (see {@link releaseName}). */
+  release: string;
+  cluster: ClusterTraits;
 }
 
-export function kubePrometheusStackValues({ settings, grafanaAdminSecret }: KubePrometheusStackValuesArgs) {
+export function kubePrometheusStackValues({ settings, grafanaAdminSecret, release, cluster }: KubePrometheusStackValuesArgs) {
+  const RELEASE_SELECTOR = releaseSelector(release);
+  const component = MONITORING_COMPONENT_RESOURCES;
   return {
+    // Object names from the release, which follows the stack: two stacks' releases never collide.
+    fullnameOverride: release,
+    kubeControllerManager: { enabled: !cluster.managedControlPlane },
+    kubeScheduler: { enabled: !cluster.managedControlPlane },
+    kubeEtcd: { enabled: !cluster.managedControlPlane },
+    kubeProxy: { enabled: cluster.kubeProxy },
     prometheusOperator: {
       // The webhook's TLS certificate is made by Helm hook Jobs, which helm.v4.Chart never runs (see
       // components/monitoring.ts); without them the operator would wait forever for a Secret. Rules are checked by
       // promtool in CI instead of by the admission webhook.
       admissionWebhooks: { enabled: false },
       tls: { enabled: false },
+      resources: component.prometheusOperator,
     },
+    alertmanager: { alertmanagerSpec: { resources: component.alertmanager } },
+    "prometheus-node-exporter": { resources: component.nodeExporter },
     prometheus: {
       prometheusSpec: {
         retention: settings.retention,
@@ -70,10 +117,15 @@ export function kubePrometheusStackValues({ settings, grafanaAdminSecret }: Kube
       // With an existing Secret the chart neither creates its own nor uses its default password.
       admin: { existingSecret: grafanaAdminSecret, userKey: GRAFANA_ADMIN_KEYS.user, passwordKey: GRAFANA_ADMIN_KEYS.password },
       resources: settings.grafanaResources,
+      // A surge pod cannot attach the ReadWriteOnce volume the old pod holds: with persistence, roll by Recreate
+      // (the grafana subchart's `deploymentStrategy`, RollingUpdate by default: grafana-community/helm-charts
+      // charts/grafana/values.yaml, the repository kube-prometheus-stack 88.x takes it from; grafana/helm-charts#3801).
+      deploymentStrategy: settings.grafanaStorage ? { type: "Recreate" } : { type: "RollingUpdate" },
       persistence: settings.grafanaStorage
         ? { enabled: true, type: "pvc", size: settings.grafanaStorage.size, storageClassName: settings.grafanaStorage.storageClass, accessModes: ["ReadWriteOnce"] }
         : { enabled: false },
       sidecar: {
+        resources: component.grafanaSidecar,
         dashboards: {
           enabled: true,
           label: Object.keys(DASHBOARD_LABEL)[0],
@@ -86,18 +138,22 @@ export function kubePrometheusStackValues({ settings, grafanaAdminSecret }: Kube
       testFramework: { enabled: false },
     },
     "kube-state-metrics": {
+      resources: component.kubeStateMetrics,
       // kube_pod_labels carries no labels unless allowlisted; the model-server alert joins on these.
       metricLabelsAllowlist: [`pods=[${ALLOWLISTED_POD_LABELS.join(",")}]`],
     },
   };
 }
 
-/** The DCGM exporter: on GPU nodes only, tolerating their taint, its ServiceMonitor selected by this Prometheus. */
-export function dcgmExporterValues(gpu: MonitoringConfig["gpuMetrics"]) {
+/**
+ * The DCGM exporter: on GPU nodes only, tolerating their taint, its ServiceMonitor selected by this Prometheus.
+ * `gpuNodeSelector` is the GPU pool's selector, used unless `gpuMetrics.nodeSelector` says otherwise.
+ */
+export function dcgmExporterValues(gpu: MonitoringConfig["gpuMetrics"], gpuNodeSelector: Record<string, string>, release: string) {
   return {
-    nodeSelector: gpu.nodeSelector,
+    nodeSelector: gpu.nodeSelector ?? gpuNodeSelector,
     tolerations: [GPU_TOLERATION],
     resources: gpu.resources,
-    serviceMonitor: { enabled: true, additionalLabels: RELEASE_SELECTOR },
+    serviceMonitor: { enabled: true, additionalLabels: releaseSelector(release) },
   };
 }

@@ -7,14 +7,16 @@ import { PART_OF } from "../../lib/labels";
 import {
   DASHBOARD_FOLDER_ANNOTATION,
   DASHBOARD_LABEL,
+  ClusterTraits,
   DCGM_EXPORTER,
   dcgmExporterValues,
+  dcgmReleaseName,
   GRAFANA_ADMIN_KEYS,
-  GRAFANA_SERVICE,
+  grafanaService,
   KUBE_PROMETHEUS_STACK,
   kubePrometheusStackValues,
-  RELEASE_NAME,
-  RELEASE_SELECTOR,
+  releaseName,
+  releaseSelector,
 } from "./monitoring-values";
 import { scrapeTargets } from "./scrape-targets";
 
@@ -29,6 +31,12 @@ export interface MonitoringArgs {
   settings: MonitoringConfig;
   /** Grafana's admin password, a Pulumi secret. It goes into a Secret the chart reads, never into chart values. */
   grafanaAdminPassword: pulumi.Input<string> | undefined;
+  /** What the cluster lets Prometheus scrape (a managed control plane, kube-proxy or not). */
+  cluster: ClusterTraits;
+  /** Labels of the GPU node pool: where the DCGM exporter runs unless `gpuMetrics.nodeSelector` is set. */
+  gpuNodeSelector: Record<string, string>;
+  /** The cluster's StorageClasses (EKS): Prometheus and Grafana claim volumes only after they exist. */
+  storageClasses?: pulumi.Input<pulumi.Resource>[];
 }
 
 /** Grafana's admin login name; only the password is secret. */
@@ -63,6 +71,8 @@ export class Monitoring extends pulumi.ComponentResource {
     super("ai-assistant:monitoring:Monitoring", name, {}, opts);
     const { settings } = args;
     const childOpts = { parent: this, provider: args.provider };
+    const release = releaseName(args.stack);
+    const RELEASE_SELECTOR = releaseSelector(release);
     const labels = { "app.kubernetes.io/part-of": PART_OF, "app.kubernetes.io/instance": `${PART_OF}-${args.stack}`, "app.kubernetes.io/managed-by": "pulumi" };
 
     const namespace = new k8s.core.v1.Namespace(
@@ -101,11 +111,12 @@ export class Monitoring extends pulumi.ComponentResource {
         chart: KUBE_PROMETHEUS_STACK.chart,
         version: settings.chartVersion,
         repositoryOpts: { repo: KUBE_PROMETHEUS_STACK.repo },
-        name: RELEASE_NAME,
+        name: release,
         namespace: this.namespace,
-        values: kubePrometheusStackValues({ settings, grafanaAdminSecret: grafanaAdmin.metadata.name }),
+        values: kubePrometheusStackValues({ settings, grafanaAdminSecret: grafanaAdmin.metadata.name, release, cluster: args.cluster }),
       },
-      childOpts,
+      // Prometheus's and Grafana's claims take the default StorageClass at creation; it must exist by then.
+      { ...childOpts, dependsOn: args.storageClasses },
     );
     // The ServiceMonitor and PrometheusRule kinds are the chart's CRDs: create our objects after them.
     const afterChart = { ...childOpts, dependsOn: [stack] };
@@ -117,9 +128,9 @@ export class Monitoring extends pulumi.ComponentResource {
           chart: DCGM_EXPORTER.chart,
           version: settings.gpuMetrics.chartVersion,
           repositoryOpts: { repo: DCGM_EXPORTER.repo },
-          name: DCGM_EXPORTER.chart,
+          name: dcgmReleaseName(args.stack),
           namespace: this.namespace,
-          values: dcgmExporterValues(settings.gpuMetrics),
+          values: dcgmExporterValues(settings.gpuMetrics, args.gpuNodeSelector, release),
         },
         afterChart,
       );
@@ -155,7 +166,7 @@ export class Monitoring extends pulumi.ComponentResource {
       );
     }
 
-    this.grafanaUrl = pulumi.interpolate`http://${GRAFANA_SERVICE}.${this.namespace}.svc.cluster.local`;
+    this.grafanaUrl = pulumi.interpolate`http://${grafanaService(release)}.${this.namespace}.svc.cluster.local`;
     this.registerOutputs({ namespace: this.namespace, grafanaUrl: this.grafanaUrl });
   }
 }

@@ -36,8 +36,12 @@ describe("eks cluster config", () => {
       network: { type: "new", cidrBlock: "10.0.0.0/16", availabilityZones: 2, natGateways: "single" },
       logRetentionDays: 30,
       storage: { efs: false },
-      devicePlugin: { chartVersion: "0.20.1" },
+      // The newest nvidia-device-plugin in its published index (gh-pages index.yaml, 2026-08-20); 0.20.1 is not there.
+      devicePlugin: { chartVersion: "0.20.0" },
       registry: { untaggedImageExpiryDays: 14 },
+      systemNodes: { instanceTypes: ["m6i.xlarge"], minSize: 2 },
+      adminPrincipals: [],
+      publicAccessCidrs: ["0.0.0.0/0"],
     });
   });
 
@@ -46,11 +50,47 @@ describe("eks cluster config", () => {
     ["network.cidrBlock", { network: { type: "new", cidrBlock: "10.1.4.0/22" } }, { network: { type: "new", cidrBlock: "10.1.4.0/24" } }, "cluster.network.cidrBlock: expected an IPv4 CIDR from /16 to /22"],
     ["logRetentionDays", { logRetentionDays: 90 }, { logRetentionDays: 31 }, "cluster.logRetentionDays: expected one of CloudWatch's retention periods (1, 3, 5, 7, 14, 30, 60, 90,"],
     ["storage.efs", { storage: { efs: true } }, { storage: { efs: "yes" } }, "cluster.storage.efs: expected true or false"],
-    ["devicePlugin.chartVersion", { devicePlugin: { chartVersion: "0.19.1" } }, { devicePlugin: { chartVersion: "0.20" } }, "cluster.devicePlugin.chartVersion: expected an exact chart version such as 0.20.1"],
+    ["devicePlugin.chartVersion", { devicePlugin: { chartVersion: "0.19.1" } }, { devicePlugin: { chartVersion: "0.20" } }, "cluster.devicePlugin.chartVersion: expected an exact chart version such as 0.20.0"],
+    [
+      "adminPrincipals",
+      { adminPrincipals: ["arn:aws:iam::123456789012:role/ci-deployer", "arn:aws:iam::123456789012:user/alice"] },
+      { adminPrincipals: ["ci-deployer"] },
+      "cluster.adminPrincipals[0]: expected an IAM role or user ARN such as arn:aws:iam::123456789012:role/ci-deployer",
+    ],
+    ["publicAccessCidrs", { publicAccessCidrs: ["203.0.113.0/24"] }, { publicAccessCidrs: ["203.0.113.0"] }, "cluster.publicAccessCidrs[0]: expected an IPv4 CIDR such as 203.0.113.0/24"],
+    ["publicAccessCidrs empty", { publicAccessCidrs: ["198.51.100.7/32"] }, { publicAccessCidrs: [] }, "cluster.publicAccessCidrs: expected at least one CIDR"],
     ["registry.untaggedImageExpiryDays", { registry: { untaggedImageExpiryDays: 7 } }, { registry: { untaggedImageExpiryDays: 0 } }, "cluster.registry.untaggedImageExpiryDays: expected at least 1 day"],
   ])("%s: accepts a valid value and names the key of an invalid one", (_key, valid, invalid, message) => {
     expect(() => eks(valid)).not.toThrow();
     expect(problem({ cluster: { type: "eks", ...invalid } })).toContain(`ai-assistant:${message}`);
+  });
+});
+
+describe("existing cluster config", () => {
+  it("installs no metrics-server unless told the cluster lacks one, expects kube-proxy, and is not shared", () => {
+    expect(parse({ cluster: { type: "kubeconfig" } }).cluster).toEqual({
+      type: "kubeconfig",
+      metricsServer: { install: false, kubeletInsecureTls: false },
+      kubeProxy: true,
+      shared: false,
+    });
+  });
+
+  it.each([
+    ["metricsServer.install", { metricsServer: { install: true } }, { metricsServer: { install: "yes" } }, "cluster.metricsServer.install: expected true or false"],
+    ["metricsServer.kubeletInsecureTls", { metricsServer: { kubeletInsecureTls: true } }, { metricsServer: { kubeletInsecureTls: 1 } }, "cluster.metricsServer.kubeletInsecureTls: expected true or false"],
+    ["kubeProxy", { kubeProxy: false }, { kubeProxy: "no" }, "cluster.kubeProxy: expected true or false"],
+    ["shared", { shared: true }, { shared: "yes" }, "cluster.shared: expected true or false"],
+  ])("%s: accepts a valid value and names the key of an invalid one", (_key, valid, invalid, message) => {
+    expect(() => parse({ cluster: { type: "kubeconfig", ...valid } })).not.toThrow();
+    expect(problem({ cluster: { type: "kubeconfig", ...invalid } })).toContain(`ai-assistant:${message}`);
+  });
+
+  it("refuses monitoring on a cluster other stacks share, saying which cluster-wide parts would collide", () => {
+    const message = problem({ cluster: { type: "kubeconfig", shared: true }, monitoring: { enabled: true }, grafanaAdminPassword: "pw" });
+    expect(message).toContain("ai-assistant:monitoring.enabled: expected monitoring.enabled false on a shared cluster (cluster.shared true)");
+    expect(message).toContain("CRDs and node-exporter's host port 9100");
+    expect(() => parse({ cluster: { type: "kubeconfig", shared: true } })).not.toThrow();
   });
 });
 

@@ -14,18 +14,21 @@ describe("monitoring config", () => {
     expect(monitoring).toMatchObject({
       enabled: true,
       namespace: "monitoring",
-      chartVersion: "92.1.0",
+      // Published: release tag kube-prometheus-stack-88.5.3 (prometheus-community/helm-charts, 2026-08-22); no 92.x exists.
+      chartVersion: "88.5.3",
       retention: "7d",
-      gpuMetrics: { enabled: false, chartVersion: "4.8.2", nodeSelector: { "ai-assistant.io/pool": "gpu" } },
+      gpuMetrics: { enabled: false, chartVersion: "4.8.2" },
       gpuHourlyCostUsd: 1.01,
     });
+    // Absent: the exporter follows the GPU pool's selector (localModel.gpu.nodeSelector).
+    expect(monitoring.gpuMetrics.nodeSelector).toBeUndefined();
     expect(monitoring.storage).toBeUndefined();
     expect(monitoring.grafanaStorage).toBeUndefined();
   });
 
   it.each([
     ["namespace", { namespace: "observability" }, { namespace: "Monitoring!" }, "ai-assistant:monitoring.namespace: expected a Kubernetes namespace name"],
-    ["chartVersion", { chartVersion: "92.1.0" }, { chartVersion: "^92" }, "ai-assistant:monitoring.chartVersion: expected an exact chart version such as 92.1.0"],
+    ["chartVersion", { chartVersion: "88.5.3" }, { chartVersion: "^88" }, "ai-assistant:monitoring.chartVersion: expected an exact chart version such as 88.5.3"],
     [
       "gpuMetrics.chartVersion",
       { gpuMetrics: { enabled: true, chartVersion: "4.8.2" } },

@@ -7,7 +7,7 @@ describe("config rules: every rule accepts good input and names file, key, expec
     expect(config.phase).toBe("mock");
     expect(config.namespace).toBe("ai-assistant");
     expect(config.backend.resources).toEqual({ requests: { cpu: "100m", memory: "128Mi" }, limits: { cpu: "500m", memory: "256Mi" } });
-    expect(config.cluster).toEqual({ type: "kubeconfig" });
+    expect(config.cluster).toEqual({ type: "kubeconfig", metricsServer: { install: false, kubeletInsecureTls: false }, kubeProxy: true, shared: false });
     expect(config.frontend.expose).toEqual({ type: "ClusterIP" });
   });
 
@@ -151,10 +151,22 @@ describe("config rules: every rule accepts good input and names file, key, expec
       expect(problemsWith({ ...VALID, namespace: "AI_Assistant" })).toContain('ai-assistant:namespace: expected a Kubernetes namespace name');
     });
     it("accepts a kubeconfig context", () => {
-      expect(parse({ ...VALID, cluster: { type: "kubeconfig", context: "kind-dev" } }).cluster).toEqual({ type: "kubeconfig", context: "kind-dev" });
+      expect(parse({ ...VALID, cluster: { type: "kubeconfig", context: "kind-dev" } }).cluster).toMatchObject({ type: "kubeconfig", context: "kind-dev" });
     });
     it("rejects an unknown cluster type", () => {
       expect(problemsWith({ ...VALID, cluster: { type: "gke" } })).toContain("ai-assistant:cluster.type");
+    });
+  });
+
+  describe("local-model start allowances", () => {
+    const local = (extra: Record<string, unknown>) => ({ ...VALID, phase: "local-model", localModel: { engine: "vllm", models: ["Qwen/Qwen2.5-7B-Instruct"], ...extra } });
+    it("gives the first pull 30 minutes by default and accepts another whole number of minutes", () => {
+      expect(parse(local({})).localModel).toMatchObject({ startupMinutes: 15, pullMinutes: 30 });
+      expect(parse(local({ pullMinutes: 90 })).localModel).toMatchObject({ pullMinutes: 90 });
+    });
+    it("rejects a pull allowance that is not a whole number of minutes from 1 to 240", () => {
+      expect(problemsWith(local({ pullMinutes: 0 }))).toContain("ai-assistant:localModel.pullMinutes");
+      expect(problemsWith(local({ pullMinutes: 12.5 }))).toContain("ai-assistant:localModel.pullMinutes: expected a whole number; found 12.5");
     });
   });
 

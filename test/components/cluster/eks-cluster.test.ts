@@ -45,11 +45,11 @@ describe("an eks stack", () => {
       expect(GPU_NODE_LABEL).toEqual({ key: "ai-assistant.io/pool", value: "gpu" });
     });
 
-    it("puts both pools in the private subnets only", () => {
+    it("spreads the CPU pool over every private subnet and keeps the GPU pool in one zone, where its EBS cache lives", () => {
       const privateSubnets = planned(result, "aws:ec2/subnet:Subnet").filter((s) => s.name.includes("private")).map((s) => `${s.name}-id`);
-      for (const group of planned(result, "aws:eks/nodeGroup:NodeGroup")) {
-        expect(group.inputs.subnetIds).toEqual(privateSubnets);
-      }
+      expect(privateSubnets).toHaveLength(2);
+      expect(plannedOne(result, "aws:eks/nodeGroup:NodeGroup", "cluster-nodes-system").inputs.subnetIds).toEqual(privateSubnets);
+      expect(plannedOne(result, "aws:eks/nodeGroup:NodeGroup", "cluster-nodes-gpu").inputs.subnetIds).toEqual([privateSubnets[0]]);
     });
   });
 
@@ -71,6 +71,13 @@ describe("an eks stack", () => {
       expect(plannedOne(result, "aws:eks/cluster:Cluster", "cluster").inputs.version).toBe("1.35");
     });
 
+    it("authenticates by access entries only, and grants no one but its creator access unless told to", () => {
+      const cluster = plannedOne(result, "aws:eks/cluster:Cluster", "cluster").inputs;
+      expect(cluster.accessConfig).toEqual({ authenticationMode: "API", bootstrapClusterCreatorAdminPermissions: true });
+      expect(planned(result, "aws:eks/accessEntry:AccessEntry")).toEqual([]);
+      expect((cluster.vpcConfig as Record<string, unknown>).publicAccessCidrs).toEqual(["0.0.0.0/0"]);
+    });
+
     it("is not deletion-protected outside production", () => {
       expect(plannedOne(result, "aws:eks/cluster:Cluster", "cluster").inputs.deletionProtection).toBe(false);
     });
@@ -81,7 +88,7 @@ describe("an eks stack", () => {
       const chart = plannedOne(result, "kubernetes:helm.sh/v4:Chart", "cluster-gpu-device-plugin").inputs;
       expect(chart).toMatchObject({
         chart: "nvidia-device-plugin",
-        version: "0.20.1",
+        version: "0.20.0",
         repositoryOpts: { repo: "https://nvidia.github.io/k8s-device-plugin" },
         namespace: "kube-system",
       });
@@ -100,7 +107,8 @@ describe("an eks stack", () => {
       expect(gp3.metadata.annotations).toEqual({ "storageclass.kubernetes.io/is-default-class": "true" });
       expect(gp3).toMatchObject({
         provisioner: "ebs.csi.aws.com",
-        parameters: { type: "gp3", encrypted: "true" },
+        // csi.storage.k8s.io/fstype, not the deprecated fsType; 500 MiB/s for reading weights (baseline is 125).
+        parameters: { type: "gp3", encrypted: "true", "csi.storage.k8s.io/fstype": "ext4", iops: "3000", throughput: "500" },
         volumeBindingMode: "WaitForFirstConsumer",
         reclaimPolicy: "Delete",
       });
@@ -119,6 +127,13 @@ describe("an eks stack", () => {
           [expect.stringMatching(/:aud$/), "sts.amazonaws.com"],
         ]),
       );
+    });
+
+    it("installs metrics-server as the EKS community add-on, after the CPU nodes, so that HPAs can scale", () => {
+      const addon = plannedOne(result, "aws:eks/addon:Addon", "cluster-metrics-server");
+      expect(addon.inputs).toMatchObject({ addonName: "metrics-server", clusterName: "ai-assistant-staging" });
+      expect(addon.inputs.serviceAccountRoleArn).toBeUndefined();
+      expect(addon.dependencies).toContain(plannedOne(result, "aws:eks/nodeGroup:NodeGroup", "cluster-nodes-system").urn);
     });
 
     it("makes no EFS file system unless asked to", () => {
@@ -223,13 +238,30 @@ describe("eks stack variants", () => {
     expect(efs.reclaimPolicy).toBe("Retain");
   });
 
+  it("with admin principals and endpoint CIDRs: each principal gets an access entry with cluster-admin, the endpoint only those CIDRs", async () => {
+    const admins = ["arn:aws:iam::123456789012:role/ci-deployer", "arn:aws:iam::123456789012:user/alice"];
+    const result = await renderConfig(eksStack({ adminPrincipals: admins, publicAccessCidrs: ["203.0.113.0/24"] }));
+    const entries = planned(result, "aws:eks/accessEntry:AccessEntry");
+    expect(entries.map((e) => e.inputs)).toEqual(admins.map((principalArn) => expect.objectContaining({ principalArn, type: "STANDARD", clusterName: "ai-assistant-test" })));
+    const associations = planned(result, "aws:eks/accessPolicyAssociation:AccessPolicyAssociation");
+    expect(associations.map((a) => a.inputs)).toEqual(
+      admins.map((principalArn) =>
+        expect.objectContaining({ principalArn, policyArn: "arn:aws:eks::aws:cluster-access-policy/AmazonEKSClusterAdminPolicy", accessScope: { type: "cluster" } }),
+      ),
+    );
+    // A policy can only be associated with an existing entry.
+    associations.forEach((association, i) => expect(association.dependencies).toContain(entries[i].urn));
+    const vpcConfig = plannedOne(result, "aws:eks/cluster:Cluster", "cluster").inputs.vpcConfig as Record<string, unknown>;
+    expect(vpcConfig.publicAccessCidrs).toEqual(["203.0.113.0/24"]);
+  });
+
   it("with an existing VPC and a model-server node selector: no network, GPU nodes labelled for that selector", async () => {
     const network = { type: "existing", vpcId: "vpc-0abc123", privateSubnetIds: ["subnet-0aaa111", "subnet-0bbb222"] };
     const localModel = { engine: "ollama", models: ["llama3.2:3b"], gpu: { nodeSelector: { "example.com/accelerator": "a10g" } } };
     const result = await renderConfig(eksStack({ network }, { localModel }));
     expect(result.resources.filter((r) => r.type.startsWith("aws:ec2/"))).toEqual([]);
     const gpu = plannedOne(result, "aws:eks/nodeGroup:NodeGroup", "cluster-nodes-gpu").inputs;
-    expect(gpu.subnetIds).toEqual(["subnet-0aaa111", "subnet-0bbb222"]);
+    expect(gpu.subnetIds).toEqual(["subnet-0aaa111"]);
     expect(gpu.labels).toEqual({ "example.com/accelerator": "a10g", "nvidia.com/gpu.present": "true" });
     const chartValues = plannedOne(result, "kubernetes:helm.sh/v4:Chart", "cluster-gpu-device-plugin").inputs.values as Record<string, unknown>;
     expect(chartValues.nodeSelector).toEqual({ "example.com/accelerator": "a10g" });

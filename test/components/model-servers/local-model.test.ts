@@ -1,6 +1,8 @@
 import { RenderResult } from "../../../tools/render";
+import { renderFiles } from "../../../tools/write-render";
+import { cacheClaimName } from "../../../components/model-servers/model-server";
 import { CPU_ONLY, OLLAMA, VLLM } from "../../support/configs";
-import { K8sObject, objectOf, objectsOf, renderConfig } from "../../support/render";
+import { K8sObject, objectOf, objectsOf, renderConfig, renderStack } from "../../support/render";
 
 const serverContainer = (deployment: K8sObject) => deployment.spec.template.spec.containers[0];
 const pullContainer = (deployment: K8sObject) => deployment.spec.template.spec.initContainers[0];
@@ -22,9 +24,10 @@ describe("given the local-model phase with Ollama on one GPU serving two models"
   });
 
   it("the weights cache is a PVC from config, mounted where Ollama keeps models", () => {
-    const pvc = objectOf(result, "PersistentVolumeClaim", "model-server-cache");
+    const [pvc] = objectsOf(result, "PersistentVolumeClaim");
+    expect(pvc.metadata.name).toMatch(/^model-server-cache-[0-9a-f]{6}$/);
     expect(pvc.spec).toEqual({ accessModes: ["ReadWriteOnce"], storageClassName: "gp3", resources: { requests: { storage: "80Gi" } } });
-    expect(server.spec.template.spec.volumes).toContainEqual({ name: "model-cache", persistentVolumeClaim: { claimName: "model-server-cache" } });
+    expect(server.spec.template.spec.volumes).toContainEqual({ name: "model-cache", persistentVolumeClaim: { claimName: pvc.metadata.name } });
     expect(serverContainer(server).volumeMounts).toContainEqual({ name: "model-cache", mountPath: "/models" });
     expect(serverContainer(server).env).toContainEqual({ name: "OLLAMA_MODELS", value: "/models/ollama" });
   });
@@ -34,6 +37,24 @@ describe("given the local-model phase with Ollama on one GPU serving two models"
     expect(script).toContain("for model in 'llama3.2:3b' 'qwen2.5:7b'; do");
     expect(script).toMatch(/if ollama show "\$model" .*then\s+echo "model \$model already cached, skipping pull"\s+else\s+echo "pulling \$model"\s+ollama pull "\$model"/s);
     expect(pullContainer(server).volumeMounts).toContainEqual({ name: "model-cache", mountPath: "/models" });
+  });
+
+  it("the pull waits a bounded time for its loopback server, then fails with the server's log", () => {
+    const script = pullContainer(server).command[2] as string;
+    expect(script).toMatch(/until ollama list >\/dev\/null 2>&1; do\s+if \[ "\$waited" -ge 60 \]; then .*cat \/tmp\/ollama-serve.log >&2; exit 1; fi\s+sleep 1\s+waited=\$\(\(waited \+ 1\)\)\s+done/s);
+    expect(script).not.toContain("do sleep 1; done");
+  });
+
+  it("runs a current Ollama release pinned by tag and digest", () => {
+    expect(serverContainer(server).image).toBe("ollama/ollama:0.40.0@sha256:1bef639749741b375e9a1eb2c1346fb57ce52f5432de1f74846e44ccc18e1687");
+    expect(pullContainer(server).image).toBe(serverContainer(server).image);
+  });
+
+  it("pulumi waits for the first start (pull allowance plus load), and so does the Deployment's progress deadline", () => {
+    const plan = result.resources.find((r) => r.type === "kubernetes:apps/v1:Deployment" && r.name === "model-server")!;
+    // Defaults: startupMinutes 15 + pullMinutes 30. pulumi-kubernetes would otherwise give up after 10 minutes.
+    expect(plan.customTimeouts).toEqual({ create: "45m", update: "45m" });
+    expect(server.spec.progressDeadlineSeconds).toBe(45 * 60);
   });
 
   it("a startup probe allows the whole cold start, then probes run tight on /api/tags", () => {
@@ -77,6 +98,25 @@ describe("given vLLM on two GPUs with two replicas on a ReadWriteMany cache", ()
     server = objectOf(result, "Deployment", "model-server");
   });
 
+  it("runs a current vLLM release pinned by tag and digest, named for torch's getpass and with compiled kernels on the cache", () => {
+    const container = serverContainer(server);
+    expect(container.image).toBe("vllm/vllm-openai:v0.30.0@sha256:8a69ffad015f138d7170c4ddc429e230a3bc1c1719f67e14324749df200a4b90");
+    for (const c of [container, pullContainer(server)]) {
+      expect(c.env).toEqual(
+        expect.arrayContaining([
+          { name: "USER", value: "ai-assistant" },
+          { name: "LOGNAME", value: "ai-assistant" },
+          { name: "TORCHINDUCTOR_CACHE_DIR", value: "/models/torchinductor" },
+        ]),
+      );
+    }
+  });
+
+  it("downloads only safetensors weights, JSON configs and tokenizer files, so duplicate weight formats are skipped", () => {
+    const script = pullContainer(server).command[2] as string;
+    expect(script).toContain(`snapshot_download(repo_id=sys.argv[1], allow_patterns=sys.argv[2:])" "$model" '*.safetensors' '*.json' '*.model' '*.tiktoken' 'merges.txt' '*.jinja'`);
+  });
+
   it("serves the model with tensor parallelism over its GPUs from the Hugging Face cache, offline", () => {
     const container = serverContainer(server);
     expect(container.args).toEqual(["--model", "Qwen/Qwen2.5-7B-Instruct", "--port", "8000", "--tensor-parallel-size", "2"]);
@@ -90,7 +130,7 @@ describe("given vLLM on two GPUs with two replicas on a ReadWriteMany cache", ()
     expect(objectOf(result, "Secret", "model-server-hf-token").stringData).toEqual({ token: "[secret]" });
     const script = pull.command[2] as string;
     expect(script).toMatch(/if \[ -f "\$marker" \]; then\s+echo "model \$model already cached, skipping download"/);
-    expect(script).toMatch(/snapshot_download\(repo_id=sys.argv\[1\]\)" "\$model"\s+touch "\$marker"/);
+    expect(script).toMatch(/snapshot_download\(repo_id=sys.argv\[1\], allow_patterns=sys.argv\[2:\]\)" "\$model" .*\s+touch "\$marker"/);
   });
 
   it("probes /health with a 20-minute start allowance", () => {
@@ -119,6 +159,45 @@ describe("given vLLM on two GPUs with two replicas on a ReadWriteMany cache", ()
     // Each server selects only its own pods.
     const selectors = objectsOf(several, "Service").filter((s) => s.metadata.name.startsWith("model-server")).map((s) => s.spec.selector["ai-assistant.io/model-server"]);
     expect(new Set(selectors).size).toBe(2);
+  });
+});
+
+describe("the cache claim's name", () => {
+  it("changes with the fields whose change replaces the claim (class, access mode), so a retained old claim never blocks the new one", () => {
+    const base = { storageClass: "gp3", accessMode: "ReadWriteOnce" as const };
+    expect(cacheClaimName("model-server", base)).toBe(cacheClaimName("model-server", { ...base }));
+    expect(cacheClaimName("model-server", { ...base, storageClass: "efs" })).not.toBe(cacheClaimName("model-server", base));
+    expect(cacheClaimName("model-server", { ...base, accessMode: "ReadWriteMany" })).not.toBe(cacheClaimName("model-server", base));
+    expect(cacheClaimName("model-server", { accessMode: "ReadWriteOnce" })).not.toBe(cacheClaimName("model-server", base));
+  });
+
+  it("in a render, follows the configured class", async () => {
+    const efs = await renderConfig({ ...OLLAMA, localModel: { ...OLLAMA.localModel, cache: { size: "80Gi", storageClass: "efs" } } });
+    const gp3 = await renderConfig(OLLAMA);
+    const name = (r: RenderResult) => objectsOf(r, "PersistentVolumeClaim")[0].metadata.name;
+    expect(name(efs)).not.toBe(name(gp3));
+  });
+});
+
+describe("given the prod stack on EKS", () => {
+  let prod: RenderResult;
+  beforeAll(async () => {
+    prod = await renderStack("prod");
+  });
+
+  it("claims the weights cache only after the cluster's StorageClasses exist", () => {
+    const gp3 = prod.resources.find((r) => r.type === "kubernetes:storage.k8s.io/v1:StorageClass" && r.inputs.metadata && (r.inputs.metadata as { name: string }).name === "gp3")!;
+    const claim = prod.resources.find((r) => r.type === "kubernetes:core/v1:PersistentVolumeClaim")!;
+    expect(claim.dependencies).toContain(gp3.urn);
+  });
+
+  it("waits startupMinutes (20) plus pullMinutes (30) for the vLLM server", () => {
+    const plan = prod.resources.find((r) => r.type === "kubernetes:apps/v1:Deployment" && r.name === "model-server")!;
+    expect(plan.customTimeouts).toEqual({ create: "50m", update: "50m" });
+    expect(objectOf(prod, "Deployment", "model-server").spec.progressDeadlineSeconds).toBe(3000);
+    // plan.json carries them beside retainOnDelete, for a reviewer.
+    const written = JSON.parse(renderFiles(prod)["plan.json"]).resources.find((r: { urn: string }) => r.urn === plan.urn);
+    expect(written.customTimeouts).toEqual({ create: "50m", update: "50m" });
   });
 });
 

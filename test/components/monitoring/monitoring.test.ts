@@ -1,4 +1,5 @@
 import { Monitoring } from "../../../components/monitoring/monitoring";
+import { releaseName } from "../../../components/monitoring/monitoring-values";
 import { monitoringSchema } from "../../../config/monitoring";
 import type { PlannedResource, RenderResult } from "../../../tools/render";
 import { K8sObject, objectOf, objectsOf, renderConfig, renderStack } from "../../support/render";
@@ -32,11 +33,60 @@ describe("monitoring", () => {
     it("given the dev stack, when rendered, then it is a helm.v4.Chart pinned to an exact version of the community chart", () => {
       const stack = chart(dev, "kube-prometheus-stack");
       expect(stack.inputs).toMatchObject({
-        version: "92.1.0",
+        // Published (release tag kube-prometheus-stack-88.5.3); the old pin, 92.1.0, never was.
+        version: "88.5.3",
         repositoryOpts: { repo: "https://prometheus-community.github.io/helm-charts" },
-        name: "kube-prometheus-stack",
         namespace: "monitoring",
       });
+    });
+
+    it("given two stacks, when rendered, then each names its release and the chart's objects after itself", async () => {
+      const staging = await renderConfig({ phase: "mock", grafanaAdminPassword: PASSWORD }, "staging");
+      const names = [dev, staging].map((result) => {
+        const stack = chart(result, "kube-prometheus-stack");
+        return { release: stack.inputs.name, fullname: valuesOf(stack).fullnameOverride, grafana: result.outputs.grafanaUrl };
+      });
+      expect(names).toEqual([
+        { release: "kps-dev", fullname: "kps-dev", grafana: "http://kps-dev-grafana.monitoring.svc.cluster.local" },
+        { release: "kps-staging", fullname: "kps-staging", grafana: "http://kps-staging-grafana.monitoring.svc.cluster.local" },
+      ]);
+      // Our monitors and rules carry the release label their own Prometheus selects.
+      expect(objectOf(staging, "PrometheusRule", "ai-assistant-alerts").metadata.labels).toMatchObject({ release: "kps-staging" });
+    });
+
+    it("given stack names too long for the chart's 26-character fullname, then their release names still differ", () => {
+      const releases = ["production-europe-west-blue", "production-europe-west-green"].map(releaseName);
+      expect(releases[0]).not.toBe(releases[1]);
+      for (const release of releases) expect(release.length).toBeLessThanOrEqual(26);
+      expect(releases[0]).toMatch(/^kps-production-euro-[0-9a-f]{6}$/);
+    });
+
+    it("given EKS, when rendered, then its unscrapeable control plane and loopback-only kube-proxy are not scraped (their Down alerts would fire forever)", () => {
+      const values = valuesOf(chart(prod, "kube-prometheus-stack"));
+      expect([values.kubeControllerManager, values.kubeScheduler, values.kubeEtcd, values.kubeProxy]).toEqual([
+        { enabled: false },
+        { enabled: false },
+        { enabled: false },
+        { enabled: false },
+      ]);
+    });
+
+    it("given an existing cluster without kube-proxy, when rendered, then kube-proxy is not scraped and the control plane is", async () => {
+      const result = await renderConfig({ phase: "mock", grafanaAdminPassword: PASSWORD, cluster: { type: "kubeconfig", kubeProxy: false } });
+      const values = valuesOf(chart(result, "kube-prometheus-stack"));
+      expect(values.kubeProxy).toEqual({ enabled: false });
+      expect(values.kubeScheduler).toEqual({ enabled: true });
+      expect(valuesOf(chart(dev, "kube-prometheus-stack")).kubeProxy).toEqual({ enabled: true });
+    });
+
+    it("given Grafana on a ReadWriteOnce volume (prod), when rendered, then it rolls by Recreate; without a volume, rolling is kept", () => {
+      expect(valuesOf(chart(prod, "kube-prometheus-stack")).grafana.deploymentStrategy).toEqual({ type: "Recreate" });
+      expect(valuesOf(chart(dev, "kube-prometheus-stack")).grafana.deploymentStrategy).toEqual({ type: "RollingUpdate" });
+    });
+
+    it("given the EKS stack, when rendered, then the chart waits for the StorageClasses its volumes are claimed from", () => {
+      const gp3 = prod.resources.find((r) => r.type === "kubernetes:storage.k8s.io/v1:StorageClass")!;
+      expect(chart(prod, "kube-prometheus-stack").dependencies).toContain(gp3.urn);
     });
 
     it("given dev, when rendered, then Prometheus keeps 3 days on an emptyDir with the stack's small sizing", () => {
@@ -125,6 +175,7 @@ describe("monitoring", () => {
     it("given prod asks for GPU metrics, when rendered, then the DCGM exporter runs on tainted GPU nodes and Prometheus selects its ServiceMonitor", () => {
       const dcgm = chart(prod, "dcgm-exporter");
       expect(dcgm.inputs).toMatchObject({ version: "4.8.2", repositoryOpts: { repo: "https://nvidia.github.io/dcgm-exporter/helm-charts" }, namespace: "monitoring" });
+      expect(dcgm.inputs.name).toBe("kps-prod-dcgm");
       const values = valuesOf(dcgm);
       expect(values.nodeSelector).toEqual({ "ai-assistant.io/pool": "gpu" });
       expect(values.tolerations).toContainEqual({ key: "nvidia.com/gpu", operator: "Exists", effect: "NoSchedule" });
@@ -132,8 +183,21 @@ describe("monitoring", () => {
       expect(matches(selectorOf(prod, "serviceMonitorSelector"), values.serviceMonitor.additionalLabels)).toBe(true);
     });
 
+    it("given a GPU pool with its own node selector, when rendered, then the DCGM exporter follows it unless told otherwise", async () => {
+      const selector = { "example.com/accelerator": "l40s" };
+      const settings = {
+        phase: "local-model",
+        grafanaAdminPassword: PASSWORD,
+        localModel: { engine: "ollama", models: ["llama3.2:3b"], gpu: { nodeSelector: selector } },
+        monitoring: { gpuMetrics: { enabled: true } },
+      };
+      expect(valuesOf(chart(await renderConfig(settings), "dcgm-exporter")).nodeSelector).toEqual(selector);
+      const pinned = { ...settings, monitoring: { gpuMetrics: { enabled: true, nodeSelector: { pool: "other" } } } };
+      expect(valuesOf(chart(await renderConfig(pinned), "dcgm-exporter")).nodeSelector).toEqual({ pool: "other" });
+    });
+
     it("given dev does not ask for GPU metrics, when rendered, then there is no DCGM exporter", () => {
-      expect(dev.resources.filter((r) => r.type === CHART).map((r) => r.inputs.chart)).toEqual(["kube-prometheus-stack"]);
+      expect(dev.resources.filter((r) => r.type === CHART).map((r) => r.inputs.chart)).not.toContain("dcgm-exporter");
     });
   });
 
@@ -146,7 +210,14 @@ describe("monitoring", () => {
 
     it("given monitoring.namespace equal to the app namespace, when the component is made, then it refuses with what it expected", () => {
       // The check runs before anything is registered, so no Pulumi runtime is needed to see it.
-      const args = { provider: undefined as never, stack: "test", appNamespace: "shared", grafanaAdminPassword: PASSWORD };
+      const args = {
+        provider: undefined as never,
+        stack: "test",
+        appNamespace: "shared",
+        grafanaAdminPassword: PASSWORD,
+        cluster: { managedControlPlane: false, kubeProxy: true },
+        gpuNodeSelector: {},
+      };
       expect(() => new Monitoring("monitoring", { ...args, settings: monitoringSchema.parse({ namespace: "shared" }) })).toThrow(
         'expected monitoring.namespace to differ from the app namespace "shared"',
       );
@@ -176,7 +247,7 @@ describe("monitoring", () => {
     });
 
     it("given monitoring on, when rendered, then the stack exports Grafana's in-cluster URL", () => {
-      expect(dev.outputs.grafanaUrl).toBe("http://kube-prometheus-stack-grafana.monitoring.svc.cluster.local");
+      expect(dev.outputs.grafanaUrl).toBe("http://kps-dev-grafana.monitoring.svc.cluster.local");
     });
   });
 });

@@ -28,7 +28,7 @@ describe("the prod stack's estimate", () => {
     expect(types).toEqual(expect.arrayContaining([
       "EKS cluster-hour (standard support)",
       "EC2 g5.xlarge on-demand instance-hour",
-      "EC2 m6i.large on-demand instance-hour",
+      "EC2 m6i.xlarge on-demand instance-hour",
       "NAT gateway-hour",
       "public IPv4 address-hour",
       "KMS key-month",
@@ -43,7 +43,7 @@ describe("the prod stack's estimate", () => {
   it("prices the model cache and the Prometheus and Grafana volumes on the stack's gp3 class", () => {
     const volumes = cost.items.filter((item) => item.type === "EBS gp3 GiB-month").map((item) => [item.resource, item.quantity]);
     expect(volumes).toEqual(expect.arrayContaining([
-      ["PersistentVolumeClaim ai-assistant/model-server-cache", 100],
+      [expect.stringMatching(/^PersistentVolumeClaim ai-assistant\/model-server-cache-[0-9a-f]{6}$/), 100],
       ["monitoring-kube-prometheus-stack (prometheus volume)", 100],
       ["monitoring-kube-prometheus-stack (grafana volume)", 10],
     ]));
