@@ -19,6 +19,8 @@ export interface NetworkArgs {
 export class Network extends pulumi.ComponentResource {
   public readonly vpcId: pulumi.Output<string>;
   public readonly privateSubnetIds: pulumi.Output<string>[];
+  /** Availability zone of each private subnet, in the same order: the GPU nodes run in the first one's. */
+  public readonly privateSubnetZones: pulumi.Output<string>[];
   public readonly publicSubnetIds: pulumi.Output<string>[];
 
   constructor(name: string, args: NetworkArgs, opts?: pulumi.ComponentResourceOptions) {
@@ -27,6 +29,7 @@ export class Network extends pulumi.ComponentResource {
     if (network.type === "existing") {
       this.vpcId = pulumi.output(network.vpcId);
       this.privateSubnetIds = network.privateSubnetIds.map((id) => pulumi.output(id));
+      this.privateSubnetZones = network.privateSubnetIds.map((id) => aws.ec2.getSubnetOutput({ id }, { parent: this, provider: args.provider }).availabilityZone);
       this.publicSubnetIds = network.publicSubnetIds.map((id) => pulumi.output(id));
       this.registerOutputs({ vpcId: this.vpcId });
       return;
@@ -93,6 +96,7 @@ export class Network extends pulumi.ComponentResource {
 
     this.vpcId = vpc.id;
     this.privateSubnetIds = privateSubnets.map((subnet) => subnet.id);
+    this.privateSubnetZones = privateSubnets.map((subnet) => subnet.availabilityZone);
     this.publicSubnetIds = publicSubnets.map((subnet) => subnet.id);
     this.registerOutputs({ vpcId: this.vpcId });
   }
