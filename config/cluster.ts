@@ -6,27 +6,31 @@ import { positiveInt } from "./primitives";
 const instanceType = z.string().regex(/^[a-z0-9-]+\.[a-z0-9]+$/, { message: "expected an EC2 instance type such as g5.xlarge" });
 const exactChartVersion = z.string().regex(/^\d+\.\d+\.\d+$/, { message: "expected an exact chart version such as 1.2.3" });
 
-const nodeGroup = (defaults: { instanceTypes: string[]; minSize: number; maxSize: number; desiredSize: number; diskSizeGiB: number; enabled?: boolean }) =>
+type NodeGroupDefaults = { instanceTypes: string[]; minSize: number; maxSize: number; desiredSize: number; diskSizeGiB: number };
+
+const nodeGroupShape = (defaults: NodeGroupDefaults) => ({
+  instanceTypes: z.array(instanceType).min(1).default(defaults.instanceTypes),
+  minSize: positiveInt.min(0).default(defaults.minSize),
+  maxSize: positiveInt.min(1).default(defaults.maxSize),
+  desiredSize: positiveInt.min(0).default(defaults.desiredSize),
+  diskSizeGiB: positiveInt.min(20).default(defaults.diskSizeGiB),
+  /** On-demand, or spot (cheaper, may be reclaimed with two minutes' notice). */
+  capacityType: z.enum(["on-demand", "spot"], { error: 'expected "on-demand" or "spot"' }).default("on-demand"),
+});
+
+const nodeGroup = <Shape extends ReturnType<typeof nodeGroupShape>>(shape: Shape) =>
   z
-    .strictObject({
-      /** Only the GPU group may be switched off (Karpenter then brings GPU nodes on demand). */
-      enabled: z.boolean({ error: "expected true or false" }).default(defaults.enabled ?? true),
-      instanceTypes: z.array(instanceType).min(1).default(defaults.instanceTypes),
-      minSize: positiveInt.min(0).default(defaults.minSize),
-      maxSize: positiveInt.min(1).default(defaults.maxSize),
-      desiredSize: positiveInt.min(0).default(defaults.desiredSize),
-      diskSizeGiB: positiveInt.min(20).default(defaults.diskSizeGiB),
-      /** On-demand, or spot (cheaper, may be reclaimed with two minutes' notice). */
-      capacityType: z.enum(["on-demand", "spot"], { error: 'expected "on-demand" or "spot"' }).default("on-demand"),
-    })
-    .prefault({})
+    .strictObject(shape)
+    // Every key has a default, so an absent group parses as {}; TypeScript cannot see that through `Shape`.
+    .prefault({} as never)
     .superRefine((group, ctx) => {
-      if (group.minSize > group.desiredSize || group.desiredSize > group.maxSize) {
+      const { minSize, desiredSize, maxSize } = group as { minSize: number; desiredSize: number; maxSize: number };
+      if (minSize > desiredSize || desiredSize > maxSize) {
         ctx.addIssue({
           code: "custom",
           path: ["desiredSize"],
-          message: `expected minSize <= desiredSize <= maxSize (found ${group.minSize} <= ${group.desiredSize} <= ${group.maxSize})`,
-          input: group.desiredSize,
+          message: `expected minSize <= desiredSize <= maxSize (found ${minSize} <= ${desiredSize} <= ${maxSize})`,
+          input: desiredSize,
         });
       }
     });
@@ -162,9 +166,12 @@ export const eksClusterSchema = z.strictObject({
   // Sized from what the prod stack puts on the system pool (config/system-pool.ts sums it; the rule there keeps a
   // stack from asking for more than the pool holds at minSize): two m6i.large (1930m allocatable each) could not hold
   // the local-model phase's two 1500m backends beside Prometheus and the cluster's own pods.
-  systemNodes: nodeGroup({ instanceTypes: ["m6i.xlarge"], minSize: 2, maxSize: 4, desiredSize: 2, diskSizeGiB: 50 }),
+  systemNodes: nodeGroup(nodeGroupShape({ instanceTypes: ["m6i.xlarge"], minSize: 2, maxSize: 4, desiredSize: 2, diskSizeGiB: 50 })),
   /** A fixed managed GPU node group; off by default: Karpenter's GPU NodePool brings GPU nodes when pods need them. */
-  gpuNodes: nodeGroup({ instanceTypes: ["g5.xlarge"], minSize: 1, maxSize: 2, desiredSize: 1, diskSizeGiB: 200, enabled: false }),
+  gpuNodes: nodeGroup({
+    enabled: z.boolean({ error: "expected true or false" }).default(false),
+    ...nodeGroupShape({ instanceTypes: ["g5.xlarge"], minSize: 1, maxSize: 2, desiredSize: 1, diskSizeGiB: 200 }),
+  }),
   karpenter,
   keda,
   /**

@@ -5,7 +5,7 @@ import { GPU_TAINT, SYSTEM_NODE_LABEL } from "../../lib/gpu";
 import { MANAGED_POLICIES, serviceTrustPolicy } from "./iam";
 import { IamRole } from "./iam-role";
 
-type NodeGroupConfig = EksClusterConfig["gpuNodes"];
+type NodeGroupConfig = EksClusterConfig["systemNodes"];
 
 export interface NodePoolsArgs {
   /** AWS provider of the stack's account and region. */
@@ -17,7 +17,7 @@ export interface NodePoolsArgs {
   /** Size and instance types of the CPU pool. */
   systemNodes: NodeGroupConfig;
   /** Size and instance types of the fixed GPU pool; none when `enabled` is false (Karpenter brings GPU nodes). */
-  gpuNodes: NodeGroupConfig;
+  gpuNodes: EksClusterConfig["gpuNodes"];
   /** Labels every GPU node carries; the model server's node selector. */
   gpuNodeLabels: Record<string, string>;
 }
