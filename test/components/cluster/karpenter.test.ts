@@ -1,6 +1,6 @@
 import { parseStackConfig } from "../../../config/load";
 import type { RenderResult } from "../../../tools/render";
-import { EC2_NODE_CLASS_SPEC, NODE_POOL_SPEC, shapeProblems } from "../../support/karpenter-crds";
+import { EC2_NODE_CLASS_SPEC, NODE_POOL_SPEC, shapeProblems } from "../../support/crd-shapes";
 import { managedPoliciesByRole, planned, plannedOne } from "../../support/eks";
 import { K8sObject, objectOf, renderConfig, renderStack, stackFileSettings } from "../../support/render";
 

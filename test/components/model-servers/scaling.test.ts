@@ -6,6 +6,7 @@ import { scalingQueries, ScaledServer } from "../../../components/model-servers/
 import { BACKEND_METRICS } from "../../../lib/metrics-contract";
 import { findPromtool, rulesFile, runPromtool } from "../../../tools/promtool";
 import type { RenderResult } from "../../../tools/render";
+import { SCALED_OBJECT_SPEC, shapeProblems } from "../../support/crd-shapes";
 import { planned, plannedOne } from "../../support/eks";
 import { K8sObject, objectOf, objectsOf, renderConfig, renderStack, stackFileSettings } from "../../support/render";
 
@@ -49,6 +50,7 @@ describe("a vLLM server scaled on its queue", () => {
       maxReplicaCount: 3,
       pollingInterval: 15,
     });
+    expect(shapeProblems(scaled.spec, SCALED_OBJECT_SPEC)).toEqual([]);
   });
 
   it("scales on vllm:num_requests_waiting and vllm:num_requests_running of its own Service, from the stack's Prometheus", () => {
@@ -92,6 +94,7 @@ describe("a vLLM server that scales to zero", () => {
 
   it("may go to 0 replicas after its idle period, never before its first start had time", () => {
     expect(scaled.spec).toMatchObject({ minReplicaCount: 0, maxReplicaCount: 1, cooldownPeriod: 20 * 60, initialCooldownPeriod: (15 + 30) * 60 });
+    expect(shapeProblems(scaled.spec, SCALED_OBJECT_SPEC)).toEqual([]);
   });
 
   it("wakes on the backend's counter of requests for its model, asking for one replica at most", () => {

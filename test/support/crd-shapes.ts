@@ -1,10 +1,11 @@
 /**
- * The parts of Karpenter's CRD schemas (chart 1.14.1) that the stack's NodePool and EC2NodeClass use, written down
- * from the CRDs themselves so a test can check the rendered objects' shape offline: every key must be one the CRD
- * knows, of its type, within its enum or pattern, with its required keys present.
+ * The parts of the CRD schemas that the stack's custom resources use, written down from the CRDs themselves so a
+ * test can check the rendered objects' shape offline: every key must be one the CRD knows, of its type, within its
+ * enum or pattern, with its required keys present.
  *
  * verified: aws/karpenter-provider-aws pkg/apis/crds/karpenter.sh_nodepools.yaml and
- * karpenter.k8s.aws_ec2nodeclasses.yaml at v1.14.1 (served version v1), openAPIV3Schema.properties.spec.
+ * karpenter.k8s.aws_ec2nodeclasses.yaml at v1.14.1 (served version v1); kedacore/charts
+ * keda/templates/crds/crd-scaledobjects.yaml at v2.20.2 (v1alpha1); openAPIV3Schema.properties.spec of each.
  */
 
 export type Shape =
@@ -108,6 +109,31 @@ export const EC2_NODE_CLASS_SPEC: Shape = obj(
     detailedMonitoring: { type: "boolean" },
   },
   ["amiSelectorTerms", "securityGroupSelectorTerms", "subnetSelectorTerms"],
+);
+
+/** KEDA's ScaledObject (keda.sh/v1alpha1); trigger metadata is a free map of strings, behavior the HPA's own type. */
+export const SCALED_OBJECT_SPEC: Shape = obj(
+  {
+    scaleTargetRef: obj({ apiVersion: str(), kind: str(), name: str(), envSourceContainerName: str() }, ["name"]),
+    pollingInterval: { type: "integer" },
+    cooldownPeriod: { type: "integer" },
+    initialCooldownPeriod: { type: "integer" },
+    idleReplicaCount: { type: "integer" },
+    minReplicaCount: { type: "integer" },
+    maxReplicaCount: { type: "integer" },
+    advanced: obj({
+      restoreToOriginalReplicaCount: { type: "boolean" },
+      horizontalPodAutoscalerConfig: obj({
+        name: str(),
+        behavior: obj({
+          scaleDown: obj({ stabilizationWindowSeconds: { type: "integer" }, selectPolicy: str(), policies: arr(obj({ type: str({ enum: ["Pods", "Percent"] }), value: { type: "integer" }, periodSeconds: { type: "integer" } }, ["type", "value", "periodSeconds"])) }),
+          scaleUp: obj({ stabilizationWindowSeconds: { type: "integer" }, selectPolicy: str(), policies: arr(obj({ type: str({ enum: ["Pods", "Percent"] }), value: { type: "integer" }, periodSeconds: { type: "integer" } }, ["type", "value", "periodSeconds"])) }),
+        }),
+      }),
+    }),
+    triggers: arr(obj({ type: str(), name: str(), metadata: { type: "map" }, metricType: str(), useCachedMetrics: { type: "boolean" }, authenticationRef: obj({ name: str(), kind: str({ enum: ["TriggerAuthentication", "ClusterTriggerAuthentication"] }) }, ["name"]) }, ["metadata", "type"])),
+  },
+  ["scaleTargetRef", "triggers"],
 );
 
 /** Problems of `value` against `shape`, as `path: what is wrong` lines; empty when it fits. */
