@@ -42,6 +42,11 @@ export function renderConfig(config: Record<string, unknown>, stack = "test"): P
   return renderIsolated(stack, (stackFile) => stackFile.stackFileConfig({ config: namespaced }));
 }
 
+/** Renders a stack file's whole `config:` block, keys with their namespace (`ai-assistant:phase`, `kubernetes:context`). */
+export function renderStackDocument(config: Record<string, unknown>, stack = "test"): Promise<RenderResult> {
+  return renderIsolated(stack, (stackFile) => stackFile.stackFileConfig({ config }, stack));
+}
+
 /** The committed stack file's `config:` block, keys without the namespace, for tests that vary one setting. */
 export function stackFileSettings(stack: string): Record<string, unknown> {
   const document = parse(readFileSync(join(PROJECT_DIR, `Pulumi.${stack}.yaml`), "utf8")) as { config: Record<string, unknown> };
