@@ -1,19 +1,14 @@
 /**
- * `npm run diff` on a scratch clone of this repository: real commits, real renders of both sides.
+ * `npm run diff` on a scratch repository holding this working tree: real commits, real renders of both sides.
  */
 import { spawnSync } from "child_process";
-import { mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "fs";
-import { tmpdir } from "os";
+import { readFileSync, writeFileSync } from "fs";
 import { join } from "path";
-import { PROJECT_DIR } from "../support/render";
+import { ScratchRepo, scratchRepo } from "../support/scratch-repo";
 
+let repo: ScratchRepo;
 let clone: string;
-
-function run(command: string, args: string[]) {
-  const result = spawnSync(command, args, { cwd: clone, encoding: "utf8" });
-  if (result.status !== 0) throw new Error(`${command} ${args.join(" ")} failed: ${result.stderr}`);
-  return result.stdout;
-}
+const run = (command: string, args: string[]) => repo.run(command, args);
 
 function diff(...args: string[]) {
   return spawnSync(process.execPath, ["-r", "./tools/register.js", "tools/diff.ts", ...args], { cwd: clone, encoding: "utf8" });
@@ -27,16 +22,13 @@ function editStackFile(stack: string, from: string, to: string) {
 }
 
 beforeAll(() => {
-  clone = mkdtempSync(join(tmpdir(), "diff-clone-"));
-  spawnSync("git", ["clone", "--quiet", PROJECT_DIR, clone]);
-  symlinkSync(join(PROJECT_DIR, "node_modules"), join(clone, "node_modules"), "dir");
-  run("git", ["config", "user.email", "test@example.com"]);
-  run("git", ["config", "user.name", "test"]);
+  repo = scratchRepo();
+  clone = repo.dir;
 });
 
-afterAll(() => rmSync(clone, { recursive: true, force: true }));
+afterAll(() => repo.remove());
 
-describe("npm run diff on a scratch clone", () => {
+describe("npm run diff on a scratch repository", () => {
   it("given nothing changed, prints one line and exits 0", () => {
     const result = diff("--base", "HEAD", "--stack", "dev");
     expect(result.stderr).toBe("");

@@ -63,9 +63,9 @@ export function stackMarkdown(diff: StackDiff): string {
 
 export const HEADER = "## Offline diff of every stack";
 
-/** The whole comment body for a set of stacks. */
-export function diffMarkdown(diffs: StackDiff[], base: string): string {
+/** The whole diff of a set of stacks; `title` and `intro` say what was compared with what. */
+export function diffMarkdown(diffs: StackDiff[], base: string, text: { title?: string; intro?: string } = {}): string {
   if (diffs.every((d) => d.status === "unchanged" && d.notes.length === 0)) return `no changes (against ${base})`;
-  const intro = `Rendered offline at \`${base}\` and at this change (no cloud, no cluster); secrets are masked and cannot be compared.`;
-  return [HEADER, "", intro, "", ...diffs.map(stackMarkdown).flatMap((s) => [s, ""])].join("\n").trimEnd();
+  const intro = text.intro ?? `Rendered offline at \`${base}\` and at this change (no cloud, no cluster); secrets are masked and cannot be compared.`;
+  return [text.title ?? HEADER, "", intro, "", ...diffs.map(stackMarkdown).flatMap((s) => [s, ""])].join("\n").trimEnd();
 }

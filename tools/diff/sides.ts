@@ -33,6 +33,8 @@ export function checkoutBase(projectDir: string, ref: string, root: string): Sid
   mkdirSync(dir, { recursive: true });
   const untar = spawnSync("tar", ["-x", "-C", dir], { input: archive.stdout });
   if (untar.status !== 0) throw new SideError(`base side: unpacking ${commit} failed: ${untar.stderr.toString().trim()}`);
+  // A committed node_modules link (`node_modules/` in .gitignore does not match a symlink) gives way to this one.
+  rmSync(join(dir, "node_modules"), { force: true });
   symlinkSync(join(projectDir, "node_modules"), join(dir, "node_modules"), "dir");
   return { label: `base (${ref} at ${commit.slice(0, 7)})`, dir };
 }
