@@ -49,9 +49,9 @@ export class Backend extends pulumi.ComponentResource {
       );
       envFrom.push({ secretRef: { name: this.settingsSecret.metadata.name } });
     }
-    // Pods read their environment only at start; a new checksum rolls them when the settings change. The hash of
-    // secret settings is unmarked on purpose: a truncated SHA-256 does not reveal them, and a secret annotation
-    // would hide the whole pod template from every preview.
+    // Pods read their environment only at start; a new checksum rolls them when the settings change. The hash of the
+    // secret settings is left unmarked on purpose: 64 bits of a SHA-256 cannot be read back into the settings, and a
+    // secret annotation would hide the whole pod template from every preview.
     const settingsChecksum = args.secretSettings
       ? pulumi.all([checksum(args.settings), pulumi.unsecret(checksum(args.secretSettings))]).apply(([plain, secret]) => `${plain}-${secret}`)
       : checksum(args.settings);

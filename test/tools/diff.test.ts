@@ -1,8 +1,12 @@
+import { mkdtempSync, writeFileSync } from "fs";
+import { tmpdir } from "os";
+import { join } from "path";
 import { compareStack, StackDiff } from "../../tools/diff/compare";
 import { commentBody, COMMENT_MARKER } from "../../tools/diff/comment";
 import { formatPath } from "../../tools/diff/fields";
 import { diffMarkdown } from "../../tools/diff/markdown";
 import { Plan } from "../../tools/diff/plan";
+import { monthlyCost } from "../../tools/diff/sections";
 import { renderStack } from "../support/render";
 
 type Inputs = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
@@ -173,5 +177,23 @@ describe("the pull-request comment", () => {
     expect(body).toContain("### Stack `prod`");
     expect(body).toMatch(/more lines of stack `dev` are cut to fit a comment; the full diff is in https:\/\/github.com\/o\/r\/actions\/runs\/1/);
     expect(body).toMatch(/more lines of stack `prod` are cut/);
+  });
+});
+
+describe("sections from other render files", () => {
+  const folder = (cost?: { total: number }) => {
+    const dir = mkdtempSync(join(tmpdir(), "render-"));
+    if (cost) writeFileSync(join(dir, "cost.json"), JSON.stringify(cost));
+    return dir;
+  };
+
+  it("given cost.json on both sides, shows the monthly cost before -> after and the delta", () => {
+    expect(monthlyCost(folder({ total: 1203.5 }), folder({ total: 1937.25 }))).toBe("monthly cost: $1,203.50 -> $1,937.25 (+$733.75 a month)");
+    expect(monthlyCost(folder({ total: 100 }), folder({ total: 40 }))).toBe("monthly cost: $100.00 -> $40.00 (-$60.00 a month)");
+  });
+
+  it("given no cost.json, or the same cost, adds nothing", () => {
+    expect(monthlyCost(folder(), folder())).toBeUndefined();
+    expect(monthlyCost(folder({ total: 10 }), folder({ total: 10 }))).toBeUndefined();
   });
 });

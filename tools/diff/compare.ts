@@ -68,6 +68,12 @@ function optionRisks(before: PlannedResource, after: PlannedResource): Risk[] {
   }));
 }
 
+/** pulumi-kubernetes deletes a named object before creating its replacement (provider.go, `deleteBeforeReplace`). */
+function deletedFirst(resource: PlannedResource): boolean {
+  const metadata = (resource.inputs as { metadata?: { name?: unknown } }).metadata;
+  return resource.type.startsWith("kubernetes:") && typeof metadata?.name === "string";
+}
+
 function compareResource(before: PlannedResource, after: PlannedResource, head: PlanIndex): ResourceDiff | undefined {
   const fields: FieldDiff[] = diffValues(before.inputs, after.inputs).map((change) => {
     const verdict = verdictFor(change, before, after, head);
@@ -79,7 +85,9 @@ function compareResource(before: PlannedResource, after: PlannedResource, head: 
   if (fields.length === 0) return undefined;
   const replaced = fields.some((field) => field.verdict?.kind === "replace");
   const risks: Risk[] = [
-    ...fields.filter((f) => f.verdict?.kind === "replace").map((f) => ({ kind: "replace" as const, message: `${displayName(after)} is replaced: ${f.verdict!.reason}` })),
+    ...fields
+      .filter((f) => f.verdict?.kind === "replace")
+      .map((f) => ({ kind: "replace" as const, message: `${displayName(after)} is replaced: ${f.verdict!.reason}${deletedFirst(after) ? "; being named, it is deleted before its replacement is created" : ""}` })),
     ...fields.filter((f) => f.verdict?.kind === "refused").map((f) => ({ kind: "refused" as const, message: `${displayName(after)}: ${f.verdict!.reason}` })),
     ...(replaced ? deletionRisks(before, "replacing") : []),
     ...optionRisks(before, after),

@@ -11,8 +11,8 @@ const MAX_VALUE = 160;
 
 export function formatValue(value: unknown): string {
   if (value === undefined) return "(unset)";
-  const text = typeof value === "string" ? JSON.stringify(value) : JSON.stringify(value);
-  const single = text.replace(/`/g, "'");
+  // JSON, on one line: strings quoted, so "" and (unset) read apart; backticks would end the code span.
+  const single = JSON.stringify(value).replace(/`/g, "'");
   return single.length > MAX_VALUE ? `${single.slice(0, MAX_VALUE - 1)}… (${single.length} chars)` : single;
 }
 

@@ -93,7 +93,7 @@ function kubernetesVerdict(change: FieldChange, before: PlannedResource, after: 
   const gvk = after.type.slice("kubernetes:".length);
   const path = formatPath(change.path);
   if (KUBERNETES_IDENTITY.some((field) => isWithin(change.path, field))) {
-    return { kind: "replace", reason: `${path} is the object's identity: pulumi-kubernetes replaces it` };
+    return { kind: "replace", reason: `${path} is the object's identity` };
   }
   if (gvk === "core/v1:PersistentVolumeClaim" && isWithin(change.path, ".spec.resources.requests.storage")) return claimResize(change, after, head);
   const fields = [...(KUBERNETES_FORCE_NEW[gvk] ?? [])];
@@ -103,13 +103,13 @@ function kubernetesVerdict(change: FieldChange, before: PlannedResource, after: 
   const field = fields.find((f) => isWithin(change.path, f));
   if (!field) return undefined;
   const dataNote = [".data", ".stringData", ".binaryData"].includes(field) ? " (the provider does not set enableConfigMapMutable/enableSecretMutable)" : "";
-  return { kind: "replace", reason: `${field.slice(1)} cannot change in place${dataNote}: the object is replaced` };
+  return { kind: "replace", reason: `${field.slice(1)} cannot change in place${dataNote}` };
 }
 
 function awsVerdict(change: FieldChange, before: PlannedResource, after: PlannedResource): ChangeVerdict | undefined {
   const fields = AWS_FORCE_NEW[after.type] ?? [];
   const field = fields.find((f) => isWithin(change.path, f));
-  if (field) return { kind: "replace", reason: `${field.slice(1)} forces a new resource (ForceNew in the AWS provider): it is replaced and gets a new ID` };
+  if (field) return { kind: "replace", reason: `${field.slice(1)} forces a new resource (ForceNew in the AWS provider); the new one gets a new ID, and what takes that ID changes too (pulumi preview shows it)` };
   // Envelope encryption cannot be turned off once on (cluster.go: ForceNewIfChange on encryption_config).
   if (after.type === "aws:eks/cluster:Cluster" && fieldKeys(change.path)[0] === "encryptionConfig" && before.inputs.encryptionConfig && !after.inputs.encryptionConfig) {
     return { kind: "replace", reason: "removing encryptionConfig forces a new cluster (EKS cannot turn envelope encryption off)" };
