@@ -11,7 +11,7 @@ import { compareStack, StackDiff } from "./diff/compare";
 import { diffMarkdown } from "./diff/markdown";
 import { readPlan } from "./diff/plan";
 import { SECTIONS } from "./diff/sections";
-import { checkoutBase, renderAll, RenderRequest, scratch, Side, SideError, stacksOf } from "./diff/sides";
+import { changedFiles, checkoutBase, mayRenderDifferently, renderAll, RenderRequest, scratch, Side, SideError, stacksOf } from "./diff/sides";
 
 const PROJECT_DIR = resolve(__dirname, "..");
 
@@ -24,9 +24,13 @@ export interface DiffResult {
   stacks: StackDiff[];
 }
 
-/** Compares renders already made: per stack, the base's folder and the head's (undefined where the stack is absent). */
-export function compareRenders(pairs: { stack: string; baseDir?: string; headDir?: string }[], base: string): DiffResult {
-  const stacks = pairs.map(({ stack, baseDir, headDir }) => {
+/**
+ * Compares renders already made: per stack, the base's folder and the head's (undefined where the stack is absent),
+ * or `unchanged` for a stack whose inputs did not change (not rendered).
+ */
+export function compareRenders(pairs: { stack: string; baseDir?: string; headDir?: string; unchanged?: boolean }[], base: string): DiffResult {
+  const stacks = pairs.map(({ stack, baseDir, headDir, unchanged }) => {
+    if (unchanged) return compareStack(stack, { stack, outputs: {}, resources: [] }, { stack, outputs: {}, resources: [] });
     const diff = compareStack(stack, baseDir ? readPlan(baseDir) : undefined, headDir ? readPlan(headDir) : undefined);
     diff.notes.push(...SECTIONS.map((section) => section(baseDir, headDir)).filter((line): line is string => line !== undefined));
     return diff;
@@ -45,13 +49,20 @@ export async function diffAgainst(base: string, only: string[] = [], projectDir 
     const unknown = only.filter((stack) => !known.includes(stack));
     if (unknown.length > 0) throw new UsageError(`no stack ${unknown.join(", ")} at ${base} or in the working tree (stacks: ${known.join(", ")})`);
     const stacks = only.length > 0 ? known.filter((stack) => only.includes(stack)) : known;
+    // A stack none of whose inputs changed renders the same on both sides: it is not rendered at all (the render is
+    // deterministic and both sides share node_modules), which keeps the common one-stack change fast.
+    const changed = changedFiles(projectDir, baseSide.commit!);
+    const toRender = stacks.filter((stack) => mayRenderDifferently(stack, changed));
     const requests: RenderRequest[] = [
-      ...stacks.filter((s) => inBase.includes(s)).map((stack) => ({ side: baseSide, stack })),
-      ...stacks.filter((s) => inHead.includes(s)).map((stack) => ({ side: head, stack })),
+      ...toRender.filter((s) => inBase.includes(s)).map((stack) => ({ side: baseSide, stack })),
+      ...toRender.filter((s) => inHead.includes(s)).map((stack) => ({ side: head, stack })),
     ];
     const folders = await renderAll(requests, work.root);
     const folderOf = (side: Side, stack: string) => folders[requests.findIndex((r) => r.side === side && r.stack === stack)];
-    return compareRenders(stacks.map((stack) => ({ stack, baseDir: folderOf(baseSide, stack), headDir: folderOf(head, stack) })), base);
+    const pairs = stacks.map((stack) =>
+      toRender.includes(stack) ? { stack, baseDir: folderOf(baseSide, stack), headDir: folderOf(head, stack) } : { stack, unchanged: true },
+    );
+    return compareRenders(pairs, base);
   } finally {
     work.remove();
   }

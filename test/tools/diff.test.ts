@@ -7,6 +7,7 @@ import { formatPath } from "../../tools/diff/fields";
 import { diffMarkdown } from "../../tools/diff/markdown";
 import { Plan } from "../../tools/diff/plan";
 import { monthlyCost } from "../../tools/diff/sections";
+import { mayRenderDifferently } from "../../tools/diff/sides";
 import { renderStack } from "../support/render";
 
 type Inputs = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
@@ -195,5 +196,18 @@ describe("sections from other render files", () => {
   it("given no cost.json, or the same cost, adds nothing", () => {
     expect(monthlyCost(folder(), folder())).toBeUndefined();
     expect(monthlyCost(folder({ total: 10 }), folder({ total: 10 }))).toBeUndefined();
+  });
+});
+
+describe("which stacks need rendering at all", () => {
+  it("a stack's own file, the program or a build context changes its render", () => {
+    expect(mayRenderDifferently("dev", ["Pulumi.dev.yaml"])).toBe(true);
+    expect(mayRenderDifferently("prod", ["components/app/backend.ts"])).toBe(true);
+    expect(mayRenderDifferently("prod", ["services/backend/src/server.ts"])).toBe(true);
+    expect(mayRenderDifferently("dev", ["tools/render.ts"])).toBe(true);
+  });
+
+  it("another stack's file, tests, docs, workflows and the diff tools do not", () => {
+    expect(mayRenderDifferently("prod", ["Pulumi.dev.yaml", "test/stacks.test.ts", "README.md", "docs/monitoring.md", ".github/workflows/release.yml", "tools/diff/compare.ts", "tools/promote.ts"])).toBe(false);
   });
 });

@@ -16,6 +16,8 @@ export interface Side {
   /** `base (main at 1a2b3c4)` or `working tree`, for messages. */
   label: string;
   dir: string;
+  /** The commit a base side was unpacked from. */
+  commit?: string;
 }
 
 function git(projectDir: string, args: string[]) {
@@ -36,7 +38,36 @@ export function checkoutBase(projectDir: string, ref: string, root: string): Sid
   // A committed node_modules link (`node_modules/` in .gitignore does not match a symlink) gives way to this one.
   rmSync(join(dir, "node_modules"), { force: true });
   symlinkSync(join(projectDir, "node_modules"), join(dir, "node_modules"), "dir");
-  return { label: `base (${ref} at ${commit.slice(0, 7)})`, dir };
+  return { label: `base (${ref} at ${commit.slice(0, 7)})`, dir, commit };
+}
+
+/** Files that differ between `commit` and the working tree, new untracked files included. */
+export function changedFiles(projectDir: string, commit: string): string[] {
+  const tracked = git(projectDir, ["diff", "--name-only", "--no-renames", commit, "--"]);
+  const untracked = git(projectDir, ["ls-files", "--others", "--exclude-standard"]);
+  if (tracked.status !== 0 || untracked.status !== 0) throw new SideError(`working tree: git cannot compare it with ${commit}`);
+  return [...tracked.stdout.toString().split("\n"), ...untracked.stdout.toString().split("\n")].filter(Boolean);
+}
+
+/**
+ * Files no render reads: tests, docs, CI, the policy pack, the tools that only read renders, and node_modules
+ * (both sides share it). A change to nothing else renders the same.
+ */
+const NOT_RENDERED = [
+  /^test\//, /^docs\//, /^\.github\//, /^\.ci\//, /^policy\//, /\.md$/, /^rendered\//, /^node_modules$/,
+  /^tools\/(diff|promote)(\/|\.ts$)/, /^tools\/(diff-comment|bench|promtool)\.ts$/,
+];
+
+/**
+ * Whether a stack's render can differ between the base and the working tree, from the files that changed: any
+ * file the program, the render or an image build may read, except the other stacks' own stack files.
+ */
+export function mayRenderDifferently(stack: string, changed: readonly string[]): boolean {
+  return changed.some((file) => {
+    if (NOT_RENDERED.some((pattern) => pattern.test(file))) return false;
+    const stackFile = /^Pulumi\.([^./]+)\.yaml$/.exec(file);
+    return !stackFile || stackFile[1] === stack;
+  });
 }
 
 /** The committed stacks of a side: `Pulumi.<name>.yaml` files beside `Pulumi.yaml`. */
