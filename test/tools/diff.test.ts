@@ -134,7 +134,7 @@ describe("what can hurt beyond replacement", () => {
   it("dropping retainOnDelete or protect is flagged", () => {
     const dropped = edited(prod, "kubernetes:core/v1:PersistentVolumeClaim", "model-server-cache", (_inputs, resource) => delete resource.retainOnDelete);
     const claim = compareStack("prod", prod, dropped).resources[0];
-    expect(claim.fields.map((f) => formatPath(f.path))).toEqual(["[\"(options)\"].retainOnDelete"]);
+    expect(claim.fields.map((f) => formatPath(f.path))).toEqual(["(options).retainOnDelete"]);
     expect(claim.risks).toEqual([expect.objectContaining({ kind: "protection-dropped", message: expect.stringContaining("retainOnDelete dropped from PersistentVolumeClaim ai-assistant/model-server-cache") })]);
   });
 });
@@ -209,5 +209,14 @@ describe("which stacks need rendering at all", () => {
 
   it("another stack's file, tests, docs, workflows and the diff tools do not", () => {
     expect(mayRenderDifferently("prod", ["Pulumi.dev.yaml", "test/stacks.test.ts", "README.md", "docs/monitoring.md", ".github/workflows/release.yml", "tools/diff/compare.ts", "tools/promote.ts"])).toBe(false);
+  });
+});
+
+describe("resource options", () => {
+  it("a changed option the plan records (customTimeouts, say) shows as (options).<name>", () => {
+    const after = edited(prod, "kubernetes:apps/v1:Deployment", "model-server", (_inputs, resource) => {
+      (resource as unknown as Record<string, unknown>).customTimeouts = { create: "30m" };
+    });
+    expect(paths(compareStack("prod", prod, after))).toEqual(["Deployment ai-assistant/model-server (options).customTimeouts"]);
   });
 });

@@ -43,6 +43,8 @@ export interface StackDiff {
 }
 
 const OPTION_KEYS = ["retainOnDelete", "protect"] as const;
+/** What the URN already says, and the inputs (compared on their own). */
+const IDENTITY_FIELDS = ["type", "name", "urn", "parent", "custom", "inputs"];
 const HELM_TYPES = ["kubernetes:helm.sh/v4:Chart", "kubernetes:helm.sh/v3:Chart", "kubernetes:helm.sh/v3:Release"];
 
 function chartOf(resource: PlannedResource | undefined): { name: string; version?: string } | undefined {
@@ -79,8 +81,15 @@ function compareResource(before: PlannedResource, after: PlannedResource, head: 
     const verdict = verdictFor(change, before, after, head);
     return verdict ? { ...change, verdict } : change;
   });
-  for (const key of OPTION_KEYS) {
-    if (Boolean(before[key]) !== Boolean(after[key])) fields.push({ path: ["(options)", key], before: before[key] ?? false, after: after[key] ?? false });
+  // Resource options the plan records (retainOnDelete, protect, provider, and whatever a render adds later, such as
+  // customTimeouts), as `(options).<name>`; identity fields are the URN's and never differ here.
+  const optionKeys = [...new Set([...Object.keys(before), ...Object.keys(after)])].filter((key) => !IDENTITY_FIELDS.includes(key)).sort();
+  for (const key of optionKeys) {
+    const [a, b] = [(before as unknown as Record<string, unknown>)[key], (after as unknown as Record<string, unknown>)[key]];
+    const flag = (OPTION_KEYS as readonly string[]).includes(key);
+    if (flag ? Boolean(a) !== Boolean(b) : JSON.stringify(a) !== JSON.stringify(b)) {
+      fields.push(...diffValues(flag ? (a ?? false) : a, flag ? (b ?? false) : b, ["(options)", key]));
+    }
   }
   if (fields.length === 0) return undefined;
   const replaced = fields.some((field) => field.verdict?.kind === "replace");

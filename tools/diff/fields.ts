@@ -56,7 +56,8 @@ export function formatPath(path: readonly PathSegment[]): string {
   let text = "";
   for (const segment of path) {
     if (typeof segment === "number") text += `[${segment}]`;
-    else if (typeof segment === "string") text += /^[A-Za-z_$][\w$-]*$/.test(segment) ? `${text ? "." : ""}${segment}` : `[${JSON.stringify(segment)}]`;
+    // `(options)` heads the resource options the diff compares beside the inputs.
+    else if (typeof segment === "string") text += /^([A-Za-z_$][\w$-]*|\(options\))$/.test(segment) ? `${text ? "." : ""}${segment}` : `[${JSON.stringify(segment)}]`;
     else if ("name" in segment) text += `[${segment.name}]`;
     else text += "<json>";
   }
