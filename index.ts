@@ -73,6 +73,7 @@ const backend = new Backend("backend", {
   image: images.references.backend,
   version: images.versions.backend,
   settings: llm.settings,
+  secretSettings: llm.secretSettings,
   apiKey: llm.apiKey,
 });
 

@@ -80,18 +80,35 @@ export function stackConfigSchema(stack: string) {
 
 type ParsedPhase = z.output<typeof phaseSchema>;
 
+/** A secret the stack needs, and why (for messages). */
+export interface RequiredSecret {
+  key: SecretKey;
+  why: string;
+}
+
+/**
+ * The secrets a parsed stack needs before `pulumi up`; the others (`huggingFaceToken`) are optional. Exported so
+ * that the offline render can tell a missing required secret (a placeholder, listed to set) from an optional one
+ * left unset (rendered as unset).
+ */
+export function requiredSecrets(config: Partial<Pick<ParsedPhase, "phase" | "localModel" | "monitoring">>): RequiredSecret[] {
+  const localModel = config.phase === "local-model" ? config.localModel : undefined;
+  const required: RequiredSecret[] = [];
+  if (config.phase === "hosted-api" || localModel?.fallbackToHostedApi) required.push({ key: "apiKey", why: "the hosted LLM API's key" });
+  if (config.monitoring?.enabled) required.push({ key: "grafanaAdminPassword", why: "Grafana's admin password, because monitoring is enabled" });
+  return required;
+}
+
 function crossSectionRules(config: ParsedPhase, ctx: z.RefinementCtx, stack: string) {
-  const missingSecret = (key: SecretKey, why: string) => {
+  for (const { key, why } of requiredSecrets(config)) {
     if (config[key] === undefined) {
       ctx.addIssue({ code: "custom", path: [key], message: `expected a secret (${why}); set it with \`${setSecretCommand(key, stack)}\``, input: undefined });
     }
-  };
+  }
   const localModel = config.phase === "local-model" ? config.localModel : undefined;
-  if (config.phase === "hosted-api" || localModel?.fallbackToHostedApi) missingSecret("apiKey", "the hosted LLM API's key");
   if (localModel?.fallbackToHostedApi && !config.hostedApi) {
     ctx.addIssue({ code: "custom", path: ["hostedApi"], message: "expected hostedApi settings, because localModel.fallbackToHostedApi is true", input: undefined });
   }
-  if (config.monitoring?.enabled) missingSecret("grafanaAdminPassword", "Grafana's admin password, because monitoring is enabled");
   if (config.monitoring?.enabled && config.cluster?.type === "kubeconfig" && config.cluster.shared) {
     ctx.addIssue({
       code: "custom",

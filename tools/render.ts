@@ -7,6 +7,7 @@ import { MockMonitor } from "@pulumi/pulumi/runtime/mocks";
 import { deserializeProperties } from "@pulumi/pulumi/runtime/rpc";
 import { setMockOptions } from "@pulumi/pulumi/runtime/settings";
 import { runInPulumiStack } from "@pulumi/pulumi/runtime/stack";
+import { setStackFileName } from "../config/load";
 import { SECRET_KEYS } from "../config/schema";
 import { MASK, maskKubernetesSecret, maskSecrets, redact } from "./mask";
 import { mocks } from "./mock-cloud";
@@ -62,6 +63,8 @@ export interface RenderOptions {
   secretKeys: string[];
   /** Runs the program; its return value (the module's exports) becomes the stack outputs. */
   runProgram: () => unknown;
+  /** The file config messages name, when it is not `Pulumi.<stack>.yaml` (`--stack-file`). */
+  stackFile?: string;
 }
 
 /**
@@ -109,6 +112,7 @@ export async function render(options: RenderOptions): Promise<RenderResult> {
   const monitor = new RecordingMonitor(mocks);
   setMockOptions(monitor, PROJECT, options.stack, false);
   pulumi.runtime.setAllConfig(options.config, options.secretKeys);
+  setStackFileName(options.stackFile);
 
   let programExports: Record<string, unknown> = {};
   let failure: unknown;

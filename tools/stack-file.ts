@@ -1,72 +1,141 @@
 /**
  * Reads `Pulumi.<stack>.yaml` the way the Pulumi engine hands config to a program: string values, structured ones
- * as JSON. There is no passphrase or KMS key here, so every `secure:` value becomes a masked placeholder, and a
- * secret the stack file does not set at all gets one too, so that the offline render shows a stack whose secrets
- * are still to be set (a real deployment fails for those with the `pulumi config set --secret` command to run).
+ * as JSON. There is no passphrase or KMS key here, so:
+ *
+ * - every `secure:` value becomes a masked placeholder (inside a structured value too, where it stands for a value
+ *   the schema may expect to be a URL or a host name: then a stand-in of that form, never shown, lets the rest of
+ *   the stack render);
+ * - a secret the stack needs but does not set gets a placeholder, and is listed in `unsetSecrets` so the render can
+ *   say what to set before `pulumi up` (a real deployment fails with the `pulumi config set --secret` command);
+ * - an optional secret it does not set (`huggingFaceToken`) stays unset, so the render shows what would deploy:
+ *   no Secret for a token nobody gave.
  */
 import { readFileSync } from "fs";
 import { parse } from "yaml";
-import { SECRET_KEYS } from "../config/schema";
+import { decodeValues } from "../config/load";
+import { requiredSecrets, SecretKey, SECRET_KEYS, setSecretCommand, stackConfigSchema } from "../config/schema";
 import { MASK } from "./mask";
 import { PROJECT } from "./render";
+
+/** A secret the render had to stand in for. */
+export interface UnsetSecret {
+  key: SecretKey;
+  /** Why the stack needs it. */
+  why: string;
+  /** The command that sets it. */
+  command: string;
+}
 
 export interface StackFileConfig {
   config: Record<string, string>;
   secretKeys: string[];
+  /** Required secrets the file does not set: rendered as placeholders, to set before `pulumi up`. */
+  unsetSecrets: UnsetSecret[];
 }
+
+/** Forms an encrypted string inside a structured value may need to have to pass the schema. */
+const STAND_INS = ["https://secret.invalid/", "secret.invalid"];
 
 function isSecure(value: unknown): boolean {
   return typeof value === "object" && value !== null && Object.keys(value).length === 1 && "secure" in value;
 }
 
-/** Replaces nested `secure:` values with the mask; reports whether there were any. */
-function withoutCiphertext(value: unknown): { value: unknown; secret: boolean } {
-  if (isSecure(value)) return { value: MASK, secret: true };
+/** Replaces nested `secure:` values with the mask; returns the paths where it did. */
+function withoutCiphertext(value: unknown, path: string[] = []): { value: unknown; secretPaths: string[][] } {
+  if (isSecure(value)) return { value: MASK, secretPaths: [path] };
   if (Array.isArray(value)) {
-    const items = value.map(withoutCiphertext);
-    return { value: items.map((i) => i.value), secret: items.some((i) => i.secret) };
+    const items = value.map((item, i) => withoutCiphertext(item, [...path, String(i)]));
+    return { value: items.map((i) => i.value), secretPaths: items.flatMap((i) => i.secretPaths) };
   }
   if (typeof value === "object" && value !== null) {
-    const entries = Object.entries(value).map(([k, v]) => [k, withoutCiphertext(v)] as const);
-    return { value: Object.fromEntries(entries.map(([k, v]) => [k, v.value])), secret: entries.some(([, v]) => v.secret) };
+    const entries = Object.entries(value).map(([k, v]) => [k, withoutCiphertext(v, [...path, k])] as const);
+    return { value: Object.fromEntries(entries.map(([k, v]) => [k, v.value])), secretPaths: entries.flatMap(([, v]) => v.secretPaths) };
   }
-  return { value, secret: false };
+  return { value, secretPaths: [] };
 }
 
-/** Config of a stack, from a parsed stack file's `config:` block. */
-export function stackFileConfig(document: { config?: Record<string, unknown> } | null): StackFileConfig {
-  const config: Record<string, string> = {};
-  const secretKeys: string[] = [];
-  for (const [rawKey, rawValue] of Object.entries(document?.config ?? {})) {
-    const key = rawKey.includes(":") ? rawKey : `${PROJECT}:${rawKey}`;
-    const { value, secret } = withoutCiphertext(rawValue);
-    config[key] = typeof value === "string" ? value : JSON.stringify(value);
-    if (secret) secretKeys.push(key);
-  }
-  for (const name of SECRET_KEYS) {
-    const key = `${PROJECT}:${name}`;
-    if (!(key in config)) {
-      config[key] = MASK;
-      secretKeys.push(key);
+function setAt(target: unknown, path: string[], value: unknown): void {
+  let node = target as Record<string, unknown>;
+  for (const part of path.slice(0, -1)) node = node[part] as Record<string, unknown>;
+  node[path[path.length - 1]] = value;
+}
+
+const samePath = (a: readonly PropertyKey[], b: readonly string[]) => a.length === b.length && a.every((part, i) => String(part) === b[i]);
+
+/** Validates config offline: the parsed result, or the issues' paths. */
+function tryParse(config: Record<string, string>, stack: string) {
+  const values = Object.fromEntries(Object.entries(config).filter(([key]) => key.startsWith(`${PROJECT}:`)).map(([key, v]) => [key.slice(PROJECT.length + 1), v]));
+  return stackConfigSchema(stack).safeParse(decodeValues(values));
+}
+
+/**
+ * Where an encrypted string nested in a structured value fails the schema only because the placeholder is not a
+ * URL or host name, puts a stand-in of that form in its place (it is a secret: every output masks it).
+ */
+function standInsForNestedSecrets(structured: Record<string, unknown>, config: Record<string, string>, nested: string[][], stack: string): void {
+  for (const path of nested) {
+    for (const standIn of STAND_INS) {
+      const result = tryParse(config, stack);
+      const failsHere = !result.success && result.error.issues.some((issue) => samePath(issue.path, path));
+      if (!failsHere) break;
+      setAt(structured, path, standIn);
+      config[`${PROJECT}:${path[0]}`] = JSON.stringify(structured[path[0]]);
     }
   }
-  return { config, secretKeys };
+}
+
+/** Config of a stack, from a parsed stack file's `config:` block. `stack` only shapes messages and commands. */
+export function stackFileConfig(document: { config?: Record<string, unknown> } | null, stack = "dev"): StackFileConfig {
+  const config: Record<string, string> = {};
+  const secretKeys: string[] = [];
+  const structured: Record<string, unknown> = {};
+  const nested: string[][] = [];
+  for (const [rawKey, rawValue] of Object.entries(document?.config ?? {})) {
+    const key = rawKey.includes(":") ? rawKey : `${PROJECT}:${rawKey}`;
+    const { value, secretPaths } = withoutCiphertext(rawValue);
+    config[key] = typeof value === "string" ? value : JSON.stringify(value);
+    if (secretPaths.length > 0) secretKeys.push(key);
+    if (key.startsWith(`${PROJECT}:`) && typeof value === "object" && value !== null) {
+      const name = key.slice(PROJECT.length + 1);
+      structured[name] = value;
+      nested.push(...secretPaths.filter((path) => path.length > 0).map((path) => [name, ...path]));
+    }
+  }
+
+  // First as if every secret were set: the parsed config says which ones this stack needs.
+  const missing = SECRET_KEYS.filter((name) => !(`${PROJECT}:${name}` in config));
+  const trial = { ...config, ...Object.fromEntries(missing.map((name) => [`${PROJECT}:${name}`, MASK])) };
+  standInsForNestedSecrets(structured, trial, nested, stack);
+  const parsed = tryParse(trial, stack);
+  // Invalid config keeps every placeholder, so that its message is about the real problem, not a missing secret.
+  const required = parsed.success ? requiredSecrets(parsed.data) : SECRET_KEYS.map((key) => ({ key, why: "" }));
+
+  for (const key of Object.keys(structured)) config[`${PROJECT}:${key}`] = trial[`${PROJECT}:${key}`];
+  const unsetSecrets: UnsetSecret[] = [];
+  for (const { key, why } of required.filter(({ key }) => missing.includes(key))) {
+    config[`${PROJECT}:${key}`] = MASK;
+    secretKeys.push(`${PROJECT}:${key}`);
+    if (parsed.success) unsetSecrets.push({ key, why, command: setSecretCommand(key, stack) });
+  }
+  return { config, secretKeys, unsetSecrets };
 }
 
 /** Thrown for a stack file that is missing or is not YAML: a person's mistake, printed without a stack trace. */
 export class StackFileError extends Error {}
 
-/** Reads a stack file such as `Pulumi.dev.yaml`. */
-export function readStackFile(file: string): StackFileConfig {
+/** Reads a stack file such as `Pulumi.dev.yaml`; `stack` shapes the `pulumi config set` commands it suggests. */
+export function readStackFile(file: string, stack?: string): StackFileConfig {
   let text: string;
   try {
     text = readFileSync(file, "utf8");
   } catch {
     throw new StackFileError(`There is no stack file ${file}.`);
   }
+  let document: { config?: Record<string, unknown> } | null;
   try {
-    return stackFileConfig(parse(text));
+    document = parse(text);
   } catch (error) {
     throw new StackFileError(`${file} is not valid YAML: ${(error as Error).message}`);
   }
+  return stackFileConfig(document, stack);
 }

@@ -2,7 +2,7 @@
  * Writes a render to disk: one YAML file of Kubernetes objects per top-level component, `plan.json`, and with an
  * estimate `cost.json` (tools/cost/).
  */
-import { mkdirSync, readdirSync, rmSync, writeFileSync } from "fs";
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from "fs";
 import { join } from "path";
 import { stringify } from "yaml";
 import type { CostEstimate } from "./cost/estimate";
@@ -33,13 +33,41 @@ export function renderFiles(result: RenderResult, cost?: CostEstimate): Record<s
   return files;
 }
 
-/** Replaces the render in `dir` (earlier YAML files, plan.json and cost.json go; anything else stays). */
-export function writeRender(result: RenderResult, dir: string, cost?: CostEstimate): string[] {
-  mkdirSync(dir, { recursive: true });
-  for (const name of readdirSync(dir)) {
-    if (name.endsWith(".yaml") || name === "plan.json" || name === "cost.json") rmSync(join(dir, name));
+/** The list of files a render wrote into its folder: the only files a later render may remove. */
+export const MANIFEST = ".render-manifest.json";
+
+/** A folder the render will not write into, with the reason; printed without a stack trace. */
+export class OutputFolderError extends Error {}
+
+function writtenBefore(dir: string): string[] | undefined {
+  const file = join(dir, MANIFEST);
+  if (!existsSync(file)) return undefined;
+  const manifest = JSON.parse(readFileSync(file, "utf8")) as { files?: unknown };
+  if (!Array.isArray(manifest.files) || !manifest.files.every((f) => typeof f === "string" && !f.includes("/") && !f.includes("\\"))) {
+    throw new OutputFolderError(`${file} is not a render manifest; remove it, or choose another --out folder.`);
   }
+  return manifest.files as string[];
+}
+
+/**
+ * Replaces the render in `dir`. It never deletes a file it did not write: a folder it wrote before holds a
+ * manifest of those files, and only they are removed; any other non-empty folder is refused (`--out .` would
+ * otherwise replace the stack files), and so is a render file name already taken by a file it did not write.
+ */
+export function writeRender(result: RenderResult, dir: string, cost?: CostEstimate): string[] {
   const files = renderFiles(result, cost);
+  const existing = existsSync(dir) ? readdirSync(dir) : [];
+  const previous = existing.length > 0 ? writtenBefore(dir) : [];
+  if (previous === undefined) {
+    throw new OutputFolderError(`Not rendering into ${dir}: it holds files the render did not write (there is no ${MANIFEST}). Choose an empty or new --out folder.`);
+  }
+  const foreign = Object.keys(files).filter((name) => existing.includes(name) && !previous.includes(name));
+  if (foreign.length > 0) {
+    throw new OutputFolderError(`Not rendering into ${dir}: ${foreign.join(", ")} would replace files the render did not write.`);
+  }
+  mkdirSync(dir, { recursive: true });
+  for (const name of previous) rmSync(join(dir, name), { force: true });
   for (const [name, text] of Object.entries(files)) writeFileSync(join(dir, name), text);
+  writeFileSync(join(dir, MANIFEST), `${JSON.stringify({ files: Object.keys(files) }, null, 2)}\n`);
   return Object.keys(files);
 }

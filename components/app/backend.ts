@@ -11,8 +11,10 @@ export const BACKEND_PORT = 8080;
 export interface BackendArgs extends AppComponentArgs {
   /** The deployment phase; it sets the probe timing. */
   phase: Phase;
-  /** LLM settings for the ConfigMap (see `lib/llm-settings.ts` for the variables). */
+  /** LLM settings for the ConfigMap (see `components/app/llm-settings.ts` for the variables). */
   settings: pulumi.Input<Record<string, pulumi.Input<string>>>;
+  /** LLM settings made from encrypted config: kept in the `backend-llm-settings` Secret instead of the ConfigMap. */
+  secretSettings?: pulumi.Output<Record<string, string>>;
   /** The hosted API's key; stored in a Secret and read through `secretKeyRef`, never in the ConfigMap. */
   apiKey?: pulumi.Input<string>;
 }
@@ -21,6 +23,7 @@ export interface BackendArgs extends AppComponentArgs {
 export class Backend extends pulumi.ComponentResource {
   public readonly configMap: k8s.core.v1.ConfigMap;
   public readonly apiKeySecret?: k8s.core.v1.Secret;
+  public readonly settingsSecret?: k8s.core.v1.Secret;
   public readonly workload: AppWorkload;
   /** In-cluster URL the frontend calls. */
   public readonly url: pulumi.Output<string>;
@@ -36,6 +39,22 @@ export class Backend extends pulumi.ComponentResource {
       { metadata: { name: "backend-settings", namespace: args.namespace, labels }, data: args.settings },
       childOpts,
     );
+
+    const envFrom: k8s.types.input.core.v1.EnvFromSource[] = [{ configMapRef: { name: this.configMap.metadata.name } }];
+    if (args.secretSettings) {
+      this.settingsSecret = new k8s.core.v1.Secret(
+        `${name}-llm-settings`,
+        { metadata: { name: "backend-llm-settings", namespace: args.namespace, labels }, type: "Opaque", stringData: args.secretSettings },
+        childOpts,
+      );
+      envFrom.push({ secretRef: { name: this.settingsSecret.metadata.name } });
+    }
+    // Pods read their environment only at start; a new checksum rolls them when the settings change. The hash of the
+    // secret settings is left unmarked on purpose: 64 bits of a SHA-256 cannot be read back into the settings, and a
+    // secret annotation would hide the whole pod template from every preview.
+    const settingsChecksum = args.secretSettings
+      ? pulumi.all([checksum(args.settings), pulumi.unsecret(checksum(args.secretSettings))]).apply(([plain, secret]) => `${plain}-${secret}`)
+      : checksum(args.settings);
 
     const env: k8s.types.input.core.v1.EnvVar[] = [{ name: "PORT", value: String(BACKEND_PORT) }];
     if (args.apiKey !== undefined) {
@@ -66,9 +85,8 @@ export class Backend extends pulumi.ComponentResource {
         health: { ready: "/readyz", live: "/healthz" },
         probeTiming: PROBE_TIMINGS[args.phase],
         env,
-        envFrom: [{ configMapRef: { name: this.configMap.metadata.name } }],
-        // Pods read the ConfigMap only at start; a new checksum rolls them when the settings change.
-        podAnnotations: { "ai-assistant.io/settings-checksum": checksum(args.settings) },
+        envFrom,
+        podAnnotations: { "ai-assistant.io/settings-checksum": settingsChecksum },
       },
       { parent: this },
     );

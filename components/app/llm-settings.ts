@@ -11,6 +11,9 @@
  * | `LLM_FALLBACK` | what answers when the provider fails: `none`, `mock` or `hosted` |
  * | `FALLBACK_PROVIDER`, `FALLBACK_BASE_URL`, `FALLBACK_MODEL` | the hosted API used when `LLM_FALLBACK=hosted` |
  * | `LLM_API_KEY` | the hosted API's key, from a Kubernetes Secret (never in the ConfigMap) |
+ *
+ * When the stack file encrypts any part of `hostedApi` (e.g. a private `baseUrl`), every variable made from it moves
+ * from the ConfigMap to the `backend-llm-settings` Secret, as a Pulumi secret: what was encrypted stays so.
  */
 import * as pulumi from "@pulumi/pulumi";
 import { StackConfig } from "../../config/load";
@@ -43,14 +46,24 @@ export function hostedApiSettings(api: HostedApiConfig): Record<string, string> 
   };
 }
 
+/** The hosted API as the local-model phase's fallback. */
+export function hostedFallbackSettings(fallback: HostedApiConfig): Record<string, string> {
+  return {
+    FALLBACK_PROVIDER: fallback.provider,
+    FALLBACK_BASE_URL: hostedBaseUrl(fallback),
+    FALLBACK_MODEL: fallback.model,
+  };
+}
+
 /**
  * The local-model phase: the first model is the default; every model's server is listed. With a hosted API as
- * fallback, the backend answers from it until the local servers are ready (their weights are cached).
+ * fallback, the backend answers from it until the local servers are ready (their weights are cached); the
+ * fallback's own settings come from {@link hostedFallbackSettings}.
  */
 export function localModelSettings(
   engine: ModelEngine,
   endpoints: Record<string, pulumi.Input<string>>,
-  fallback?: HostedApiConfig,
+  withFallback: boolean,
 ): pulumi.Output<Record<string, string>> {
   const [defaultModel] = Object.keys(endpoints);
   return pulumi.all(endpoints).apply((urls): Record<string, string> => ({
@@ -60,34 +73,39 @@ export function localModelSettings(
     LLM_MODEL_ENDPOINTS: JSON.stringify(urls),
     // Local models are slow on a cold start; the backend waits longer for them than for a hosted API.
     LLM_TIMEOUT_SECONDS: "120",
-    ...(fallback
-      ? {
-          LLM_FALLBACK: "hosted",
-          FALLBACK_PROVIDER: fallback.provider,
-          FALLBACK_BASE_URL: hostedBaseUrl(fallback),
-          FALLBACK_MODEL: fallback.model,
-        }
-      : { LLM_FALLBACK: "none" }),
+    LLM_FALLBACK: withFallback ? "hosted" : "none",
   }));
 }
 
+/** What the backend is given: ConfigMap settings, settings kept in a Secret, and the API key. */
+export interface BackendLlm {
+  settings: pulumi.Input<Record<string, pulumi.Input<string>>>;
+  /** Settings made from an encrypted config section, as Pulumi secrets; absent when there are none. */
+  secretSettings?: pulumi.Output<Record<string, string>>;
+  apiKey?: pulumi.Input<string>;
+}
+
+/** Hosted-API settings where they belong: the ConfigMap, or the Secret when the stack file encrypted `hostedApi`. */
+function placeHosted(config: StackConfig, plain: pulumi.Input<Record<string, pulumi.Input<string>>>, hosted: Record<string, string>): Omit<BackendLlm, "apiKey"> {
+  if (!config.secretSections.has("hostedApi")) {
+    return { settings: pulumi.all([plain, hosted]).apply(([a, b]) => ({ ...a, ...b })) };
+  }
+  return { settings: plain, secretSettings: pulumi.secret(hosted) };
+}
+
 /** The backend's LLM settings and API key for the stack's phase. */
-export function backendLlm(
-  config: StackConfig,
-  localEndpoints?: Record<string, pulumi.Input<string>>,
-): { settings: pulumi.Input<Record<string, pulumi.Input<string>>>; apiKey?: pulumi.Input<string> } {
+export function backendLlm(config: StackConfig, localEndpoints?: Record<string, pulumi.Input<string>>): BackendLlm {
   switch (config.phase) {
     case "mock":
       return { settings: mockSettings() };
     case "hosted-api":
-      return { settings: hostedApiSettings(config.hostedApi), apiKey: config.secrets.apiKey };
+      return { ...placeHosted(config, {}, hostedApiSettings(config.hostedApi)), apiKey: config.secrets.apiKey };
     case "local-model": {
       if (!localEndpoints) throw new Error("the local-model phase needs its model servers' endpoints");
       const fallback = config.localModel.fallbackToHostedApi ? config.hostedApi : undefined;
-      return {
-        settings: localModelSettings(config.localModel.engine, localEndpoints, fallback),
-        apiKey: fallback ? config.secrets.apiKey : undefined,
-      };
+      const local = localModelSettings(config.localModel.engine, localEndpoints, fallback !== undefined);
+      if (!fallback) return { settings: local };
+      return { ...placeHosted(config, local, hostedFallbackSettings(fallback)), apiKey: config.secrets.apiKey };
     }
   }
 }

@@ -30,7 +30,7 @@ async function renderIsolated(stack: string, load: (stackFile: typeof import("..
 
 /** Renders a committed stack, `Pulumi.<stack>.yaml`. */
 export function renderStack(stack: string): Promise<RenderResult> {
-  return renderIsolated(stack, (stackFile) => stackFile.readStackFile(join(PROJECT_DIR, `Pulumi.${stack}.yaml`)));
+  return renderIsolated(stack, (stackFile) => stackFile.readStackFile(join(PROJECT_DIR, `Pulumi.${stack}.yaml`), stack));
 }
 
 /**
@@ -39,7 +39,12 @@ export function renderStack(stack: string): Promise<RenderResult> {
  */
 export function renderConfig(config: Record<string, unknown>, stack = "test"): Promise<RenderResult> {
   const namespaced = Object.fromEntries(Object.entries(config).map(([key, value]) => [`ai-assistant:${key}`, value]));
-  return renderIsolated(stack, (stackFile) => stackFile.stackFileConfig({ config: namespaced }));
+  return renderIsolated(stack, (stackFile) => stackFile.stackFileConfig({ config: namespaced }, stack));
+}
+
+/** Renders a stack file's whole `config:` block, keys with their namespace (`ai-assistant:phase`, `kubernetes:context`). */
+export function renderStackDocument(config: Record<string, unknown>, stack = "test"): Promise<RenderResult> {
+  return renderIsolated(stack, (stackFile) => stackFile.stackFileConfig({ config }, stack));
 }
 
 /** The committed stack file's `config:` block, keys without the namespace, for tests that vary one setting. */

@@ -1,0 +1,116 @@
+import { spawnSync } from "child_process";
+import { readFileSync, writeFileSync } from "fs";
+import { join } from "path";
+import { parse } from "yaml";
+import { digestsFrom, PromoteError } from "../../tools/promote/digests";
+import { withImages } from "../../tools/promote/stack-file-edit";
+import { objectOf, PROJECT_DIR, renderStackDocument } from "../support/render";
+import { ScratchRepo, scratchRepo } from "../support/scratch-repo";
+
+const BACKEND = `ghcr.io/acme/ai-assistant-backend@sha256:${"a".repeat(64)}`;
+const FRONTEND = `ghcr.io/acme/ai-assistant-frontend@sha256:${"b".repeat(64)}`;
+const OUTPUTS = { phase: "mock", imageDigests: { backend: BACKEND, frontend: FRONTEND } };
+const PROD = readFileSync(join(PROJECT_DIR, "Pulumi.prod.yaml"), "utf8");
+
+/** Lines of `after` that differ from `before` (same line count expected). */
+function changedLines(before: string, after: string): string[] {
+  const [a, b] = [before.split("\n"), after.split("\n")];
+  expect(b.length).toBe(a.length);
+  return b.filter((line, i) => line !== a[i]);
+}
+
+describe("writing digests into a copy of the prod stack file", () => {
+  it("changes only the two image values: every comment, key and line else stays byte for byte", () => {
+    const { text, changes } = withImages(PROD, "Pulumi.prod.yaml", { backend: BACKEND, frontend: FRONTEND });
+    expect(changedLines(PROD, text)).toEqual([`    image: ${FRONTEND}`, `    image: ${BACKEND}`]);
+    expect(changes).toEqual([
+      { workload: "backend", before: "ghcr.io/ai-assistant/backend:0.1.0", after: BACKEND },
+      { workload: "frontend", before: "ghcr.io/ai-assistant/frontend:0.1.0", after: FRONTEND },
+    ]);
+  });
+
+  it("replaces a build with the digest it promotes, keeping the comment above it", () => {
+    const building = PROD.replace("    image: ghcr.io/ai-assistant/backend:0.1.0\n", "    # built here and pushed to ECR\n    image:\n      build:\n        context: .\n        dockerfile: services/backend/Dockerfile\n");
+    const { text } = withImages(building, "Pulumi.prod.yaml", { backend: BACKEND });
+    expect(text).toBe(PROD.replace("    image: ghcr.io/ai-assistant/backend:0.1.0\n", `    # built here and pushed to ECR\n    image: ${BACKEND}\n`));
+  });
+
+  it("adds the image to a stack file that left it at the default", () => {
+    const noBackend = "config:\n  # a comment\n  ai-assistant:production: true\n";
+    const { text } = withImages(noBackend, "Pulumi.x.yaml", { backend: BACKEND });
+    expect(text).toBe(`config:\n  # a comment\n  ai-assistant:production: true\n  ai-assistant:backend:\n    image: ${BACKEND}\n`);
+  });
+
+  it("the prod render then runs exactly those digests", async () => {
+    const { text } = withImages(PROD, "Pulumi.prod.yaml", { backend: BACKEND, frontend: FRONTEND });
+    const result = await renderStackDocument(parse(text).config, "prod");
+    expect(objectOf(result, "Deployment", "backend").spec.template.spec.containers[0].image).toBe(BACKEND);
+    expect(objectOf(result, "Deployment", "frontend").spec.template.spec.containers[0].image).toBe(FRONTEND);
+    expect(result.outputs.imageDigests).toEqual({ backend: BACKEND, frontend: FRONTEND });
+  });
+});
+
+describe("dev's outputs", () => {
+  it("accepts repository@sha256 digests per workload", () => {
+    expect(digestsFrom(OUTPUTS, "dev")).toEqual({ references: { backend: BACKEND, frontend: FRONTEND }, local: [] });
+  });
+
+  it("notes images in a registry only dev's machine reaches (a kind cluster's local registry)", () => {
+    const local = `localhost:5001/ai-assistant/backend@sha256:${"c".repeat(64)}`;
+    expect(digestsFrom({ imageDigests: { backend: local } }, "dev").local).toEqual(["backend"]);
+  });
+
+  it.each([
+    [{ phase: "mock" }, "dev's stack outputs have no image digests (imageDigests is null)"],
+    [{ imageDigests: {} }, "dev's stack outputs have no image digests (imageDigests is {})"],
+    [{ imageDigests: { backend: "ghcr.io/acme/backend:1.0.0" } }, 'dev\'s imageDigests.backend is not repository@sha256:<64 hex digits>: found "ghcr.io/acme/backend:1.0.0"'],
+    [{ imageDigests: { backend: "ghcr.io/acme/backend@sha256:abc" } }, "dev's imageDigests.backend is not repository@sha256:<64 hex digits>"],
+    [{ imageDigests: { worker: BACKEND } }, "dev's imageDigests.worker names no workload of this program"],
+  ])("refuses %j in one line", (outputs, message) => {
+    expect(() => digestsFrom(outputs, "dev")).toThrow(PromoteError);
+    expect(() => digestsFrom(outputs, "dev")).toThrow(message);
+  });
+});
+
+describe("npm run promote on a scratch copy of the repository", () => {
+  let repo: ScratchRepo;
+  let clone: string;
+  const promote = (...args: string[]) => spawnSync(process.execPath, ["-r", "./tools/register.js", "tools/promote.ts", ...args], { cwd: clone, encoding: "utf8" });
+  const outputsFile = (outputs: unknown) => {
+    const file = join(clone, "..", `outputs-${Math.random().toString(36).slice(2)}.json`);
+    writeFileSync(file, JSON.stringify(outputs));
+    return file;
+  };
+
+  beforeAll(() => {
+    repo = scratchRepo();
+    clone = repo.dir;
+  });
+  afterAll(() => repo.remove());
+
+  it("pins dev's digests into Pulumi.prod.yaml and prints prod's diff", () => {
+    const before = readFileSync(join(clone, "Pulumi.prod.yaml"), "utf8");
+    const run = promote("--from", "dev", "--to", "prod", "--outputs", outputsFile(OUTPUTS));
+    expect(run.stderr).toBe("");
+    expect(run.status).toBe(0);
+    const after = readFileSync(join(clone, "Pulumi.prod.yaml"), "utf8");
+    expect(changedLines(before, after)).toEqual([`    image: ${FRONTEND}`, `    image: ${BACKEND}`]);
+    expect(run.stdout).toContain(`Pulumi.prod.yaml: backend.image ghcr.io/ai-assistant/backend:0.1.0 -> ${BACKEND}`);
+    expect(run.stdout).toContain("## What promoting dev into prod changes");
+    expect(run.stdout).toContain(`\`spec.template.spec.containers[backend].image\`: \`"ghcr.io/ai-assistant/backend:0.1.0"\` -> \`"${BACKEND}"\``);
+  });
+
+  it.each([
+    [["--to", "dev"], { imageDigests: { backend: BACKEND } }, "Pulumi.dev.yaml is not a production stack (ai-assistant:production is not true)"],
+    [["--to", "prod"], { phase: "mock" }, "dev's stack outputs have no image digests"],
+    [["--to", "prod"], { imageDigests: { backend: "sha256:123" } }, "dev's imageDigests.backend is not repository@sha256:<64 hex digits>"],
+  ])("refuses %j with one line, and writes nothing", (target, outputs, message) => {
+    const files = ["Pulumi.dev.yaml", "Pulumi.prod.yaml"].map((f) => readFileSync(join(clone, f), "utf8"));
+    const from = target[1] === "dev" ? "prod" : "dev";
+    const run = promote("--from", from, ...target, "--outputs", outputsFile(outputs));
+    expect(run.status).toBe(1);
+    expect(run.stderr.trim().split("\n")).toHaveLength(1);
+    expect(run.stderr).toContain(message.replace(/^dev/, from));
+    expect(["Pulumi.dev.yaml", "Pulumi.prod.yaml"].map((f) => readFileSync(join(clone, f), "utf8"))).toEqual(files);
+  });
+});
