@@ -1,5 +1,6 @@
 // The ai-assistant program: one stack's config in, the assistant's resources out. Everything a stack may vary
 // is in its Pulumi.<stack>.yaml, validated by config/schema.ts before any resource is registered.
+import * as pulumi from "@pulumi/pulumi";
 import { loadStackConfig } from "./config/load";
 import { Backend } from "./components/app/backend";
 import { ContainerImages } from "./components/images/container-images";
@@ -11,6 +12,9 @@ import { Monitoring } from "./components/monitoring/monitoring";
 import { AppNamespace } from "./components/app/namespace";
 import { gpuNodeSelector } from "./lib/gpu";
 import { backendLlm } from "./components/app/llm-settings";
+import { appPods } from "./components/app/app-workload";
+import { prometheusPods } from "./components/monitoring/monitoring-values";
+import { internetPeers } from "./lib/network-policy";
 
 const config = loadStackConfig();
 
@@ -25,12 +29,18 @@ const images = new ContainerImages("images", {
   registry: cluster instanceof EksCluster ? cluster.imageRegistry : undefined,
 });
 
+const network = config.networkPolicies;
 const namespace = new AppNamespace("namespace", {
   provider,
   name: config.namespace,
   stack: config.stack,
   production: config.production,
+  networkPolicies: network.enabled ? { dns: network.dns } : undefined,
 });
+// What the NetworkPolicies open besides the app's own paths: Prometheus's scrapes, and the internet (never the
+// cluster's or the VPC's own ranges) for the hosted API and the model hub.
+const scraper = config.monitoring.enabled ? prometheusPods(config.monitoring.namespace) : undefined;
+const privateCidrs = cluster instanceof EksCluster ? pulumi.all([...network.privateCidrs, cluster.vpcCidr]) : network.privateCidrs;
 
 const localModels =
   config.phase === "local-model"
@@ -41,6 +51,12 @@ const localModels =
         localModel: config.localModel,
         production: config.production,
         huggingFaceToken: config.secrets.huggingFaceToken,
+        networkPolicies: network.enabled,
+        network: {
+          clients: appPods("backend", config.stack),
+          scraper,
+          modelHub: network.modelHub.enabled ? internetPeers(network.modelHub.cidrs, privateCidrs) : undefined,
+        },
       })
     : undefined;
 
@@ -55,6 +71,14 @@ const backend = new Backend("backend", {
   version: images.versions.backend,
   settings: llm.settings,
   apiKey: llm.apiKey,
+  production: config.production,
+  networkPolicies: network.enabled,
+  network: {
+    scraper,
+    modelServers: localModels?.pods,
+    // Only a backend that calls a hosted API may leave the cluster.
+    hostedApi: llm.apiKey !== undefined ? internetPeers(network.hostedApiCidrs, privateCidrs) : undefined,
+  },
 });
 
 const frontend = new Frontend("frontend", {
@@ -66,6 +90,10 @@ const frontend = new Frontend("frontend", {
   version: images.versions.frontend,
   expose: config.frontend.expose,
   backendUrl: backend.url,
+  production: config.production,
+  networkPolicies: network.enabled,
+  alb: cluster instanceof EksCluster ? { vpcCidr: cluster.vpcCidr, controller: cluster.loadBalancerController } : undefined,
+  oidcClientSecret: config.secrets.oidcClientSecret,
 });
 
 const monitoring = config.monitoring.enabled
@@ -75,6 +103,8 @@ const monitoring = config.monitoring.enabled
       appNamespace: config.namespace,
       settings: config.monitoring,
       grafanaAdminPassword: config.secrets.grafanaAdminPassword,
+      slackWebhookUrl: config.secrets.alertSlackWebhookUrl,
+      pagerDutyRoutingKey: config.secrets.alertPagerDutyRoutingKey,
     })
   : undefined;
 

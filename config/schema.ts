@@ -8,12 +8,13 @@ import { exposureSchema } from "./exposure";
 import { ImageReference } from "./image";
 import { ImageSource, isImageBuild } from "./image-build";
 import { monitoringSchema } from "./monitoring";
+import { networkPoliciesSchema } from "./network-policies";
 import { BACKEND_RESOURCES, hostedApiSchema, localModelSchema, Phase, PHASES } from "./phases";
 import { retentionDays } from "./primitives";
 import { workloadSchema } from "./workload";
 
 /** Keys whose values are secrets: they become Pulumi secrets and are never printed. */
-export const SECRET_KEYS = ["apiKey", "huggingFaceToken", "grafanaAdminPassword"] as const;
+export const SECRET_KEYS = ["apiKey", "huggingFaceToken", "grafanaAdminPassword", "oidcClientSecret", "alertSlackWebhookUrl", "alertPagerDutyRoutingKey"] as const;
 export type SecretKey = (typeof SECRET_KEYS)[number];
 
 const secretValue = z.string({ error: "expected a secret string" }).min(1, { message: "expected a non-empty secret" }).optional();
@@ -41,12 +42,19 @@ function commonSettings(phase: Phase) {
     frontend: workloadSchema({ image: DEFAULT_IMAGES.frontend, resources: FRONTEND_RESOURCES }, { expose: exposureSchema }),
     backend: workloadSchema({ image: DEFAULT_IMAGES.backend, resources: BACKEND_RESOURCES[phase] }),
     monitoring: monitoringSchema,
+    networkPolicies: networkPoliciesSchema,
     // Settings of the other phases may stay in the file, so that moving between phases changes `phase` alone.
     hostedApi: hostedApiSchema.optional(),
     localModel: localModelSchema.optional(),
     apiKey: secretValue,
     huggingFaceToken: secretValue,
     grafanaAdminPassword: secretValue,
+    /** OIDC client secret of the sign-in in front of the chat (`frontend.expose.oidc`). */
+    oidcClientSecret: secretValue,
+    /** Slack incoming-webhook URL Alertmanager posts alerts to. */
+    alertSlackWebhookUrl: secretValue,
+    /** PagerDuty Events API v2 routing key Alertmanager pages with. */
+    alertPagerDutyRoutingKey: secretValue,
   };
 }
 
@@ -88,11 +96,52 @@ function crossSectionRules(config: ParsedPhase, ctx: z.RefinementCtx, stack: str
   if (localModel?.fallbackToHostedApi && !config.hostedApi) {
     ctx.addIssue({ code: "custom", path: ["hostedApi"], message: "expected hostedApi settings, because localModel.fallbackToHostedApi is true", input: undefined });
   }
-  if (config.monitoring?.enabled) missingSecret("grafanaAdminPassword", "Grafana's admin password, because monitoring is enabled");
+  if (config.monitoring?.enabled) {
+    missingSecret("grafanaAdminPassword", "Grafana's admin password, because monitoring is enabled");
+    const receivers = Array.isArray(config.monitoring.alertReceivers) ? config.monitoring.alertReceivers : [];
+    if (receivers.includes("slack")) missingSecret("alertSlackWebhookUrl", "the Slack webhook URL, because monitoring.alertReceivers names slack");
+    if (receivers.includes("pagerduty")) missingSecret("alertPagerDutyRoutingKey", "the PagerDuty routing key, because monitoring.alertReceivers names pagerduty");
+  }
+  exposureRules(config, ctx, missingSecret);
   if (config.production === true) productionRules(config, ctx);
 }
 
-/** What was verified in dev must be exactly what runs in prod: no moving tags, enough history to investigate. */
+/**
+ * What each cluster can serve: on eks the stack's AWS Load Balancer Controller (ALB, ACM certificates, OIDC); on an
+ * existing cluster the cluster's own ingress controller, which the frontend's NetworkPolicy must be told about.
+ */
+function exposureRules(config: ParsedPhase, ctx: z.RefinementCtx, missingSecret: (key: SecretKey, why: string) => void) {
+  const expose = config.frontend?.expose;
+  if (expose?.type !== "Ingress") return;
+  const issue = (key: string, message: string, input: unknown) => ctx.addIssue({ code: "custom", path: ["frontend", "expose", key], message, input });
+  if (config.cluster?.type === "eks") {
+    if (expose.className !== undefined && expose.className !== "alb") {
+      issue("className", "expected no className, or alb: on eks the stack installs the AWS Load Balancer Controller and nothing else serves Ingresses", expose.className);
+    }
+    if (expose.certificateArn === undefined) {
+      issue("certificateArn", "expected an ACM certificate ARN: the ALB serves the chat over HTTPS only and redirects HTTP", undefined);
+    }
+    if (expose.tlsSecretName !== undefined) {
+      issue("tlsSecretName", "expected certificateArn instead on eks: an ALB serves ACM certificates, not Kubernetes Secrets", expose.tlsSecretName);
+    }
+    if (expose.oidc) missingSecret("oidcClientSecret", "the OIDC client secret, because frontend.expose.oidc is set");
+    return;
+  }
+  if (expose.certificateArn !== undefined) {
+    issue("certificateArn", "expected tlsSecretName on an existing cluster: an ACM certificate needs the ALB the stack installs on eks", expose.certificateArn);
+  }
+  if (expose.oidc) {
+    issue("oidc", "expected no oidc on an existing cluster: sign-in is the ALB's action on eks; put your ingress controller's own authentication in front", expose.oidc);
+  }
+  if (config.networkPolicies?.enabled !== false && expose.controllerNamespace === undefined) {
+    issue("controllerNamespace", "expected the namespace of the cluster's ingress controller: the frontend's NetworkPolicy admits its pods and nothing else", undefined);
+  }
+}
+
+/**
+ * What was verified in dev must be exactly what runs in prod: images by digest (a tag can be moved to other bytes),
+ * no plain-HTTP way in, enough history to investigate.
+ */
 function productionRules(config: ParsedPhase, ctx: z.RefinementCtx) {
   const images: [string[], ImageSource | undefined][] = [
     [["frontend", "image"], config.frontend?.image],
@@ -101,7 +150,7 @@ function productionRules(config: ParsedPhase, ctx: z.RefinementCtx) {
   ];
   for (const [path, image] of images) {
     if (image && isImageBuild(image)) {
-      // The stack tags what it builds; but without ECR the image would stay on the machine that ran `pulumi up`.
+      // The stack runs what it builds by digest; but without ECR the image would stay on the machine that ran `pulumi up`.
       if (config.cluster?.type !== "eks") {
         ctx.addIssue({
           code: "custom",
@@ -112,15 +161,30 @@ function productionRules(config: ParsedPhase, ctx: z.RefinementCtx) {
       }
       continue;
     }
-    if (!image?.repository) continue;
-    if (!image.digest && (!image.tag || image.tag === "latest")) {
-      ctx.addIssue({
-        code: "custom",
-        path,
-        message: "expected a pinned tag (not latest) or a digest in a production stack",
-        input: image.tag ? `${image.repository}:${image.tag}` : image.repository,
-      });
-    }
+    if (!image?.repository || image.digest) continue;
+    ctx.addIssue({
+      code: "custom",
+      path,
+      message: "expected an image pinned by digest (repository@sha256:<digest>, or {repository, tag, digest}) in a production stack: a tag can be moved to other bytes",
+      input: image.tag ? `${image.repository}:${image.tag}` : image.repository,
+    });
+  }
+  const expose = config.frontend?.expose;
+  if (expose?.type === "LoadBalancer") {
+    ctx.addIssue({
+      code: "custom",
+      path: ["frontend", "expose", "type"],
+      message: "expected Ingress (with TLS) or ClusterIP in a production stack: a LoadBalancer Service serves the chat without TLS",
+      input: expose.type,
+    });
+  }
+  if (expose?.type === "Ingress" && config.cluster?.type !== "eks" && expose.tlsSecretName === undefined) {
+    ctx.addIssue({
+      code: "custom",
+      path: ["frontend", "expose", "tlsSecretName"],
+      message: "expected a TLS Secret for the Ingress in a production stack: without one the chat is served over plain HTTP",
+      input: undefined,
+    });
   }
   const retention = config.monitoring?.retention;
   if (config.monitoring?.enabled && typeof retention === "string" && retentionDays(retention) < 30) {
