@@ -60,7 +60,10 @@ function pullEachModel(models: string[], steps: CacheSteps): string[] {
 }
 
 const OLLAMA: EngineProfile = {
-  defaultImage: { repository: "ollama/ollama", tag: "0.9.0" },
+  // verified: ollama/ollama 0.40.0's multi-arch index digest, as four public repositories record it
+  // (docker-compose and benchmark notes, 2026-09/10, found with the code search). 0.40.2 is newer but its
+  // digest appeared in one repository only, so the tag with independently confirmed bytes is pinned.
+  defaultImage: { repository: "ollama/ollama", tag: "0.40.0", digest: "sha256:1bef639749741b375e9a1eb2c1346fb57ce52f5432de1f74846e44ccc18e1687" },
   port: 11434,
   healthPath: "/api/tags",
   apiPath: "",
@@ -91,7 +94,11 @@ const OLLAMA: EngineProfile = {
 };
 
 const VLLM: EngineProfile = {
-  defaultImage: { repository: "vllm/vllm-openai", tag: "v0.9.1" },
+  // verified: vllm/vllm-openai v0.30.0's manifest-list digest, recorded by many public repositories (Dockerfiles,
+  // Terraform defaults, a Kubernetes pod's imageID "manifest list" note; 2026-09, found with the code search).
+  // Its default build is CUDA 13, which needs driver 580+: the AL2023 NVIDIA AMI installs 580
+  // (awslabs/amazon-eks-ami templates/al2023/variables-default.json, nvidia_driver_major_version).
+  defaultImage: { repository: "vllm/vllm-openai", tag: "v0.30.0", digest: "sha256:8a69ffad015f138d7170c4ddc429e230a3bc1c1719f67e14324749df200a4b90" },
   port: 8000,
   healthPath: "/health",
   apiPath: "/v1",
