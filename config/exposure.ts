@@ -9,6 +9,10 @@ const namespaceName = z
   .max(63)
   .regex(/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/, { message: "expected a Kubernetes namespace name (lower case letters, digits, '-')" });
 
+const hostName = z.string({ error: "expected a DNS host name such as chat.example.com" }).regex(/^(?=.{1,253}$)([a-z0-9]([-a-z0-9]*[a-z0-9])?\.)+[a-z]{2,}$/, {
+  message: "expected a DNS host name such as chat.example.com",
+});
+
 const httpsUrl = z.url({ protocol: /^https$/, message: "expected an https URL" });
 
 /**
@@ -45,9 +49,7 @@ export const exposureSchema = z
        */
       z.strictObject({
         type: z.literal("Ingress"),
-        host: z.string({ error: "expected a DNS host name such as chat.example.com" }).regex(/^(?=.{1,253}$)([a-z0-9]([-a-z0-9]*[a-z0-9])?\.)+[a-z]{2,}$/, {
-          message: "expected a DNS host name such as chat.example.com",
-        }),
+        host: hostName,
         /** Existing cluster: the IngressClass of its controller; on eks the stack's `alb`. */
         className: z.string().min(1).optional(),
         /** Existing cluster: Secret holding the TLS certificate for `host`; without it the Ingress serves plain HTTP. */
@@ -65,10 +67,29 @@ export const exposureSchema = z
         oidc: oidcSchema.optional(),
         annotations,
       }),
+      /**
+       * Existing cluster: an HTTPRoute for `host` on the cluster's own Gateway (Gateway API). The Gateway and its
+       * listeners are the cluster's; the stack only attaches the route.
+       */
+      z.strictObject({
+        type: z.literal("Gateway"),
+        host: hostName,
+        gatewayName: z.string({ error: "expected the name of the cluster's Gateway" }).min(1),
+        gatewayNamespace: namespaceName,
+        /** The listener to attach to (the Gateway's HTTPS one); every listener that admits the route when absent. */
+        sectionName: z.string().min(1).optional(),
+        /** That listener terminates TLS: the stack cannot see a Gateway it does not own, so config says so. */
+        https: z.boolean({ error: "expected true or false" }).default(false),
+        /** Namespace of the Gateway's data-plane pods, the only ones the frontend admits. */
+        controllerNamespace: namespaceName.optional(),
+        /** Labels of those pods (every pod of that namespace when absent). */
+        controllerPodLabels: z.record(z.string(), z.string()).optional(),
+      }),
     ],
-    { error: 'expected type to be one of "ClusterIP", "LoadBalancer", "Ingress"' },
+    { error: 'expected type to be one of "ClusterIP", "LoadBalancer", "Ingress", "Gateway"' },
   )
   .prefault({ type: "ClusterIP" });
 
 export type ExposureConfig = z.output<typeof exposureSchema>;
 export type IngressExposure = Extract<ExposureConfig, { type: "Ingress" }>;
+export type GatewayExposure = Extract<ExposureConfig, { type: "Gateway" }>;

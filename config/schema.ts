@@ -112,8 +112,17 @@ function crossSectionRules(config: ParsedPhase, ctx: z.RefinementCtx, stack: str
  */
 function exposureRules(config: ParsedPhase, ctx: z.RefinementCtx, missingSecret: (key: SecretKey, why: string) => void) {
   const expose = config.frontend?.expose;
-  if (expose?.type !== "Ingress") return;
   const issue = (key: string, message: string, input: unknown) => ctx.addIssue({ code: "custom", path: ["frontend", "expose", key], message, input });
+  const policiesOn = config.networkPolicies?.enabled !== false;
+  if (expose?.type === "Gateway") {
+    if (config.cluster?.type === "eks") {
+      issue("type", "expected Ingress on eks: the stack's AWS Load Balancer Controller serves the chat as an ALB Ingress, and the stack installs no Gateway API", expose.type);
+    } else if (policiesOn && expose.controllerNamespace === undefined) {
+      issue("controllerNamespace", "expected the namespace of the Gateway's data-plane pods: the frontend's NetworkPolicy admits them and nothing else", undefined);
+    }
+    return;
+  }
+  if (expose?.type !== "Ingress") return;
   if (config.cluster?.type === "eks") {
     if (expose.className !== undefined && expose.className !== "alb") {
       issue("className", "expected no className, or alb: on eks the stack installs the AWS Load Balancer Controller and nothing else serves Ingresses", expose.className);
@@ -133,7 +142,7 @@ function exposureRules(config: ParsedPhase, ctx: z.RefinementCtx, missingSecret:
   if (expose.oidc) {
     issue("oidc", "expected no oidc on an existing cluster: sign-in is the ALB's action on eks; put your ingress controller's own authentication in front", expose.oidc);
   }
-  if (config.networkPolicies?.enabled !== false && expose.controllerNamespace === undefined) {
+  if (policiesOn && expose.controllerNamespace === undefined) {
     issue("controllerNamespace", "expected the namespace of the cluster's ingress controller: the frontend's NetworkPolicy admits its pods and nothing else", undefined);
   }
 }
@@ -184,6 +193,14 @@ function productionRules(config: ParsedPhase, ctx: z.RefinementCtx) {
       path: ["frontend", "expose", "tlsSecretName"],
       message: "expected a TLS Secret for the Ingress in a production stack: without one the chat is served over plain HTTP",
       input: undefined,
+    });
+  }
+  if (expose?.type === "Gateway" && expose.https !== true) {
+    ctx.addIssue({
+      code: "custom",
+      path: ["frontend", "expose", "https"],
+      message: "expected true in a production stack, with sectionName naming the Gateway's HTTPS listener: a plain-HTTP listener would serve the chat without TLS",
+      input: expose.https,
     });
   }
   const retention = config.monitoring?.retention;

@@ -178,3 +178,22 @@ describe("variants", () => {
     expect(objectsOf(result, "NetworkPolicy")).toEqual([]);
   });
 });
+
+describe("a Gateway exposure on an existing cluster", () => {
+  it("routes its host to the frontend through an HTTPRoute on that Gateway, and admits the Gateway's pods alone", async () => {
+    const expose = { type: "Gateway", host: "chat.example.com", gatewayName: "public", gatewayNamespace: "gateways", sectionName: "https", https: true, controllerNamespace: "gateways" };
+    const result = await renderConfig({ ...MOCK, frontend: { expose } });
+    const route = objectOf(result, "HTTPRoute", "frontend");
+    expect(route.apiVersion).toBe("gateway.networking.k8s.io/v1");
+    expect(route.spec).toEqual({
+      parentRefs: [{ name: "public", namespace: "gateways", sectionName: "https" }],
+      hostnames: ["chat.example.com"],
+      rules: [{ matches: [{ path: { type: "PathPrefix", value: "/" } }], backendRefs: [{ name: "frontend", port: 8080 }] }],
+    });
+    expect(result.outputs.frontendUrl).toBe("https://chat.example.com/");
+    const policies = new NetworkPolicies(objectsOf(result, "NetworkPolicy"));
+    expect(policies.canConnect({ namespace: "gateways", labels: { "app.kubernetes.io/name": "envoy" } }, podOf(result, "frontend"), 8080)).toBe(true);
+    expect(policies.canConnect(OUTSIDERS.otherNamespace, podOf(result, "frontend"), 8080)).toBe(false);
+    expect(objectsOf(result, "Ingress")).toEqual([]);
+  });
+});

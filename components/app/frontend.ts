@@ -1,6 +1,6 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import { ExposureConfig, IngressExposure } from "../../config/exposure";
+import { ExposureConfig, GatewayExposure, IngressExposure } from "../../config/exposure";
 import { recommendedLabels } from "../../lib/labels";
 import { namespacePeer, PolicyRule, podPeer, tcp } from "../../lib/network-policy";
 import { PROBE_TIMINGS } from "../../lib/probes";
@@ -33,6 +33,7 @@ export interface FrontendArgs extends AppComponentArgs {
 export class Frontend extends pulumi.ComponentResource {
   public readonly workload: AppWorkload;
   public readonly ingress?: k8s.networking.v1.Ingress;
+  public readonly route?: k8s.apiextensions.CustomResource;
   /** Where users open the chat: the Ingress URL, or the in-cluster URL for ClusterIP/LoadBalancer. */
   public readonly url: pulumi.Output<string>;
 
@@ -75,6 +76,9 @@ export class Frontend extends pulumi.ComponentResource {
       this.ingress = this.createIngress(name, args, expose, identity);
       const https = args.alb !== undefined || expose.tlsSecretName !== undefined;
       this.url = pulumi.output(`${https ? "https" : "http"}://${expose.host}/`);
+    } else if (expose.type === "Gateway") {
+      this.route = this.createRoute(name, args, expose, identity);
+      this.url = pulumi.output(`${expose.https ? "https" : "http"}://${expose.host}/`);
     } else {
       this.url = this.workload.url;
     }
@@ -85,13 +89,31 @@ export class Frontend extends pulumi.ComponentResource {
   private exposureSources(args: FrontendArgs): pulumi.Input<pulumi.Input<k8s.types.input.networking.v1.NetworkPolicyPeer>[]>[] {
     const { expose } = args;
     if (expose.type === "LoadBalancer") return [expose.sourceRanges.map((cidr) => ({ ipBlock: { cidr } }))];
-    if (expose.type !== "Ingress") return [];
-    if (args.alb) return [[{ ipBlock: { cidr: args.alb.vpcCidr } }]];
+    if (expose.type !== "Ingress" && expose.type !== "Gateway") return [];
+    if (args.alb && expose.type === "Ingress") return [[{ ipBlock: { cidr: args.alb.vpcCidr } }]];
     if (expose.controllerNamespace === undefined) return [];
     const controller = expose.controllerPodLabels
       ? podPeer({ namespace: expose.controllerNamespace, podLabels: expose.controllerPodLabels })
       : namespacePeer(expose.controllerNamespace);
     return [[controller]];
+  }
+
+  /** An HTTPRoute on the cluster's Gateway: the Gateway API's counterpart of the Ingress, for a cluster that has one. */
+  private createRoute(name: string, args: FrontendArgs, expose: GatewayExposure, identity: { component: string; stack: string }): k8s.apiextensions.CustomResource {
+    return new k8s.apiextensions.CustomResource(
+      name,
+      {
+        apiVersion: "gateway.networking.k8s.io/v1",
+        kind: "HTTPRoute",
+        metadata: { name: "frontend", namespace: args.namespace, labels: recommendedLabels(identity) },
+        spec: {
+          parentRefs: [{ name: expose.gatewayName, namespace: expose.gatewayNamespace, ...(expose.sectionName && { sectionName: expose.sectionName }) }],
+          hostnames: [expose.host],
+          rules: [{ matches: [{ path: { type: "PathPrefix", value: "/" } }], backendRefs: [{ name: this.workload.service.metadata.name, port: FRONTEND_PORT }] }],
+        },
+      },
+      { parent: this, provider: args.provider },
+    );
   }
 
   private createIngress(name: string, args: FrontendArgs, expose: IngressExposure, identity: { component: string; stack: string }): k8s.networking.v1.Ingress {

@@ -127,3 +127,28 @@ describe("cluster.loadBalancerController", () => {
     );
   });
 });
+
+describe("a Gateway exposure (an existing cluster's Gateway API)", () => {
+  const gateway = { type: "Gateway", host: "chat.example.com", gatewayName: "public", gatewayNamespace: "gateways", sectionName: "https", controllerNamespace: "gateways" };
+  it("attaches to the named Gateway's listener", () => {
+    expect(parse({ ...VALID, frontend: { expose: gateway } }).frontend.expose).toEqual({ ...gateway, https: false });
+  });
+  it("needs the Gateway's data-plane namespace while NetworkPolicies are on", () => {
+    const { controllerNamespace: _, ...withoutNamespace } = gateway;
+    expect(problemsWith({ ...VALID, frontend: { expose: withoutNamespace } })).toContain(
+      "ai-assistant:frontend.expose.controllerNamespace: expected the namespace of the Gateway's data-plane pods",
+    );
+  });
+  it("is refused on eks, where the stack's ALB serves an Ingress", () => {
+    expect(problemsWith({ ...VALID, cluster: { type: "eks" }, frontend: { expose: gateway } })).toContain('ai-assistant:frontend.expose.type: expected Ingress on eks');
+  });
+  it("in production, needs its listener to be HTTPS", () => {
+    const digest = `sha256:${"c".repeat(64)}`;
+    const prod = { ...VALID, production: true, monitoring: { retention: "30d" }, backend: { image: `acme/backend@${digest}` } };
+    const frontend = (https: boolean) => ({ image: `acme/frontend@${digest}`, expose: { ...gateway, https } });
+    expect(problemsWith({ ...prod, frontend: frontend(false) })).toContain(
+      "ai-assistant:frontend.expose.https: expected true in a production stack, with sectionName naming the Gateway's HTTPS listener: a plain-HTTP listener would serve the chat without TLS; found false",
+    );
+    expect(parse({ ...prod, frontend: frontend(true) }).production).toBe(true);
+  });
+});
