@@ -39,7 +39,8 @@ function volumeClaim(size: string, storageClass: string | undefined) {
 
 /**
  * Prometheus's pods, as the operator labels them (`app.kubernetes.io/name: prometheus`): the only pods the app's
- * NetworkPolicies let reach a metrics port.
+ * NetworkPolicies let reach a metrics port. verified: kube-prometheus-stack's own templates/prometheus/service.yaml
+ * and networkpolicy.yaml select the pods by this label (prometheus-community/helm-charts, 88.5.3).
  */
 export function prometheusPods(monitoringNamespace: string): PodPeer {
   return { namespace: monitoringNamespace, podLabels: { "app.kubernetes.io/name": "prometheus" } };
