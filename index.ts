@@ -35,7 +35,7 @@ const namespace = new AppNamespace("namespace", {
   name: config.namespace,
   stack: config.stack,
   production: config.production,
-  networkPolicies: network.enabled ? { dns: network.dns } : undefined,
+  networkPolicies: network.enabled ? { dns: network.dns, probeSourceCidrs: network.probeSourceCidrs } : undefined,
 });
 // What the NetworkPolicies open besides the app's own paths: Prometheus's scrapes, and the internet (never the
 // cluster's or the VPC's own ranges) for the hosted API and the model hub.

@@ -42,6 +42,11 @@ export const networkPoliciesSchema = z
         cidrs: z.array(ipv4Cidr).min(1, { message: "expected at least one CIDR" }).default(["0.0.0.0/0"]),
       })
       .prefault({}),
+    /**
+     * Node ranges admitted to every pod, for kubelet probes on plugins that do not exempt a pod's own node as the
+     * NetworkPolicy API intends (kind's kube-network-policies before its fix, k3s's kube-router). Empty: none needed.
+     */
+    probeSourceCidrs: z.array(ipv4Cidr).default([]),
     /** The cluster DNS pods every pod may query on port 53 (CoreDNS on EKS, kind, minikube). */
     dns: z
       .strictObject({

@@ -197,3 +197,15 @@ describe("a Gateway exposure on an existing cluster", () => {
     expect(objectsOf(result, "Ingress")).toEqual([]);
   });
 });
+
+describe("kubelet probes on a plugin that does not exempt the node", () => {
+  it("are admitted from networkPolicies.probeSourceCidrs to every pod, and from nowhere else", async () => {
+    const result = await renderConfig({ ...MOCK, networkPolicies: { probeSourceCidrs: ["172.18.0.0/16"] } });
+    const policies = new NetworkPolicies(objectsOf(result, "NetworkPolicy"));
+    for (const name of ["frontend", "backend"]) {
+      expect(policies.canConnect({ ip: "172.18.0.3" }, podOf(result, name), 8080)).toBe(true);
+      expect(policies.canConnect({ ip: "172.19.0.3" }, podOf(result, name), 8080)).toBe(false);
+    }
+    expect(objectsOf(await renderConfig(MOCK), "NetworkPolicy", "allow-node-probes")).toEqual([]);
+  });
+});

@@ -19,7 +19,11 @@ export interface AppNamespaceArgs {
    * The cluster DNS pods, when NetworkPolicies are on: every pod is denied all traffic except DNS to these, and the
    * workloads' own policies open the rest. Absent: no NetworkPolicy at all (a plugin that would ignore them).
    */
-  networkPolicies?: { dns: { namespace: string; podLabels: Record<string, string> } };
+  networkPolicies?: {
+    dns: { namespace: string; podLabels: Record<string, string> };
+    /** Node ranges admitted to every pod for kubelet probes, where the plugin does not exempt the node itself. */
+    probeSourceCidrs: string[];
+  };
 }
 
 /** Label a production stack puts on its namespace; the policy pack (policy/) applies its production rules there. */
@@ -89,6 +93,17 @@ export class AppNamespace extends pulumi.ComponentResource {
         },
         childOpts,
       );
+      const probeSources = args.networkPolicies.probeSourceCidrs;
+      if (probeSources.length > 0) {
+        new k8s.networking.v1.NetworkPolicy(
+          `${name}-allow-node-probes`,
+          {
+            metadata: { name: "allow-node-probes", namespace: this.name, labels: policyLabels },
+            spec: { podSelector: {}, policyTypes: ["Ingress"], ingress: [{ from: probeSources.map((cidr) => ({ ipBlock: { cidr } })) }] },
+          },
+          childOpts,
+        );
+      }
     }
     this.registerOutputs({ name: this.name });
   }

@@ -18,6 +18,7 @@ describe("networkPolicies", () => {
       hostedApiCidrs: ["0.0.0.0/0"],
       privateCidrs: ["10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "100.64.0.0/10", "169.254.0.0/16"],
       modelHub: { enabled: true, cidrs: ["0.0.0.0/0"] },
+      probeSourceCidrs: [],
       dns: { namespace: "kube-system", podLabels: { "k8s-app": "kube-dns" } },
     });
   });
