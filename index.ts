@@ -11,7 +11,7 @@ import { LocalModels } from "./components/model-servers/local-models";
 import { Monitoring } from "./components/monitoring/monitoring";
 import { AppNamespace } from "./components/app/namespace";
 import { gpuNodeSelector } from "./lib/gpu";
-import { backendLlm } from "./components/app/llm-settings";
+import { backendLlm, hostedApiOf, hostedApiPort } from "./components/app/llm-settings";
 import { appPods } from "./components/app/app-workload";
 import { prometheusPods } from "./components/monitoring/monitoring-values";
 import { internetPeers } from "./lib/network-policy";
@@ -61,6 +61,7 @@ const localModels =
     : undefined;
 
 const llm = backendLlm(config, localModels?.endpoints);
+const hostedApi = hostedApiOf(config);
 const backend = new Backend("backend", {
   provider,
   namespace: namespace.name,
@@ -76,8 +77,8 @@ const backend = new Backend("backend", {
   network: {
     scraper,
     modelServers: localModels?.pods,
-    // Only a backend that calls a hosted API may leave the cluster.
-    hostedApi: llm.apiKey !== undefined ? internetPeers(network.hostedApiCidrs, privateCidrs) : undefined,
+    // Only a backend that calls a hosted API may leave the cluster, and only to its port.
+    hostedApi: hostedApi && { peers: internetPeers(network.hostedApiCidrs, privateCidrs), port: hostedApiPort(hostedApi) },
   },
 });
 

@@ -209,3 +209,16 @@ describe("kubelet probes on a plugin that does not exempt the node", () => {
     expect(objectsOf(await renderConfig(MOCK), "NetworkPolicy", "allow-node-probes")).toEqual([]);
   });
 });
+
+describe("an openai-compatible API on its own port in a private range", () => {
+  it("is reached on its base URL's port once its range is named and no longer excepted", async () => {
+    const result = await renderConfig({
+      ...HOSTED,
+      hostedApi: { provider: "openai-compatible", model: "m", baseUrl: "http://llm.internal.example:8081/v1" },
+      networkPolicies: { hostedApiCidrs: ["192.168.10.0/24"], privateCidrs: ["10.0.0.0/8", "169.254.0.0/16"] },
+    });
+    const policies = new NetworkPolicies(objectsOf(result, "NetworkPolicy"));
+    expect(policies.canConnect(podOf(result, "backend"), { ip: "192.168.10.5" }, 8081)).toBe(true);
+    expect(policies.canConnect(podOf(result, "backend"), { ip: "192.168.10.5" }, 443)).toBe(false);
+  });
+});

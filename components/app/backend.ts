@@ -24,8 +24,8 @@ export interface BackendNetwork {
   scraper?: PodPeer;
   /** The local model servers' pods and port (local-model phase). */
   modelServers?: PodEndpoint;
-  /** Addresses of the hosted LLM API, reached on 443 (hosted-api phase, or the local-model fallback). */
-  hostedApi?: pulumi.Input<pulumi.Input<k8s.types.input.networking.v1.NetworkPolicyPeer>[]>;
+  /** Addresses and port of the hosted LLM API (hosted-api phase, or the local-model fallback). */
+  hostedApi?: { peers: pulumi.Input<pulumi.Input<k8s.types.input.networking.v1.NetworkPolicyPeer>[]>; port: number };
 }
 
 export interface BackendArgs extends AppComponentArgs {
@@ -87,7 +87,7 @@ export class Backend extends pulumi.ComponentResource {
     if (network.scraper) ingress.push({ peers: [podPeer(network.scraper)], ports: port });
     const egress: PolicyRule[] = [];
     if (network.modelServers) egress.push(toPods(network.modelServers));
-    if (network.hostedApi) egress.push({ peers: network.hostedApi, ports: [tcp(443)] });
+    if (network.hostedApi) egress.push({ peers: network.hostedApi.peers, ports: [tcp(network.hostedApi.port)] });
 
     this.workload = new AppWorkload(
       name,
