@@ -1,5 +1,6 @@
 // The ai-assistant program: one stack's config in, the assistant's resources out. Everything a stack may vary
 // is in its Pulumi.<stack>.yaml, validated by config/schema.ts before any resource is registered.
+import * as pulumi from "@pulumi/pulumi";
 import { loadStackConfig } from "./config/load";
 import { Backend } from "./components/app/backend";
 import { ContainerImages } from "./components/images/container-images";
@@ -10,7 +11,10 @@ import { LocalModels } from "./components/model-servers/local-models";
 import { Monitoring } from "./components/monitoring/monitoring";
 import { AppNamespace } from "./components/app/namespace";
 import { gpuNodeSelector } from "./lib/gpu";
-import { backendLlm } from "./components/app/llm-settings";
+import { backendLlm, hostedApiOf, hostedApiPort } from "./components/app/llm-settings";
+import { appPods } from "./components/app/app-workload";
+import { prometheusPods } from "./components/monitoring/monitoring-values";
+import { internetPeers } from "./lib/network-policy";
 
 const config = loadStackConfig();
 
@@ -27,12 +31,18 @@ const images = new ContainerImages("images", {
   registry: cluster instanceof EksCluster ? cluster.imageRegistry : undefined,
 });
 
+const network = config.networkPolicies;
 const namespace = new AppNamespace("namespace", {
   provider,
   name: config.namespace,
   stack: config.stack,
   production: config.production,
+  networkPolicies: network.enabled ? { dns: network.dns, probeSourceCidrs: network.probeSourceCidrs } : undefined,
 });
+// What the NetworkPolicies open besides the app's own paths: Prometheus's scrapes, and the internet (never the
+// cluster's or the VPC's own ranges) for the hosted API and the model hub.
+const scraper = config.monitoring.enabled ? prometheusPods(config.monitoring.namespace) : undefined;
+const privateCidrs = cluster instanceof EksCluster ? pulumi.all([...network.privateCidrs, cluster.vpcCidr]) : network.privateCidrs;
 
 const localModels =
   config.phase === "local-model"
@@ -44,10 +54,17 @@ const localModels =
         production: config.production,
         huggingFaceToken: config.secrets.huggingFaceToken,
         storageClasses,
+        networkPolicies: network.enabled,
+        network: {
+          clients: appPods("backend", config.stack),
+          scraper,
+          modelHub: network.modelHub.enabled ? internetPeers(network.modelHub.cidrs, privateCidrs) : undefined,
+        },
       })
     : undefined;
 
 const llm = backendLlm(config, localModels?.endpoints);
+const hostedApi = hostedApiOf(config);
 const backend = new Backend("backend", {
   provider,
   namespace: namespace.name,
@@ -59,6 +76,14 @@ const backend = new Backend("backend", {
   settings: llm.settings,
   secretSettings: llm.secretSettings,
   apiKey: llm.apiKey,
+  production: config.production,
+  networkPolicies: network.enabled,
+  network: {
+    scraper,
+    modelServers: localModels?.pods,
+    // Only a backend that calls a hosted API may leave the cluster, and only to its port.
+    hostedApi: hostedApi && { peers: internetPeers(network.hostedApiCidrs, privateCidrs), port: hostedApiPort(hostedApi) },
+  },
 });
 
 const frontend = new Frontend("frontend", {
@@ -70,6 +95,10 @@ const frontend = new Frontend("frontend", {
   version: images.versions.frontend,
   expose: config.frontend.expose,
   backendUrl: backend.url,
+  production: config.production,
+  networkPolicies: network.enabled,
+  alb: cluster instanceof EksCluster ? { vpcCidr: cluster.vpcCidr, controller: cluster.loadBalancerController } : undefined,
+  oidcClientSecret: config.secrets.oidcClientSecret,
 });
 
 const monitoring = config.monitoring.enabled
@@ -87,6 +116,8 @@ const monitoring = config.monitoring.enabled
           : { managedControlPlane: false, kubeProxy: config.cluster.kubeProxy },
       gpuNodeSelector: gpuNodeSelector(config.localModel),
       storageClasses,
+      slackWebhookUrl: config.secrets.alertSlackWebhookUrl,
+      pagerDutyRoutingKey: config.secrets.alertPagerDutyRoutingKey,
     })
   : undefined;
 

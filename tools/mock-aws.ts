@@ -114,3 +114,23 @@ invokeResult("aws:ecr/getAuthorizationToken:getAuthorizationToken", (args) => ({
   proxyEndpoint: `https://${MOCK_ACCOUNT_ID}.dkr.ecr.${REGION}.amazonaws.com`,
   expiresAt: "2030-01-01T00:00:00Z",
 }));
+
+invokeResult("aws:ec2/getVpc:getVpc", (args) => ({
+  id: args.id,
+  arn: arn("ec2", `vpc/${String(args.id)}`),
+  // An existing VPC's range, deliberately not the new-VPC default, so that a test sees which one was used.
+  cidrBlock: "10.20.0.0/16",
+  cidrBlockAssociations: [],
+  default: false,
+  dhcpOptionsId: "dopt-0mock",
+  enableDnsHostnames: true,
+  enableDnsSupport: true,
+  enableNetworkAddressUsageMetrics: false,
+  instanceTenancy: "default",
+  ipv6AssociationId: "",
+  ipv6CidrBlock: "",
+  mainRouteTableId: "rtb-0mock",
+  ownerId: MOCK_ACCOUNT_ID,
+  state: "available",
+  tags: {},
+}));

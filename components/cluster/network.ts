@@ -18,6 +18,8 @@ export interface NetworkArgs {
  */
 export class Network extends pulumi.ComponentResource {
   public readonly vpcId: pulumi.Output<string>;
+  /** The VPC's CIDR: where nodes, pods (VPC CNI) and load balancers take their addresses. */
+  public readonly cidrBlock: pulumi.Output<string>;
   public readonly privateSubnetIds: pulumi.Output<string>[];
   public readonly publicSubnetIds: pulumi.Output<string>[];
 
@@ -26,6 +28,7 @@ export class Network extends pulumi.ComponentResource {
     const network = args.network;
     if (network.type === "existing") {
       this.vpcId = pulumi.output(network.vpcId);
+      this.cidrBlock = aws.ec2.getVpcOutput({ id: network.vpcId }, { parent: this, provider: args.provider }).cidrBlock;
       this.privateSubnetIds = network.privateSubnetIds.map((id) => pulumi.output(id));
       this.publicSubnetIds = network.publicSubnetIds.map((id) => pulumi.output(id));
       this.registerOutputs({ vpcId: this.vpcId });
@@ -92,6 +95,7 @@ export class Network extends pulumi.ComponentResource {
     });
 
     this.vpcId = vpc.id;
+    this.cidrBlock = pulumi.output(network.cidrBlock);
     this.privateSubnetIds = privateSubnets.map((subnet) => subnet.id);
     this.publicSubnetIds = publicSubnets.map((subnet) => subnet.id);
     this.registerOutputs({ vpcId: this.vpcId });

@@ -4,7 +4,9 @@ import { formatImageReference } from "../../config/image";
 import { LocalModelConfig } from "../../config/phases";
 import { recommendedLabels } from "../../lib/labels";
 import { ENGINES, modelServerLayout } from "./model-engines";
-import { ModelServer } from "./model-server";
+import { ModelServer, ModelServerNetwork } from "./model-server";
+import { PodEndpoint } from "../../lib/network-policy";
+import { selectorLabels } from "../../lib/labels";
 
 export interface LocalModelsArgs {
   /** Provider of the target cluster. */
@@ -21,6 +23,10 @@ export interface LocalModelsArgs {
   huggingFaceToken?: pulumi.Input<string>;
   /** The cluster's StorageClasses (EKS); the caches are claimed after they exist. */
   storageClasses?: pulumi.Input<pulumi.Resource>[];
+  /** Whether the namespace runs NetworkPolicies. */
+  networkPolicies: boolean;
+  /** The servers' clients, scraper and model hub. */
+  network: ModelServerNetwork;
 }
 
 /**
@@ -31,6 +37,8 @@ export class LocalModels extends pulumi.ComponentResource {
   public readonly servers: ModelServer[];
   /** Base URL of the server of each model. */
   public readonly endpoints: Record<string, pulumi.Output<string>>;
+  /** Every model server's pods and port: what the backend's NetworkPolicy lets it reach. */
+  public readonly pods: PodEndpoint;
 
   constructor(name: string, args: LocalModelsArgs, opts?: pulumi.ComponentResourceOptions) {
     super("ai-assistant:app:LocalModels", name, {}, opts);
@@ -71,10 +79,13 @@ export class LocalModels extends pulumi.ComponentResource {
             production: args.production,
             huggingFaceTokenSecret: tokenSecret?.metadata.name,
             storageClasses: args.storageClasses,
+            networkPolicies: args.networkPolicies,
+            network: args.network,
           },
           { parent: this },
         ),
     );
+    this.pods = { podLabels: selectorLabels({ component: "model-server", stack: args.stack }), port: ENGINES[localModel.engine].port };
     this.endpoints = Object.fromEntries(
       layout.flatMap((server, i) => server.models.map((model) => [model, this.servers[i].url])),
     );

@@ -4,6 +4,7 @@ import { eksKubeconfig } from "../../../components/cluster/kubeconfig";
 import * as pulumi from "@pulumi/pulumi";
 import { managedPoliciesByRole, planned, plannedOne } from "../../support/eks";
 import { objectOf, renderConfig } from "../../support/render";
+import { PINNED_IMAGES } from "../../support/configs";
 
 const MANAGED = (path: string) => `arn:aws:iam::aws:policy/${path}`;
 
@@ -180,13 +181,15 @@ describe("an eks stack", () => {
         "cluster-nodes-node": [MANAGED("AmazonEC2ContainerRegistryPullOnly"), MANAGED("AmazonEKSWorkerNodePolicy")],
         "cluster-vpc-cni": [MANAGED("AmazonEKS_CNI_Policy")],
         "cluster-storage-ebs-csi": [MANAGED("service-role/AmazonEBSCSIDriverPolicy")],
+        // Its permissions are AWS's published policy, inline (see load-balancer-controller tests).
+        "cluster-load-balancer-controller": [],
       });
     });
 
-    it("grants inline only the secrets key's use, on that key alone", () => {
+    it("grants inline only the secrets key's use, on that key alone, besides the load balancer controller's published policy", () => {
       const inline = planned(result, "aws:iam/rolePolicy:RolePolicy");
-      expect(inline.map((p) => p.name)).toEqual(["cluster-control-plane"]);
-      const statements = JSON.parse(String(inline[0].inputs.policy)).Statement;
+      expect(inline.map((p) => p.name).sort()).toEqual(["cluster-control-plane", "cluster-load-balancer-controller"]);
+      const statements = JSON.parse(String(inline.find((p) => p.name === "cluster-control-plane")!.inputs.policy)).Statement;
       expect(statements).toEqual([
         { Effect: "Allow", Action: ["kms:Encrypt", "kms:Decrypt", "kms:ListGrants", "kms:DescribeKey"], Resource: expect.stringMatching(/^arn:aws:kms:[^*]+$/) },
       ]);
@@ -216,7 +219,7 @@ describe("an eks stack", () => {
 
 describe("eks stack variants", () => {
   it("in production with storage.efs: an EFS file system in every private subnet, an efs StorageClass, kept volumes", async () => {
-    const result = await renderConfig(eksStack({ storage: { efs: true }, network: { type: "new", natGateways: "per-zone" } }, { production: true }));
+    const result = await renderConfig(eksStack({ storage: { efs: true }, network: { type: "new", natGateways: "per-zone" } }, { production: true, ...PINNED_IMAGES }));
     expect(plannedOne(result, "aws:efs/fileSystem:FileSystem", "cluster-storage-efs").inputs).toMatchObject({ encrypted: true, throughputMode: "elastic" });
     expect(planned(result, "aws:efs/mountTarget:MountTarget")).toHaveLength(2);
     expect(plannedOne(result, "aws:eks/addon:Addon", "cluster-storage-efs-csi").inputs.addonName).toBe("aws-efs-csi-driver");
