@@ -1,5 +1,6 @@
 // The ai-assistant program: one stack's config in, the assistant's resources out. Everything a stack may vary
 // is in its Pulumi.<stack>.yaml, validated by config/schema.ts before any resource is registered.
+import * as pulumi from "@pulumi/pulumi";
 import { loadStackConfig } from "./config/load";
 import { Backend } from "./components/app/backend";
 import { ContainerImages } from "./components/images/container-images";
@@ -12,8 +13,10 @@ import { AppNamespace } from "./components/app/namespace";
 import { gpuNodeSelector, SYSTEM_NODE_LABEL } from "./lib/gpu";
 import { isKedaScaled } from "./config/phases";
 import { Keda } from "./components/cluster/keda";
-import { prometheusUrl } from "./components/monitoring/monitoring-values";
-import { backendLlm } from "./components/app/llm-settings";
+import { prometheusPods, prometheusUrl } from "./components/monitoring/monitoring-values";
+import { backendLlm, hostedApiOf, hostedApiPort } from "./components/app/llm-settings";
+import { appPods } from "./components/app/app-workload";
+import { internetPeers } from "./lib/network-policy";
 
 const config = loadStackConfig();
 
@@ -30,12 +33,18 @@ const images = new ContainerImages("images", {
   registry: cluster instanceof EksCluster ? cluster.imageRegistry : undefined,
 });
 
+const network = config.networkPolicies;
 const namespace = new AppNamespace("namespace", {
   provider,
   name: config.namespace,
   stack: config.stack,
   production: config.production,
+  networkPolicies: network.enabled ? { dns: network.dns, probeSourceCidrs: network.probeSourceCidrs } : undefined,
 });
+// What the NetworkPolicies open besides the app's own paths: Prometheus's scrapes, and the internet (never the
+// cluster's or the VPC's own ranges) for the hosted API and the model hub.
+const scraper = config.monitoring.enabled ? prometheusPods(config.monitoring.namespace) : undefined;
+const privateCidrs = cluster instanceof EksCluster ? pulumi.all([...network.privateCidrs, cluster.vpcCidr]) : network.privateCidrs;
 
 // KEDA, when a model server scales on its own metrics (queue autoscaling, scale-to-zero) and the cluster lacks it.
 const kedaScaled = config.phase === "local-model" && isKedaScaled(config.localModel);
@@ -60,10 +69,17 @@ const localModels =
         huggingFaceToken: config.secrets.huggingFaceToken,
         storageClasses,
         autoscaling: kedaScaled ? { prometheusUrl: prometheusUrl(config.stack, config.monitoring.namespace), dependsOn: keda ? [keda.chart] : [] } : undefined,
+        networkPolicies: network.enabled,
+        network: {
+          clients: appPods("backend", config.stack),
+          scraper,
+          modelHub: network.modelHub.enabled ? internetPeers(network.modelHub.cidrs, privateCidrs) : undefined,
+        },
       })
     : undefined;
 
 const llm = backendLlm(config, localModels?.endpoints);
+const hostedApi = hostedApiOf(config);
 const backend = new Backend("backend", {
   provider,
   namespace: namespace.name,
@@ -75,6 +91,14 @@ const backend = new Backend("backend", {
   settings: llm.settings,
   secretSettings: llm.secretSettings,
   apiKey: llm.apiKey,
+  production: config.production,
+  networkPolicies: network.enabled,
+  network: {
+    scraper,
+    modelServers: localModels?.pods,
+    // Only a backend that calls a hosted API may leave the cluster, and only to its port.
+    hostedApi: hostedApi && { peers: internetPeers(network.hostedApiCidrs, privateCidrs), port: hostedApiPort(hostedApi) },
+  },
 });
 
 const frontend = new Frontend("frontend", {
@@ -86,6 +110,10 @@ const frontend = new Frontend("frontend", {
   version: images.versions.frontend,
   expose: config.frontend.expose,
   backendUrl: backend.url,
+  production: config.production,
+  networkPolicies: network.enabled,
+  alb: cluster instanceof EksCluster ? { vpcCidr: cluster.vpcCidr, controller: cluster.loadBalancerController } : undefined,
+  oidcClientSecret: config.secrets.oidcClientSecret,
 });
 
 const monitoring = config.monitoring.enabled
@@ -103,6 +131,8 @@ const monitoring = config.monitoring.enabled
           : { managedControlPlane: false, kubeProxy: config.cluster.kubeProxy },
       gpuNodeSelector: gpuNodeSelector(config.localModel),
       storageClasses,
+      slackWebhookUrl: config.secrets.alertSlackWebhookUrl,
+      pagerDutyRoutingKey: config.secrets.alertPagerDutyRoutingKey,
     })
   : undefined;
 

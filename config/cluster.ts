@@ -202,6 +202,15 @@ export const eksClusterSchema = z.strictObject({
       chartVersion: z.string().regex(/^\d+\.\d+\.\d+$/, { message: "expected an exact chart version such as 0.20.0" }).default("0.20.0"),
     })
     .prefault({}),
+  loadBalancerController: z
+    .strictObject({
+      /**
+       * The AWS Load Balancer Controller chart (https://aws.github.io/eks-charts), which serves the frontend's Ingress
+       * as an ALB. verified: aws/eks-charts gh-pages index.yaml, 3.5.0 (appVersion v3.5.0), published 2026-08-03.
+       */
+      chartVersion: z.string().regex(/^\d+\.\d+\.\d+$/, { message: "expected an exact chart version such as 3.5.0" }).default("3.5.0"),
+    })
+    .prefault({}),
   /** ECR repositories the stack creates for the images it builds. */
   registry: z
     .strictObject({

@@ -31,7 +31,7 @@ const gpuMetrics = z
 export const monitoringSchema = z
   .strictObject({
     enabled: z.boolean().default(true),
-    /** Namespace of Prometheus, Grafana and the exporters; it must differ from the app's (see components/monitoring.ts). */
+    /** Namespace of Prometheus, Grafana, Alertmanager, the operator and kube-state-metrics (Pod Security "restricted"). */
     namespace: namespaceName.default("monitoring"),
     /**
      * kube-prometheus-stack chart version; pinned so that a preview never changes under a reviewer.
@@ -40,6 +40,8 @@ export const monitoringSchema = z
      * snapshot's size limit, so the tag chart-releaser creates with each published package is the evidence.
      */
     chartVersion: exactVersion("88.5.3").default("88.5.3"),
+    /** Namespace of node-exporter and the DCGM exporter alone: they need host access (Pod Security "privileged"). */
+    exportersNamespace: namespaceName.default("monitoring-exporters"),
     /** How long Prometheus keeps samples. */
     retention: retentionPeriod.default("7d"),
     /** Persistent volume for Prometheus; absent keeps data on an emptyDir (lost with the pod, fine for dev). */
@@ -55,12 +57,30 @@ export const monitoringSchema = z
       limits: { cpu: "500m", memory: "256Mi" },
     }),
     gpuMetrics,
+    /**
+     * Where Alertmanager sends alerts: `slack` (secret alertSlackWebhookUrl) and/or `pagerduty` (secret
+     * alertPagerDutyRoutingKey). None: alerts reach no one, and the render says so.
+     */
+    alertReceivers: z
+      .array(z.enum(["slack", "pagerduty"], { error: 'expected "slack" or "pagerduty"' }))
+      .default([])
+      .refine((list) => new Set(list).size === list.length, { message: "expected each receiver once" }),
     /** Price of one GPU-hour in USD, for the cost dashboard's estimate (a g5.xlarge on demand is about $1). */
     gpuHourlyCostUsd: z
       .number({ error: "expected a price in USD such as 1.01" })
       .positive({ message: "expected a price in USD greater than 0" })
       .default(1.01),
   })
-  .prefault({});
+  .prefault({})
+  .superRefine((monitoring, ctx) => {
+    if (monitoring.exportersNamespace === monitoring.namespace) {
+      ctx.addIssue({
+        code: "custom",
+        path: ["exportersNamespace"],
+        message: `expected a namespace other than monitoring.namespace (${monitoring.namespace}): the exporters' namespace is privileged, Prometheus's is restricted`,
+        input: monitoring.exportersNamespace,
+      });
+    }
+  });
 
 export type MonitoringConfig = z.output<typeof monitoringSchema>;

@@ -9,13 +9,14 @@ import { exposureSchema } from "./exposure";
 import { ImageReference } from "./image";
 import { ImageSource, isImageBuild } from "./image-build";
 import { monitoringSchema } from "./monitoring";
+import { networkPoliciesSchema } from "./network-policies";
 import { BACKEND_RESOURCES, hostedApiSchema, isKedaScaled, localModelSchema, Phase, PHASES } from "./phases";
 import { retentionDays } from "./primitives";
 import { formatCpu, formatMemory, poolNodeAllocatable, systemPoolPods, totalRequests } from "./system-pool";
 import { workloadSchema } from "./workload";
 
 /** Keys whose values are secrets: they become Pulumi secrets and are never printed. */
-export const SECRET_KEYS = ["apiKey", "huggingFaceToken", "grafanaAdminPassword"] as const;
+export const SECRET_KEYS = ["apiKey", "huggingFaceToken", "grafanaAdminPassword", "oidcClientSecret", "alertSlackWebhookUrl", "alertPagerDutyRoutingKey"] as const;
 export type SecretKey = (typeof SECRET_KEYS)[number];
 
 const secretValue = z.string({ error: "expected a secret string" }).min(1, { message: "expected a non-empty secret" }).optional();
@@ -44,12 +45,19 @@ function commonSettings(phase: Phase) {
     backend: workloadSchema({ image: DEFAULT_IMAGES.backend, resources: BACKEND_RESOURCES[phase] }),
     monitoring: monitoringSchema,
     cost: costSchema,
+    networkPolicies: networkPoliciesSchema,
     // Settings of the other phases may stay in the file, so that moving between phases changes `phase` alone.
     hostedApi: hostedApiSchema.optional(),
     localModel: localModelSchema.optional(),
     apiKey: secretValue,
     huggingFaceToken: secretValue,
     grafanaAdminPassword: secretValue,
+    /** OIDC client secret of the sign-in in front of the chat (`frontend.expose.oidc`). */
+    oidcClientSecret: secretValue,
+    /** Slack incoming-webhook URL Alertmanager posts alerts to. */
+    alertSlackWebhookUrl: secretValue,
+    /** PagerDuty Events API v2 routing key Alertmanager pages with. */
+    alertPagerDutyRoutingKey: secretValue,
   };
 }
 
@@ -91,11 +99,20 @@ export interface RequiredSecret {
  * that the offline render can tell a missing required secret (a placeholder, listed to set) from an optional one
  * left unset (rendered as unset).
  */
-export function requiredSecrets(config: Partial<Pick<ParsedPhase, "phase" | "localModel" | "monitoring">>): RequiredSecret[] {
+export function requiredSecrets(config: Partial<Pick<ParsedPhase, "phase" | "localModel" | "monitoring" | "frontend" | "cluster">>): RequiredSecret[] {
   const localModel = config.phase === "local-model" ? config.localModel : undefined;
   const required: RequiredSecret[] = [];
   if (config.phase === "hosted-api" || localModel?.fallbackToHostedApi) required.push({ key: "apiKey", why: "the hosted LLM API's key" });
-  if (config.monitoring?.enabled) required.push({ key: "grafanaAdminPassword", why: "Grafana's admin password, because monitoring is enabled" });
+  if (config.monitoring?.enabled) {
+    required.push({ key: "grafanaAdminPassword", why: "Grafana's admin password, because monitoring is enabled" });
+    const receivers = Array.isArray(config.monitoring.alertReceivers) ? config.monitoring.alertReceivers : [];
+    if (receivers.includes("slack")) required.push({ key: "alertSlackWebhookUrl", why: "the Slack webhook URL, because monitoring.alertReceivers names slack" });
+    if (receivers.includes("pagerduty")) required.push({ key: "alertPagerDutyRoutingKey", why: "the PagerDuty routing key, because monitoring.alertReceivers names pagerduty" });
+  }
+  const expose = config.frontend?.expose;
+  if (config.cluster?.type === "eks" && expose?.type === "Ingress" && expose.oidc) {
+    required.push({ key: "oidcClientSecret", why: "the OIDC client secret, because frontend.expose.oidc is set" });
+  }
   return required;
 }
 
@@ -120,6 +137,7 @@ function crossSectionRules(config: ParsedPhase, ctx: z.RefinementCtx, stack: str
   }
   if (localModel) scalingRules(config, localModel, ctx);
   if (config.cluster?.type === "eks") systemPoolRule(config, ctx);
+  exposureRules(config, ctx);
   if (config.production === true) productionRules(config, ctx);
   costRules(config, ctx);
 }
@@ -206,7 +224,50 @@ function systemPoolRule(config: ParsedPhase, ctx: z.RefinementCtx) {
   }
 }
 
-/** What was verified in dev must be exactly what runs in prod: no moving tags, enough history to investigate. */
+/**
+ * What each cluster can serve: on eks the stack's AWS Load Balancer Controller (ALB, ACM certificates, OIDC); on an
+ * existing cluster the cluster's own ingress controller, which the frontend's NetworkPolicy must be told about.
+ */
+function exposureRules(config: ParsedPhase, ctx: z.RefinementCtx) {
+  const expose = config.frontend?.expose;
+  const issue = (key: string, message: string, input: unknown) => ctx.addIssue({ code: "custom", path: ["frontend", "expose", key], message, input });
+  const policiesOn = config.networkPolicies?.enabled !== false;
+  if (expose?.type === "Gateway") {
+    if (config.cluster?.type === "eks") {
+      issue("type", "expected Ingress on eks: the stack's AWS Load Balancer Controller serves the chat as an ALB Ingress, and the stack installs no Gateway API", expose.type);
+    } else if (policiesOn && expose.controllerNamespace === undefined) {
+      issue("controllerNamespace", "expected the namespace of the Gateway's data-plane pods: the frontend's NetworkPolicy admits them and nothing else", undefined);
+    }
+    return;
+  }
+  if (expose?.type !== "Ingress") return;
+  if (config.cluster?.type === "eks") {
+    if (expose.className !== undefined && expose.className !== "alb") {
+      issue("className", "expected no className, or alb: on eks the stack installs the AWS Load Balancer Controller and nothing else serves Ingresses", expose.className);
+    }
+    if (expose.certificateArn === undefined) {
+      issue("certificateArn", "expected an ACM certificate ARN: the ALB serves the chat over HTTPS only and redirects HTTP", undefined);
+    }
+    if (expose.tlsSecretName !== undefined) {
+      issue("tlsSecretName", "expected certificateArn instead on eks: an ALB serves ACM certificates, not Kubernetes Secrets", expose.tlsSecretName);
+    }
+    return;
+  }
+  if (expose.certificateArn !== undefined) {
+    issue("certificateArn", "expected tlsSecretName on an existing cluster: an ACM certificate needs the ALB the stack installs on eks", expose.certificateArn);
+  }
+  if (expose.oidc) {
+    issue("oidc", "expected no oidc on an existing cluster: sign-in is the ALB's action on eks; put your ingress controller's own authentication in front", expose.oidc);
+  }
+  if (policiesOn && expose.controllerNamespace === undefined) {
+    issue("controllerNamespace", "expected the namespace of the cluster's ingress controller: the frontend's NetworkPolicy admits its pods and nothing else", undefined);
+  }
+}
+
+/**
+ * What was verified in dev must be exactly what runs in prod: images by digest (a tag can be moved to other bytes),
+ * no plain-HTTP way in, enough history to investigate.
+ */
 function productionRules(config: ParsedPhase, ctx: z.RefinementCtx) {
   const images: [string[], ImageSource | undefined][] = [
     [["frontend", "image"], config.frontend?.image],
@@ -215,7 +276,7 @@ function productionRules(config: ParsedPhase, ctx: z.RefinementCtx) {
   ];
   for (const [path, image] of images) {
     if (image && isImageBuild(image)) {
-      // The stack tags what it builds; but without ECR the image would stay on the machine that ran `pulumi up`.
+      // The stack runs what it builds by digest; but without ECR the image would stay on the machine that ran `pulumi up`.
       if (config.cluster?.type !== "eks") {
         ctx.addIssue({
           code: "custom",
@@ -226,15 +287,38 @@ function productionRules(config: ParsedPhase, ctx: z.RefinementCtx) {
       }
       continue;
     }
-    if (!image?.repository) continue;
-    if (!image.digest && (!image.tag || image.tag === "latest")) {
-      ctx.addIssue({
-        code: "custom",
-        path,
-        message: "expected a pinned tag (not latest) or a digest in a production stack",
-        input: image.tag ? `${image.repository}:${image.tag}` : image.repository,
-      });
-    }
+    if (!image?.repository || image.digest) continue;
+    ctx.addIssue({
+      code: "custom",
+      path,
+      message: "expected an image pinned by digest (repository@sha256:<digest>, or {repository, tag, digest}) in a production stack: a tag can be moved to other bytes",
+      input: image.tag ? `${image.repository}:${image.tag}` : image.repository,
+    });
+  }
+  const expose = config.frontend?.expose;
+  if (expose?.type === "LoadBalancer") {
+    ctx.addIssue({
+      code: "custom",
+      path: ["frontend", "expose", "type"],
+      message: "expected Ingress (with TLS) or ClusterIP in a production stack: a LoadBalancer Service serves the chat without TLS",
+      input: expose.type,
+    });
+  }
+  if (expose?.type === "Ingress" && config.cluster?.type !== "eks" && expose.tlsSecretName === undefined) {
+    ctx.addIssue({
+      code: "custom",
+      path: ["frontend", "expose", "tlsSecretName"],
+      message: "expected a TLS Secret for the Ingress in a production stack: without one the chat is served over plain HTTP",
+      input: undefined,
+    });
+  }
+  if (expose?.type === "Gateway" && expose.https !== true) {
+    ctx.addIssue({
+      code: "custom",
+      path: ["frontend", "expose", "https"],
+      message: "expected true in a production stack, with sectionName naming the Gateway's HTTPS listener: a plain-HTTP listener would serve the chat without TLS",
+      input: expose.https,
+    });
   }
   const retention = config.monitoring?.retention;
   if (config.monitoring?.enabled && typeof retention === "string" && retentionDays(retention) < 30) {

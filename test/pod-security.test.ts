@@ -1,6 +1,6 @@
 import { RenderResult } from "../tools/render";
 import { ALL_PHASES } from "./support/configs";
-import { podSpecs, renderConfig } from "./support/render";
+import { objectsOf, podSpecs, renderConfig } from "./support/render";
 
 /**
  * The Pod Security Standards "restricted" profile, checked field by field on every pod the stack renders, in
@@ -38,12 +38,32 @@ describe.each(Object.entries(ALL_PHASES))("given the %s config, every pod", (_, 
     }
   });
 
-  it("sets CPU and memory requests and limits on every container", () => {
+  it("sets CPU, memory and ephemeral-storage requests and limits on every container", () => {
     for (const { spec } of podSpecs(result)) {
       for (const container of [...(spec.initContainers ?? []), ...spec.containers]) {
-        expect(Object.keys(container.resources.requests)).toEqual(expect.arrayContaining(["cpu", "memory"]));
-        expect(Object.keys(container.resources.limits)).toEqual(expect.arrayContaining(["cpu", "memory"]));
+        expect(Object.keys(container.resources.requests)).toEqual(expect.arrayContaining(["cpu", "memory", "ephemeral-storage"]));
+        expect(Object.keys(container.resources.limits)).toEqual(expect.arrayContaining(["cpu", "memory", "ephemeral-storage"]));
       }
+    }
+  });
+
+  it("gives every emptyDir a size limit, and every container an explicit pull policy and a read-only root", () => {
+    for (const { spec } of podSpecs(result)) {
+      for (const volume of spec.volumes ?? []) if (volume.emptyDir) expect(volume.emptyDir.sizeLimit).toMatch(/^\d+(Mi|Gi)$/);
+      for (const container of [...(spec.initContainers ?? []), ...spec.containers]) {
+        expect(container.imagePullPolicy).toBe("IfNotPresent");
+        expect(container.securityContext.readOnlyRootFilesystem).toBe(true);
+      }
+    }
+  });
+
+  it("runs as a ServiceAccount of its own that mounts no API token", () => {
+    const accounts = new Map(objectsOf(result, "ServiceAccount").map((account) => [account.metadata.name, account]));
+    const names = podSpecs(result).map(({ spec }) => spec.serviceAccountName);
+    expect(new Set(names).size).toBe(names.length);
+    for (const { spec } of podSpecs(result)) {
+      expect(accounts.get(spec.serviceAccountName)?.automountServiceAccountToken).toBe(false);
+      expect(spec.automountServiceAccountToken).toBe(false);
     }
   });
 });

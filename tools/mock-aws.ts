@@ -124,3 +124,22 @@ computedOutputs("aws:sqs/queue:Queue", (name, inputs) => ({
 }));
 
 invokeResult("aws:index/getPartition:getPartition", () => ({ id: "aws", partition: "aws", dnsSuffix: "amazonaws.com", reverseDnsPrefix: "com.amazonaws" }));
+invokeResult("aws:ec2/getVpc:getVpc", (args) => ({
+  id: args.id,
+  arn: arn("ec2", `vpc/${String(args.id)}`),
+  // An existing VPC's range, deliberately not the new-VPC default, so that a test sees which one was used.
+  cidrBlock: "10.20.0.0/16",
+  cidrBlockAssociations: [],
+  default: false,
+  dhcpOptionsId: "dopt-0mock",
+  enableDnsHostnames: true,
+  enableDnsSupport: true,
+  enableNetworkAddressUsageMetrics: false,
+  instanceTenancy: "default",
+  ipv6AssociationId: "",
+  ipv6CidrBlock: "",
+  mainRouteTableId: "rtb-0mock",
+  ownerId: MOCK_ACCOUNT_ID,
+  state: "available",
+  tags: {},
+}));

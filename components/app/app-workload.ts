@@ -4,6 +4,8 @@ import { WorkloadConfig } from "../../config/workload";
 import { recommendedLabels, selectorLabels, WorkloadIdentity } from "../../lib/labels";
 import { restrictedContainerSecurityContext, restrictedPodSecurityContext } from "../../lib/pod-security";
 import { HealthPaths, httpProbes, ProbeTiming } from "../../lib/probes";
+import { IMAGE_PULL_POLICY, LocalStorage, withEphemeralStorage } from "../../lib/local-storage";
+import { PolicyRules, workloadNetworkPolicy } from "../../lib/network-policy";
 
 type EnvVar = k8s.types.input.core.v1.EnvVar;
 type EnvFromSource = k8s.types.input.core.v1.EnvFromSource;
@@ -22,6 +24,10 @@ export interface AppComponentArgs {
   image: pulumi.Input<string>;
   /** Version for the `app.kubernetes.io/version` label, usually the image tag. */
   version?: string;
+  /** Production: pods spread across zones and nodes. */
+  production: boolean;
+  /** Whether the namespace runs NetworkPolicies; then the workload's own policy opens exactly its paths. */
+  networkPolicies: boolean;
 }
 
 export interface AppWorkloadArgs extends Omit<AppComponentArgs, "stack" | "version"> {
@@ -45,17 +51,50 @@ export interface AppWorkloadArgs extends Omit<AppComponentArgs, "stack" | "versi
   serviceType?: "ClusterIP" | "LoadBalancer";
   /** Annotations of the Service (load balancer settings). */
   serviceAnnotations?: Record<string, string>;
+  /** Client ranges a LoadBalancer Service admits. */
+  loadBalancerSourceRanges?: string[];
+  /** Who may reach the workload and whom it may reach; used when `networkPolicies` is on. */
+  networkRules: PolicyRules;
+}
+
+/** The pods of one app workload of a stack, for NetworkPolicy peers. */
+export function appPods(component: "frontend" | "backend", stack: string): { podLabels: Record<string, string> } {
+  return { podLabels: selectorLabels({ component, stack }) };
+}
+
+/** Size limit of each writable emptyDir (/tmp and the like): scratch space, never data. */
+export const WRITABLE_DIR_SIZE = "128Mi";
+/** The container's own disk: its writable dirs plus logs. */
+export const APP_LOCAL_STORAGE: LocalStorage = { request: "64Mi", limit: "512Mi" };
+
+/**
+ * Production pods spread over zones (a zone outage leaves pods serving) and nodes (a drain takes one pod at a time).
+ * Zones are a hard rule, nodes a preference, so a scale-up never waits for a node to be free. `pod-template-hash`
+ * keeps a rollout's new pods spread among themselves instead of counting the old ones being replaced.
+ */
+function topologySpread(selector: Record<string, string>) {
+  const constraint = (topologyKey: string, whenUnsatisfiable: string) => ({
+    maxSkew: 1,
+    topologyKey,
+    whenUnsatisfiable,
+    labelSelector: { matchLabels: selector },
+    matchLabelKeys: ["pod-template-hash"],
+  });
+  return [constraint("topology.kubernetes.io/zone", "DoNotSchedule"), constraint("kubernetes.io/hostname", "ScheduleAnyway")];
 }
 
 /**
- * A stateless HTTP workload: Deployment, Service, HorizontalPodAutoscaler (when autoscaling is on) and a
- * PodDisruptionBudget (whenever more than one replica can run, so that node drains keep one pod serving).
+ * A stateless HTTP workload: its own ServiceAccount, Deployment, Service, HorizontalPodAutoscaler (when autoscaling is
+ * on), a PodDisruptionBudget (when more than one replica always runs, so that node drains keep one pod serving) and
+ * its NetworkPolicy.
  */
 export class AppWorkload extends pulumi.ComponentResource {
   public readonly deployment: k8s.apps.v1.Deployment;
   public readonly service: k8s.core.v1.Service;
   public readonly autoscaler?: k8s.autoscaling.v2.HorizontalPodAutoscaler;
   public readonly disruptionBudget?: k8s.policy.v1.PodDisruptionBudget;
+  public readonly serviceAccount: k8s.core.v1.ServiceAccount;
+  public readonly networkPolicy?: k8s.networking.v1.NetworkPolicy;
   /** Cluster-internal base URL, e.g. http://backend.ai-assistant.svc.cluster.local:8080. */
   public readonly url: pulumi.Output<string>;
 
@@ -69,6 +108,10 @@ export class AppWorkload extends pulumi.ComponentResource {
     const writablePaths = args.writablePaths ?? ["/tmp"];
     const autoscaling = workload.autoscaling.enabled ? workload.autoscaling : undefined;
 
+    // Its own identity, without an API token: neither app workload talks to the Kubernetes API or to AWS, so there is
+    // no token to steal and no IRSA role to attach.
+    this.serviceAccount = new k8s.core.v1.ServiceAccount(name, { metadata, automountServiceAccountToken: false }, childOpts);
+
     this.deployment = new k8s.apps.v1.Deployment(
       name,
       {
@@ -81,22 +124,25 @@ export class AppWorkload extends pulumi.ComponentResource {
           template: {
             metadata: { labels, annotations: args.podAnnotations },
             spec: {
+              serviceAccountName: this.serviceAccount.metadata.name,
               automountServiceAccountToken: false,
               securityContext: restrictedPodSecurityContext(),
+              ...(args.production && { topologySpreadConstraints: topologySpread(selector) }),
               containers: [
                 {
                   name: identity.component,
                   image: args.image,
+                  imagePullPolicy: IMAGE_PULL_POLICY,
                   ports: [{ name: "http", containerPort: args.port, protocol: "TCP" }],
                   env: args.env,
                   envFrom: args.envFrom,
-                  resources: workload.resources,
+                  resources: withEphemeralStorage(workload.resources, APP_LOCAL_STORAGE),
                   securityContext: restrictedContainerSecurityContext(),
                   ...httpProbes(args.health, "http", args.probeTiming),
                   volumeMounts: writablePaths.map((mountPath, i) => ({ name: `writable-${i}`, mountPath })),
                 },
               ],
-              volumes: writablePaths.map((_, i) => ({ name: `writable-${i}`, emptyDir: {} })),
+              volumes: writablePaths.map((_, i) => ({ name: `writable-${i}`, emptyDir: { sizeLimit: WRITABLE_DIR_SIZE } })),
             },
           },
         },
@@ -110,6 +156,7 @@ export class AppWorkload extends pulumi.ComponentResource {
         metadata: { ...metadata, annotations: args.serviceAnnotations },
         spec: {
           type: args.serviceType ?? "ClusterIP",
+          loadBalancerSourceRanges: args.serviceType === "LoadBalancer" ? args.loadBalancerSourceRanges : undefined,
           selector,
           ports: [{ name: "http", port: args.port, targetPort: "http", protocol: "TCP" }],
         },
@@ -138,11 +185,22 @@ export class AppWorkload extends pulumi.ComponentResource {
       );
     }
 
-    const maxReplicas = autoscaling ? autoscaling.maxReplicas : workload.replicas;
-    if (maxReplicas > 1) {
+    // A budget protects only what always runs: with one pod (even one that can scale to more) there is nothing to keep
+    // serving during a drain, and a budget would either block the drain or allow everything.
+    const minReplicas = autoscaling ? autoscaling.minReplicas : workload.replicas;
+    if (minReplicas > 1) {
       this.disruptionBudget = new k8s.policy.v1.PodDisruptionBudget(
         name,
         { metadata, spec: { maxUnavailable: 1, selector: { matchLabels: selector } } },
+        childOpts,
+      );
+    }
+
+    if (args.networkPolicies) {
+      this.networkPolicy = workloadNetworkPolicy(
+        name,
+        identity.component,
+        { namespace: args.namespace, labels, podLabels: selector, rules: args.networkRules },
         childOpts,
       );
     }

@@ -3,10 +3,30 @@ import * as pulumi from "@pulumi/pulumi";
 import { Phase } from "../../config/phases";
 import { checksum } from "./checksum";
 import { recommendedLabels } from "../../lib/labels";
+import { PodEndpoint, PodPeer, PolicyRule, podPeer, tcp, toPods } from "../../lib/network-policy";
 import { PROBE_TIMINGS } from "../../lib/probes";
-import { AppComponentArgs, AppWorkload } from "./app-workload";
+import { AppComponentArgs, appPods, AppWorkload } from "./app-workload";
 
 export const BACKEND_PORT = 8080;
+
+/**
+ * A fingerprint of the API key that says whether it changed and nothing else: 64 bits of a SHA-256 cannot give back
+ * a key with more entropy than that (every provider's keys have far more). It is deliberately not a Pulumi secret:
+ * a secret anywhere in the pod template makes Pulumi mask the Deployment's whole spec in every preview and diff.
+ */
+export function keyChecksum(apiKey: pulumi.Input<string>): pulumi.Output<string> {
+  return pulumi.unsecret(checksum({ "api-key": apiKey }));
+}
+
+/** Who the backend talks to besides the frontend that calls it; each is one path its NetworkPolicy opens. */
+export interface BackendNetwork {
+  /** Prometheus's pods, which scrape `/metrics` on the backend's port; absent without monitoring. */
+  scraper?: PodPeer;
+  /** The local model servers' pods and port (local-model phase). */
+  modelServers?: PodEndpoint;
+  /** Addresses and port of the hosted LLM API (hosted-api phase, or the local-model fallback). */
+  hostedApi?: { peers: pulumi.Input<pulumi.Input<k8s.types.input.networking.v1.NetworkPolicyPeer>[]>; port: number };
+}
 
 export interface BackendArgs extends AppComponentArgs {
   /** The deployment phase; it sets the probe timing. */
@@ -17,9 +37,11 @@ export interface BackendArgs extends AppComponentArgs {
   secretSettings?: pulumi.Output<Record<string, string>>;
   /** The hosted API's key; stored in a Secret and read through `secretKeyRef`, never in the ConfigMap. */
   apiKey?: pulumi.Input<string>;
+  /** The backend's network paths (used when NetworkPolicies are on). */
+  network: BackendNetwork;
 }
 
-/** The chat backend API: its LLM settings, its API key (when it has one) and the workload serving `/api`. */
+/** The chat backend API: its LLM settings, its API key (when it has one) and the workload serving `/v1`. */
 export class Backend extends pulumi.ComponentResource {
   public readonly configMap: k8s.core.v1.ConfigMap;
   public readonly apiKeySecret?: k8s.core.v1.Secret;
@@ -49,21 +71,24 @@ export class Backend extends pulumi.ComponentResource {
       );
       envFrom.push({ secretRef: { name: this.settingsSecret.metadata.name } });
     }
-    // Pods read their environment only at start; a new checksum rolls them when the settings change. The hash of the
-    // secret settings is left unmarked on purpose: 64 bits of a SHA-256 cannot be read back into the settings, and a
+    // The hash of the secret settings is left unmarked on purpose: 64 bits of a SHA-256 cannot be read back into the settings, and a
     // secret annotation would hide the whole pod template from every preview.
     const settingsChecksum = args.secretSettings
       ? pulumi.all([checksum(args.settings), pulumi.unsecret(checksum(args.secretSettings))]).apply(([plain, secret]) => `${plain}-${secret}`)
       : checksum(args.settings);
 
     const env: k8s.types.input.core.v1.EnvVar[] = [{ name: "PORT", value: String(BACKEND_PORT) }];
+    // Pods read the ConfigMap and the Secrets only at start; a new checksum in the pod template rolls them when
+    // any changes, so a rotated key is in use as soon as `pulumi up` ends.
+    const podAnnotations: Record<string, pulumi.Input<string>> = { "ai-assistant.io/settings-checksum": settingsChecksum };
     if (args.apiKey !== undefined) {
+      const apiKey = pulumi.secret(args.apiKey);
       this.apiKeySecret = new k8s.core.v1.Secret(
         `${name}-llm-api-key`,
         {
           metadata: { name: "backend-llm-api-key", namespace: args.namespace, labels },
           type: "Opaque",
-          stringData: { "api-key": pulumi.secret(args.apiKey) },
+          stringData: { "api-key": apiKey },
         },
         childOpts,
       );
@@ -71,7 +96,16 @@ export class Backend extends pulumi.ComponentResource {
         name: "LLM_API_KEY",
         valueFrom: { secretKeyRef: { name: this.apiKeySecret.metadata.name, key: "api-key" } },
       });
+      podAnnotations["ai-assistant.io/api-key-checksum"] = keyChecksum(apiKey);
     }
+
+    const { network } = args;
+    const port = [tcp(BACKEND_PORT)];
+    const ingress: PolicyRule[] = [{ peers: [podPeer(appPods("frontend", args.stack))], ports: port }];
+    if (network.scraper) ingress.push({ peers: [podPeer(network.scraper)], ports: port });
+    const egress: PolicyRule[] = [];
+    if (network.modelServers) egress.push(toPods(network.modelServers));
+    if (network.hostedApi) egress.push({ peers: network.hostedApi.peers, ports: [tcp(network.hostedApi.port)] });
 
     this.workload = new AppWorkload(
       name,
@@ -81,12 +115,15 @@ export class Backend extends pulumi.ComponentResource {
         identity,
         workload: args.workload,
         image: args.image,
+        production: args.production,
+        networkPolicies: args.networkPolicies,
         port: BACKEND_PORT,
         health: { ready: "/readyz", live: "/healthz" },
         probeTiming: PROBE_TIMINGS[args.phase],
         env,
         envFrom,
-        podAnnotations: { "ai-assistant.io/settings-checksum": settingsChecksum },
+        podAnnotations,
+        networkRules: { ingress, egress },
       },
       { parent: this },
     );

@@ -1,23 +1,39 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import { ExposureConfig } from "../../config/exposure";
+import { ExposureConfig, GatewayExposure, IngressExposure } from "../../config/exposure";
 import { recommendedLabels } from "../../lib/labels";
+import { namespacePeer, PolicyRule, podPeer, tcp } from "../../lib/network-policy";
 import { PROBE_TIMINGS } from "../../lib/probes";
-import { AppComponentArgs, AppWorkload } from "./app-workload";
+import { albAnnotations } from "./alb-annotations";
+import { AppComponentArgs, appPods, AppWorkload } from "./app-workload";
+import { BACKEND_PORT } from "./backend";
 
 export const FRONTEND_PORT = 8080;
+
+/** The ALB the stack's AWS Load Balancer Controller makes for an Ingress (eks). */
+export interface AlbSettings {
+  /** The VPC's CIDR: an ALB in IP mode reaches the pods from its own addresses in the VPC, and from nowhere else. */
+  vpcCidr: pulumi.Input<string>;
+  /** The controller: its admission webhook must answer before the Ingress can be created. */
+  controller: pulumi.Resource;
+}
 
 export interface FrontendArgs extends AppComponentArgs {
   /** How users reach it: ClusterIP, LoadBalancer or Ingress. */
   expose: ExposureConfig;
-  /** In-cluster URL of the backend API, which nginx proxies `/api` to. */
+  /** In-cluster URL of the backend API, which the frontend's server forwards `/v1/*` to. */
   backendUrl: pulumi.Input<string>;
+  /** Present on eks: an Ingress becomes an ALB with HTTPS only. */
+  alb?: AlbSettings;
+  /** The OIDC client secret, when `expose.oidc` puts sign-in in front of the chat. */
+  oidcClientSecret?: pulumi.Input<string>;
 }
 
-/** The chat web UI (static files behind nginx), reachable from outside the cluster as configured. */
+/** The chat web UI, reachable from outside the cluster as configured, and able to reach the backend alone. */
 export class Frontend extends pulumi.ComponentResource {
   public readonly workload: AppWorkload;
   public readonly ingress?: k8s.networking.v1.Ingress;
+  public readonly route?: k8s.apiextensions.CustomResource;
   /** Where users open the chat: the Ingress URL, or the in-cluster URL for ClusterIP/LoadBalancer. */
   public readonly url: pulumi.Output<string>;
 
@@ -25,6 +41,7 @@ export class Frontend extends pulumi.ComponentResource {
     super("ai-assistant:app:Frontend", name, {}, opts);
     const identity = { component: "frontend", stack: args.stack, version: args.version };
     const { expose } = args;
+    const port = [tcp(FRONTEND_PORT)];
 
     this.workload = new AppWorkload(
       name,
@@ -34,6 +51,8 @@ export class Frontend extends pulumi.ComponentResource {
         identity,
         workload: args.workload,
         image: args.image,
+        production: args.production,
+        networkPolicies: args.networkPolicies,
         port: FRONTEND_PORT,
         health: { ready: "/healthz", live: "/healthz" },
         probeTiming: PROBE_TIMINGS.frontend,
@@ -42,45 +61,106 @@ export class Frontend extends pulumi.ComponentResource {
         writablePaths: ["/tmp", "/var/cache/nginx"],
         serviceType: expose.type === "LoadBalancer" ? "LoadBalancer" : "ClusterIP",
         serviceAnnotations: expose.type === "LoadBalancer" ? expose.annotations : undefined,
+        loadBalancerSourceRanges: expose.type === "LoadBalancer" ? expose.sourceRanges : undefined,
+        networkRules: {
+          // ClusterIP admits no one: `kubectl port-forward` enters the pod through the kubelet, not the network.
+          ingress: this.exposureSources(args).map((peers): PolicyRule => ({ peers, ports: port })),
+          // The backend and nothing else: no model server, no internet.
+          egress: [{ peers: [podPeer(appPods("backend", args.stack))], ports: [tcp(BACKEND_PORT)] }],
+        },
       },
       { parent: this },
     );
 
     if (expose.type === "Ingress") {
-      this.ingress = new k8s.networking.v1.Ingress(
-        name,
-        {
-          metadata: {
-            name: "frontend",
-            namespace: args.namespace,
-            labels: recommendedLabels(identity),
-            annotations: expose.annotations,
-          },
-          spec: {
-            ingressClassName: expose.className,
-            tls: expose.tlsSecretName ? [{ hosts: [expose.host], secretName: expose.tlsSecretName }] : undefined,
-            rules: [
-              {
-                host: expose.host,
-                http: {
-                  paths: [
-                    {
-                      path: "/",
-                      pathType: "Prefix",
-                      backend: { service: { name: this.workload.service.metadata.name, port: { name: "http" } } },
-                    },
-                  ],
-                },
-              },
-            ],
-          },
-        },
-        { parent: this, provider: args.provider },
-      );
-      this.url = pulumi.output(`${expose.tlsSecretName ? "https" : "http"}://${expose.host}/`);
+      this.ingress = this.createIngress(name, args, expose, identity);
+      const https = args.alb !== undefined || expose.tlsSecretName !== undefined;
+      this.url = pulumi.output(`${https ? "https" : "http"}://${expose.host}/`);
+    } else if (expose.type === "Gateway") {
+      this.route = this.createRoute(name, args, expose, identity);
+      this.url = pulumi.output(`${expose.https ? "https" : "http"}://${expose.host}/`);
     } else {
       this.url = this.workload.url;
     }
     this.registerOutputs({ url: this.url });
+  }
+
+  /** Where traffic from outside the cluster comes from, as NetworkPolicy peers (one rule each). */
+  private exposureSources(args: FrontendArgs): pulumi.Input<pulumi.Input<k8s.types.input.networking.v1.NetworkPolicyPeer>[]>[] {
+    const { expose } = args;
+    if (expose.type === "LoadBalancer") return [expose.sourceRanges.map((cidr) => ({ ipBlock: { cidr } }))];
+    if (expose.type !== "Ingress" && expose.type !== "Gateway") return [];
+    if (args.alb && expose.type === "Ingress") return [[{ ipBlock: { cidr: args.alb.vpcCidr } }]];
+    if (expose.controllerNamespace === undefined) return [];
+    const controller = expose.controllerPodLabels
+      ? podPeer({ namespace: expose.controllerNamespace, podLabels: expose.controllerPodLabels })
+      : namespacePeer(expose.controllerNamespace);
+    return [[controller]];
+  }
+
+  /** An HTTPRoute on the cluster's Gateway: the Gateway API's counterpart of the Ingress, for a cluster that has one. */
+  private createRoute(name: string, args: FrontendArgs, expose: GatewayExposure, identity: { component: string; stack: string }): k8s.apiextensions.CustomResource {
+    return new k8s.apiextensions.CustomResource(
+      name,
+      {
+        apiVersion: "gateway.networking.k8s.io/v1",
+        kind: "HTTPRoute",
+        metadata: { name: "frontend", namespace: args.namespace, labels: recommendedLabels(identity) },
+        spec: {
+          parentRefs: [{ name: expose.gatewayName, namespace: expose.gatewayNamespace, ...(expose.sectionName && { sectionName: expose.sectionName }) }],
+          hostnames: [expose.host],
+          rules: [{ matches: [{ path: { type: "PathPrefix", value: "/" } }], backendRefs: [{ name: this.workload.service.metadata.name, port: FRONTEND_PORT }] }],
+        },
+      },
+      { parent: this, provider: args.provider },
+    );
+  }
+
+  private createIngress(name: string, args: FrontendArgs, expose: IngressExposure, identity: { component: string; stack: string }): k8s.networking.v1.Ingress {
+    const childOpts = { parent: this, provider: args.provider };
+    const labels = recommendedLabels(identity);
+    let annotations: Record<string, string> = expose.annotations;
+    if (args.alb && expose.certificateArn !== undefined) {
+      let oidcSecretName: string | undefined;
+      if (expose.oidc && args.oidcClientSecret !== undefined) {
+        // The controller reads the client ID and secret from this Secret (its documented key names).
+        oidcSecretName = "frontend-oidc";
+        new k8s.core.v1.Secret(
+          `${name}-oidc`,
+          {
+            metadata: { name: oidcSecretName, namespace: args.namespace, labels },
+            type: "Opaque",
+            stringData: { clientID: expose.oidc.clientId, clientSecret: pulumi.secret(args.oidcClientSecret) },
+          },
+          childOpts,
+        );
+      }
+      annotations = albAnnotations({ expose: { ...expose, certificateArn: expose.certificateArn }, oidcSecretName, healthCheckPath: "/healthz" });
+    }
+    return new k8s.networking.v1.Ingress(
+      name,
+      {
+        metadata: { name: "frontend", namespace: args.namespace, labels, annotations },
+        spec: {
+          ingressClassName: args.alb ? "alb" : expose.className,
+          tls: expose.tlsSecretName ? [{ hosts: [expose.host], secretName: expose.tlsSecretName }] : undefined,
+          rules: [
+            {
+              host: expose.host,
+              http: {
+                paths: [
+                  {
+                    path: "/",
+                    pathType: "Prefix",
+                    backend: { service: { name: this.workload.service.metadata.name, port: { name: "http" } } },
+                  },
+                ],
+              },
+            },
+          ],
+        },
+      },
+      { ...childOpts, dependsOn: args.alb ? [args.alb.controller] : [] },
+    );
   }
 }

@@ -30,6 +30,19 @@ export function hostedBaseUrl(api: HostedApiConfig): string {
   return api.baseUrl ?? HOSTED_BASE_URLS[api.provider as keyof typeof HOSTED_BASE_URLS];
 }
 
+/** The TCP port of the hosted API's base URL (443 for https, unless the URL names one), for the backend's egress. */
+export function hostedApiPort(api: HostedApiConfig): number {
+  const url = new URL(hostedBaseUrl(api));
+  return url.port ? Number(url.port) : url.protocol === "http:" ? 80 : 443;
+}
+
+/** The hosted API the backend calls in this stack's phase, if any. */
+export function hostedApiOf(config: StackConfig): HostedApiConfig | undefined {
+  if (config.phase === "hosted-api") return config.hostedApi;
+  if (config.phase === "local-model" && config.localModel.fallbackToHostedApi) return config.hostedApi;
+  return undefined;
+}
+
 /** The mock phase: canned answers, no model, no key. */
 export function mockSettings(): Record<string, string> {
   return { LLM_PROVIDER: "mock", LLM_FALLBACK: "none" };

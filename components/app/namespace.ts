@@ -1,6 +1,7 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import { PART_OF } from "../../lib/labels";
+import { PART_OF, recommendedLabels } from "../../lib/labels";
+import { podPeer, tcp, udp } from "../../lib/network-policy";
 
 export interface AppNamespaceArgs {
   /** Provider of the target cluster. */
@@ -14,11 +15,24 @@ export interface AppNamespaceArgs {
    * delete the model caches inside it, which must survive a destroy.
    */
   production: boolean;
+  /**
+   * The cluster DNS pods, when NetworkPolicies are on: every pod is denied all traffic except DNS to these, and the
+   * workloads' own policies open the rest. Absent: no NetworkPolicy at all (a plugin that would ignore them).
+   */
+  networkPolicies?: {
+    dns: { namespace: string; podLabels: Record<string, string> };
+    /** Node ranges admitted to every pod for kubelet probes, where the plugin does not exempt the node itself. */
+    probeSourceCidrs: string[];
+  };
 }
+
+/** Label a production stack puts on its namespace; the policy pack (policy/) applies its production rules there. */
+export const PRODUCTION_LABEL = "ai-assistant.io/production";
 
 /**
  * The namespace the assistant runs in. It enforces the Pod Security Standards "restricted" profile, so the API
- * server itself rejects a pod that would run as root or with extra capabilities.
+ * server itself rejects a pod that would run as root or with extra capabilities, and (unless switched off) denies
+ * every pod all traffic but DNS: each workload's component opens the paths it needs and no more.
  */
 export class AppNamespace extends pulumi.ComponentResource {
   /** The namespace's name, known once it exists: depend on it to order workloads after it. */
@@ -26,24 +40,71 @@ export class AppNamespace extends pulumi.ComponentResource {
 
   constructor(name: string, args: AppNamespaceArgs, opts?: pulumi.ComponentResourceOptions) {
     super("ai-assistant:kubernetes:AppNamespace", name, {}, opts);
+    const labels = {
+      "app.kubernetes.io/part-of": PART_OF,
+      "app.kubernetes.io/instance": `${PART_OF}-${args.stack}`,
+      "app.kubernetes.io/managed-by": "pulumi",
+    };
     const namespace = new k8s.core.v1.Namespace(
       name,
       {
         metadata: {
           name: args.name,
           labels: {
-            "app.kubernetes.io/part-of": PART_OF,
-            "app.kubernetes.io/instance": `${PART_OF}-${args.stack}`,
-            "app.kubernetes.io/managed-by": "pulumi",
+            ...labels,
             "pod-security.kubernetes.io/enforce": "restricted",
             "pod-security.kubernetes.io/enforce-version": "latest",
             "pod-security.kubernetes.io/warn": "restricted",
+            "pod-security.kubernetes.io/warn-version": "latest",
+            // Audit too: a violation that slips past enforcement (a pod created before a label change) shows in the
+            // API server's audit log.
+            "pod-security.kubernetes.io/audit": "restricted",
+            "pod-security.kubernetes.io/audit-version": "latest",
+            ...(args.production && { [PRODUCTION_LABEL]: "true" }),
           },
         },
       },
       { parent: this, provider: args.provider, retainOnDelete: args.production },
     );
     this.name = namespace.metadata.name;
+
+    if (args.networkPolicies) {
+      const childOpts = { parent: this, provider: args.provider };
+      const policyLabels = recommendedLabels({ component: "network-policy", stack: args.stack });
+      // Every pod, both directions: what no workload policy allows is refused.
+      new k8s.networking.v1.NetworkPolicy(
+        `${name}-default-deny`,
+        {
+          metadata: { name: "default-deny", namespace: this.name, labels: policyLabels },
+          spec: { podSelector: {}, policyTypes: ["Ingress", "Egress"] },
+        },
+        childOpts,
+      );
+      const dns = args.networkPolicies.dns;
+      new k8s.networking.v1.NetworkPolicy(
+        `${name}-allow-dns`,
+        {
+          metadata: { name: "allow-dns", namespace: this.name, labels: policyLabels },
+          spec: {
+            podSelector: {},
+            policyTypes: ["Egress"],
+            egress: [{ to: [podPeer(dns)], ports: [udp(53), tcp(53)] }],
+          },
+        },
+        childOpts,
+      );
+      const probeSources = args.networkPolicies.probeSourceCidrs;
+      if (probeSources.length > 0) {
+        new k8s.networking.v1.NetworkPolicy(
+          `${name}-allow-node-probes`,
+          {
+            metadata: { name: "allow-node-probes", namespace: this.name, labels: policyLabels },
+            spec: { podSelector: {}, policyTypes: ["Ingress"], ingress: [{ from: probeSources.map((cidr) => ({ ipBlock: { cidr } })) }] },
+          },
+          childOpts,
+        );
+      }
+    }
     this.registerOutputs({ name: this.name });
   }
 }

@@ -15,6 +15,7 @@ import { ServiceAccountAddon } from "./service-account-addon";
 import { MetricsServer } from "./metrics-server";
 import { Karpenter } from "./karpenter";
 import { GpuNodePool } from "./gpu-node-pool";
+import { LoadBalancerController } from "./load-balancer-controller";
 
 export interface EksClusterArgs {
   /** Region, version, network, node pools and add-on settings from the stack config. */
@@ -45,6 +46,10 @@ export class EksCluster extends pulumi.ComponentResource {
   public readonly imageRegistry: EcrSettings;
   /** The StorageClasses the stack creates; whatever claims storage depends on them. */
   public readonly storageClasses: pulumi.Resource[];
+  /** The VPC's CIDR, from which an ALB in IP mode reaches pods. */
+  public readonly vpcCidr: pulumi.Output<string>;
+  /** The AWS Load Balancer Controller, which serves Ingresses as ALBs. */
+  public readonly loadBalancerController: LoadBalancerController;
 
   constructor(name: string, args: EksClusterArgs, opts?: pulumi.ComponentResourceOptions) {
     super("ai-assistant:cluster:EksCluster", name, {}, opts);
@@ -78,6 +83,10 @@ export class EksCluster extends pulumi.ComponentResource {
       serviceAccounts: ["kube-system:aws-node"],
       managedPolicyArn: MANAGED_POLICIES.eksCni,
       description: `VPC CNI of EKS cluster ${clusterName} (IRSA)`,
+      // The network policy agent: without it the VPC CNI ignores NetworkPolicies, and the app's default deny is a
+      // document rather than a rule. verified: aws/amazon-vpc-cni-k8s charts/aws-vpc-cni values.yaml
+      // (enableNetworkPolicy, a string), whose values the add-on's configuration mirrors.
+      configurationValues: JSON.stringify({ enableNetworkPolicy: "true" }),
     }, { parent: this });
 
     const nodes = new NodePools(`${name}-nodes`, {
@@ -144,6 +153,17 @@ export class EksCluster extends pulumi.ComponentResource {
       provider: this.provider,
       chartVersion: config.devicePlugin.chartVersion,
       gpuNodeSelector: args.gpuNodeSelector,
+    }, { parent: this });
+
+    this.vpcCidr = network.cidrBlock;
+    this.loadBalancerController = new LoadBalancerController(`${name}-load-balancer-controller`, {
+      provider,
+      kubernetesProvider: this.provider,
+      clusterName: cluster.name,
+      region: config.region,
+      vpcId: network.vpcId,
+      oidc: this.oidc,
+      chartVersion: config.loadBalancerController.chartVersion,
     }, { parent: this });
 
     this.imageRegistry = {

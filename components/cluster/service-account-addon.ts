@@ -18,6 +18,8 @@ export interface ServiceAccountAddonArgs {
   managedPolicyArn: string;
   /** What the role is for, shown in the IAM console. */
   description: string;
+  /** The add-on's configuration values (JSON), as `aws eks describe-addon-configuration` lists them. */
+  configurationValues?: string;
   /** What must exist before the add-on is installed (nodes for its pods, mount targets, …). */
   dependsOn?: pulumi.Input<pulumi.Resource>[];
 }
@@ -42,6 +44,7 @@ export class ServiceAccountAddon extends pulumi.ComponentResource {
       clusterName: args.clusterName,
       addonName: args.addonName,
       serviceAccountRoleArn: this.role.arn,
+      configurationValues: args.configurationValues,
       // The add-on owns its objects; an edit made by hand is overwritten rather than blocking the update.
       resolveConflictsOnCreate: "OVERWRITE",
       resolveConflictsOnUpdate: "OVERWRITE",

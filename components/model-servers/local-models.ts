@@ -4,7 +4,9 @@ import { formatImageReference } from "../../config/image";
 import { isKedaScaled, LocalModelConfig, replicaBounds } from "../../config/phases";
 import { recommendedLabels } from "../../lib/labels";
 import { ENGINES, modelServerLayout } from "./model-engines";
-import { ModelServer, ModelServerScaling, rolloutMinutes } from "./model-server";
+import { ModelServer, ModelServerNetwork, ModelServerScaling, rolloutMinutes } from "./model-server";
+import { PodEndpoint } from "../../lib/network-policy";
+import { selectorLabels } from "../../lib/labels";
 
 export interface LocalModelsArgs {
   /** Provider of the target cluster. */
@@ -26,6 +28,10 @@ export interface LocalModelsArgs {
    * `localModel.autoscaling` or `scaleToZero` is on.
    */
   autoscaling?: { prometheusUrl: string; dependsOn: pulumi.Input<pulumi.Resource>[] };
+  /** Whether the namespace runs NetworkPolicies. */
+  networkPolicies: boolean;
+  /** The servers' clients, scraper and model hub. */
+  network: ModelServerNetwork;
 }
 
 /**
@@ -36,6 +42,8 @@ export class LocalModels extends pulumi.ComponentResource {
   public readonly servers: ModelServer[];
   /** Base URL of the server of each model. */
   public readonly endpoints: Record<string, pulumi.Output<string>>;
+  /** Every model server's pods and port: what the backend's NetworkPolicy lets it reach. */
+  public readonly pods: PodEndpoint;
 
   constructor(name: string, args: LocalModelsArgs, opts?: pulumi.ComponentResourceOptions) {
     super("ai-assistant:app:LocalModels", name, {}, opts);
@@ -95,10 +103,13 @@ export class LocalModels extends pulumi.ComponentResource {
             huggingFaceTokenSecret: tokenSecret?.metadata.name,
             storageClasses: args.storageClasses,
             scaling,
+            networkPolicies: args.networkPolicies,
+            network: args.network,
           },
           { parent: this },
         ),
     );
+    this.pods = { podLabels: selectorLabels({ component: "model-server", stack: args.stack }), port: ENGINES[localModel.engine].port };
     this.endpoints = Object.fromEntries(
       layout.flatMap((server, i) => server.models.map((model) => [model, this.servers[i].url])),
     );

@@ -121,7 +121,10 @@ const VLLM: EngineProfile = {
   port: 8000,
   healthPath: "/health",
   apiPath: "/v1",
-  writableRootFilesystem: true,
+  // vllm/vllm-openai (docker/Dockerfile, vllm/envs.py) writes only under $HOME (~/.config/vllm, ~/.triton, FlashInfer's
+  // JIT cache), $XDG_CACHE_HOME, VLLM_CACHE_ROOT (its torch.compile cache) and the temp dir (RPC sockets, inductor):
+  // all on volumes here, so its root filesystem stays read-only like Ollama's.
+  writableRootFilesystem: false,
   env: {
     HOME: HOME_DIR,
     HF_HOME: `${CACHE_MOUNT}/huggingface`,

@@ -13,6 +13,25 @@ export interface ModelServerScaling {
   settings: ScalingSettings;
   dependsOn: pulumi.Input<pulumi.Resource>[];
 }
+import { IMAGE_PULL_POLICY, LocalStorage, withEphemeralStorage } from "../../lib/local-storage";
+import { PodPeer, PolicyRule, podPeer, tcp, workloadNetworkPolicy } from "../../lib/network-policy";
+
+type NetworkPolicyPeer = k8s.types.input.networking.v1.NetworkPolicyPeer;
+
+/** Who reaches a model server, and where it may pull from; each is one path its NetworkPolicy opens. */
+export interface ModelServerNetwork {
+  /** The backend's pods: the only clients (neither engine authenticates its callers). */
+  clients: PodPeer;
+  /** Prometheus's pods, which scrape vLLM's `/metrics`; absent without monitoring. */
+  scraper?: PodPeer;
+  /** Addresses of the model hub, reached on 443 to pull weights; absent once pulls are closed. */
+  modelHub?: pulumi.Input<pulumi.Input<NetworkPolicyPeer>[]>;
+}
+
+/** Scratch space on /tmp (home, compiler caches that need not survive); weights live on the cache volume. */
+export const MODEL_SERVER_TMP_SIZE = "4Gi";
+/** Disk of each container: /tmp plus logs (weights are on the PersistentVolumeClaim). */
+export const MODEL_SERVER_LOCAL_STORAGE: LocalStorage = { request: "1Gi", limit: "6Gi" };
 
 export interface ModelServerArgs {
   /** Provider of the target cluster. */
@@ -35,6 +54,9 @@ export interface ModelServerArgs {
   production: boolean;
   /** Name of a Secret with key `token`, for gated Hugging Face models; used by the pull only. */
   huggingFaceTokenSecret?: pulumi.Input<string>;
+  /** Whether the namespace runs NetworkPolicies; then the server's own policy opens exactly its paths. */
+  networkPolicies: boolean;
+  network: ModelServerNetwork;
   /**
    * The cluster's StorageClasses: the cache claim is created after them. A claim made before its class exists is
    * never bound, and pulumi-kubernetes gives up on it after five minutes.
@@ -72,6 +94,7 @@ export class ModelServer extends pulumi.ComponentResource {
   public readonly cache: k8s.core.v1.PersistentVolumeClaim;
   public readonly deployment: k8s.apps.v1.Deployment;
   public readonly service: k8s.core.v1.Service;
+  public readonly serviceAccount: k8s.core.v1.ServiceAccount;
   /** Base URL the backend calls: Ollama's API root, or vLLM's OpenAI-compatible `/v1`. */
   public readonly url: pulumi.Output<string>;
 
@@ -100,6 +123,10 @@ export class ModelServer extends pulumi.ComponentResource {
       { ...childOpts, retainOnDelete: args.production, dependsOn: args.storageClasses },
     );
 
+    // Its own identity, without an API token: the engines talk to neither the Kubernetes API nor AWS (weights come
+    // from the hub over HTTPS), so there is no token to steal and no IRSA role to attach.
+    this.serviceAccount = new k8s.core.v1.ServiceAccount(name, { metadata, automountServiceAccountToken: false }, childOpts);
+
     const env = Object.entries(engine.env).map(([envName, value]) => ({ name: envName, value }));
     const volumeMounts = [
       { name: "model-cache", mountPath: CACHE_MOUNT },
@@ -107,10 +134,10 @@ export class ModelServer extends pulumi.ComponentResource {
     ];
     const securityContext = restrictedContainerSecurityContext({ readOnlyRootFilesystem: !engine.writableRootFilesystem });
     const gpuResources: Record<string, string> = gpu.count > 0 ? { "nvidia.com/gpu": String(gpu.count) } : {};
-    const resources = {
-      requests: { ...args.settings.resources.requests, ...gpuResources },
-      limits: { ...args.settings.resources.limits, ...gpuResources },
-    };
+    const resources = withEphemeralStorage(
+      { requests: { ...args.settings.resources.requests, ...gpuResources }, limits: { ...args.settings.resources.limits, ...gpuResources } },
+      MODEL_SERVER_LOCAL_STORAGE,
+    );
     const hfToken = args.huggingFaceTokenSecret
       ? [{ name: "HF_TOKEN", valueFrom: { secretKeyRef: { name: args.huggingFaceTokenSecret, key: "token" } } }]
       : [];
@@ -140,6 +167,7 @@ export class ModelServer extends pulumi.ComponentResource {
           template: {
             metadata: { labels },
             spec: {
+              serviceAccountName: this.serviceAccount.metadata.name,
               automountServiceAccountToken: false,
               securityContext: restrictedPodSecurityContext(),
               ...(gpu.count > 0 && {
@@ -150,10 +178,11 @@ export class ModelServer extends pulumi.ComponentResource {
                 {
                   name: "pull-models",
                   image: args.image,
+                  imagePullPolicy: IMAGE_PULL_POLICY,
                   command: ["/bin/sh", "-c", engine.pullScript(args.models)],
                   env: [...env, ...hfToken],
                   // The pull needs network and disk, not the GPU; it runs with the server's CPU and memory.
-                  resources: args.settings.resources,
+                  resources: withEphemeralStorage(args.settings.resources, MODEL_SERVER_LOCAL_STORAGE),
                   securityContext,
                   volumeMounts,
                 },
@@ -162,6 +191,7 @@ export class ModelServer extends pulumi.ComponentResource {
                 {
                   name: "server",
                   image: args.image,
+                  imagePullPolicy: IMAGE_PULL_POLICY,
                   ...engine.serverCommand(args.models, gpu.count),
                   // The init container filled the cache; the server must not reach out to the hub on its own.
                   env: [...env, ...(args.engine === "vllm" ? [{ name: "HF_HUB_OFFLINE", value: "1" }] : [])],
@@ -193,7 +223,7 @@ export class ModelServer extends pulumi.ComponentResource {
               ],
               volumes: [
                 { name: "model-cache", persistentVolumeClaim: { claimName: this.cache.metadata.name } },
-                { name: "tmp", emptyDir: {} },
+                { name: "tmp", emptyDir: { sizeLimit: MODEL_SERVER_TMP_SIZE } },
                 // vLLM's workers exchange tensors through shared memory; the container default of 64Mi is too small.
                 ...(args.engine === "vllm" ? [{ name: "dshm", emptyDir: { medium: "Memory", sizeLimit: "2Gi" } }] : []),
               ],
@@ -234,6 +264,15 @@ export class ModelServer extends pulumi.ComponentResource {
         },
         { ...childOpts, dependsOn: [...scaling.dependsOn, this.deployment] },
       );
+    }
+
+    if (args.networkPolicies) {
+      const port = [tcp(engine.port)];
+      const ingress: PolicyRule[] = [{ peers: [podPeer(args.network.clients)], ports: port }];
+      // Only vLLM serves metrics; Ollama's port is for the backend alone.
+      if (args.network.scraper && args.engine === "vllm") ingress.push({ peers: [podPeer(args.network.scraper)], ports: port });
+      const egress: PolicyRule[] = args.network.modelHub ? [{ peers: args.network.modelHub, ports: [tcp(443)] }] : [];
+      workloadNetworkPolicy(name, args.serverName, { namespace: args.namespace, labels, podLabels: selector, rules: { ingress, egress } }, childOpts);
     }
 
     this.url = pulumi.interpolate`http://${this.service.metadata.name}.${args.namespace}.svc.cluster.local:${engine.port}${engine.apiPath}`;

@@ -9,6 +9,8 @@ import { MonitoringConfig } from "../../config/monitoring";
 import { MONITORING_COMPONENT_RESOURCES } from "../../config/system-pool";
 import { GPU_TOLERATION } from "../../lib/gpu";
 import { ALLOWLISTED_POD_LABELS } from "../../lib/metrics-contract";
+import { NAMESPACE_NAME_LABEL, PodPeer } from "../../lib/network-policy";
+import { alertmanagerConfig, ReceiverChoice, RECEIVERS_SECRET } from "./alertmanager";
 
 export const KUBE_PROMETHEUS_STACK = { chart: "kube-prometheus-stack", repo: "https://prometheus-community.github.io/helm-charts" } as const;
 export const DCGM_EXPORTER = { chart: "dcgm-exporter", repo: "https://nvidia.github.io/dcgm-exporter/helm-charts" } as const;
@@ -76,6 +78,15 @@ export interface ClusterTraits {
   kubeProxy: boolean;
 }
 
+/**
+ * Prometheus's pods, as the operator labels them (`app.kubernetes.io/name: prometheus`): the only pods the app's
+ * NetworkPolicies let reach a metrics port. verified: kube-prometheus-stack's own templates/prometheus/service.yaml
+ * and networkpolicy.yaml select the pods by this label (prometheus-community/helm-charts, 88.5.3).
+ */
+export function prometheusPods(monitoringNamespace: string): PodPeer {
+  return { namespace: monitoringNamespace, podLabels: { "app.kubernetes.io/name": "prometheus" } };
+}
+
 export interface KubePrometheusStackValuesArgs {
   settings: MonitoringConfig;
   /** Name of the Secret holding Grafana's admin user and password. */
@@ -83,11 +94,17 @@ export interface KubePrometheusStackValuesArgs {
   /** Helm release name (see {@link releaseName}). */
   release: string;
   cluster: ClusterTraits;
+  /** Which Alertmanager receivers the stack configures (their credentials are in {@link RECEIVERS_SECRET}). */
+  receivers: ReceiverChoice;
 }
 
-export function kubePrometheusStackValues({ settings, grafanaAdminSecret, release, cluster }: KubePrometheusStackValuesArgs) {
+export function kubePrometheusStackValues({ settings, grafanaAdminSecret, release, cluster, receivers }: KubePrometheusStackValuesArgs) {
   const RELEASE_SELECTOR = releaseSelector(release);
   const component = MONITORING_COMPONENT_RESOURCES;
+  // Monitors and rules are read from the stack's own two namespaces only (ours and the chart's live in the monitoring
+  // one, the exporters' in theirs), so nobody else's ServiceMonitor in the cluster changes what this Prometheus does.
+  const ownNamespaces = { matchExpressions: [{ key: NAMESPACE_NAME_LABEL, operator: "In", values: [settings.namespace, settings.exportersNamespace] }] };
+  const routing = alertmanagerConfig(receivers);
   return {
     // Object names from the release, which follows the stack: two stacks' releases never collide.
     fullnameOverride: release,
@@ -103,8 +120,6 @@ export function kubePrometheusStackValues({ settings, grafanaAdminSecret, releas
       tls: { enabled: false },
       resources: component.prometheusOperator,
     },
-    alertmanager: { alertmanagerSpec: { resources: component.alertmanager } },
-    "prometheus-node-exporter": { resources: component.nodeExporter },
     prometheus: {
       prometheusSpec: {
         retention: settings.retention,
@@ -112,15 +127,32 @@ export function kubePrometheusStackValues({ settings, grafanaAdminSecret, releas
         // emptyDir when no storage is configured: dev loses its metrics with the pod, which is fine there.
         storageSpec: settings.storage ? { volumeClaimTemplate: { spec: volumeClaim(settings.storage.size, settings.storage.storageClass) } } : {},
         // Explicit rather than the chart's "nil uses Helm values" default, so a reviewer sees what is selected:
-        // everything labelled with this release, in any namespace.
+        // everything labelled with this release, in the stack's monitoring namespaces.
         serviceMonitorSelector: { matchLabels: RELEASE_SELECTOR },
-        serviceMonitorNamespaceSelector: {},
+        serviceMonitorNamespaceSelector: ownNamespaces,
         podMonitorSelector: { matchLabels: RELEASE_SELECTOR },
-        podMonitorNamespaceSelector: {},
+        podMonitorNamespaceSelector: ownNamespaces,
         ruleSelector: { matchLabels: RELEASE_SELECTOR },
-        ruleNamespaceSelector: {},
+        ruleNamespaceSelector: ownNamespaces,
+        probeSelector: { matchLabels: RELEASE_SELECTOR },
+        probeNamespaceSelector: ownNamespaces,
+        scrapeConfigSelector: { matchLabels: RELEASE_SELECTOR },
+        scrapeConfigNamespaceSelector: ownNamespaces,
       },
     },
+    alertmanager: {
+      alertmanagerSpec: {
+        resources: component.alertmanager,
+        // The receivers' credentials, mounted as files the config names; the Secret exists even when it is empty.
+        secrets: [RECEIVERS_SECRET],
+        alertmanagerConfigSelector: { matchLabels: RELEASE_SELECTOR },
+        alertmanagerConfigNamespaceSelector: ownNamespaces,
+      },
+      ...(routing && { config: routing }),
+    },
+    // node-exporter needs the host's network, PID namespace and filesystem: it runs alone with the DCGM exporter in a
+    // privileged namespace, so the monitoring namespace can enforce "restricted".
+    "prometheus-node-exporter": { namespaceOverride: settings.exportersNamespace, resources: component.nodeExporter },
     grafana: {
       // With an existing Secret the chart neither creates its own nor uses its default password.
       admin: { existingSecret: grafanaAdminSecret, userKey: GRAFANA_ADMIN_KEYS.user, passwordKey: GRAFANA_ADMIN_KEYS.password },
@@ -144,6 +176,9 @@ export function kubePrometheusStackValues({ settings, grafanaAdminSecret, releas
       },
       // Helm test pods are hooks; they never run under helm.v4.Chart.
       testFramework: { enabled: false },
+      // The chown init container runs as root with CHOWN, which "restricted" forbids; the pod's fsGroup (472) already
+      // makes the volume Grafana's.
+      initChownData: { enabled: false },
     },
     "kube-state-metrics": {
       resources: component.kubeStateMetrics,

@@ -19,6 +19,7 @@ import {
   releaseSelector,
 } from "./monitoring-values";
 import { scrapeTargets } from "./scrape-targets";
+import { NO_RECEIVER_WARNING, RECEIVER_KEYS, RECEIVERS_SECRET } from "./alertmanager";
 
 export interface MonitoringArgs {
   /** Provider of the target cluster. */
@@ -37,14 +38,29 @@ export interface MonitoringArgs {
   gpuNodeSelector: Record<string, string>;
   /** The cluster's StorageClasses (EKS): Prometheus and Grafana claim volumes only after they exist. */
   storageClasses?: pulumi.Input<pulumi.Resource>[];
+  /** Slack incoming-webhook URL for alerts, a Pulumi secret. */
+  slackWebhookUrl?: pulumi.Input<string>;
+  /** PagerDuty Events API v2 routing key for critical alerts, a Pulumi secret. */
+  pagerDutyRoutingKey?: pulumi.Input<string>;
+}
+
+/** Pod Security labels of a namespace: enforced, and warned and audited at the same level. */
+function podSecurity(level: "restricted" | "privileged"): Record<string, string> {
+  return Object.fromEntries(
+    ["enforce", "warn", "audit"].flatMap((mode) => [
+      [`pod-security.kubernetes.io/${mode}`, level],
+      [`pod-security.kubernetes.io/${mode}-version`, "latest"],
+    ]),
+  );
 }
 
 /** Grafana's admin login name; only the password is secret. */
 const GRAFANA_ADMIN_USER = "admin";
 
 /**
- * Prometheus, Grafana and Alertmanager (kube-prometheus-stack) in their own namespace, the DCGM exporter on GPU
- * nodes when asked, and what this program adds to them: ServiceMonitors for the backend and vLLM, the alert rules
+ * Prometheus, Grafana and Alertmanager (kube-prometheus-stack) in their own "restricted" namespace, node-exporter
+ * and (on GPU nodes, when asked) the DCGM exporter in a privileged one of their own, Alertmanager's receivers from
+ * the stack's secrets, and what this program adds to them: ServiceMonitors for the backend and vLLM, the alert rules
  * (lib/alert-rules.ts) and the dashboards (lib/dashboards).
  *
  * The charts are `helm.v4.Chart`, not `helm.v3.Release`: a Chart's objects are Pulumi resources, so `pulumi preview`
@@ -62,11 +78,19 @@ export class Monitoring extends pulumi.ComponentResource {
     if (args.grafanaAdminPassword === undefined) {
       throw new pulumi.ResourceError("expected grafanaAdminPassword (a Pulumi secret) when monitoring is enabled", opts?.parent);
     }
-    if (args.settings.namespace === args.appNamespace) {
-      throw new pulumi.ResourceError(
-        `expected monitoring.namespace to differ from the app namespace "${args.appNamespace}": the exporters need the privileged Pod Security level, the app namespace enforces restricted`,
-        opts?.parent,
-      );
+    const missing = { slack: args.slackWebhookUrl, pagerduty: args.pagerDutyRoutingKey };
+    for (const receiver of args.settings.alertReceivers) {
+      if (missing[receiver] === undefined) {
+        throw new pulumi.ResourceError(`expected the ${receiver} credential (a Pulumi secret), because monitoring.alertReceivers names ${receiver}`, opts?.parent);
+      }
+    }
+    for (const key of ["namespace", "exportersNamespace"] as const) {
+      if (args.settings[key] === args.appNamespace) {
+        throw new pulumi.ResourceError(
+          `expected monitoring.${key} to differ from the app namespace "${args.appNamespace}": the app namespace runs only the assistant, under its own NetworkPolicies`,
+          opts?.parent,
+        );
+      }
     }
     super("ai-assistant:monitoring:Monitoring", name, {}, opts);
     const { settings } = args;
@@ -75,21 +99,18 @@ export class Monitoring extends pulumi.ComponentResource {
     const RELEASE_SELECTOR = releaseSelector(release);
     const labels = { "app.kubernetes.io/part-of": PART_OF, "app.kubernetes.io/instance": `${PART_OF}-${args.stack}`, "app.kubernetes.io/managed-by": "pulumi" };
 
+    // Prometheus, Grafana, Alertmanager, the operator and kube-state-metrics need no host access: their namespace
+    // enforces "restricted" (and warns and audits at it), as the app's does.
     const namespace = new k8s.core.v1.Namespace(
       `${name}-namespace`,
-      {
-        metadata: {
-          name: settings.namespace,
-          labels: {
-            ...labels,
-            // node-exporter reads the host's /proc and /sys with hostNetwork and hostPID, and the DCGM exporter runs
-            // as root with SYS_ADMIN: both are forbidden by the baseline and restricted levels the app namespace
-            // enforces. Only the monitoring components run here.
-            "pod-security.kubernetes.io/enforce": "privileged",
-            "pod-security.kubernetes.io/enforce-version": "latest",
-          },
-        },
-      },
+      { metadata: { name: settings.namespace, labels: { ...labels, ...podSecurity("restricted") } } },
+      childOpts,
+    );
+    // node-exporter reads the host's /proc and /sys with hostNetwork and hostPID, and the DCGM exporter runs as root
+    // with SYS_ADMIN: both forbidden by "baseline" and "restricted". They alone run in this namespace.
+    const exportersNamespace = new k8s.core.v1.Namespace(
+      `${name}-exporters-namespace`,
+      { metadata: { name: settings.exportersNamespace, labels: { ...labels, ...podSecurity("privileged") } } },
       childOpts,
     );
     this.namespace = namespace.metadata.name;
@@ -105,6 +126,22 @@ export class Monitoring extends pulumi.ComponentResource {
       childOpts,
     );
 
+    // The Secret exists (possibly empty) whatever is configured, because the Alertmanager pods mount it.
+    const receiverCredentials: Record<string, pulumi.Input<string>> = {};
+    if (settings.alertReceivers.includes("slack") && args.slackWebhookUrl !== undefined) {
+      receiverCredentials[RECEIVER_KEYS.slack] = pulumi.secret(args.slackWebhookUrl);
+    }
+    if (settings.alertReceivers.includes("pagerduty") && args.pagerDutyRoutingKey !== undefined) {
+      receiverCredentials[RECEIVER_KEYS.pagerDuty] = pulumi.secret(args.pagerDutyRoutingKey);
+    }
+    new k8s.core.v1.Secret(
+      `${name}-alertmanager-receivers`,
+      { metadata: metadata(RECEIVERS_SECRET), type: "Opaque", stringData: receiverCredentials },
+      childOpts,
+    );
+    const receivers = { slack: settings.alertReceivers.includes("slack"), pagerDuty: settings.alertReceivers.includes("pagerduty") };
+    if (!receivers.slack && !receivers.pagerDuty) pulumi.log.warn(NO_RECEIVER_WARNING);
+
     const stack = new k8s.helm.v4.Chart(
       `${name}-kube-prometheus-stack`,
       {
@@ -113,10 +150,10 @@ export class Monitoring extends pulumi.ComponentResource {
         repositoryOpts: { repo: KUBE_PROMETHEUS_STACK.repo },
         name: release,
         namespace: this.namespace,
-        values: kubePrometheusStackValues({ settings, grafanaAdminSecret: grafanaAdmin.metadata.name, release, cluster: args.cluster }),
+        values: kubePrometheusStackValues({ settings, grafanaAdminSecret: grafanaAdmin.metadata.name, release, cluster: args.cluster, receivers }),
       },
       // Prometheus's and Grafana's claims take the default StorageClass at creation; it must exist by then.
-      { ...childOpts, dependsOn: args.storageClasses },
+      { ...childOpts, dependsOn: [exportersNamespace, ...(args.storageClasses ?? [])] },
     );
     // The ServiceMonitor and PrometheusRule kinds are the chart's CRDs: create our objects after them.
     const afterChart = { ...childOpts, dependsOn: [stack] };
@@ -129,7 +166,7 @@ export class Monitoring extends pulumi.ComponentResource {
           version: settings.gpuMetrics.chartVersion,
           repositoryOpts: { repo: DCGM_EXPORTER.repo },
           name: dcgmReleaseName(args.stack),
-          namespace: this.namespace,
+          namespace: exportersNamespace.metadata.name,
           values: dcgmExporterValues(settings.gpuMetrics, args.gpuNodeSelector, release),
         },
         afterChart,

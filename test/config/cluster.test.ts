@@ -3,6 +3,7 @@ import { ImageSource } from "../../config/image-build";
 import { parseStackConfig } from "../../config/load";
 import { ParsedStackConfig } from "../../config/schema";
 import { GPU_NODE_LABEL } from "../../lib/gpu";
+import { PINNED_IMAGES } from "../support/configs";
 
 const BASE = { phase: "mock", monitoring: { enabled: false } };
 
@@ -124,7 +125,7 @@ describe("workload images", () => {
 });
 
 describe("production image rules", () => {
-  const production = { production: true, frontend: { image: "ghcr.io/acme/frontend:1.0.0" } };
+  const production = { production: true, frontend: PINNED_IMAGES.frontend };
 
   it("accept a build when the stack creates an EKS cluster (the build goes to its ECR)", () => {
     expect(() => parse({ ...production, cluster: { type: "eks" }, backend: { image: { build: { context: "test/fixtures/app" } } } })).not.toThrow();
@@ -136,9 +137,9 @@ describe("production image rules", () => {
     );
   });
 
-  it.each([["ghcr.io/acme/backend:latest"], ["ghcr.io/acme/backend"]])("still reject the moving registry image %s", (image) => {
+  it.each([["ghcr.io/acme/backend:latest"], ["ghcr.io/acme/backend"], ["ghcr.io/acme/backend:1.0.0"]])("still reject the registry image %s, which names no digest", (image) => {
     expect(problem({ ...production, cluster: { type: "eks" }, backend: { image } })).toContain(
-      "ai-assistant:backend.image: expected a pinned tag (not latest) or a digest in a production stack",
+      "ai-assistant:backend.image: expected an image pinned by digest",
     );
   });
 });

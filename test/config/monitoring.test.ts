@@ -1,5 +1,6 @@
 import { parseStackConfig } from "../../config/load";
 import { retentionDays } from "../../config/primitives";
+import { PINNED_IMAGES } from "../support/configs";
 
 /** Parses a mock-phase stack whose `monitoring` section is `monitoring`, as the engine would hand it over. */
 function parse(monitoring: unknown, extra: Record<string, unknown> = {}) {
@@ -49,7 +50,7 @@ describe("monitoring config", () => {
   });
 
   it("given a production stack, when its retention is under 30 days, then it is refused, and 45d passes", () => {
-    const prod = { production: true };
+    const prod = { production: true, ...PINNED_IMAGES };
     expect(() => parse({ retention: "14d" }, prod)).toThrow("ai-assistant:monitoring.retention: expected at least 30d of retention in a production stack");
     expect(retentionDays(parse({ retention: "45d" }, prod).retention)).toBe(45);
   });

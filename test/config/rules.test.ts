@@ -106,19 +106,30 @@ describe("config rules: every rule accepts good input and names file, key, expec
   });
 
   describe("a production stack", () => {
-    const prod = { ...VALID, production: true, monitoring: { retention: "30d" } };
-    it("accepts pinned tags and digests", () => {
-      const digest = `sha256:${"b".repeat(64)}`;
-      expect(parse({ ...prod, frontend: { image: "ghcr.io/acme/frontend:1.0.0" }, backend: { image: `ghcr.io/acme/backend@${digest}` } }).production).toBe(true);
+    const digest = `sha256:${"b".repeat(64)}`;
+    const pinned = { frontend: { image: `ghcr.io/acme/frontend:1.0.0@${digest}` }, backend: { image: `ghcr.io/acme/backend@${digest}` } };
+    const prod = { ...VALID, production: true, monitoring: { retention: "30d" }, ...pinned };
+    it("accepts images pinned by digest, with or without a tag beside it", () => {
+      expect(parse(prod).production).toBe(true);
+      expect(parse({ ...prod, backend: { image: { repository: "ghcr.io/acme/backend", tag: "1.0.0", digest } } }).production).toBe(true);
     });
-    it("rejects latest", () => {
-      expect(problemsWith({ ...prod, backend: { image: "ghcr.io/acme/backend:latest" } })).toContain(
-        'ai-assistant:backend.image: expected a pinned tag (not latest) or a digest in a production stack; found "ghcr.io/acme/backend:latest"',
+    it("rejects a tag alone, however pinned it looks, naming the digest form it expects", () => {
+      expect(problemsWith({ ...prod, frontend: { image: "ghcr.io/acme/frontend:1.0.0" } })).toContain(
+        'ai-assistant:frontend.image: expected an image pinned by digest (repository@sha256:<digest>, or {repository, tag, digest}) in a production stack: a tag can be moved to other bytes; found "ghcr.io/acme/frontend:1.0.0"',
       );
     });
-    it("rejects an untagged image", () => {
-      expect(problemsWith({ ...prod, frontend: { image: "ghcr.io/acme/frontend" } })).toContain(
-        'ai-assistant:frontend.image: expected a pinned tag (not latest) or a digest in a production stack; found "ghcr.io/acme/frontend"',
+    it("rejects latest and untagged images", () => {
+      expect(problemsWith({ ...prod, backend: { image: "ghcr.io/acme/backend:latest" } })).toContain('ai-assistant:backend.image: expected an image pinned by digest');
+      expect(problemsWith({ ...prod, frontend: { image: "ghcr.io/acme/frontend" } })).toContain('found "ghcr.io/acme/frontend"');
+    });
+    it("rejects the default (locally built) images, which a production stack must replace", () => {
+      const message = problemsWith({ ...VALID, production: true, monitoring: { retention: "30d" } });
+      expect(message).toContain('ai-assistant:frontend.image: expected an image pinned by digest');
+      expect(message).toContain('found "ai-assistant/backend:dev"');
+    });
+    it("rejects a tag-only engine image override", () => {
+      expect(problemsWith({ ...prod, phase: "local-model", localModel: { engine: "vllm", models: ["m"], image: "vllm/vllm-openai:v0.9.1" } })).toContain(
+        'ai-assistant:localModel.image: expected an image pinned by digest',
       );
     });
     it("rejects less than 30 days of metrics retention", () => {
@@ -126,18 +137,30 @@ describe("config rules: every rule accepts good input and names file, key, expec
         'ai-assistant:monitoring.retention: expected at least 30d of retention in a production stack; found "7d"',
       );
     });
+    it("refuses a LoadBalancer exposure, which serves the chat without TLS", () => {
+      expect(problemsWith({ ...prod, frontend: { ...prod.frontend, expose: { type: "LoadBalancer" } } })).toContain(
+        'ai-assistant:frontend.expose.type: expected Ingress (with TLS) or ClusterIP in a production stack: a LoadBalancer Service serves the chat without TLS; found "LoadBalancer"',
+      );
+    });
+    it("refuses an Ingress without TLS on an existing cluster, and accepts it with a TLS Secret", () => {
+      const ingress = { type: "Ingress", host: "chat.example.com", className: "traefik", controllerNamespace: "traefik" };
+      expect(problemsWith({ ...prod, frontend: { ...prod.frontend, expose: ingress } })).toContain(
+        "ai-assistant:frontend.expose.tlsSecretName: expected a TLS Secret for the Ingress in a production stack: without one the chat is served over plain HTTP; found nothing (the key is not set)",
+      );
+      expect(parse({ ...prod, frontend: { ...prod.frontend, expose: { ...ingress, tlsSecretName: "chat-tls" } } }).production).toBe(true);
+    });
     it("lets a dev stack use latest", () => {
       expect(parse({ ...VALID, backend: { image: "acme/backend:latest" } }).backend.image).toMatchObject({ tag: "latest" });
     });
   });
 
   describe("frontend exposure", () => {
-    it("accepts an Ingress with a host", () => {
-      const config = parse({ ...VALID, frontend: { expose: { type: "Ingress", host: "chat.example.com" } } });
+    it("accepts an Ingress with a host and the namespace of the cluster's ingress controller", () => {
+      const config = parse({ ...VALID, frontend: { expose: { type: "Ingress", host: "chat.example.com", controllerNamespace: "ingress-system" } } });
       expect(config.frontend.expose).toMatchObject({ type: "Ingress", host: "chat.example.com" });
     });
     it("rejects an Ingress without a host", () => {
-      expect(problemsWith({ ...VALID, frontend: { expose: { type: "Ingress" } } })).toContain(
+      expect(problemsWith({ ...VALID, frontend: { expose: { type: "Ingress", controllerNamespace: "ingress-system" } } })).toContain(
         "ai-assistant:frontend.expose.host: expected a DNS host name such as chat.example.com; found nothing (the key is not set)",
       );
     });
@@ -233,7 +256,7 @@ describe("config rules: every rule accepts good input and names file, key, expec
   });
 
   it("lists every problem in one message", () => {
-    const message = problemsWith({ phase: "mock", backend: { replicas: 0, resources: { requests: { cpu: "x" } } }, frontend: { expose: { type: "Ingress" } } });
+    const message = problemsWith({ phase: "mock", backend: { replicas: 0, resources: { requests: { cpu: "x" } } }, frontend: { expose: { type: "Ingress", controllerNamespace: "ingress" } } });
     expect(message.split("\n").filter((line) => line.startsWith("  - "))).toHaveLength(4);
   });
 });

@@ -55,6 +55,7 @@ describe("the system pool capacity rule", () => {
     ...prod,
     apiKey: "sk-test",
     grafanaAdminPassword: "pw",
+    alertSlackWebhookUrl: "https://hooks.slack.com/services/T0/B0/test",
     cluster: { ...(prod.cluster as object), systemNodes },
   });
 

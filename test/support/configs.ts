@@ -40,3 +40,9 @@ export const CPU_ONLY = {
 };
 
 export const ALL_PHASES = { MOCK, HOSTED, OLLAMA, VLLM, CPU_ONLY };
+
+/** App images pinned by digest, as a production stack must name them (the digest is made up, the form is real). */
+export const PINNED_IMAGES = {
+  frontend: { image: `ghcr.io/acme/frontend:1.0.0@sha256:${"f".repeat(64)}` },
+  backend: { image: `ghcr.io/acme/backend:1.0.0@sha256:${"b".repeat(64)}` },
+};

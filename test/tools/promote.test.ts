@@ -12,27 +12,27 @@ const FRONTEND = `ghcr.io/acme/ai-assistant-frontend@sha256:${"b".repeat(64)}`;
 const OUTPUTS = { phase: "mock", imageDigests: { backend: BACKEND, frontend: FRONTEND } };
 const PROD = readFileSync(join(PROJECT_DIR, "Pulumi.prod.yaml"), "utf8");
 
-/** Lines of `after` that differ from `before` (same line count expected). */
-function changedLines(before: string, after: string): string[] {
-  const [a, b] = [before.split("\n"), after.split("\n")];
-  expect(b.length).toBe(a.length);
-  return b.filter((line, i) => line !== a[i]);
-}
+
+/** How the prod stack file names a workload's image today: built from this repository, pushed to ECR. */
+const buildBlock = (workload: string) => `    image:\n      build:\n        context: .\n        dockerfile: services/${workload}/Dockerfile\n`;
 
 describe("writing digests into a copy of the prod stack file", () => {
-  it("changes only the two image values: every comment, key and line else stays byte for byte", () => {
+  it("given prod builds both images, when digests are promoted, then only the two image values change: every comment, key and line else stays byte for byte", () => {
+    expect(PROD).toContain(buildBlock("frontend"));
+    expect(PROD).toContain(buildBlock("backend"));
     const { text, changes } = withImages(PROD, "Pulumi.prod.yaml", { backend: BACKEND, frontend: FRONTEND });
-    expect(changedLines(PROD, text)).toEqual([`    image: ${FRONTEND}`, `    image: ${BACKEND}`]);
+    expect(text).toBe(PROD.replace(buildBlock("frontend"), `    image: ${FRONTEND}\n`).replace(buildBlock("backend"), `    image: ${BACKEND}\n`));
     expect(changes).toEqual([
-      { workload: "backend", before: "ghcr.io/ai-assistant/backend:0.1.0", after: BACKEND },
-      { workload: "frontend", before: "ghcr.io/ai-assistant/frontend:0.1.0", after: FRONTEND },
+      { workload: "backend", before: JSON.stringify({ build: { context: ".", dockerfile: "services/backend/Dockerfile" } }), after: BACKEND },
+      { workload: "frontend", before: JSON.stringify({ build: { context: ".", dockerfile: "services/frontend/Dockerfile" } }), after: FRONTEND },
     ]);
   });
 
-  it("replaces a build with the digest it promotes, keeping the comment above it", () => {
-    const building = PROD.replace("    image: ghcr.io/ai-assistant/backend:0.1.0\n", "    # built here and pushed to ECR\n    image:\n      build:\n        context: .\n        dockerfile: services/backend/Dockerfile\n");
-    const { text } = withImages(building, "Pulumi.prod.yaml", { backend: BACKEND });
-    expect(text).toBe(PROD.replace("    image: ghcr.io/ai-assistant/backend:0.1.0\n", `    # built here and pushed to ECR\n    image: ${BACKEND}\n`));
+  it("given a published reference with a comment above it, when a digest is promoted, then the reference is replaced and the comment kept", () => {
+    const published = PROD.replace(buildBlock("backend"), "    # the 0.1.0 release\n    image: ghcr.io/acme/ai-assistant-backend:0.1.0\n");
+    const { text, changes } = withImages(published, "Pulumi.prod.yaml", { backend: BACKEND });
+    expect(text).toBe(PROD.replace(buildBlock("backend"), `    # the 0.1.0 release\n    image: ${BACKEND}\n`));
+    expect(changes).toEqual([{ workload: "backend", before: "ghcr.io/acme/ai-assistant-backend:0.1.0", after: BACKEND }]);
   });
 
   it("adds the image to a stack file that left it at the default", () => {
@@ -94,10 +94,11 @@ describe("npm run promote on a scratch copy of the repository", () => {
     expect(run.stderr).toBe("");
     expect(run.status).toBe(0);
     const after = readFileSync(join(clone, "Pulumi.prod.yaml"), "utf8");
-    expect(changedLines(before, after)).toEqual([`    image: ${FRONTEND}`, `    image: ${BACKEND}`]);
-    expect(run.stdout).toContain(`Pulumi.prod.yaml: backend.image ghcr.io/ai-assistant/backend:0.1.0 -> ${BACKEND}`);
+    expect(after).toBe(before.replace(buildBlock("frontend"), `    image: ${FRONTEND}\n`).replace(buildBlock("backend"), `    image: ${BACKEND}\n`));
+    expect(run.stdout).toContain(`Pulumi.prod.yaml: backend.image {"build":{"context":".","dockerfile":"services/backend/Dockerfile"}} -> ${BACKEND}`);
     expect(run.stdout).toContain("## What promoting dev into prod changes");
-    expect(run.stdout).toContain(`\`spec.template.spec.containers[backend].image\`: \`"ghcr.io/ai-assistant/backend:0.1.0"\` -> \`"${BACKEND}"\``);
+    // Before, prod ran the image it built and pushed to its ECR repository, by digest.
+    expect(run.stdout).toMatch(new RegExp(`\`spec\\.template\\.spec\\.containers\\[backend\\]\\.image\`: \`"[^"]+/backend@sha256:[0-9a-f]{64}"\` -> \`"${BACKEND.replace(/[.]/g, "\\.")}"\``));
   });
 
   it.each([

@@ -14,7 +14,10 @@ describe("npm run render", () => {
   it("writes the dev stack's Kubernetes objects as YAML and every resource to plan.json, into a new folder", () => {
     const out = join(mkdtempSync(join(tmpdir(), "render-")), "nested", "dev");
     const run = renderCli("--stack", "dev", "--out", out);
-    expect(run.stderr).toBe("");
+    // dev configures no Alertmanager receiver, and the render says so, on one line.
+    expect(run.stderr).toBe(
+      "warning: [runtime] monitoring: Alertmanager has no receiver, so alerts reach no one; name slack or pagerduty in ai-assistant:monitoring.alertReceivers and set its secret (alertSlackWebhookUrl, alertPagerDutyRoutingKey)\n",
+    );
     expect(run.status).toBe(0);
     // dev sets no Grafana password yet: the render says what to set before `pulumi up`, and nothing it does not need.
     expect(run.stdout).toContain("to set before `pulumi up`:");

@@ -57,7 +57,7 @@ describe("a secure: value under a key other than the secret keys stays secret in
     const config = {
       "ai-assistant:phase": "mock",
       "ai-assistant:monitoring": { enabled: false },
-      "ai-assistant:frontend": { expose: { type: "Ingress", host: { secure: "AAABAGhvc3Q=" } } },
+      "ai-assistant:frontend": { expose: { type: "Ingress", host: { secure: "AAABAGhvc3Q=" }, controllerNamespace: "ingress-system" } },
     };
     const result = await renderStackDocument(config);
     const ingress = result.resources.find((r) => r.type === "kubernetes:networking.k8s.io/v1:Ingress")!;

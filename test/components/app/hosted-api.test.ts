@@ -31,7 +31,7 @@ describe("given the hosted-api phase", () => {
 
   it("the backend runs at the hosted-api size with probes that make it ready in about 15 s", () => {
     const [container] = objectOf(result, "Deployment", "backend").spec.template.spec.containers;
-    expect(container.resources.requests).toEqual({ cpu: "200m", memory: "256Mi" });
+    expect(container.resources.requests).toEqual({ cpu: "200m", memory: "256Mi", "ephemeral-storage": "64Mi" });
     expect(container.startupProbe.periodSeconds).toBe(3);
     expect(container.readinessProbe.periodSeconds).toBe(10);
     // First readiness check right after startup passes: ready within ~15 s of a healthy start.

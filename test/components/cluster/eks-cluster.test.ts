@@ -4,6 +4,7 @@ import { eksKubeconfig } from "../../../components/cluster/kubeconfig";
 import * as pulumi from "@pulumi/pulumi";
 import { managedPoliciesByRole, planned, plannedOne } from "../../support/eks";
 import { objectOf, renderConfig } from "../../support/render";
+import { PINNED_IMAGES } from "../../support/configs";
 
 const MANAGED = (path: string) => `arn:aws:iam::aws:policy/${path}`;
 
@@ -186,13 +187,15 @@ describe("an eks stack", () => {
         "cluster-storage-ebs-csi": [MANAGED("service-role/AmazonEBSCSIDriverPolicy")],
         "cluster-karpenter-node": [MANAGED("AmazonEC2ContainerRegistryPullOnly"), MANAGED("AmazonEKSWorkerNodePolicy")],
         "cluster-karpenter-controller": [],
+        // Its permissions are AWS's published policy, inline (see load-balancer-controller tests).
+        "cluster-load-balancer-controller": [],
       });
     });
 
-    it("grants inline only the secrets key's use to the control plane, on that key alone (and Karpenter's documented policy to its controller)", () => {
+    it("grants inline only the secrets key's use to the control plane, on that key alone, besides the load balancer controller's published policy and Karpenter's documented one", () => {
       const inline = planned(result, "aws:iam/rolePolicy:RolePolicy");
-      expect(inline.map((p) => p.name).sort()).toEqual(["cluster-control-plane", "cluster-karpenter-controller"]);
-      const statements = JSON.parse(String(plannedOne(result, "aws:iam/rolePolicy:RolePolicy", "cluster-control-plane").inputs.policy)).Statement;
+      expect(inline.map((p) => p.name).sort()).toEqual(["cluster-control-plane", "cluster-karpenter-controller", "cluster-load-balancer-controller"]);
+      const statements = JSON.parse(String(inline.find((p) => p.name === "cluster-control-plane")!.inputs.policy)).Statement;
       expect(statements).toEqual([
         { Effect: "Allow", Action: ["kms:Encrypt", "kms:Decrypt", "kms:ListGrants", "kms:DescribeKey"], Resource: expect.stringMatching(/^arn:aws:kms:[^*]+$/) },
       ]);
@@ -222,7 +225,7 @@ describe("an eks stack", () => {
 
 describe("eks stack variants", () => {
   it("in production with storage.efs: an EFS file system in every private subnet, an efs StorageClass, kept volumes", async () => {
-    const result = await renderConfig(eksStack({ storage: { efs: true }, network: { type: "new", natGateways: "per-zone" } }, { production: true }));
+    const result = await renderConfig(eksStack({ storage: { efs: true }, network: { type: "new", natGateways: "per-zone" } }, { production: true, ...PINNED_IMAGES }));
     expect(plannedOne(result, "aws:efs/fileSystem:FileSystem", "cluster-storage-efs").inputs).toMatchObject({ encrypted: true, throughputMode: "elastic" });
     expect(planned(result, "aws:efs/mountTarget:MountTarget")).toHaveLength(2);
     expect(plannedOne(result, "aws:eks/addon:Addon", "cluster-storage-efs-csi").inputs.addonName).toBe("aws-efs-csi-driver");

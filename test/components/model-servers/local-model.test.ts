@@ -1,7 +1,7 @@
 import { RenderResult } from "../../../tools/render";
 import { renderFiles } from "../../../tools/write-render";
 import { cacheClaimName } from "../../../components/model-servers/model-server";
-import { CPU_ONLY, OLLAMA, VLLM } from "../../support/configs";
+import { CPU_ONLY, OLLAMA, PINNED_IMAGES, VLLM } from "../../support/configs";
 import { K8sObject, objectOf, objectsOf, renderConfig, renderStack } from "../../support/render";
 
 const serverContainer = (deployment: K8sObject) => deployment.spec.template.spec.containers[0];
@@ -81,7 +81,7 @@ describe("given the local-model phase with Ollama on one GPU serving two models"
     const url = "http://model-server.assistant-test.svc.cluster.local:11434";
     expect(settings).toMatchObject({ LLM_PROVIDER: "ollama", LLM_BASE_URL: url, LLM_MODEL: "llama3.2:3b", LLM_FALLBACK: "none" });
     expect(JSON.parse(settings.LLM_MODEL_ENDPOINTS)).toEqual({ "llama3.2:3b": url, "qwen2.5:7b": url });
-    expect(serverContainer(objectOf(result, "Deployment", "backend")).resources.requests).toEqual({ cpu: "1500m", memory: "4Gi" });
+    expect(serverContainer(objectOf(result, "Deployment", "backend")).resources.requests).toEqual({ cpu: "1500m", memory: "4Gi", "ephemeral-storage": "64Mi" });
   });
 
   it("outside production the cache is deleted with the stack", () => {
@@ -224,8 +224,7 @@ describe("given a production local-model stack", () => {
     const result = await renderConfig({
       ...OLLAMA,
       production: true,
-      frontend: { image: "ghcr.io/acme/frontend:1.0.0" },
-      backend: { image: "ghcr.io/acme/backend:1.0.0" },
+      ...PINNED_IMAGES,
     });
     const retained = result.resources.filter((r) => r.retainOnDelete).map((r) => r.type);
     expect(retained.sort()).toEqual(["kubernetes:core/v1:Namespace", "kubernetes:core/v1:PersistentVolumeClaim"]);

@@ -5,6 +5,8 @@ import type { PlannedResource, RenderResult } from "../../../tools/render";
 import { K8sObject, objectOf, objectsOf, renderConfig, renderStack } from "../../support/render";
 
 const CHART = "kubernetes:helm.sh/v4:Chart";
+/** The namespace selector that keeps Prometheus to the stack's own monitoring namespaces. */
+const OWN_NAMESPACES = { matchExpressions: [{ key: "kubernetes.io/metadata.name", operator: "In", values: ["monitoring", "monitoring-exporters"] }] };
 const PASSWORD = "correct-horse-battery-staple-7";
 
 function chart(result: RenderResult, chartName: string): PlannedResource {
@@ -144,7 +146,9 @@ describe("monitoring", () => {
       const monitor = objectOf(dev, "ServiceMonitor", "backend");
       const spec = valuesOf(chart(dev, "kube-prometheus-stack")).prometheus.prometheusSpec;
       expect(matches(selectorOf(dev, "serviceMonitorSelector"), monitor.metadata.labels)).toBe(true);
-      expect(spec.serviceMonitorNamespaceSelector).toEqual({}); // every namespace, the monitoring one included
+      // The stack's own monitoring namespaces only (the ServiceMonitors reach into the app's with their own selector).
+      expect(spec.serviceMonitorNamespaceSelector).toEqual(OWN_NAMESPACES);
+      expect(monitor.metadata.namespace).toBe("monitoring");
       expect(monitor.spec.namespaceSelector.matchNames).toEqual([service.metadata.namespace]);
       expect(matches(monitor.spec.selector.matchLabels, service.metadata.labels)).toBe(true);
       const ports = service.spec.ports.map((p: { name: string }) => p.name);
@@ -169,12 +173,13 @@ describe("monitoring", () => {
     it("given the alert rules, when rendered, then the PrometheusRule carries the label the rule selector requires", () => {
       const rule = objectOf(dev, "PrometheusRule", "ai-assistant-alerts");
       expect(matches(selectorOf(dev, "ruleSelector"), rule.metadata.labels)).toBe(true);
-      expect(valuesOf(chart(dev, "kube-prometheus-stack")).prometheus.prometheusSpec.ruleNamespaceSelector).toEqual({});
+      expect(valuesOf(chart(dev, "kube-prometheus-stack")).prometheus.prometheusSpec.ruleNamespaceSelector).toEqual(OWN_NAMESPACES);
+      expect(rule.metadata.namespace).toBe("monitoring");
     });
 
     it("given prod asks for GPU metrics, when rendered, then the DCGM exporter runs on tainted GPU nodes and Prometheus selects its ServiceMonitor", () => {
       const dcgm = chart(prod, "dcgm-exporter");
-      expect(dcgm.inputs).toMatchObject({ version: "4.8.2", repositoryOpts: { repo: "https://nvidia.github.io/dcgm-exporter/helm-charts" }, namespace: "monitoring" });
+      expect(dcgm.inputs).toMatchObject({ version: "4.8.2", repositoryOpts: { repo: "https://nvidia.github.io/dcgm-exporter/helm-charts" }, namespace: "monitoring-exporters" });
       expect(dcgm.inputs.name).toBe("kps-prod-dcgm");
       const values = valuesOf(dcgm);
       expect(values.nodeSelector).toEqual({ "ai-assistant.io/pool": "gpu" });
@@ -202,10 +207,19 @@ describe("monitoring", () => {
   });
 
   describe("namespaces", () => {
-    it("given monitoring needs host access, when rendered, then its namespace is privileged and the app's stays restricted", () => {
+    it("given only the exporters need host access, when rendered, then they alone run privileged and everything else enforces, warns and audits restricted", () => {
       const labels = (name: string) => objectOf(dev, "Namespace", name).metadata.labels ?? {};
-      expect(labels("monitoring")["pod-security.kubernetes.io/enforce"]).toBe("privileged");
-      expect(labels("ai-assistant-dev")["pod-security.kubernetes.io/enforce"]).toBe("restricted");
+      const level = (name: string) => ["enforce", "warn", "audit"].map((mode) => labels(name)[`pod-security.kubernetes.io/${mode}`]);
+      expect(level("monitoring")).toEqual(["restricted", "restricted", "restricted"]);
+      expect(level("ai-assistant-dev")).toEqual(["restricted", "restricted", "restricted"]);
+      expect(labels("monitoring-exporters")["pod-security.kubernetes.io/enforce"]).toBe("privileged");
+      // node-exporter (a subchart) and the DCGM exporter are the ones sent there.
+      expect(valuesOf(chart(prod, "kube-prometheus-stack"))["prometheus-node-exporter"]).toMatchObject({ namespaceOverride: "monitoring-exporters" });
+      expect(chart(prod, "dcgm-exporter").inputs.namespace).toBe("monitoring-exporters");
+    });
+
+    it("given restricted forbids a root init container, when rendered, then Grafana's chown init container is off (its fsGroup owns the volume)", () => {
+      expect(valuesOf(chart(prod, "kube-prometheus-stack")).grafana.initChownData).toEqual({ enabled: false });
     });
 
     it("given monitoring.namespace equal to the app namespace, when the component is made, then it refuses with what it expected", () => {
@@ -220,6 +234,9 @@ describe("monitoring", () => {
       };
       expect(() => new Monitoring("monitoring", { ...args, settings: monitoringSchema.parse({ namespace: "shared" }) })).toThrow(
         'expected monitoring.namespace to differ from the app namespace "shared"',
+      );
+      expect(() => new Monitoring("monitoring", { ...args, settings: monitoringSchema.parse({ exportersNamespace: "shared" }) })).toThrow(
+        'expected monitoring.exportersNamespace to differ from the app namespace "shared"',
       );
       expect(() => new Monitoring("monitoring", { ...args, appNamespace: "app", grafanaAdminPassword: undefined, settings: monitoringSchema.parse({}) })).toThrow(
         "expected grafanaAdminPassword",
