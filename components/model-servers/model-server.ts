@@ -245,10 +245,14 @@ export class ModelServer extends pulumi.ComponentResource {
       childOpts,
     );
 
-    // Voluntary disruptions (a node drained by Karpenter's expiry or consolidation, an upgrade) take one pod at a
-    // time. A single replica may go: the backend's fallback answers meanwhile, and a budget of zero would block the
-    // drain for good. A spot interruption does not wait for any budget; the interruption queue buys its two minutes.
-    new k8s.policy.v1.PodDisruptionBudget(name, { metadata, spec: { maxUnavailable: 1, selector: { matchLabels: selector } } }, childOpts);
+    // Where more than one replica always runs, voluntary disruptions (a node drained by Karpenter's expiry, an
+    // upgrade) take one pod at a time. A single replica is left without a budget, as the app's workloads are: one of
+    // zero would block every drain, and one of one would change nothing; the backend's fallback covers its gap. A
+    // spot interruption waits for no budget: the interruption queue buys its two minutes.
+    const alwaysRunning = args.scaling ? args.scaling.settings.min : args.settings.replicas;
+    if (alwaysRunning > 1) {
+      new k8s.policy.v1.PodDisruptionBudget(name, { metadata, spec: { maxUnavailable: 1, selector: { matchLabels: selector } } }, childOpts);
+    }
 
     if (args.scaling) {
       const scaling = args.scaling;

@@ -1,4 +1,5 @@
 import { parseStackConfig } from "../../../config/load";
+import { SECRET_KEYS } from "../../../config/schema";
 import type { RenderResult } from "../../../tools/render";
 import { EC2_NODE_CLASS_SPEC, NODE_POOL_SPEC, shapeProblems } from "../../support/crd-shapes";
 import { managedPoliciesByRole, planned, plannedOne } from "../../support/eks";
@@ -180,7 +181,9 @@ describe("GPU capacity variants", () => {
 describe("GPU capacity config rules", () => {
   const parse = (settings: Record<string, unknown>) => {
     const values = Object.fromEntries(Object.entries(settings).map(([key, value]) => [key, typeof value === "string" ? value : JSON.stringify(value)]));
-    return parseStackConfig({ values: { ...values, apiKey: "sk-test", grafanaAdminPassword: "pw" }, secretKeys: new Set() }, "prod");
+    // Every secret set, so that only the rule under test can speak.
+    const secrets = Object.fromEntries(SECRET_KEYS.map((key) => [key, "secret-value"]));
+    return parseStackConfig({ values: { ...secrets, ...values }, secretKeys: new Set() }, "prod");
   };
   const prod = stackFileSettings("prod");
   const withCluster = (cluster: Record<string, unknown>) => ({ ...prod, cluster: { ...(prod.cluster as Record<string, unknown>), ...cluster } });

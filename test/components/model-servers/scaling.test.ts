@@ -2,6 +2,7 @@ import { mkdtempSync, writeFileSync } from "fs";
 import { tmpdir } from "os";
 import { join } from "path";
 import { parseStackConfig } from "../../../config/load";
+import { SECRET_KEYS } from "../../../config/schema";
 import { scalingQueries, ScaledServer } from "../../../components/model-servers/scaled-object";
 import { BACKEND_METRICS } from "../../../lib/metrics-contract";
 import { findPromtool, rulesFile, runPromtool } from "../../../tools/promtool";
@@ -13,14 +14,14 @@ import { K8sObject, objectOf, objectsOf, renderConfig, renderStack, stackFileSet
 const MONITORED = { phase: "local-model", namespace: "assistant-test", monitoring: { enabled: true }, grafanaAdminPassword: { secure: "AAABAGrafana" } };
 const HOSTED = { hostedApi: { provider: "openai", model: "gpt-4o-mini" }, apiKey: { secure: "AAABAKey" } };
 
-/** A vLLM server on an efs (ReadWriteMany) cache, scaled 1-3 on its queue. */
+/** A vLLM server on an efs (ReadWriteMany) cache, scaled 2-3 on its queue. */
 const QUEUE_SCALED = {
   ...MONITORED,
   localModel: {
     engine: "vllm",
     models: ["Qwen/Qwen2.5-7B-Instruct"],
     cache: { size: "100Gi", storageClass: "efs", accessMode: "ReadWriteMany" },
-    autoscaling: { enabled: true, minReplicas: 1, maxReplicas: 3, waitingRequestsPerReplica: 5, runningRequestsPerReplica: 20 },
+    autoscaling: { enabled: true, minReplicas: 2, maxReplicas: 3, waitingRequestsPerReplica: 5, runningRequestsPerReplica: 20 },
   },
 };
 
@@ -46,7 +47,7 @@ describe("a vLLM server scaled on its queue", () => {
     expect(scaled.metadata.namespace).toBe("assistant-test");
     expect(scaled.spec).toMatchObject({
       scaleTargetRef: { apiVersion: "apps/v1", kind: "Deployment", name: "model-server" },
-      minReplicaCount: 1,
+      minReplicaCount: 2,
       maxReplicaCount: 3,
       pollingInterval: 15,
     });
@@ -78,7 +79,7 @@ describe("a vLLM server scaled on its queue", () => {
     expect(plannedOne(result, "kubernetes:keda.sh/v1alpha1:ScaledObject", "model-server-scaling").dependencies).toContain(chart.urn);
   });
 
-  it("has a PodDisruptionBudget that lets one pod go at a time", () => {
+  it("has a PodDisruptionBudget that lets one of its (at least two) pods go at a time", () => {
     const pdb = objectOf(result, "PodDisruptionBudget", "model-server");
     expect(pdb.spec).toEqual({ maxUnavailable: 1, selector: { matchLabels: objectOf(result, "Deployment", "model-server").spec.selector.matchLabels } });
   });
@@ -95,6 +96,10 @@ describe("a vLLM server that scales to zero", () => {
   it("may go to 0 replicas after its idle period, never before its first start had time", () => {
     expect(scaled.spec).toMatchObject({ minReplicaCount: 0, maxReplicaCount: 1, cooldownPeriod: 20 * 60, initialCooldownPeriod: (15 + 30) * 60 });
     expect(shapeProblems(scaled.spec, SCALED_OBJECT_SPEC)).toEqual([]);
+  });
+
+  it("has no PodDisruptionBudget: a server that may sleep has no pod a budget could keep", () => {
+    expect(objectsOf(result, "PodDisruptionBudget").map((pdb) => pdb.metadata.name)).not.toContain("model-server");
   });
 
   it("wakes on the backend's counter of requests for its model, asking for one replica at most", () => {
@@ -150,7 +155,9 @@ describe("model servers KEDA does not scale", () => {
 describe("scaling config rules", () => {
   const parse = (settings: Record<string, unknown>) => {
     const values = Object.fromEntries(Object.entries(settings).map(([key, value]) => [key, typeof value === "string" ? value : JSON.stringify(value)]));
-    return parseStackConfig({ values: { ...values, grafanaAdminPassword: "pw", apiKey: "sk-test" }, secretKeys: new Set() }, "test");
+    // Every secret set, so that only the rule under test can speak.
+    const secrets = Object.fromEntries(SECRET_KEYS.map((key) => [key, "secret-value"]));
+    return parseStackConfig({ values: { ...secrets, ...values }, secretKeys: new Set() }, "test");
   };
   const strip = (settings: Record<string, unknown>) => Object.fromEntries(Object.entries(settings).filter(([key]) => !["apiKey", "grafanaAdminPassword"].includes(key)));
   const problem = (settings: Record<string, unknown>) => {
