@@ -3,6 +3,7 @@
  * `Pulumi.<stack>.yaml` is described here; anything else is an error, so a typo never passes silently.
  */
 import { z } from "zod";
+import { backendServiceSettings } from "./backend-service";
 import { clusterSchema } from "./cluster";
 import { exposureSchema } from "./exposure";
 import { ImageReference } from "./image";
@@ -39,7 +40,7 @@ function commonSettings(phase: Phase) {
     production: z.boolean({ error: "expected true or false" }).default(false),
     cluster: clusterSchema,
     frontend: workloadSchema({ image: DEFAULT_IMAGES.frontend, resources: FRONTEND_RESOURCES }, { expose: exposureSchema }),
-    backend: workloadSchema({ image: DEFAULT_IMAGES.backend, resources: BACKEND_RESOURCES[phase] }),
+    backend: workloadSchema({ image: DEFAULT_IMAGES.backend, resources: BACKEND_RESOURCES[phase] }, backendServiceSettings),
     monitoring: monitoringSchema,
     // Settings of the other phases may stay in the file, so that moving between phases changes `phase` alone.
     hostedApi: hostedApiSchema.optional(),

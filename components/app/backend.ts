@@ -11,7 +11,7 @@ export const BACKEND_PORT = 8080;
 export interface BackendArgs extends AppComponentArgs {
   /** The deployment phase; it sets the probe timing. */
   phase: Phase;
-  /** LLM settings for the ConfigMap (see `lib/llm-settings.ts` for the variables). */
+  /** The ConfigMap values: the contract of lib/backend-env.ts, as built by `llm-settings.ts`. */
   settings: pulumi.Input<Record<string, pulumi.Input<string>>>;
   /** The hosted API's key; stored in a Secret and read through `secretKeyRef`, never in the ConfigMap. */
   apiKey?: pulumi.Input<string>;

@@ -1,20 +1,16 @@
 /**
- * What the backend is told about its language model, as environment variables. This is the backend's contract:
- *
- * | variable | meaning |
- * |---|---|
- * | `LLM_PROVIDER` | `mock`, `huggingface`, `openai`, `anthropic`, `openai-compatible`, `ollama` or `vllm` |
- * | `LLM_BASE_URL` | API base URL (absent for mock) |
- * | `LLM_MODEL` | model name (absent for mock) |
- * | `LLM_TIMEOUT_SECONDS` | per-request timeout |
- * | `LLM_MODEL_ENDPOINTS` | local-model phase: JSON map of every served model to its server's base URL |
- * | `LLM_FALLBACK` | what answers when the provider fails: `none`, `mock` or `hosted` |
- * | `FALLBACK_PROVIDER`, `FALLBACK_BASE_URL`, `FALLBACK_MODEL` | the hosted API used when `LLM_FALLBACK=hosted` |
- * | `LLM_API_KEY` | the hosted API's key, from a Kubernetes Secret (never in the ConfigMap) |
+ * What the backend is told, as environment variables of its contract (lib/backend-env.ts, which the backend parses
+ * with the same schema): the LLM provider, model and fallback chain per phase, and the service settings (rate limit,
+ * prompt logging). The key is not here: it reaches the pod from a Kubernetes Secret as `LLM_API_KEY`.
  */
 import * as pulumi from "@pulumi/pulumi";
 import { StackConfig } from "../../config/load";
 import { HostedApiConfig, ModelEngine } from "../../config/phases";
+import { resolveRateLimit } from "../../config/backend-service";
+import { BackendEnv, BackendEnvName, parseBackendEnv } from "../../lib/backend-env";
+
+/** ConfigMap values, typed by the contract: only its variables, enums spelled as it spells them. */
+export type BackendEnvValues = { [K in BackendEnvName]?: Exclude<BackendEnv[K], undefined> };
 
 /** Public endpoints of the hosted providers; an `openai-compatible` provider names its own. */
 export const HOSTED_BASE_URLS: Record<Exclude<HostedApiConfig["provider"], "openai-compatible">, string> = {
@@ -28,12 +24,12 @@ export function hostedBaseUrl(api: HostedApiConfig): string {
 }
 
 /** The mock phase: canned answers, no model, no key. */
-export function mockSettings(): Record<string, string> {
+export function mockSettings(): BackendEnvValues {
   return { LLM_PROVIDER: "mock", LLM_FALLBACK: "none" };
 }
 
 /** The hosted-API phase. */
-export function hostedApiSettings(api: HostedApiConfig): Record<string, string> {
+export function hostedApiSettings(api: HostedApiConfig): BackendEnvValues {
   return {
     LLM_PROVIDER: api.provider,
     LLM_BASE_URL: hostedBaseUrl(api),
@@ -51,9 +47,9 @@ export function localModelSettings(
   engine: ModelEngine,
   endpoints: Record<string, pulumi.Input<string>>,
   fallback?: HostedApiConfig,
-): pulumi.Output<Record<string, string>> {
+): pulumi.Output<BackendEnvValues> {
   const [defaultModel] = Object.keys(endpoints);
-  return pulumi.all(endpoints).apply((urls): Record<string, string> => ({
+  return pulumi.all(endpoints).apply((urls): BackendEnvValues => ({
     LLM_PROVIDER: engine,
     LLM_BASE_URL: urls[defaultModel],
     LLM_MODEL: defaultModel,
@@ -62,7 +58,8 @@ export function localModelSettings(
     LLM_TIMEOUT_SECONDS: "120",
     ...(fallback
       ? {
-          LLM_FALLBACK: "hosted",
+          // local -> hosted -> mock: canned answers still come when the hosted API fails too.
+          LLM_FALLBACK: fallback.fallbackToMock ? "hosted,mock" : "hosted",
           FALLBACK_PROVIDER: fallback.provider,
           FALLBACK_BASE_URL: hostedBaseUrl(fallback),
           FALLBACK_MODEL: fallback.model,
@@ -71,21 +68,47 @@ export function localModelSettings(
   }));
 }
 
+/**
+ * The service settings every phase shares: the per-client rate limit (its clients are named by the
+ * `X-Forwarded-For` entries of the proxies in front: the frontend, plus the ingress controller with an Ingress) and
+ * prompt logging. Only what differs from the backend's defaults is written.
+ */
+export function serviceSettings(config: StackConfig): BackendEnvValues {
+  const rateLimit = resolveRateLimit(config.backend.rateLimit, config.production);
+  const proxies = config.frontend.expose.type === "Ingress" ? 2 : 1;
+  return {
+    ...(rateLimit.enabled
+      ? { RATE_LIMIT_PER_MINUTE: String(rateLimit.requestsPerMinute), RATE_LIMIT_BURST: String(rateLimit.burst), TRUST_PROXY_HOPS: String(proxies) }
+      : {}),
+    ...(config.backend.logPrompts ? { LOG_PROMPTS: "true" } : {}),
+  };
+}
+
+/**
+ * The values, checked by the backend's own parser: a stack that would stop the backend at start fails the render
+ * instead. The key is not known here, only whether the Secret will provide it.
+ */
+export function checkedEnv(values: BackendEnvValues, apiKeyFromSecret: boolean): Record<string, string> {
+  parseBackendEnv({ ...values, ...(apiKeyFromSecret ? { LLM_API_KEY: "from-the-secret" } : {}) });
+  return Object.fromEntries(Object.entries(values).filter((entry): entry is [string, string] => entry[1] !== undefined));
+}
+
 /** The backend's LLM settings and API key for the stack's phase. */
 export function backendLlm(
   config: StackConfig,
   localEndpoints?: Record<string, pulumi.Input<string>>,
-): { settings: pulumi.Input<Record<string, pulumi.Input<string>>>; apiKey?: pulumi.Input<string> } {
+): { settings: pulumi.Input<Record<string, string>>; apiKey?: pulumi.Input<string> } {
+  const service = serviceSettings(config);
   switch (config.phase) {
     case "mock":
-      return { settings: mockSettings() };
+      return { settings: checkedEnv({ ...mockSettings(), ...service }, false) };
     case "hosted-api":
-      return { settings: hostedApiSettings(config.hostedApi), apiKey: config.secrets.apiKey };
+      return { settings: checkedEnv({ ...hostedApiSettings(config.hostedApi), ...service }, true), apiKey: config.secrets.apiKey };
     case "local-model": {
       if (!localEndpoints) throw new Error("the local-model phase needs its model servers' endpoints");
       const fallback = config.localModel.fallbackToHostedApi ? config.hostedApi : undefined;
       return {
-        settings: localModelSettings(config.localModel.engine, localEndpoints, fallback),
+        settings: localModelSettings(config.localModel.engine, localEndpoints, fallback).apply((values) => checkedEnv({ ...values, ...service }, !!fallback)),
         apiKey: fallback ? config.secrets.apiKey : undefined,
       };
     }
