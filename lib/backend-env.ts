@@ -23,7 +23,7 @@
  * | `LOG_PROMPTS` | `false` | log prompt and answer text (debugging only) |
  * | `MOCK_WORD_DELAY_MS` | `15` | pause between the words of a streamed mock answer |
  * | `SHUTDOWN_GRACE_SECONDS` | `25` | on SIGTERM, how long in-flight answers may finish (under the pod's 30 s grace period) |
- * | `PORT` | `8080` | listening port |
+ * | `PORT`, `HOST` | `8080`, `0.0.0.0` | where it listens |
  *
  * This module is part of the backend image: it may import only zod.
  */
@@ -94,6 +94,7 @@ export const backendEnvSchema = z
     MOCK_WORD_DELAY_MS: wholeNumber(0, 10_000, 15),
     SHUTDOWN_GRACE_SECONDS: wholeNumber(0, 3600, 25),
     PORT: wholeNumber(0, 65535, 8080),
+    HOST: z.string().min(1).default("0.0.0.0"),
   })
   .superRefine((env, ctx) => {
     const missing = (key: string, why: string) =>
@@ -130,6 +131,7 @@ export interface UpstreamSettings {
 /** What the backend runs with, derived from the environment. */
 export interface BackendSettings {
   port: number;
+  host: string;
   primary: UpstreamSettings;
   /** Every model the backend serves (first is the default), each with its upstream. */
   models: UpstreamSettings[];
@@ -165,6 +167,7 @@ function toSettings(env: ParsedEnv): BackendSettings {
   }
   return {
     port: env.PORT,
+    host: env.HOST,
     primary,
     models,
     fallbacks,
