@@ -8,7 +8,7 @@ import { HOSTED } from "../../support/configs";
 import { answerText, StandIn, startStandIn } from "./support/stand-ins";
 import { renderedBackendEnv } from "./support/rendered-env";
 import { BackendProcess, spawnBackend } from "./support/process";
-import { postChat, sseData, streamedText, USER_HELLO } from "./support/backend";
+import { postChat, sseData, streamedText, USER_HELLO, json } from "./support/backend";
 
 const API_KEY = "sk-hosted-api-key-of-the-stack";
 
@@ -30,7 +30,7 @@ describe("given the backend running with the environment of a rendered hosted-ap
   it("when a user asks, then the hosted API's answer is relayed and the key went as a bearer token", async () => {
     const response = await postChat(backend.url, USER_HELLO);
     expect(response.headers.get("x-assistant-provider")).toBe("openai-compatible");
-    expect((await response.json()).choices[0].message.content).toBe(answerText("openai"));
+    expect((await json(response)).choices[0].message.content).toBe(answerText("openai"));
     expect(upstream.received.at(-1)!.headers.authorization).toBe(`Bearer ${API_KEY}`);
     expect(upstream.received.at(-1)!.body).toMatchObject({ model: "stand-in-model", messages: USER_HELLO.messages });
   });

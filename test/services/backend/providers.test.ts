@@ -3,7 +3,7 @@
  * (JSON and SSE), says which provider served it, and its tokens are counted.
  */
 import { answerText, StandIn, startStandIn, Wire } from "./support/stand-ins";
-import { metricValue, postChat, RunningBackend, sseData, startBackend, streamedText } from "./support/backend";
+import { metricValue, postChat, RunningBackend, sseData, startBackend, streamedText, json } from "./support/backend";
 
 interface Case {
   provider: string;
@@ -53,7 +53,7 @@ describe.each(CASES)("given the $provider provider and a stand-in speaking its A
     const response = await postChat(gateway.url, question);
     expect(response.status).toBe(200);
     expect(response.headers.get("x-assistant-provider")).toBe(provider);
-    const body = await response.json();
+    const body = await json(response);
     expect(body).toMatchObject({ object: "chat.completion", model, choices: [{ index: 0, message: { role: "assistant", content: answerText(wire) }, finish_reason: "stop" }] });
     expect(body.usage.prompt_tokens).toBeGreaterThan(0);
     const sent = upstream.received.at(-1)!;
@@ -101,7 +101,7 @@ describe("given the mock provider", () => {
   });
 
   it("when the models are listed, then the mock model is served", async () => {
-    const body = await (await fetch(`${gateway.url}/v1/models`)).json();
+    const body = await json(await fetch(`${gateway.url}/v1/models`));
     expect(body).toEqual({ object: "list", data: [expect.objectContaining({ id: "mock", object: "model" })] });
   });
 });
@@ -129,7 +129,7 @@ describe("given several local models on their own servers", () => {
     await postChat(gateway.url, { messages: [{ role: "user", content: "hi" }] });
     expect(second.received.map((r) => r.body.model)).toEqual(["model-b"]);
     expect(first.received.map((r) => r.body.model)).toEqual(["model-a"]);
-    const listed = await (await fetch(`${gateway.url}/v1/models`)).json();
+    const listed = await json(await fetch(`${gateway.url}/v1/models`));
     expect(listed.data.map((m: { id: string }) => m.id)).toEqual(["model-a", "model-b"]);
   });
 });

@@ -4,7 +4,7 @@
  */
 import { request as httpRequest } from "http";
 import { StandIn, startStandIn } from "./support/stand-ins";
-import { metricValue, postChat, RunningBackend, startBackend, USER_HELLO } from "./support/backend";
+import { metricValue, postChat, RunningBackend, startBackend, USER_HELLO, json } from "./support/backend";
 
 const KEY = "sk-secret-key-never-logged";
 
@@ -40,7 +40,7 @@ describe("given a gateway in front of a hosted API", () => {
     const before = upstream.received.length;
     const response = await postChat(gateway.url, body);
     expect(response.status).toBe(status);
-    const { error } = await response.json();
+    const { error } = await json(response);
     expect(error).toEqual({ message: expect.any(String), type: "invalid_request_error", param, code: expect.any(String) });
     expect(upstream.received.length).toBe(before);
   });
@@ -49,7 +49,7 @@ describe("given a gateway in front of a hosted API", () => {
     const big = JSON.stringify({ messages: [user("x".repeat(4000))] });
     const declared = await postChat(gateway.url, big);
     expect(declared.status).toBe(413);
-    expect((await declared.json()).error.code).toBe("request_too_large");
+    expect((await json(declared)).error.code).toBe("request_too_large");
     const chunked = await new Promise<{ status?: number; body: string }>((resolve, reject) => {
       const req = httpRequest(`${gateway.url}/v1/chat/completions`, { method: "POST", headers: { "content-type": "application/json" } }, (res) => {
         let body = "";
@@ -68,7 +68,7 @@ describe("given a gateway in front of a hosted API", () => {
   it("when a path or method is wrong, then it is a 404 or 405 in the same error format, counted under route other", async () => {
     const missing = await fetch(`${gateway.url}/v1/completions`, { method: "POST", body: "{}" });
     expect(missing.status).toBe(404);
-    expect((await missing.json()).error.type).toBe("not_found_error");
+    expect((await json(missing)).error.type).toBe("not_found_error");
     const wrongMethod = await fetch(`${gateway.url}/v1/chat/completions`);
     expect([wrongMethod.status, wrongMethod.headers.get("allow")]).toEqual([405, "POST"]);
     expect(await metricValue(gateway.url, "ai_assistant_requests_total", { route: "other", status: "404" })).toBe(1);
@@ -136,7 +136,7 @@ describe("given a rate limit of 60 a minute with a burst of 2, behind one truste
     const limited = await postChat(gateway.url, USER_HELLO, from("203.0.113.7"));
     expect(limited.status).toBe(429);
     expect(limited.headers.get("retry-after")).toBe("1");
-    expect((await limited.json()).error).toMatchObject({ type: "rate_limit_error", code: "rate_limit_exceeded" });
+    expect((await json(limited)).error).toMatchObject({ type: "rate_limit_error", code: "rate_limit_exceeded" });
     expect(await metricValue(gateway.url, "ai_assistant_requests_total", { route: "/v1/chat/completions", status: "429" })).toBe(1);
   });
 

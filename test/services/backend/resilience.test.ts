@@ -4,7 +4,7 @@
  * calling a provider that keeps failing, and the metrics count what happened.
  */
 import { answerText, StandIn, startStandIn, Wire } from "./support/stand-ins";
-import { metricValue, postChat, RunningBackend, sseData, startBackend, streamedText, USER_HELLO } from "./support/backend";
+import { metricValue, postChat, RunningBackend, sseData, startBackend, streamedText, USER_HELLO, json } from "./support/backend";
 import { mockAnswer } from "../../../services/backend/src/providers/mock";
 import { backoffMs, retryAfterMs } from "../../../services/backend/src/resilience/retry-after";
 import { CircuitBreaker } from "../../../services/backend/src/resilience/circuit-breaker";
@@ -37,7 +37,7 @@ describe.each<Wire>(["openai", "anthropic", "ollama"])("given the %s provider wi
     const started = Date.now();
     const response = await postChat(gateway.url, USER_HELLO);
     expect(response.headers.get("x-assistant-provider")).toBe(provider);
-    expect((await response.json()).choices[0].message.content).toBe(answerText(wire));
+    expect((await json(response)).choices[0].message.content).toBe(answerText(wire));
     expect(Date.now() - started).toBeGreaterThanOrEqual(950);
     expect(upstream.received.length - before).toBe(2);
   });
@@ -48,7 +48,7 @@ describe.each<Wire>(["openai", "anthropic", "ollama"])("given the %s provider wi
     const response = await postChat(gateway.url, USER_HELLO);
     expect(response.status).toBe(200);
     expect([response.headers.get("x-assistant-provider"), response.headers.get("x-assistant-fallback")]).toEqual(["mock", "true"]);
-    expect((await response.json()).choices[0].message.content).toBe(MOCK_TEXT);
+    expect((await json(response)).choices[0].message.content).toBe(MOCK_TEXT);
     expect(upstream.received.length - before).toBe(3);
     expect(await metricValue(gateway.url, "ai_assistant_inference_duration_seconds_count", { provider: "mock", model: "mock" })).toBe(1);
   });
@@ -101,7 +101,7 @@ describe("given a provider that keeps failing and a circuit that opens after 2 f
       expect(upstream.received).toHaveLength(2);
       const ready = await fetch(`${gateway.url}/readyz`);
       expect(ready.status).toBe(200);
-      expect((await ready.json()).circuits).toEqual({ [`openai ${upstream.baseUrl}`]: "open", mock: "closed" });
+      expect((await json(ready)).circuits).toEqual({ [`openai ${upstream.baseUrl}`]: "open", mock: "closed" });
     } finally {
       await close();
     }
@@ -121,7 +121,7 @@ describe("given a provider that fails and no fallback", () => {
     const streamed = await postChat(gateway.url, { ...USER_HELLO, stream: true });
     for (const response of [plain, streamed]) {
       expect(response.status).toBe(502);
-      expect(await response.json()).toEqual({ error: { message: expect.stringContaining("500"), type: "upstream_error", param: null, code: "upstream_failed" } });
+      expect(await json(response)).toEqual({ error: { message: expect.stringContaining("500"), type: "upstream_error", param: null, code: "upstream_failed" } });
     }
     expect(await metricValue(gateway.url, "ai_assistant_requests_total", { route: "/v1/chat/completions", status: "502" })).toBe(2);
   });

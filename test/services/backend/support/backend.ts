@@ -67,3 +67,9 @@ export async function metricValue(url: string, name: string, labels: Record<stri
   const line = text.split("\n").find((l) => l.startsWith(`${name}{`) && wanted.every((w) => l.includes(w)));
   return line ? Number(line.slice(line.lastIndexOf(" ") + 1)) : 0;
 }
+
+/** A response's JSON body, loosely typed: tests check its shape with expect. */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export async function json(response: Response): Promise<any> {
+  return response.json();
+}
