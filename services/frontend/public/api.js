@@ -54,7 +54,8 @@ export function answerSource(headers) {
 
 /**
  * Sends the conversation and streams the answer: `onStart` once the headers say who answers, `onDelta` per piece
- * of text as it arrives. Resolves when the stream ends with `[DONE]`; rejects with a ChatError otherwise.
+ * of text as it arrives. Resolves when the stream ends with `[DONE]`; rejects with a ChatError otherwise. Without
+ * `model` the backend answers with its default model.
  * @param {{ messages: ChatMessage[], model?: string, signal?: AbortSignal,
  *           onStart: (source: AnswerSource) => void, onDelta: (text: string) => void }} request
  */
@@ -87,20 +88,4 @@ export async function streamChat({ messages, model, signal, onStart, onDelta }) 
     if (typeof text === "string" && text !== "") onDelta(text);
   }
   throw new ChatError("the answer was cut off before it finished");
-}
-
-/**
- * The first model the backend offers, for the request's `model` field; undefined when it lists none.
- * @returns {Promise<string | undefined>}
- */
-export async function defaultModel() {
-  try {
-    const response = await fetch("/v1/models", { headers: { Accept: "application/json" } });
-    if (!response.ok) return undefined;
-    const body = await response.json();
-    const id = body?.data?.[0]?.id;
-    return typeof id === "string" ? id : undefined;
-  } catch {
-    return undefined;
-  }
 }

@@ -4,7 +4,7 @@
  * keeps it), streams each answer into the page as it arrives, and says who answered. Keyboard: Enter sends,
  * Shift+Enter adds a line, Escape stops an answer; focus stays in (or returns to) the message box.
  */
-import { ChatError, defaultModel, streamChat } from "./api.js";
+import { ChatError, streamChat } from "./api.js";
 
 /**
  * One entry of the conversation as the page keeps it. Errors are shown but never sent back to the assistant.
@@ -48,8 +48,6 @@ function loadConversation() {
 let conversation = loadConversation();
 /** @type {AbortController | undefined} */
 let inFlight;
-/** @type {Promise<string | undefined>} */
-const model = defaultModel();
 
 function save() {
   try {
@@ -135,7 +133,6 @@ async function ask(question) {
   try {
     await streamChat({
       messages: [...history, { role: "user", content: question }],
-      model: await model,
       signal: inFlight.signal,
       onStart: (source) => {
         answer.provider = source.provider;
