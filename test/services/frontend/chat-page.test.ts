@@ -81,18 +81,18 @@ async function launchBrowser(): Promise<{ context: BrowserContext; close: () => 
   };
 }
 
-/** Records every text the newest answer shows while it streams, so a test can see it grow. */
-async function recordAnswerText(page: Page): Promise<void> {
-  await page.evaluate(() => {
-    const seen: string[] = [];
-    (window as unknown as { seen: string[] }).seen = seen;
-    new MutationObserver(() => {
-      const texts = document.querySelectorAll(".message.assistant .text");
-      const last = texts[texts.length - 1]?.textContent ?? "";
-      if (last && seen[seen.length - 1] !== last) seen.push(last);
-    }).observe(document.getElementById("conversation")!, { subtree: true, childList: true, characterData: true });
-  });
-}
+/**
+ * Records, in the page, every text the newest answer shows while it streams, so a test can see it grow. A script
+ * string: it runs in the browser, and the tests are type-checked without the DOM library.
+ */
+const RECORD_ANSWER_TEXT = `
+  window.seen = [];
+  new MutationObserver(() => {
+    const texts = document.querySelectorAll(".message.assistant .text");
+    const last = texts[texts.length - 1]?.textContent ?? "";
+    if (last && window.seen[window.seen.length - 1] !== last) window.seen.push(last);
+  }).observe(document.getElementById("conversation"), { subtree: true, childList: true, characterData: true });
+`;
 
 /** Types `question` into the message box as a user would, and sends it with Enter. */
 async function ask(page: Page, question: string): Promise<void> {
@@ -105,7 +105,7 @@ async function ask(page: Page, question: string): Promise<void> {
 async function lastAnswer(page: Page) {
   const answer = page.locator(".message.assistant").last();
   await answer.locator(".text").filter({ hasText: /\S/ }).waitFor();
-  await page.waitForFunction(() => !document.querySelector(".message.assistant[aria-busy]"));
+  await page.locator(".message.assistant[aria-busy]").waitFor({ state: "detached" });
   return {
     text: await answer.locator(".text").textContent(),
     provider: await answer.locator(".badge.provider").textContent(),
@@ -147,18 +147,18 @@ if (chromiumMissing && process.env.CI) {
       afterAll(() => assistant?.stop());
 
       it("when a question is typed and Enter pressed, then the mock answer streams in, badged with its provider", async () => {
-        await recordAnswerText(page);
+        await page.evaluate(RECORD_ANSWER_TEXT);
         await ask(page, "What does this stack deploy?");
         const answer = await lastAnswer(page);
         expect(answer.text).toBe(mockAnswer([{ role: "user", content: "What does this stack deploy?" }]));
         expect(answer.provider).toBe("mock");
         expect(answer.fallbackMarks).toEqual([]);
         // It arrived in pieces, each a longer start of the final answer: streamed, not shown at the end.
-        const seen = await page.evaluate(() => (window as unknown as { seen: string[] }).seen);
+        const seen = await page.evaluate<string[]>("window.seen");
         expect(seen.length).toBeGreaterThan(3);
         expect(seen.every((text) => answer.text!.startsWith(text))).toBe(true);
         // Focus is back in the message box for the next question.
-        expect(await page.evaluate(() => document.activeElement?.id)).toBe("prompt");
+        expect(await page.locator("#prompt:focus").count()).toBe(1);
         await page.screenshot({ path: join(ARTIFACTS, "chat.png"), fullPage: true });
       });
 

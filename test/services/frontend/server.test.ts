@@ -82,7 +82,7 @@ describe("the frontend server", () => {
     it("answers unknown paths with a JSON 404 and other methods with 405", async () => {
       const missing = await fetch(`${url}/../../etc/passwd`);
       expect(missing.status).toBe(404);
-      expect((await missing.json()).error.code).toBe("not_found");
+      expect(((await missing.json()) as { error: { code: string } }).error.code).toBe("not_found");
       const post = await fetch(`${url}/`, { method: "POST", body: "x" });
       expect(post.status).toBe(405);
       expect(post.headers.get("allow")).toBe("GET, HEAD");
