@@ -22,7 +22,7 @@ const provider = cluster.provider;
 
 const images = new ContainerImages("images", {
   images: { frontend: config.frontend.image, backend: config.backend.image },
-  registry: cluster instanceof EksCluster ? cluster.imageRegistry : undefined,
+  registry: cluster instanceof EksCluster ? cluster.imageRegistry : config.cluster.type === "kubeconfig" ? config.cluster.registry : undefined,
 });
 
 const namespace = new AppNamespace("namespace", {

@@ -1,5 +1,6 @@
 /** Where the stack deploys: an existing cluster from a kubeconfig, or an EKS cluster the stack creates. */
 import { z } from "zod";
+import { isRepository } from "./image";
 import { positiveInt } from "./primitives";
 
 const nodeGroup = (defaults: { instanceTypes: string[]; minSize: number; maxSize: number; desiredSize: number; diskSizeGiB: number }) =>
@@ -82,12 +83,35 @@ export const eksClusterSchema = z.strictObject({
     .prefault({}),
 });
 
+const REGISTRY_SERVER = "expected a registry host with an optional port, such as localhost:5001 or registry.example.com";
+
+/**
+ * A registry that the stack pushes the images it builds to, and that the cluster pulls them from by digest: kind's
+ * local registry (`localhost:5001`, which kind's nodes resolve to the registry container), or any registry the
+ * Docker engine running `pulumi up` is logged in to.
+ */
+const existingRegistry = z.strictObject({
+  /** Host and optional port; the first part of every image name pushed. */
+  server: z
+    .string({ error: REGISTRY_SERVER })
+    // Docker reads the first part of a name as a registry only if it has a dot or a port, or is localhost.
+    .refine((server) => /[.:]/.test(server) || server === "localhost", { message: REGISTRY_SERVER })
+    .refine((server) => isRepository(`${server}/x`), { message: REGISTRY_SERVER }),
+  /** Repository path under the server; each built workload is pushed to `<server>/<prefix>/<workload>`. */
+  repositoryPrefix: z
+    .string()
+    .refine((prefix) => isRepository(prefix) && !prefix.includes("."), { message: "expected a repository path such as ai-assistant" })
+    .default("ai-assistant"),
+});
+
 export const kubeconfigClusterSchema = z.strictObject({
   type: z.literal("kubeconfig"),
   /** kubeconfig context to use; the file's current context when absent. */
   context: z.string().min(1).optional(),
   /** Path to a kubeconfig file; `$KUBECONFIG` or ~/.kube/config when absent. */
   kubeconfigPath: z.string().min(1).optional(),
+  /** Where builds are pushed; without it they stay in the local Docker engine (`kind load docker-image`). */
+  registry: existingRegistry.optional(),
 });
 
 export const clusterSchema = z
@@ -98,3 +122,4 @@ export const clusterSchema = z
 
 export type ClusterConfig = z.output<typeof clusterSchema>;
 export type EksClusterConfig = z.output<typeof eksClusterSchema>;
+export type ExistingRegistryConfig = z.output<typeof existingRegistry>;

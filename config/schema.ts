@@ -102,12 +102,13 @@ function productionRules(config: ParsedPhase, ctx: z.RefinementCtx) {
   ];
   for (const [path, image] of images) {
     if (image && isImageBuild(image)) {
-      // The stack tags what it builds; but without ECR the image would stay on the machine that ran `pulumi up`.
-      if (config.cluster?.type !== "eks") {
+      // The stack tags what it builds; but without a registry the image would stay on the machine that ran `pulumi up`.
+      const pushed = config.cluster?.type === "eks" || (config.cluster?.type === "kubeconfig" && config.cluster.registry !== undefined);
+      if (!pushed) {
         ctx.addIssue({
           code: "custom",
           path,
-          message: "expected a published image in a production stack that does not create its cluster (a build is pushed to a registry only with cluster.type eks)",
+          message: "expected a published image in a production stack that pushes its builds nowhere (a build is pushed to a registry only with cluster.type eks, or with cluster.registry)",
           input: image,
         });
       }

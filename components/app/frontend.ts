@@ -5,16 +5,20 @@ import { recommendedLabels } from "../../lib/labels";
 import { PROBE_TIMINGS } from "../../lib/probes";
 import { AppComponentArgs, AppWorkload } from "./app-workload";
 
+/** The port the frontend server listens on in the pod (its image's PORT; the Deployment sets it too). */
 export const FRONTEND_PORT = 8080;
 
 export interface FrontendArgs extends AppComponentArgs {
   /** How users reach it: ClusterIP, LoadBalancer or Ingress. */
   expose: ExposureConfig;
-  /** In-cluster URL of the backend API, which nginx proxies `/api` to. */
+  /** In-cluster URL of the backend API, which the frontend server forwards `/v1/*` to. */
   backendUrl: pulumi.Input<string>;
 }
 
-/** The chat web UI (static files behind nginx), reachable from outside the cluster as configured. */
+/**
+ * The chat page and its small server (services/frontend), which forwards `/v1/*` to the backend so that the browser
+ * talks to one origin; reachable from outside the cluster as configured.
+ */
 export class Frontend extends pulumi.ComponentResource {
   public readonly workload: AppWorkload;
   public readonly ingress?: k8s.networking.v1.Ingress;
@@ -37,9 +41,12 @@ export class Frontend extends pulumi.ComponentResource {
         port: FRONTEND_PORT,
         health: { ready: "/healthz", live: "/healthz" },
         probeTiming: PROBE_TIMINGS.frontend,
-        env: [{ name: "BACKEND_URL", value: args.backendUrl }],
-        // nginx writes its pid and temp files here; everything else stays read-only.
-        writablePaths: ["/tmp", "/var/cache/nginx"],
+        env: [
+          { name: "PORT", value: String(FRONTEND_PORT) },
+          { name: "BACKEND_URL", value: args.backendUrl },
+        ],
+        // The server writes nothing (it serves the page from memory); /tmp is all that is writable.
+        writablePaths: ["/tmp"],
         serviceType: expose.type === "LoadBalancer" ? "LoadBalancer" : "ClusterIP",
         serviceAnnotations: expose.type === "LoadBalancer" ? expose.annotations : undefined,
       },
