@@ -91,7 +91,7 @@ describe("workload images", () => {
   });
 
   it.each([
-    ["a context that is not a directory", { context: "test/fixtures/missing" }, "backend.image.build.context: expected a build context directory (relative to the project) such as ./app/backend"],
+    ["a context that is not a directory", { context: "test/fixtures/missing" }, "backend.image.build.context: expected a build context directory (relative to the project) such as . (the repository root)"],
     ["two platforms", { context: "test/fixtures/app", platforms: ["linux/amd64", "linux/arm64"] }, "backend.image.build.platforms: expected one platform: an image built by @pulumi/docker has a single platform"],
     ["an unknown platform", { context: "test/fixtures/app", platforms: ["windows/amd64"] }, "backend.image.build.platforms[0]: expected linux/amd64 or linux/arm64"],
     ["an unknown key", { context: "test/fixtures/app", tag: "v1" }, "backend.image.build.tag: expected a known key"],
