@@ -19,7 +19,7 @@ export type SecretKey = (typeof SECRET_KEYS)[number];
 
 const secretValue = z.string({ error: "expected a secret string" }).min(1, { message: "expected a non-empty secret" }).optional();
 
-/** Locally built images for development (`docker build -t ai-assistant/backend:dev .`); prod names its registry. */
+/** Locally built images (`docker build -f services/backend/Dockerfile -t ai-assistant/backend:dev .`), when a stack names none. */
 export const DEFAULT_IMAGES: Record<"frontend" | "backend", ImageReference> = {
   frontend: { repository: "ai-assistant/frontend", tag: "dev" },
   backend: { repository: "ai-assistant/backend", tag: "dev" },

@@ -48,6 +48,9 @@ async function main(): Promise<void> {
   // Ctrl-C reaches the children too (same process group); SIGTERM sent to this process alone is passed on.
   process.on("SIGINT", () => stopAll(0));
   process.on("SIGTERM", () => stopAll(0));
+  // Whatever ends this process (a closed stdout pipe, an error) ends the children with it.
+  process.stdout.on("error", () => stopAll(1));
+  process.on("exit", () => stopAll(0));
 
   const backendEnv = { ...process.env, LLM_PROVIDER: process.env.LLM_PROVIDER || "mock", PORT: process.env.BACKEND_PORT || "8080" };
   const backend = startService("backend", "services/backend/src/main.ts", backendEnv);

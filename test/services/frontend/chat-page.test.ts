@@ -125,26 +125,43 @@ if (chromiumMissing && process.env.CI) {
 } else {
   describe("the chat page in a browser", () => {
     jest.setTimeout(60_000);
+    type Assistant = Awaited<ReturnType<typeof startAssistant>>;
     let browser: Awaited<ReturnType<typeof launchBrowser>>;
+    let hosted: Awaited<ReturnType<typeof failingHostedApi>>;
+    let mockPhase: Assistant;
+    let withFallback: Assistant;
+    // The browser and both assistants start side by side: each takes a second or two.
     beforeAll(async () => {
       mkdirSync(ARTIFACTS, { recursive: true });
-      browser = await launchBrowser();
+      hosted = await failingHostedApi();
+      [browser, mockPhase, withFallback] = await Promise.all([
+        launchBrowser(),
+        startAssistant({ LLM_PROVIDER: "mock" }),
+        startAssistant({
+          LLM_PROVIDER: "openai-compatible",
+          LLM_BASE_URL: hosted.baseUrl,
+          LLM_MODEL: "stand-in-model",
+          LLM_API_KEY: "test-key",
+          LLM_FALLBACK: "mock",
+          LLM_MAX_RETRIES: "1",
+        }),
+      ]);
     });
-    afterAll(() => browser?.close());
+    afterAll(async () => {
+      await Promise.all([browser?.close(), mockPhase?.stop(), withFallback?.stop()]);
+      hosted?.close();
+    });
 
     describe("given the assistant in the mock phase", () => {
-      let assistant: Awaited<ReturnType<typeof startAssistant>>;
       let page: Page;
       const chatRequests: { messages: { role: string; content: string }[] }[] = [];
       beforeAll(async () => {
-        assistant = await startAssistant({ LLM_PROVIDER: "mock" });
         page = await browser.context.newPage();
         page.on("request", (request) => {
           if (request.url().endsWith("/v1/chat/completions")) chatRequests.push(JSON.parse(request.postData() ?? "{}"));
         });
-        await page.goto(assistant.chatUrl);
+        await page.goto(mockPhase.chatUrl);
       });
-      afterAll(() => assistant?.stop());
 
       it("when a question is typed and Enter pressed, then the mock answer streams in, badged with its provider", async () => {
         await page.evaluate(RECORD_ANSWER_TEXT);
@@ -184,7 +201,7 @@ if (chromiumMissing && process.env.CI) {
       });
 
       it("when the assistant is gone, then sending shows the failure as a message", async () => {
-        await assistant.stop();
+        await mockPhase.stop();
         await ask(page, "are you there?");
         const error = page.locator(".message.error").last();
         await error.waitFor();
@@ -194,27 +211,12 @@ if (chromiumMissing && process.env.CI) {
     });
 
     describe("given a hosted API that fails and the mock as fallback", () => {
-      let assistant: Awaited<ReturnType<typeof startAssistant>>;
-      let hosted: Awaited<ReturnType<typeof failingHostedApi>>;
       let page: Page;
       beforeAll(async () => {
-        hosted = await failingHostedApi();
-        assistant = await startAssistant({
-          LLM_PROVIDER: "openai-compatible",
-          LLM_BASE_URL: hosted.baseUrl,
-          LLM_MODEL: "stand-in-model",
-          LLM_API_KEY: "test-key",
-          LLM_FALLBACK: "mock",
-          LLM_MAX_RETRIES: "1",
-        });
         page = await browser.context.newPage();
-        await page.goto(assistant.chatUrl);
+        await page.goto(withFallback.chatUrl);
         // sessionStorage belongs to one tab: a new page starts with an empty conversation.
         await expect(page.locator(".message").count()).resolves.toBe(0);
-      });
-      afterAll(async () => {
-        await assistant?.stop();
-        hosted?.close();
       });
 
       it("when a question is asked, then the fallback's answer is shown and plainly marked as a fallback", async () => {
