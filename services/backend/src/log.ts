@@ -1,34 +1,62 @@
 /**
- * JSON lines on stdout, one object per event. Lines are gathered and written once per turn of the event loop, so
- * a busy gateway makes one write call for many requests instead of one each. Never handed the API key; prompt
- * text only when LOG_PROMPTS is on (server.ts decides).
+ * JSON lines on stdout, one object per event. Node writes to a pipe (a container's stdout) synchronously, so a
+ * slow reader would stall every request; here lines are gathered and written with fs.write from libuv's thread
+ * pool, one write in flight at a time, never blocking the event loop. If the reader falls far behind, lines are
+ * dropped (and the count logged) rather than memory growing. Never handed the API key; prompt text only when
+ * LOG_PROMPTS is on (server.ts decides).
  */
+import { write as fsWrite, writeSync } from "fs";
+
 export type LogFields = Record<string, string | number | boolean | undefined | null | string[]>;
 
 export interface Logger {
   info(msg: string, fields?: LogFields): void;
   warn(msg: string, fields?: LogFields): void;
   error(msg: string, fields?: LogFields): void;
-  /** Writes what is pending now (before exit). */
+  /** Writes what is pending now, synchronously (before exit). */
   flush(): void;
 }
 
-export function jsonLogger(write: (text: string) => void = (text) => process.stdout.write(text)): Logger {
+/** Bytes of log lines kept waiting for the reader before new lines are dropped. */
+const MAX_PENDING_BYTES = 8 * 1024 * 1024;
+
+export function jsonLogger(fd = 1): Logger {
   let pending: string[] = [];
-  let scheduled = false;
-  const flush = () => {
-    scheduled = false;
-    if (pending.length === 0) return;
+  let pendingBytes = 0;
+  let writing = false;
+  let dropped = 0;
+  const take = () => {
+    if (dropped > 0) pending.push(`${JSON.stringify({ time: new Date().toISOString(), level: "warn", msg: "log lines dropped", count: dropped })}\n`);
+    dropped = 0;
     const text = pending.join("");
     pending = [];
-    write(text);
+    pendingBytes = 0;
+    return text;
+  };
+  const drain = () => {
+    if (writing || pending.length === 0) return;
+    writing = true;
+    fsWrite(fd, take(), (error) => {
+      writing = false;
+      if (!error) drain();
+    });
   };
   const log = (level: string) => (msg: string, fields?: LogFields) => {
-    pending.push(`${JSON.stringify({ time: new Date().toISOString(), level, msg, ...fields })}\n`);
-    if (!scheduled) {
-      scheduled = true;
-      setImmediate(flush);
+    const line = `${JSON.stringify({ time: new Date().toISOString(), level, msg, ...fields })}\n`;
+    if (pendingBytes + line.length > MAX_PENDING_BYTES) {
+      dropped++;
+      return;
     }
+    pending.push(line);
+    pendingBytes += line.length;
+    drain();
   };
-  return { info: log("info"), warn: log("warn"), error: log("error"), flush };
+  return {
+    info: log("info"),
+    warn: log("warn"),
+    error: log("error"),
+    flush: () => {
+      if (pending.length > 0) writeSync(fd, take());
+    },
+  };
 }

@@ -136,7 +136,7 @@ type Alert = { labels: Record<string, string>; state: string };
     expect(fromBackend).toEqual([...Object.values(BACKEND_METRICS).map((m) => m.name), "up"].sort());
     const series = (name: string) => (Object.values(BACKEND_METRICS).find((m) => m.name === name)?.type === "histogram" ? `${name}_bucket` : name);
     // The failing backend answers nothing, so it has no answer times or tokens to report; requests and `up` it has.
-    const expectedMissing = { [FAILING]: [BACKEND_METRICS.inferenceDuration.name, BACKEND_METRICS.tokens.name], [HEALTHY]: [] as string[] };
+    const expectedMissing: Record<string, string[]> = { [FAILING]: [BACKEND_METRICS.inferenceDuration.name, BACKEND_METRICS.tokens.name], [HEALTHY]: [] as string[] };
     for (const namespace of [FAILING, HEALTHY]) {
       let missing: string[] = [];
       await until(`the backend metrics in ${namespace}`, async () => {

@@ -7,6 +7,7 @@ import Anthropic from "@anthropic-ai/sdk";
 import type { MessageCreateParamsBase } from "@anthropic-ai/sdk/resources/messages/messages";
 import { ChatRequest, Completion, Provider, StreamEvent, UpstreamError } from "./types";
 import { retryAfterMs } from "../resilience/retry-after";
+import { httpFetch } from "./http-fetch";
 
 /** Anthropic's stop reasons in OpenAI's words. */
 const FINISH: Record<string, string> = { end_turn: "stop", stop_sequence: "stop", max_tokens: "length", tool_use: "tool_calls", refusal: "content_filter" };
@@ -41,7 +42,7 @@ export class AnthropicProvider implements Provider {
     private readonly defaultMaxTokens: number,
   ) {
     this.key = `anthropic ${baseUrl}`;
-    this.client = new Anthropic({ apiKey, baseURL: anthropicBaseUrl(baseUrl), maxRetries: 0, timeout: 24 * 3600 * 1000 });
+    this.client = new Anthropic({ apiKey, baseURL: anthropicBaseUrl(baseUrl), maxRetries: 0, timeout: 24 * 3600 * 1000, fetch: httpFetch });
   }
 
   private params(request: ChatRequest): MessageCreateParamsBase {

@@ -8,6 +8,7 @@ import type { ChatCompletionCreateParamsBase } from "openai/resources/chat/compl
 import { ProviderName } from "../../../../lib/backend-env";
 import { ChatRequest, Completion, Provider, StreamEvent, UpstreamError, Usage } from "./types";
 import { retryAfterMs } from "../resilience/retry-after";
+import { httpFetch } from "./http-fetch";
 
 function usageOf(usage: OpenAI.CompletionUsage | null | undefined): Usage | undefined {
   return usage ? { promptTokens: usage.prompt_tokens ?? 0, completionTokens: usage.completion_tokens ?? 0 } : undefined;
@@ -44,6 +45,7 @@ export class OpenAiStyleProvider implements Provider {
       apiKey: apiKey ?? "unused",
       defaultHeaders: apiKey ? undefined : { Authorization: null },
       maxRetries: 0,
+      fetch: httpFetch,
       // The gateway aborts on its own timeout (which also covers gaps inside a stream).
       timeout: 24 * 3600 * 1000,
     });

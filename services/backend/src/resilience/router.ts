@@ -55,11 +55,11 @@ class Attempt {
     this.timer.refresh();
   }
 
-  /** Also aborts the upstream call if it is still running (an abandoned stream). */
-  end(): void {
+  /** Done with the upstream call; `abandon` aborts it if it is still running (a stream left unread). */
+  end(abandon = false): void {
     clearTimeout(this.timer);
     this.client.removeEventListener("abort", this.onClientGone);
-    if (!this.controller.signal.aborted) this.controller.abort(new ClientGone("the answer was abandoned"));
+    if (abandon && !this.controller.signal.aborted) this.controller.abort(new ClientGone("the answer was abandoned"));
   }
 }
 
@@ -133,7 +133,7 @@ export class Router {
           breaker.success();
           return { provider, fallback: index > 0, attempts, failures, value };
         } catch (thrown) {
-          attempt.end();
+          attempt.end(true);
           const error = asUpstreamError(thrown);
           if (error instanceof ClientGone) {
             breaker.release();
@@ -196,7 +196,7 @@ export class Router {
         if (!(error instanceof ClientGone)) breaker.failure();
         throw error;
       } finally {
-        attempt.end();
+        attempt.end(true);
         iterator.return?.().catch(() => undefined);
       }
       if (!finished) {
