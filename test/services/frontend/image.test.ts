@@ -94,7 +94,9 @@ describe("the frontend image", () => {
         const page = await fetch(`http://127.0.0.1:${port}/`);
         expect(page.headers.get("content-type")).toBe("text/html; charset=utf-8");
       } finally {
+        const exited = new Promise((resolve) => server.once("exit", resolve));
         server.kill("SIGTERM");
+        await exited;
       }
     });
   });
