@@ -21,9 +21,8 @@ export async function* readEventData(body) {
     for (;;) {
       const { value, done } = await reader.read();
       buffer += decoder.decode(value, { stream: !done });
-      if (done) break;
-      // A CR at the very end may be the first half of a CRLF: keep it until the next chunk says.
-      const lines = buffer.split(/\r\n|\r(?!$)|\n/);
+      // A CR at the very end may be the first half of a CRLF: keep it until the next chunk (or the end) says.
+      const lines = buffer.split(done ? /\r\n|\r|\n/ : /\r\n|\r(?!$)|\n/);
       buffer = lines.pop() ?? "";
       for (const line of lines) {
         if (line === "") {
@@ -33,6 +32,7 @@ export async function* readEventData(body) {
           data.push(line.slice(line.startsWith("data: ") ? 6 : 5));
         }
       }
+      if (done) break;
     }
   } finally {
     reader.releaseLock();
