@@ -200,6 +200,22 @@ if (chromiumMissing && process.env.CI) {
         expect(chatRequests.at(-1)!.messages[1].content).toBe(mockAnswer([{ role: "user", content: "What does this stack deploy?" }]));
       });
 
+      it("when Escape is pressed mid-answer, then the answer stops, what arrived stays, and the page says it stopped", async () => {
+        await ask(page, "Tell me a long story");
+        const streaming = page.locator(".message.assistant[aria-busy] .text");
+        await streaming.filter({ hasText: /\S/ }).waitFor();
+        await page.keyboard.press("Escape");
+        const stopped = page.locator(".message.error").last();
+        await stopped.waitFor();
+        expect(await stopped.locator(".text").textContent()).toBe("Stopped.");
+        const partial = await page.locator(".message.assistant .text").last().textContent();
+        const whole = mockAnswer([{ role: "user", content: "Tell me a long story" }]);
+        expect(partial!.length).toBeGreaterThan(0);
+        expect(partial!.length).toBeLessThan(whole.length);
+        expect(whole.startsWith(partial!)).toBe(true);
+        expect(await page.locator("#prompt:focus").count()).toBe(1);
+      });
+
       it("when the assistant is gone, then sending shows the failure as a message", async () => {
         await mockPhase.stop();
         await ask(page, "are you there?");
