@@ -13,8 +13,8 @@ export interface Logger {
   info(msg: string, fields?: LogFields): void;
   warn(msg: string, fields?: LogFields): void;
   error(msg: string, fields?: LogFields): void;
-  /** Writes what is pending now, synchronously (before exit). */
-  flush(): void;
+  /** Resolves once every line logged so far is written (before exit). */
+  drained(): Promise<void>;
 }
 
 /** Bytes of log lines kept waiting for the reader before new lines are dropped. */
@@ -25,6 +25,7 @@ export function jsonLogger(fd = 1): Logger {
   let pendingBytes = 0;
   let writing = false;
   let dropped = 0;
+  let waiting: (() => void)[] = [];
   const take = () => {
     if (dropped > 0) pending.push(`${JSON.stringify({ time: new Date().toISOString(), level: "warn", msg: "log lines dropped", count: dropped })}\n`);
     dropped = 0;
@@ -39,6 +40,12 @@ export function jsonLogger(fd = 1): Logger {
     fsWrite(fd, take(), (error) => {
       writing = false;
       if (!error) drain();
+      if (!writing) {
+        // Nothing more to write (or the reader is gone): whoever waits for the lines is done waiting.
+        const done = waiting;
+        waiting = [];
+        done.forEach((resolve) => resolve());
+      }
     });
   };
   const log = (level: string) => (msg: string, fields?: LogFields) => {
@@ -55,8 +62,12 @@ export function jsonLogger(fd = 1): Logger {
     info: log("info"),
     warn: log("warn"),
     error: log("error"),
-    flush: () => {
-      if (pending.length > 0) writeSync(fd, take());
+    drained: () => {
+      if (!writing) {
+        if (pending.length > 0) writeSync(fd, take());
+        return Promise.resolve();
+      }
+      return new Promise((resolve) => waiting.push(resolve));
     },
   };
 }

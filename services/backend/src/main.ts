@@ -37,11 +37,11 @@ function start(): void {
     if (stopping) return;
     stopping = true;
     log.info("shutting down", { signal, grace_seconds: settings.shutdownGraceMs / 1000 });
-    void backend.shutdown().then(() => {
-      log.info("stopped");
-      log.flush();
-      process.exit(0);
-    });
+    void backend
+      .shutdown()
+      .then(() => log.info("stopped"))
+      .then(() => log.drained())
+      .then(() => process.exit(0));
   };
   process.on("SIGTERM", () => stop("SIGTERM"));
   process.on("SIGINT", () => stop("SIGINT"));

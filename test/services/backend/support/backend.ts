@@ -18,7 +18,7 @@ export interface RunningBackend {
 export async function startBackend(env: Record<string, string>): Promise<RunningBackend> {
   const logs: LogLine[] = [];
   const line = (level: string) => (msg: string, fields?: LogFields) => void logs.push({ level, msg, ...fields });
-  const logger: Logger = { info: line("info"), warn: line("warn"), error: line("error"), flush: () => undefined };
+  const logger: Logger = { info: line("info"), warn: line("warn"), error: line("error"), drained: async () => undefined };
   const backend = createBackend(parseBackendEnv({ MOCK_WORD_DELAY_MS: "0", ...env }), { logger });
   const port = await backend.listen(0, "127.0.0.1");
   return {
