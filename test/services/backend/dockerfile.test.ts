@@ -9,6 +9,7 @@ import { builtinModules } from "module";
 import { dirname, join, relative, resolve } from "path";
 import { BACKEND_PORT } from "../../../components/app/backend";
 import { NON_ROOT_ID } from "../../../lib/pod-security";
+import { contextFilter } from "../../../components/images/dockerignore";
 import { PROJECT_DIR } from "../../support/render";
 
 const SERVICE = join(PROJECT_DIR, "services", "backend");
@@ -38,20 +39,9 @@ function importGraph(entry: string): { files: string[]; packages: Set<string> } 
   return { files: [...files].map((file) => relative(PROJECT_DIR, file)), packages };
 }
 
-/** Docker's .dockerignore semantics, for the patterns used here: the last matching line wins; a match on a folder covers what is inside. */
-function allowedByDockerignore(path: string, text: string): boolean {
-  const patterns = text.split("\n").map((l) => l.trim()).filter((l) => l && !l.startsWith("#"));
-  const matches = (pattern: string) => {
-    const regex = new RegExp(`^${pattern.replace(/[.+^${}()|[\]\\]/g, "\\$&").replace(/\*\*/g, "\u0000").replace(/\*/g, "[^/]*").replace(/\u0000/g, ".*")}(/.*)?$`);
-    return regex.test(path);
-  };
-  let allowed = true;
-  for (const pattern of patterns) {
-    const exception = pattern.startsWith("!");
-    if (matches(exception ? pattern.slice(1) : pattern)) allowed = exception;
-  }
-  return allowed;
-}
+/** What BuildKit lets into the build context for this Dockerfile (the same reading the stack's content tag uses). */
+const context = contextFilter(PROJECT_DIR, "services/backend/Dockerfile");
+const allowed = (path: string) => !context.filter.excludes(path);
 
 const { files, packages } = importGraph(join(SERVICE, "src", "main.ts"));
 
@@ -76,9 +66,9 @@ describe("services/backend/Dockerfile", () => {
   });
 
   it("given the files the backend imports, then each passes Dockerfile.dockerignore, is copied into the build and compiled", () => {
-    const ignore = readFileSync(join(SERVICE, "Dockerfile.dockerignore"), "utf8");
+    expect(context.ignoreFile).toBe(join(SERVICE, "Dockerfile.dockerignore"));
     expect(files).toEqual(expect.arrayContaining(["services/backend/src/main.ts", "lib/backend-env.ts", "lib/metrics-contract.ts"]));
-    expect(files.filter((file) => !allowedByDockerignore(file, ignore))).toEqual([]);
+    expect(files.filter((file) => !allowed(file))).toEqual([]);
     const copied = instructions.filter((line) => line.startsWith("COPY ") && !line.includes("--from")).flatMap((line) => line.split(/\s+/).slice(1, -1));
     expect(files.filter((file) => !copied.some((source) => file === source || file.startsWith(`${source}/`)))).toEqual([]);
     const build = JSON.parse(readFileSync(join(SERVICE, "tsconfig.build.json"), "utf8")) as { include: string[] };
@@ -87,9 +77,8 @@ describe("services/backend/Dockerfile", () => {
   });
 
   it("given everything else in the repository, then the allowlist leaves it out", () => {
-    const ignore = readFileSync(join(SERVICE, "Dockerfile.dockerignore"), "utf8");
     for (const outside of ["index.ts", "components/app/backend.ts", "lib/pod-security.ts", "node_modules/zod/package.json", "services/frontend/package.json", "Pulumi.prod.yaml", ".git/config", "test/readme.test.ts"]) {
-      expect(`${outside}: ${allowedByDockerignore(outside, ignore)}`).toBe(`${outside}: false`);
+      expect(`${outside}: ${allowed(outside)}`).toBe(`${outside}: false`);
     }
   });
 
