@@ -2,7 +2,8 @@
  * Ollama through its native chat API, `POST /api/chat`, which streams newline-delimited JSON
  * (https://github.com/ollama/ollama/blob/main/docs/api.md). Chosen over its OpenAI-compatible `/v1` because the
  * stack points the backend at Ollama's API root, the native API is the one Ollama documents as stable (it calls the
- * OpenAI layer experimental), and it reports token counts (`prompt_eval_count`, `eval_count`) on every answer.
+ * OpenAI layer "experimental and subject to major adjustments including breaking changes"; verified: ollama/ollama
+ * docs/openai.md), and it reports token counts (`prompt_eval_count`, `eval_count`) on every answer.
  * Ollama has no official JavaScript client in this project's dependencies, so this is Node's own fetch (undici,
  * keep-alive connections).
  */
