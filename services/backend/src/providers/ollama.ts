@@ -4,11 +4,12 @@
  * stack points the backend at Ollama's API root, the native API is the one Ollama documents as stable (it calls the
  * OpenAI layer "experimental and subject to major adjustments including breaking changes"; verified: ollama/ollama
  * docs/openai.md), and it reports token counts (`prompt_eval_count`, `eval_count`) on every answer.
- * Ollama has no official JavaScript client in this project's dependencies, so this is Node's own fetch (undici,
- * keep-alive connections).
+ * Ollama has no official JavaScript client in this project's dependencies, so this is plain HTTP on the same
+ * keep-alive fetch the SDKs use (http-fetch.ts).
  */
 import { ChatRequest, Completion, Provider, StreamEvent, UpstreamError, Usage } from "./types";
 import { retryAfterMs } from "../resilience/retry-after";
+import { httpFetch } from "./http-fetch";
 
 interface OllamaChunk {
   message?: { content?: string };
@@ -47,7 +48,7 @@ export class OllamaProvider implements Provider {
     const messages = request.messages.map((m) => ({ role: m.role === "developer" ? "system" : m.role, content: m.content }));
     let response: Response;
     try {
-      response = await fetch(this.url, {
+      response = await httpFetch(this.url, {
         method: "POST",
         headers: { "content-type": "application/json" },
         body: JSON.stringify({ model: this.model, messages, stream, options }),
