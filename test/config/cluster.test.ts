@@ -1,17 +1,13 @@
 import { EksClusterConfig } from "../../config/cluster";
 import { ImageSource } from "../../config/image-build";
-import { parseStackConfig } from "../../config/load";
-import { ParsedStackConfig } from "../../config/schema";
 import { GPU_NODE_LABEL } from "../../lib/gpu";
+import { parse as parseConfig, problemsWith } from "../support/config";
 import { PINNED_IMAGES } from "../support/configs";
 
 const BASE = { phase: "mock", monitoring: { enabled: false } };
 
 /** Parses settings as the engine hands them over (JSON text per key); throws the config message on failure. */
-function parse(settings: Record<string, unknown>): ParsedStackConfig {
-  const values = Object.fromEntries(Object.entries({ ...BASE, ...settings }).map(([key, value]) => [key, typeof value === "string" ? value : JSON.stringify(value)]));
-  return parseStackConfig({ values, secretKeys: new Set() }, "test");
-}
+const parse = (settings: Record<string, unknown>) => parseConfig({ ...BASE, ...settings }, "test");
 
 function eks(cluster: Record<string, unknown> = {}): EksClusterConfig {
   const parsed = parse({ cluster: { type: "eks", ...cluster } }).cluster;
@@ -19,15 +15,8 @@ function eks(cluster: Record<string, unknown> = {}): EksClusterConfig {
   return parsed;
 }
 
-/** The one problem line of a failed parse. */
-function problem(settings: Record<string, unknown>): string {
-  try {
-    parse(settings);
-  } catch (error) {
-    return (error as Error).message.split("\n").slice(1).join("\n");
-  }
-  throw new Error("expected the config to be rejected");
-}
+/** The problem lines of a failed parse, without the heading. */
+const problem = (settings: Record<string, unknown>) => problemsWith({ ...BASE, ...settings }, "test").split("\n").slice(1).join("\n");
 
 describe("eks cluster config", () => {
   it("defaults to a Kubernetes version in EKS standard support, a single NAT gateway, 30 days of logs and no EFS", () => {
