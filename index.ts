@@ -30,7 +30,7 @@ const storageClasses = cluster instanceof EksCluster ? cluster.storageClasses : 
 
 const images = new ContainerImages("images", {
   images: { frontend: config.frontend.image, backend: config.backend.image },
-  registry: cluster instanceof EksCluster ? cluster.imageRegistry : undefined,
+  registry: cluster instanceof EksCluster ? cluster.imageRegistry : config.cluster.type === "kubeconfig" ? config.cluster.registry : undefined,
 });
 
 const network = config.networkPolicies;

@@ -5,7 +5,8 @@ module.exports = {
   testEnvironment: "node",
   roots: ["<rootDir>/test"],
   testMatch: ["**/*.test.ts"],
-  transform: { "^.+\\.ts$": "@sucrase/jest-plugin" },
+  // The chat page's browser modules (plain JS with ES module syntax) are transpiled too, so jest can load them.
+  transform: { "^.+\\.ts$": "@sucrase/jest-plugin", "/services/frontend/public/.+\\.js$": "@sucrase/jest-plugin" },
   testTimeout: 30000,
   // Jest keeps one core for itself by default; on a 2-core machine that halves the speed of this CPU-bound suite.
   maxWorkers: "100%",

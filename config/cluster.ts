@@ -1,6 +1,7 @@
 /** Where the stack deploys: an existing cluster from a kubeconfig, or an EKS cluster the stack creates. */
 import { z } from "zod";
 import { gpuInstanceSpec, hasInstancePrice, pricedFamilies, PRICED_REGIONS } from "../tools/cost/prices";
+import { isRepository } from "./image";
 import { positiveInt } from "./primitives";
 
 const instanceType = z.string().regex(/^[a-z0-9-]+\.[a-z0-9]+$/, { message: "expected an EC2 instance type such as g5.xlarge" });
@@ -220,6 +221,27 @@ export const eksClusterSchema = z.strictObject({
     .prefault({}),
 }).superRefine(pricedRegionAndInstanceTypes, { when: (payload) => typeof payload.value === "object" && payload.value !== null });
 
+const REGISTRY_SERVER = "expected a registry host with an optional port, such as localhost:5001 or registry.example.com";
+
+/**
+ * A registry that the stack pushes the images it builds to, and that the cluster pulls them from by digest: kind's
+ * local registry (`localhost:5001`, which kind's nodes resolve to the registry container), or any registry the
+ * Docker engine running `pulumi up` is logged in to.
+ */
+const existingRegistry = z.strictObject({
+  /** Host and optional port; the first part of every image name pushed. */
+  server: z
+    .string({ error: REGISTRY_SERVER })
+    // Docker reads the first part of a name as a registry only if it has a dot or a port, or is localhost.
+    .refine((server) => /[.:]/.test(server) || server === "localhost", { message: REGISTRY_SERVER })
+    .refine((server) => isRepository(`${server}/x`), { message: REGISTRY_SERVER }),
+  /** Repository path under the server; each built workload is pushed to `<server>/<prefix>/<workload>`. */
+  repositoryPrefix: z
+    .string()
+    .refine((prefix) => isRepository(prefix) && !prefix.includes("."), { message: "expected a repository path such as ai-assistant" })
+    .default("ai-assistant"),
+});
+
 export const kubeconfigClusterSchema = z.strictObject({
   type: z.literal("kubeconfig"),
   /** kubeconfig context to use; the file's current context when absent. */
@@ -242,6 +264,8 @@ export const kubeconfigClusterSchema = z.strictObject({
   /** Other stacks deploy to this cluster too: monitoring (cluster-wide CRDs, node-exporter's host port) cannot be installed twice. */
   shared: z.boolean({ error: "expected true or false" }).default(false),
   keda,
+  /** Where builds are pushed; without it they stay in the local Docker engine (`kind load docker-image`). */
+  registry: existingRegistry.optional(),
 });
 
 export const clusterSchema = z
@@ -254,3 +278,4 @@ export type ClusterConfig = z.output<typeof clusterSchema>;
 export type EksClusterConfig = z.output<typeof eksClusterSchema>;
 export type KarpenterConfig = EksClusterConfig["karpenter"];
 export type KedaConfig = EksClusterConfig["keda"];
+export type ExistingRegistryConfig = z.output<typeof existingRegistry>;

@@ -7,7 +7,7 @@ import { z } from "zod";
 import { ImageReference } from "./image";
 import { imageReference } from "./primitives";
 
-const CONTEXT_MESSAGE = "expected a build context directory (relative to the project) such as ./app/backend";
+const CONTEXT_MESSAGE = "expected a build context directory (relative to the project) such as . (the repository root)";
 
 function isDirectory(path: string): boolean {
   return existsSync(path) && statSync(path).isDirectory();

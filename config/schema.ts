@@ -3,6 +3,7 @@
  * `Pulumi.<stack>.yaml` is described here; anything else is an error, so a typo never passes silently.
  */
 import { z } from "zod";
+import { backendServiceSettings } from "./backend-service";
 import { clusterSchema } from "./cluster";
 import { costRules, costSchema } from "./cost";
 import { exposureSchema } from "./exposure";
@@ -21,7 +22,7 @@ export type SecretKey = (typeof SECRET_KEYS)[number];
 
 const secretValue = z.string({ error: "expected a secret string" }).min(1, { message: "expected a non-empty secret" }).optional();
 
-/** Locally built images for development (`docker build -t ai-assistant/backend:dev .`); prod names its registry. */
+/** Locally built images (`docker build -f services/backend/Dockerfile -t ai-assistant/backend:dev .`), when a stack names none. */
 export const DEFAULT_IMAGES: Record<"frontend" | "backend", ImageReference> = {
   frontend: { repository: "ai-assistant/frontend", tag: "dev" },
   backend: { repository: "ai-assistant/backend", tag: "dev" },
@@ -42,7 +43,7 @@ function commonSettings(phase: Phase) {
     production: z.boolean({ error: "expected true or false" }).default(false),
     cluster: clusterSchema,
     frontend: workloadSchema({ image: DEFAULT_IMAGES.frontend, resources: FRONTEND_RESOURCES }, { expose: exposureSchema }),
-    backend: workloadSchema({ image: DEFAULT_IMAGES.backend, resources: BACKEND_RESOURCES[phase] }),
+    backend: workloadSchema({ image: DEFAULT_IMAGES.backend, resources: BACKEND_RESOURCES[phase] }, backendServiceSettings),
     monitoring: monitoringSchema,
     cost: costSchema,
     networkPolicies: networkPoliciesSchema,
@@ -276,12 +277,13 @@ function productionRules(config: ParsedPhase, ctx: z.RefinementCtx) {
   ];
   for (const [path, image] of images) {
     if (image && isImageBuild(image)) {
-      // The stack runs what it builds by digest; but without ECR the image would stay on the machine that ran `pulumi up`.
-      if (config.cluster?.type !== "eks") {
+      // The stack runs what it builds by digest; but without a registry the image would stay on the machine that ran `pulumi up`.
+      const pushed = config.cluster?.type === "eks" || (config.cluster?.type === "kubeconfig" && config.cluster.registry !== undefined);
+      if (!pushed) {
         ctx.addIssue({
           code: "custom",
           path,
-          message: "expected a published image in a production stack that does not create its cluster (a build is pushed to a registry only with cluster.type eks)",
+          message: "expected a published image in a production stack that pushes its builds nowhere (a build is pushed to a registry only with cluster.type eks, or with cluster.registry)",
           input: image,
         });
       }

@@ -1,11 +1,13 @@
 /**
  * `npm run bench`: the offline render time of each committed stack, beside the time node takes to load
- * @pulumi/pulumi alone (the floor no render can beat), measured in the same run as medians of several runs.
+ * @pulumi/pulumi alone (the floor no render can beat), measured in the same run as medians of several runs; then
+ * the backend's overhead as a gateway (tools/gateway-bench/measure.ts).
  */
 import { spawnSync } from "child_process";
 import { mkdtempSync, readdirSync } from "fs";
 import { tmpdir } from "os";
 import { join, resolve } from "path";
+import { printGatewayBench } from "./gateway-bench/measure";
 
 const PROJECT_DIR = resolve(__dirname, "..");
 const RUNS = Number(process.env.BENCH_RUNS ?? 5);
@@ -48,3 +50,13 @@ for (const stack of stacks) {
   const ms = median(renders[stack]);
   console.log(`${`render --stack ${stack}`.padEnd(28)}${ms.toFixed(0).padStart(8)}${(ms / floorMs).toFixed(2).padStart(10)}`);
 }
+
+void printGatewayBench({
+  concurrency: 16,
+  roundMs: Number(process.env.BENCH_ROUND_MS ?? 1000),
+  rounds: 2,
+  upstreamDelayMs: Number(process.env.BENCH_UPSTREAM_MS ?? 20),
+}).catch((error: Error) => {
+  console.error(`gateway bench failed: ${error.message}`);
+  process.exitCode = 1;
+});

@@ -31,7 +31,7 @@ export interface BackendNetwork {
 export interface BackendArgs extends AppComponentArgs {
   /** The deployment phase; it sets the probe timing. */
   phase: Phase;
-  /** LLM settings for the ConfigMap (see `components/app/llm-settings.ts` for the variables). */
+  /** The ConfigMap values: the contract of lib/backend-env.ts, as built by `llm-settings.ts`. */
   settings: pulumi.Input<Record<string, pulumi.Input<string>>>;
   /** LLM settings made from encrypted config: kept in the `backend-llm-settings` Secret instead of the ConfigMap. */
   secretSettings?: pulumi.Output<Record<string, string>>;

@@ -8,6 +8,7 @@ import { albAnnotations } from "./alb-annotations";
 import { AppComponentArgs, appPods, AppWorkload } from "./app-workload";
 import { BACKEND_PORT } from "./backend";
 
+/** The port the frontend server listens on in the pod (its image's PORT; the Deployment sets it too). */
 export const FRONTEND_PORT = 8080;
 
 /** The ALB the stack's AWS Load Balancer Controller makes for an Ingress (eks). */
@@ -29,7 +30,10 @@ export interface FrontendArgs extends AppComponentArgs {
   oidcClientSecret?: pulumi.Input<string>;
 }
 
-/** The chat web UI, reachable from outside the cluster as configured, and able to reach the backend alone. */
+/**
+ * The chat page and its small server (services/frontend), which forwards `/v1/*` to the backend so that the browser
+ * talks to one origin; reachable from outside the cluster as configured.
+ */
 export class Frontend extends pulumi.ComponentResource {
   public readonly workload: AppWorkload;
   public readonly ingress?: k8s.networking.v1.Ingress;
@@ -56,9 +60,12 @@ export class Frontend extends pulumi.ComponentResource {
         port: FRONTEND_PORT,
         health: { ready: "/healthz", live: "/healthz" },
         probeTiming: PROBE_TIMINGS.frontend,
-        env: [{ name: "BACKEND_URL", value: args.backendUrl }],
-        // nginx writes its pid and temp files here; everything else stays read-only.
-        writablePaths: ["/tmp", "/var/cache/nginx"],
+        env: [
+          { name: "PORT", value: String(FRONTEND_PORT) },
+          { name: "BACKEND_URL", value: args.backendUrl },
+        ],
+        // The server writes nothing (it serves the page from memory); /tmp is all that is writable.
+        writablePaths: ["/tmp"],
         serviceType: expose.type === "LoadBalancer" ? "LoadBalancer" : "ClusterIP",
         serviceAnnotations: expose.type === "LoadBalancer" ? expose.annotations : undefined,
         loadBalancerSourceRanges: expose.type === "LoadBalancer" ? expose.sourceRanges : undefined,

@@ -1,16 +1,7 @@
 /**
- * What the backend is told about its language model, as environment variables. This is the backend's contract:
- *
- * | variable | meaning |
- * |---|---|
- * | `LLM_PROVIDER` | `mock`, `huggingface`, `openai`, `anthropic`, `openai-compatible`, `ollama` or `vllm` |
- * | `LLM_BASE_URL` | API base URL (absent for mock) |
- * | `LLM_MODEL` | model name (absent for mock) |
- * | `LLM_TIMEOUT_SECONDS` | per-request timeout |
- * | `LLM_MODEL_ENDPOINTS` | local-model phase: JSON map of every served model to its server's base URL |
- * | `LLM_FALLBACK` | what answers when the provider fails: `none`, `mock` or `hosted` |
- * | `FALLBACK_PROVIDER`, `FALLBACK_BASE_URL`, `FALLBACK_MODEL` | the hosted API used when `LLM_FALLBACK=hosted` |
- * | `LLM_API_KEY` | the hosted API's key, from a Kubernetes Secret (never in the ConfigMap) |
+ * What the backend is told, as environment variables of its contract (lib/backend-env.ts, which the backend parses
+ * with the same schema): the LLM provider, model and fallback chain per phase, and the service settings (rate limit,
+ * prompt logging). The key is not here: it reaches the pod from a Kubernetes Secret as `LLM_API_KEY`.
  *
  * When the stack file encrypts any part of `hostedApi` (e.g. a private `baseUrl`), every variable made from it moves
  * from the ConfigMap to the `backend-llm-settings` Secret, as a Pulumi secret: what was encrypted stays so.
@@ -18,6 +9,11 @@
 import * as pulumi from "@pulumi/pulumi";
 import { StackConfig } from "../../config/load";
 import { HostedApiConfig, ModelEngine } from "../../config/phases";
+import { resolveRateLimit } from "../../config/backend-service";
+import { BackendEnv, BackendEnvName, parseBackendEnv } from "../../lib/backend-env";
+
+/** ConfigMap values, typed by the contract: only its variables, enums spelled as it spells them. */
+export type BackendEnvValues = { [K in BackendEnvName]?: Exclude<BackendEnv[K], undefined> };
 
 /** Public endpoints of the hosted providers; an `openai-compatible` provider names its own. */
 export const HOSTED_BASE_URLS: Record<Exclude<HostedApiConfig["provider"], "openai-compatible">, string> = {
@@ -44,12 +40,12 @@ export function hostedApiOf(config: StackConfig): HostedApiConfig | undefined {
 }
 
 /** The mock phase: canned answers, no model, no key. */
-export function mockSettings(): Record<string, string> {
+export function mockSettings(): BackendEnvValues {
   return { LLM_PROVIDER: "mock", LLM_FALLBACK: "none" };
 }
 
 /** The hosted-API phase. */
-export function hostedApiSettings(api: HostedApiConfig): Record<string, string> {
+export function hostedApiSettings(api: HostedApiConfig): BackendEnvValues {
   return {
     LLM_PROVIDER: api.provider,
     LLM_BASE_URL: hostedBaseUrl(api),
@@ -60,7 +56,7 @@ export function hostedApiSettings(api: HostedApiConfig): Record<string, string> 
 }
 
 /** The hosted API as the local-model phase's fallback. */
-export function hostedFallbackSettings(fallback: HostedApiConfig): Record<string, string> {
+export function hostedFallbackSettings(fallback: HostedApiConfig): BackendEnvValues {
   return {
     FALLBACK_PROVIDER: fallback.provider,
     FALLBACK_BASE_URL: hostedBaseUrl(fallback),
@@ -76,49 +72,86 @@ export function hostedFallbackSettings(fallback: HostedApiConfig): Record<string
 export function localModelSettings(
   engine: ModelEngine,
   endpoints: Record<string, pulumi.Input<string>>,
-  withFallback: boolean,
-): pulumi.Output<Record<string, string>> {
+  fallback?: HostedApiConfig,
+): pulumi.Output<BackendEnvValues> {
   const [defaultModel] = Object.keys(endpoints);
-  return pulumi.all(endpoints).apply((urls): Record<string, string> => ({
+  return pulumi.all(endpoints).apply((urls): BackendEnvValues => ({
     LLM_PROVIDER: engine,
     LLM_BASE_URL: urls[defaultModel],
     LLM_MODEL: defaultModel,
     LLM_MODEL_ENDPOINTS: JSON.stringify(urls),
     // Local models are slow on a cold start; the backend waits longer for them than for a hosted API.
     LLM_TIMEOUT_SECONDS: "120",
-    LLM_FALLBACK: withFallback ? "hosted" : "none",
+    // local -> hosted -> mock: canned answers still come when the hosted API fails too.
+    LLM_FALLBACK: fallback ? (fallback.fallbackToMock ? "hosted,mock" : "hosted") : "none",
   }));
+}
+
+/**
+ * The service settings every phase shares: the per-client rate limit (its clients are named by the
+ * `X-Forwarded-For` entries of the proxies in front: the frontend, plus the ingress controller with an Ingress) and
+ * prompt logging. Only what differs from the backend's defaults is written.
+ */
+export function serviceSettings(config: StackConfig): BackendEnvValues {
+  const rateLimit = resolveRateLimit(config.backend.rateLimit, config.production);
+  const proxies = config.frontend.expose.type === "Ingress" ? 2 : 1;
+  return {
+    ...(rateLimit.enabled
+      ? { RATE_LIMIT_PER_MINUTE: String(rateLimit.requestsPerMinute), RATE_LIMIT_BURST: String(rateLimit.burst), TRUST_PROXY_HOPS: String(proxies) }
+      : {}),
+    ...(config.backend.logPrompts ? { LOG_PROMPTS: "true" } : {}),
+  };
+}
+
+/** The values that are set, as the strings a ConfigMap or Secret holds. */
+function definedOnly(values: BackendEnvValues): Record<string, string> {
+  return Object.fromEntries(Object.entries(values).filter((entry): entry is [string, string] => entry[1] !== undefined));
+}
+
+/**
+ * The values, checked by the backend's own parser: a stack that would stop the backend at start fails the render
+ * instead. The key is not known here, only whether the Secret will provide it.
+ */
+export function checkedEnv(values: BackendEnvValues, apiKeyFromSecret: boolean): Record<string, string> {
+  parseBackendEnv({ ...values, ...(apiKeyFromSecret ? { LLM_API_KEY: "from-the-secret" } : {}) });
+  return definedOnly(values);
 }
 
 /** What the backend is given: ConfigMap settings, settings kept in a Secret, and the API key. */
 export interface BackendLlm {
-  settings: pulumi.Input<Record<string, pulumi.Input<string>>>;
+  settings: pulumi.Input<Record<string, string>>;
   /** Settings made from an encrypted config section, as Pulumi secrets; absent when there are none. */
   secretSettings?: pulumi.Output<Record<string, string>>;
   apiKey?: pulumi.Input<string>;
 }
 
-/** Hosted-API settings where they belong: the ConfigMap, or the Secret when the stack file encrypted `hostedApi`. */
-function placeHosted(config: StackConfig, plain: pulumi.Input<Record<string, pulumi.Input<string>>>, hosted: Record<string, string>): Omit<BackendLlm, "apiKey"> {
-  if (!config.secretSections.has("hostedApi")) {
-    return { settings: pulumi.all([plain, hosted]).apply(([a, b]) => ({ ...a, ...b })) };
-  }
-  return { settings: plain, secretSettings: pulumi.secret(hosted) };
+/**
+ * The backend's whole environment, checked as one by the backend's parser, with the hosted-API settings where they
+ * belong: the ConfigMap, or the Secret when the stack file encrypted `hostedApi`.
+ */
+function placeHosted(config: StackConfig, plain: pulumi.Input<BackendEnvValues>, hosted: BackendEnvValues, apiKeyFromSecret: boolean): Omit<BackendLlm, "apiKey"> {
+  const checked = pulumi.output(plain).apply((values) => {
+    checkedEnv({ ...values, ...hosted }, apiKeyFromSecret);
+    return values;
+  });
+  if (!config.secretSections.has("hostedApi")) return { settings: checked.apply((values) => definedOnly({ ...values, ...hosted })) };
+  return { settings: checked.apply(definedOnly), secretSettings: pulumi.secret(definedOnly(hosted)) };
 }
 
 /** The backend's LLM settings and API key for the stack's phase. */
 export function backendLlm(config: StackConfig, localEndpoints?: Record<string, pulumi.Input<string>>): BackendLlm {
+  const service = serviceSettings(config);
   switch (config.phase) {
     case "mock":
-      return { settings: mockSettings() };
+      return { settings: checkedEnv({ ...mockSettings(), ...service }, false) };
     case "hosted-api":
-      return { ...placeHosted(config, {}, hostedApiSettings(config.hostedApi)), apiKey: config.secrets.apiKey };
+      return { ...placeHosted(config, service, hostedApiSettings(config.hostedApi), true), apiKey: config.secrets.apiKey };
     case "local-model": {
       if (!localEndpoints) throw new Error("the local-model phase needs its model servers' endpoints");
       const fallback = config.localModel.fallbackToHostedApi ? config.hostedApi : undefined;
-      const local = localModelSettings(config.localModel.engine, localEndpoints, fallback !== undefined);
-      if (!fallback) return { settings: local };
-      return { ...placeHosted(config, local, hostedFallbackSettings(fallback)), apiKey: config.secrets.apiKey };
+      const local = localModelSettings(config.localModel.engine, localEndpoints, fallback).apply((values) => ({ ...values, ...service }));
+      if (!fallback) return placeHosted(config, local, {}, false);
+      return { ...placeHosted(config, local, hostedFallbackSettings(fallback), true), apiKey: config.secrets.apiKey };
     }
   }
 }

@@ -19,14 +19,26 @@ export interface EcrSettings {
   untaggedImageExpiryDays: number;
 }
 
+/** A registry that exists already (kind's local registry, a company registry), with the engine's own login. */
+export interface ExistingRegistrySettings {
+  /** Host and optional port, e.g. `localhost:5001`. */
+  server: string;
+  /** Each workload is pushed to `<server>/<repositoryPrefix>/<workload>`. */
+  repositoryPrefix: string;
+}
+
 export interface ContainerImagesArgs {
   /** Each workload's image source (`frontend`, `backend`, …): a registry reference, or a build. */
   images: Record<string, ImageSource>;
   /**
-   * The registry builds are pushed to. Without one, builds stay in the local Docker engine, for a laptop cluster
-   * that loads them from there (`kind load docker-image`).
+   * The registry builds are pushed to: the stack's ECR, or an existing registry. Without one, builds stay in the
+   * local Docker engine, for a laptop cluster that loads them from there (`kind load docker-image`).
    */
-  registry?: EcrSettings;
+  registry?: EcrSettings | ExistingRegistrySettings;
+}
+
+function isEcr(registry: EcrSettings | ExistingRegistrySettings): registry is EcrSettings {
+  return "provider" in registry;
 }
 
 /**
@@ -56,7 +68,9 @@ export class ContainerImages extends pulumi.ComponentResource {
       const tag = this.tagFor(workload, source.build);
       this.versions[workload] = tag;
       if (args.registry) {
-        const image = this.pushToEcr(`${name}-${workload}`, workload, source.build, tag, args.registry);
+        const image = isEcr(args.registry)
+          ? this.pushToEcr(`${name}-${workload}`, workload, source.build, tag, args.registry)
+          : this.pushToRegistry(`${name}-${workload}`, workload, source.build, tag, args.registry);
         this.references[workload] = image.repoDigest;
         digests[workload] = image.repoDigest;
       } else {
@@ -79,6 +93,15 @@ export class ContainerImages extends pulumi.ComponentResource {
     } catch {
       throw new pulumi.ResourceError(`expected the build context of ${workload} (${build.context}) to be a directory`, this);
     }
+  }
+
+  /** Pushes with the credentials of the Docker engine's own login (none for kind's local registry). */
+  private pushToRegistry(name: string, workload: string, build: ImageBuild, tag: string, registry: ExistingRegistrySettings): docker.Image {
+    return new docker.Image(name, {
+      imageName: `${registry.server}/${registry.repositoryPrefix}/${workload}:${tag}`,
+      build: dockerBuild(build),
+      registry: { server: registry.server },
+    }, { parent: this });
   }
 
   private pushToEcr(name: string, workload: string, build: ImageBuild, tag: string, registry: EcrSettings): docker.Image {

@@ -1,17 +1,13 @@
 import { EksClusterConfig } from "../../config/cluster";
 import { ImageSource } from "../../config/image-build";
-import { parseStackConfig } from "../../config/load";
-import { ParsedStackConfig } from "../../config/schema";
 import { GPU_NODE_LABEL } from "../../lib/gpu";
+import { parse as parseConfig, problemsWith } from "../support/config";
 import { PINNED_IMAGES } from "../support/configs";
 
 const BASE = { phase: "mock", monitoring: { enabled: false } };
 
 /** Parses settings as the engine hands them over (JSON text per key); throws the config message on failure. */
-function parse(settings: Record<string, unknown>): ParsedStackConfig {
-  const values = Object.fromEntries(Object.entries({ ...BASE, ...settings }).map(([key, value]) => [key, typeof value === "string" ? value : JSON.stringify(value)]));
-  return parseStackConfig({ values, secretKeys: new Set() }, "test");
-}
+const parse = (settings: Record<string, unknown>) => parseConfig({ ...BASE, ...settings }, "test");
 
 function eks(cluster: Record<string, unknown> = {}): EksClusterConfig {
   const parsed = parse({ cluster: { type: "eks", ...cluster } }).cluster;
@@ -19,15 +15,8 @@ function eks(cluster: Record<string, unknown> = {}): EksClusterConfig {
   return parsed;
 }
 
-/** The one problem line of a failed parse. */
-function problem(settings: Record<string, unknown>): string {
-  try {
-    parse(settings);
-  } catch (error) {
-    return (error as Error).message.split("\n").slice(1).join("\n");
-  }
-  throw new Error("expected the config to be rejected");
-}
+/** The problem lines of a failed parse, without the heading. */
+const problem = (settings: Record<string, unknown>) => problemsWith({ ...BASE, ...settings }, "test").split("\n").slice(1).join("\n");
 
 describe("eks cluster config", () => {
   it("defaults to a Kubernetes version in EKS standard support, a single NAT gateway, 30 days of logs and no EFS", () => {
@@ -96,6 +85,24 @@ describe("existing cluster config", () => {
   });
 });
 
+describe("kubeconfig cluster config", () => {
+  const kubeconfig = (cluster: Record<string, unknown>) => parse({ cluster: { type: "kubeconfig", ...cluster } }).cluster;
+
+  it("pushes builds nowhere unless a registry is named, and names its repositories ai-assistant/<workload> by default", () => {
+    expect(kubeconfig({})).not.toHaveProperty("registry");
+    expect(kubeconfig({ registry: { server: "localhost:5001" } })).toMatchObject({ registry: { server: "localhost:5001", repositoryPrefix: "ai-assistant" } });
+  });
+
+  it.each([
+    ["registry.server", { registry: { server: "registry.example.com:5000" } }, { registry: { server: "kind-registry" } }, "cluster.registry.server: expected a registry host with an optional port, such as localhost:5001"],
+    ["registry.server", { registry: { server: "localhost" } }, { registry: { server: "https://localhost:5001" } }, "cluster.registry.server: expected a registry host with an optional port"],
+    ["registry.repositoryPrefix", { registry: { server: "localhost:5001", repositoryPrefix: "team/assistant" } }, { registry: { server: "localhost:5001", repositoryPrefix: "Team" } }, "cluster.registry.repositoryPrefix: expected a repository path such as ai-assistant"],
+  ])("%s: accepts a valid value and names the key of an invalid one", (_key, valid, invalid, message) => {
+    expect(() => kubeconfig(valid)).not.toThrow();
+    expect(problem({ cluster: { type: "kubeconfig", ...invalid } })).toContain(`ai-assistant:${message}`);
+  });
+});
+
 describe("workload images", () => {
   const backendImage = (image: unknown): ImageSource => parse({ backend: { image } }).backend.image;
 
@@ -115,7 +122,7 @@ describe("workload images", () => {
   });
 
   it.each([
-    ["a context that is not a directory", { context: "test/fixtures/missing" }, "backend.image.build.context: expected a build context directory (relative to the project) such as ./app/backend"],
+    ["a context that is not a directory", { context: "test/fixtures/missing" }, "backend.image.build.context: expected a build context directory (relative to the project) such as . (the repository root)"],
     ["two platforms", { context: "test/fixtures/app", platforms: ["linux/amd64", "linux/arm64"] }, "backend.image.build.platforms: expected one platform: an image built by @pulumi/docker has a single platform"],
     ["an unknown platform", { context: "test/fixtures/app", platforms: ["windows/amd64"] }, "backend.image.build.platforms[0]: expected linux/amd64 or linux/arm64"],
     ["an unknown key", { context: "test/fixtures/app", tag: "v1" }, "backend.image.build.tag: expected a known key"],
@@ -131,10 +138,15 @@ describe("production image rules", () => {
     expect(() => parse({ ...production, cluster: { type: "eks" }, backend: { image: { build: { context: "test/fixtures/app" } } } })).not.toThrow();
   });
 
-  it("reject a build on an existing cluster, where it would never leave the machine that ran it", () => {
+  it("reject a build on an existing cluster without a registry, where it would never leave the machine that ran it", () => {
     expect(problem({ ...production, backend: { image: { build: { context: "test/fixtures/app" } } } })).toContain(
-      "ai-assistant:backend.image: expected a published image in a production stack that does not create its cluster",
+      "ai-assistant:backend.image: expected a published image in a production stack that pushes its builds nowhere",
     );
+  });
+
+  it("accept a build on an existing cluster with a registry (the build is pushed there)", () => {
+    const cluster = { type: "kubeconfig", registry: { server: "registry.example.com" } };
+    expect(() => parse({ ...production, cluster, backend: { image: { build: { context: "test/fixtures/app" } } } })).not.toThrow();
   });
 
   it.each([["ghcr.io/acme/backend:latest"], ["ghcr.io/acme/backend"], ["ghcr.io/acme/backend:1.0.0"]])("still reject the registry image %s, which names no digest", (image) => {

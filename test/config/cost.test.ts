@@ -1,22 +1,10 @@
-import { parseStackConfig } from "../../config/load";
-import { ParsedStackConfig } from "../../config/schema";
+import { parse as parseConfig, problemsWith } from "../support/config";
 
 const BASE = { phase: "mock", monitoring: { enabled: false } };
 
-function parse(settings: Record<string, unknown>): ParsedStackConfig {
-  const values = Object.fromEntries(Object.entries({ ...BASE, ...settings }).map(([key, value]) => [key, typeof value === "string" ? value : JSON.stringify(value)]));
-  return parseStackConfig({ values, secretKeys: new Set() }, "test");
-}
-
+const parse = (settings: Record<string, unknown>) => parseConfig({ ...BASE, ...settings }, "test");
 /** The whole message of a rejected config. */
-function message(settings: Record<string, unknown>): string {
-  try {
-    parse(settings);
-  } catch (error) {
-    return (error as Error).message;
-  }
-  throw new Error("expected the config to be rejected");
-}
+const message = (settings: Record<string, unknown>) => problemsWith({ ...BASE, ...settings }, "test");
 
 describe("cost config", () => {
   it("defaults to GPU nodes around the clock and a 50% spot discount", () => {

@@ -5,6 +5,7 @@ import { ParsedStackConfig } from "../../config/schema";
 import { allocatable, kubeReservedCpu, PoolPod, systemPoolPods } from "../../config/system-pool";
 import { readStackFile } from "../../tools/stack-file";
 import type { RenderResult } from "../../tools/render";
+import { parse, problemsWith } from "../support/config";
 import { plannedOne } from "../support/eks";
 import { K8sObject, objectsOf, PROJECT_DIR, renderStack, stackFileSettings } from "../support/render";
 
@@ -17,19 +18,8 @@ function committed(stack: string): ParsedStackConfig {
 }
 
 /** Parses settings written in the test (keys without the namespace); throws the config message. */
-function parseSettings(settings: Record<string, unknown>, stack = "prod"): ParsedStackConfig {
-  const values = Object.fromEntries(Object.entries(settings).map(([key, value]) => [key, typeof value === "string" ? value : JSON.stringify(value)]));
-  return parseStackConfig({ values, secretKeys: new Set() }, stack);
-}
-
-function problemWith(settings: Record<string, unknown>): string {
-  try {
-    parseSettings(settings);
-  } catch (error) {
-    return (error as Error).message;
-  }
-  throw new Error("expected the config to be rejected");
-}
+const parseSettings = (settings: Record<string, unknown>) => parse(settings, "prod");
+const problemWith = (settings: Record<string, unknown>) => problemsWith(settings, "prod");
 
 const cpu = (text: string | undefined) => parseQuantity(text ?? "0") ?? 0;
 

@@ -45,9 +45,11 @@ describe("the committed stacks", () => {
     expect(detectProduction(stackResources(dev))).toBe(false);
   });
 
-  it("dev would fail the production rules it is not held to (so they do look at something)", () => {
-    // dev runs locally built images by tag: exactly what production forbids.
-    expect(messages(digestsInProduction, stackResources(dev))).toContain(
+  it("dev, run from a tag as a workstation build would, fails the production rules it is not held to (so they do look at something)", () => {
+    const resources = stackResources(dev);
+    byKind(resources, "Deployment", "backend").props.spec.template.spec.containers[0].image = "ai-assistant/backend:dev";
+    expect(messages(digestsInProduction, resources, false)).toEqual([]);
+    expect(messages(digestsInProduction, resources)).toContain(
       "Deployment ai-assistant-dev/backend: container backend runs ai-assistant/backend:dev, a tag without a digest, in production",
     );
   });
@@ -168,6 +170,9 @@ describe("the policy pack", () => {
     const backendUrn = byKind(resources, "Deployment", "backend").urn;
     expect(await run({}, resources)).toEqual([["Deployment ai-assistant/backend: container backend runs ghcr.io/acme/backend:1.4.2, a tag without a digest, in production", backendUrn]]);
     expect(await run({ production: false }, resources)).toEqual([]);
-    expect((await run({ production: true }, stackResources(dev))).length).toBeGreaterThan(0);
+    const devFromTag = stackResources(dev);
+    byKind(devFromTag, "Deployment", "backend").props.spec.template.spec.containers[0].image = "ai-assistant/backend:dev";
+    expect(await run({}, devFromTag)).toEqual([]);
+    expect((await run({ production: true }, devFromTag)).length).toBeGreaterThan(0);
   });
 });

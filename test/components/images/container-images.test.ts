@@ -92,6 +92,20 @@ describe("images on an existing cluster", () => {
   });
 });
 
+describe("images on an existing cluster with a registry (kind's local registry)", () => {
+  it("pushes the build there, runs it by the pushed digest, and exports that digest", async () => {
+    const result = await renderConfig(imageStack({ type: "kubeconfig", context: "kind-ai-assistant", registry: { server: "localhost:5001" } }), "dev");
+    const tag = contextDigest(CONTEXT, { dockerfile: "Dockerfile", platforms: ["linux/amd64"] });
+    const image = plannedOne(result, "docker:index/image:Image", "images-backend").inputs;
+    expect(image).toMatchObject({ imageName: `localhost:5001/ai-assistant/backend:${tag}`, registry: { server: "localhost:5001" } });
+    expect(image.skipPush).not.toBe(true);
+    expect(planned(result, "aws:ecr/repository:Repository")).toEqual([]);
+    const running = objectOf(result, "Deployment", "backend").spec.template.spec.containers[0].image;
+    expect(running).toMatch(/^localhost:5001\/ai-assistant\/backend@sha256:[0-9a-f]{64}$/);
+    expect(result.outputs.imageDigests).toEqual({ backend: running, frontend: `ghcr.io/acme/frontend@${DIGEST}` });
+  });
+});
+
 describe("ContainerImages on its own", () => {
   beforeAll(() => pulumi.runtime.setMocks(mocks, "ai-assistant", "unit", false));
   const value = <T>(output: pulumi.Output<T>) => new Promise<T>((resolve) => output.apply(resolve));

@@ -239,7 +239,7 @@ describe("given a production local-model stack", () => {
     });
     expect(objectOf(result, "ConfigMap", "backend-settings").data).toMatchObject({
       LLM_PROVIDER: "ollama",
-      LLM_FALLBACK: "hosted",
+      LLM_FALLBACK: "hosted,mock",
       FALLBACK_PROVIDER: "openai",
       FALLBACK_BASE_URL: "https://api.openai.com/v1",
       FALLBACK_MODEL: "gpt-4o-mini",

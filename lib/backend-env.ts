@@ -1,0 +1,216 @@
+/**
+ * The backend's environment contract, read by both sides: the stack builds the `backend-settings` ConfigMap
+ * against it (components/app/llm-settings.ts) and the backend parses its `process.env` with it
+ * (services/backend/src/main.ts). Every variable is a string on the wire; the schema turns them into typed settings.
+ *
+ * | variable | default | meaning |
+ * |---|---|---|
+ * | `LLM_PROVIDER` | (required) | `mock`, `openai`, `openai-compatible`, `huggingface`, `anthropic`, `vllm` or `ollama` |
+ * | `LLM_BASE_URL` | (required unless mock) | the provider's API base URL (`…/v1` for OpenAI-style APIs, Ollama's API root) |
+ * | `LLM_MODEL` | `mock` for mock, else required | default model, as the provider spells it |
+ * | `LLM_MODEL_ENDPOINTS` | `{LLM_MODEL: LLM_BASE_URL}` | JSON map of every served model to its server's base URL |
+ * | `LLM_TIMEOUT_SECONDS` | `30` | per attempt: wait for the answer to start, and at most this long between two streamed chunks |
+ * | `LLM_FALLBACK` | `none` | ordered fallback chain after the provider: `none`, `mock`, `hosted` or `hosted,mock` |
+ * | `FALLBACK_PROVIDER`, `FALLBACK_BASE_URL`, `FALLBACK_MODEL` | | the hosted API of `hosted` in the chain |
+ * | `LLM_API_KEY` | | the hosted API's key (from a Secret); required by `openai`, `huggingface` and `anthropic` |
+ * | `LLM_MAX_RETRIES` | `2` | retries of an attempt answered 429/5xx or refused, with backoff and `Retry-After` |
+ * | `LLM_RETRY_MAX_WAIT_SECONDS` | `10` | longest wait before a retry; a longer `Retry-After` skips to the fallback |
+ * | `LLM_MAX_TOKENS` | `1024` | `max_tokens` for APIs that require one (Anthropic) when the request has none |
+ * | `BREAKER_FAILURES`, `BREAKER_COOLDOWN_SECONDS` | `5`, `15` | consecutive failures that open a provider's circuit, and for how long |
+ * | `MAX_BODY_BYTES`, `MAX_MESSAGES`, `MAX_MESSAGE_CHARS` | `1048576`, `100`, `32768` | request limits (413 / 400 beyond) |
+ * | `RATE_LIMIT_PER_MINUTE`, `RATE_LIMIT_BURST` | `0` (off), `10` | per-client token bucket on chat requests |
+ * | `TRUST_PROXY_HOPS` | `0` | proxies in front (frontend, ingress) whose `X-Forwarded-For` entries name the client |
+ * | `LOG_PROMPTS` | `false` | log prompt and answer text (debugging only) |
+ * | `MOCK_WORD_DELAY_MS` | `15` | pause between the words of a streamed mock answer |
+ * | `SHUTDOWN_GRACE_SECONDS` | `25` | on SIGTERM, how long in-flight answers may finish (under the pod's 30 s grace period) |
+ * | `PORT`, `HOST` | `8080`, `0.0.0.0` | where it listens |
+ *
+ * This module is part of the backend image: it may import only zod.
+ */
+import { z } from "zod";
+
+export const PROVIDERS = ["mock", "openai", "openai-compatible", "huggingface", "anthropic", "vllm", "ollama"] as const;
+export type ProviderName = (typeof PROVIDERS)[number];
+
+/** Providers reached over the internet with a key (the stack's `hostedApi.provider`). */
+export const HOSTED_PROVIDERS = ["huggingface", "openai", "anthropic", "openai-compatible"] as const;
+export type HostedProviderName = (typeof HOSTED_PROVIDERS)[number];
+
+/** Providers that cannot be called without `LLM_API_KEY`. */
+export const KEYED_PROVIDERS: readonly ProviderName[] = ["openai", "huggingface", "anthropic"];
+
+export const FALLBACK_CHAINS = ["none", "mock", "hosted", "hosted,mock"] as const;
+export type FallbackStep = "hosted" | "mock";
+
+const listed = (values: readonly string[]) => values.map((v) => `"${v}"`).join(", ");
+
+const wholeNumber = (min: number, max: number, fallback: number) =>
+  z
+    .string()
+    .regex(/^\d+$/, { message: `expected a whole number from ${min} to ${max}` })
+    .transform(Number)
+    .refine((n) => n >= min && n <= max, { message: `expected a whole number from ${min} to ${max}` })
+    .default(fallback);
+
+const httpUrl = z.url({ protocol: /^https?$/, message: "expected an http(s) URL such as https://api.openai.com/v1" });
+const flag = z.enum(["true", "false"], { error: 'expected "true" or "false"' }).default("false").transform((v) => v === "true");
+
+const modelEndpoints = z
+  .string()
+  .transform((text, ctx) => {
+    try {
+      return JSON.parse(text) as unknown;
+    } catch {
+      ctx.addIssue({ code: "custom", message: "expected a JSON object of model name to base URL", input: text });
+      return z.NEVER;
+    }
+  })
+  .pipe(z.record(z.string().min(1), httpUrl, { error: "expected a JSON object of model name to base URL" }));
+
+export const backendEnvSchema = z
+  .object({
+    LLM_PROVIDER: z.enum(PROVIDERS, { error: `expected one of ${listed(PROVIDERS)}` }),
+    LLM_BASE_URL: httpUrl.optional(),
+    LLM_MODEL: z.string().min(1, { message: "expected a model name" }).optional(),
+    LLM_MODEL_ENDPOINTS: modelEndpoints.optional(),
+    LLM_TIMEOUT_SECONDS: wholeNumber(1, 600, 30),
+    LLM_FALLBACK: z.enum(FALLBACK_CHAINS, { error: `expected one of ${listed(FALLBACK_CHAINS)}` }).default("none"),
+    FALLBACK_PROVIDER: z.enum(HOSTED_PROVIDERS, { error: `expected one of ${listed(HOSTED_PROVIDERS)}` }).optional(),
+    FALLBACK_BASE_URL: httpUrl.optional(),
+    FALLBACK_MODEL: z.string().min(1, { message: "expected a model name" }).optional(),
+    LLM_API_KEY: z.string().min(1, { message: "expected a non-empty key" }).optional(),
+    LLM_MAX_RETRIES: wholeNumber(0, 10, 2),
+    LLM_RETRY_MAX_WAIT_SECONDS: wholeNumber(0, 300, 10),
+    LLM_MAX_TOKENS: wholeNumber(1, 1_000_000, 1024),
+    BREAKER_FAILURES: wholeNumber(1, 1000, 5),
+    BREAKER_COOLDOWN_SECONDS: wholeNumber(1, 3600, 15),
+    MAX_BODY_BYTES: wholeNumber(1024, 64 * 1024 * 1024, 1024 * 1024),
+    MAX_MESSAGES: wholeNumber(1, 10_000, 100),
+    MAX_MESSAGE_CHARS: wholeNumber(1, 10_000_000, 32_768),
+    RATE_LIMIT_PER_MINUTE: wholeNumber(0, 1_000_000, 0),
+    RATE_LIMIT_BURST: wholeNumber(1, 1_000_000, 10),
+    TRUST_PROXY_HOPS: wholeNumber(0, 10, 0),
+    LOG_PROMPTS: flag,
+    MOCK_WORD_DELAY_MS: wholeNumber(0, 10_000, 15),
+    SHUTDOWN_GRACE_SECONDS: wholeNumber(0, 3600, 25),
+    PORT: wholeNumber(0, 65535, 8080),
+    HOST: z.string().min(1).default("0.0.0.0"),
+  })
+  .superRefine((env, ctx) => {
+    const missing = (key: string, why: string) =>
+      ctx.addIssue({ code: "custom", path: [key], message: `expected a value (${why})`, input: undefined });
+    if (env.LLM_PROVIDER !== "mock") {
+      if (!env.LLM_BASE_URL) missing("LLM_BASE_URL", `LLM_PROVIDER is ${env.LLM_PROVIDER}`);
+      if (!env.LLM_MODEL) missing("LLM_MODEL", `LLM_PROVIDER is ${env.LLM_PROVIDER}`);
+      if (KEYED_PROVIDERS.includes(env.LLM_PROVIDER) && !env.LLM_API_KEY) missing("LLM_API_KEY", `${env.LLM_PROVIDER} needs a key`);
+    }
+    if (env.LLM_FALLBACK.startsWith("hosted")) {
+      const why = `LLM_FALLBACK is ${env.LLM_FALLBACK}`;
+      if (!env.FALLBACK_PROVIDER) missing("FALLBACK_PROVIDER", why);
+      if (!env.FALLBACK_BASE_URL) missing("FALLBACK_BASE_URL", why);
+      if (!env.FALLBACK_MODEL) missing("FALLBACK_MODEL", why);
+      if (env.FALLBACK_PROVIDER && KEYED_PROVIDERS.includes(env.FALLBACK_PROVIDER) && !env.LLM_API_KEY) {
+        missing("LLM_API_KEY", `the fallback ${env.FALLBACK_PROVIDER} needs a key`);
+      }
+    }
+  });
+
+/** The environment as the stack writes it: every value a string, enums spelled out. */
+export type BackendEnv = z.input<typeof backendEnvSchema>;
+export type BackendEnvName = keyof BackendEnv;
+type ParsedEnv = z.output<typeof backendEnvSchema>;
+
+/** One upstream the backend can call. */
+export interface UpstreamSettings {
+  provider: ProviderName;
+  /** Base URL; absent for mock. */
+  baseUrl?: string;
+  model: string;
+}
+
+/** What the backend runs with, derived from the environment. */
+export interface BackendSettings {
+  port: number;
+  host: string;
+  primary: UpstreamSettings;
+  /** Every model the backend serves (first is the default), each with its upstream. */
+  models: UpstreamSettings[];
+  /** Tried in order when the upstream of a request fails. */
+  fallbacks: UpstreamSettings[];
+  apiKey?: string;
+  timeoutMs: number;
+  maxRetries: number;
+  retryMaxWaitMs: number;
+  maxTokens: number;
+  breaker: { failures: number; cooldownMs: number };
+  limits: { bodyBytes: number; messages: number; messageChars: number };
+  /** Tokens per minute and bucket size; `perMinute: 0` turns rate limiting off. */
+  rateLimit: { perMinute: number; burst: number; trustProxyHops: number };
+  logPrompts: boolean;
+  mockWordDelayMs: number;
+  shutdownGraceMs: number;
+}
+
+export const MOCK_MODEL = "mock";
+
+function toSettings(env: ParsedEnv): BackendSettings {
+  const model = env.LLM_MODEL ?? MOCK_MODEL;
+  const primary: UpstreamSettings = { provider: env.LLM_PROVIDER, baseUrl: env.LLM_BASE_URL, model };
+  const endpoints = env.LLM_MODEL_ENDPOINTS ?? { [model]: env.LLM_BASE_URL };
+  const models = Object.entries(endpoints).map(([name, baseUrl]): UpstreamSettings => ({ provider: env.LLM_PROVIDER, baseUrl, model: name }));
+  if (!models.some((m) => m.model === model)) models.unshift(primary);
+  else models.sort((a, b) => Number(b.model === model) - Number(a.model === model));
+  const fallbacks: UpstreamSettings[] = [];
+  for (const step of env.LLM_FALLBACK === "none" ? [] : (env.LLM_FALLBACK.split(",") as FallbackStep[])) {
+    if (step === "mock") fallbacks.push({ provider: "mock", model: MOCK_MODEL });
+    else fallbacks.push({ provider: env.FALLBACK_PROVIDER!, baseUrl: env.FALLBACK_BASE_URL, model: env.FALLBACK_MODEL! });
+  }
+  return {
+    port: env.PORT,
+    host: env.HOST,
+    primary,
+    models,
+    fallbacks,
+    apiKey: env.LLM_API_KEY,
+    timeoutMs: env.LLM_TIMEOUT_SECONDS * 1000,
+    maxRetries: env.LLM_MAX_RETRIES,
+    retryMaxWaitMs: env.LLM_RETRY_MAX_WAIT_SECONDS * 1000,
+    maxTokens: env.LLM_MAX_TOKENS,
+    breaker: { failures: env.BREAKER_FAILURES, cooldownMs: env.BREAKER_COOLDOWN_SECONDS * 1000 },
+    limits: { bodyBytes: env.MAX_BODY_BYTES, messages: env.MAX_MESSAGES, messageChars: env.MAX_MESSAGE_CHARS },
+    rateLimit: { perMinute: env.RATE_LIMIT_PER_MINUTE, burst: env.RATE_LIMIT_BURST, trustProxyHops: env.TRUST_PROXY_HOPS },
+    logPrompts: env.LOG_PROMPTS,
+    mockWordDelayMs: env.MOCK_WORD_DELAY_MS,
+    shutdownGraceMs: env.SHUTDOWN_GRACE_SECONDS * 1000,
+  };
+}
+
+/** A bad environment, described in one line (the key's value is never echoed). */
+export class BackendEnvError extends Error {
+  override name = "BackendEnvError";
+}
+
+function describe(issue: z.core.$ZodIssue, env: Record<string, string | undefined>): string {
+  const key = String(issue.path[0] ?? "environment");
+  const raw = env[key];
+  const found = raw === undefined ? "not set" : key === "LLM_API_KEY" ? "a value (hidden)" : JSON.stringify(raw.length > 60 ? `${raw.slice(0, 57)}...` : raw);
+  const expected = issue.message.replace(/^Invalid input: /, "").replace(/^expected /, "");
+  return `${key}: expected ${expected}, found ${found}`;
+}
+
+/**
+ * Parses an environment (only the contract's variables are read; empty strings count as unset). Throws a
+ * {@link BackendEnvError} whose message is one line listing every problem.
+ */
+export function parseBackendEnv(env: Record<string, string | undefined>): BackendSettings {
+  const input: Record<string, string> = {};
+  for (const key of Object.keys(backendEnvSchema.shape)) {
+    const value = env[key];
+    if (value !== undefined && value !== "") input[key] = value;
+  }
+  const result = backendEnvSchema.safeParse(input);
+  if (!result.success) {
+    throw new BackendEnvError(`invalid backend settings: ${result.error.issues.map((i) => describe(i, input)).join("; ")}`);
+  }
+  return toSettings(result.data);
+}

@@ -1,0 +1,73 @@
+/**
+ * JSON lines on stdout, one object per event. Node writes to a pipe (a container's stdout) synchronously, so a
+ * slow reader would stall every request; here lines are gathered and written with fs.write from libuv's thread
+ * pool, one write in flight at a time, never blocking the event loop. If the reader falls far behind, lines are
+ * dropped (and the count logged) rather than memory growing. Never handed the API key; prompt text only when
+ * LOG_PROMPTS is on (server.ts decides).
+ */
+import { write as fsWrite, writeSync } from "fs";
+
+export type LogFields = Record<string, string | number | boolean | undefined | null | string[]>;
+
+export interface Logger {
+  info(msg: string, fields?: LogFields): void;
+  warn(msg: string, fields?: LogFields): void;
+  error(msg: string, fields?: LogFields): void;
+  /** Resolves once every line logged so far is written (before exit). */
+  drained(): Promise<void>;
+}
+
+/** Bytes of log lines kept waiting for the reader before new lines are dropped. */
+const MAX_PENDING_BYTES = 8 * 1024 * 1024;
+
+export function jsonLogger(fd = 1): Logger {
+  let pending: string[] = [];
+  let pendingBytes = 0;
+  let writing = false;
+  let dropped = 0;
+  let waiting: (() => void)[] = [];
+  const take = () => {
+    if (dropped > 0) pending.push(`${JSON.stringify({ time: new Date().toISOString(), level: "warn", msg: "log lines dropped", count: dropped })}\n`);
+    dropped = 0;
+    const text = pending.join("");
+    pending = [];
+    pendingBytes = 0;
+    return text;
+  };
+  const drain = () => {
+    if (writing || pending.length === 0) return;
+    writing = true;
+    fsWrite(fd, take(), (error) => {
+      writing = false;
+      if (!error) drain();
+      if (!writing) {
+        // Nothing more to write (or the reader is gone): whoever waits for the lines is done waiting.
+        const done = waiting;
+        waiting = [];
+        done.forEach((resolve) => resolve());
+      }
+    });
+  };
+  const log = (level: string) => (msg: string, fields?: LogFields) => {
+    const line = `${JSON.stringify({ time: new Date().toISOString(), level, msg, ...fields })}\n`;
+    if (pendingBytes + line.length > MAX_PENDING_BYTES) {
+      dropped++;
+      return;
+    }
+    pending.push(line);
+    pendingBytes += line.length;
+    drain();
+  };
+  return {
+    info: log("info"),
+    warn: log("warn"),
+    error: log("error"),
+    drained: () => {
+      if (!writing) {
+        if (pending.length > 0) writeSync(fd, take());
+        return Promise.resolve();
+      }
+      return new Promise((resolve) => waiting.push(resolve));
+    },
+  };
+}

@@ -1,0 +1,26 @@
+/** Builds each upstream's provider once, at start (SDK clients keep their connections between requests). */
+import { BackendSettings, UpstreamSettings } from "../../../../lib/backend-env";
+import { AnthropicProvider } from "./anthropic";
+import { MockProvider } from "./mock";
+import { OllamaProvider } from "./ollama";
+import { OpenAiStyleProvider } from "./openai-style";
+import { Provider } from "./types";
+
+export function createProvider(upstream: UpstreamSettings, settings: BackendSettings): Provider {
+  const baseUrl = upstream.baseUrl ?? "";
+  switch (upstream.provider) {
+    case "mock":
+      return new MockProvider(settings.mockWordDelayMs);
+    case "anthropic":
+      return new AnthropicProvider(upstream.model, baseUrl, settings.apiKey ?? "", settings.maxTokens);
+    case "ollama":
+      return new OllamaProvider(upstream.model, baseUrl);
+    case "vllm":
+      // In-cluster, keyless; the hosted API's key is never sent to it.
+      return new OpenAiStyleProvider("vllm", upstream.model, baseUrl, undefined);
+    case "openai":
+    case "huggingface":
+    case "openai-compatible":
+      return new OpenAiStyleProvider(upstream.provider, upstream.model, baseUrl, settings.apiKey);
+  }
+}

@@ -1,0 +1,57 @@
+/**
+ * Canned answers for the mock phase (and as the last fallback): deterministic (the same conversation gets the same
+ * answer), no network, streamed word by word like a model would.
+ */
+import { setTimeout as sleep } from "timers/promises";
+import { MOCK_MODEL } from "../../../../lib/backend-env";
+import { ChatMessage, ChatRequest, Completion, Provider, StreamEvent, Usage } from "./types";
+
+const ANSWERS = [
+  "This is the mock assistant: no language model is connected, so this answer is canned. Switch the stack to the hosted-api or local-model phase for real answers.",
+  "Canned answer from the mock provider. The stack, the backend and the chat page work end to end; only the model is missing.",
+  "The mock provider answers every question with one of a few fixed replies, so you can test the chat without keys or GPUs.",
+];
+const GREETING = "Hello! I am the mock assistant. I answer with canned text, so everything but the model can be tried out.";
+
+/** Words as a rough token count, so the token metrics move in the mock phase too. */
+const words = (text: string) => text.split(/\s+/).filter(Boolean).length;
+
+function hash(text: string): number {
+  let h = 0;
+  for (let i = 0; i < text.length; i++) h = (h * 31 + text.charCodeAt(i)) >>> 0;
+  return h;
+}
+
+export function mockAnswer(messages: ChatMessage[]): string {
+  const question = [...messages].reverse().find((m) => m.role === "user")?.content ?? "";
+  if (/^\s*(hi|hello|hey|hallo|bonjour)\b/i.test(question)) return GREETING;
+  return ANSWERS[hash(question) % ANSWERS.length];
+}
+
+function usage(request: ChatRequest, answer: string): Usage {
+  return { promptTokens: request.messages.reduce((n, m) => n + words(m.content), 0), completionTokens: words(answer) };
+}
+
+export class MockProvider implements Provider {
+  readonly name = "mock" as const;
+  readonly model = MOCK_MODEL;
+  readonly key = "mock";
+
+  constructor(private readonly wordDelayMs: number) {}
+
+  async complete(request: ChatRequest): Promise<Completion> {
+    const text = mockAnswer(request.messages);
+    return { text, finishReason: "stop", usage: usage(request, text) };
+  }
+
+  async *stream(request: ChatRequest, signal: AbortSignal): AsyncIterable<StreamEvent> {
+    const text = mockAnswer(request.messages);
+    const parts = text.split(" ");
+    for (let i = 0; i < parts.length; i++) {
+      if (i > 0 && this.wordDelayMs > 0) await sleep(this.wordDelayMs, undefined, { signal });
+      yield { type: "text", text: i === 0 ? parts[i] : ` ${parts[i]}` };
+    }
+    yield { type: "finish", reason: "stop" };
+    yield { type: "usage", usage: usage(request, text) };
+  }
+}

@@ -1,0 +1,209 @@
+/**
+ * Who answers a chat request: the model's provider, then the fallback chain (`LLM_FALLBACK`). Each provider gets
+ * a timeout per attempt, retries with backoff on 429/5xx and refused connections (honouring `Retry-After` up to
+ * `LLM_RETRY_MAX_WAIT_SECONDS`; a longer one skips to the fallback at once) and a circuit breaker. A stream is
+ * committed to a provider once its first event arrives: until then a failure moves on to the next provider; after
+ * that it can only end the stream (see server.ts).
+ */
+import { setTimeout as sleep } from "timers/promises";
+import { BackendSettings } from "../../../../lib/backend-env";
+import { createProvider } from "../providers";
+import { ChatRequest, Completion, Provider, StreamEvent, UpstreamError } from "../providers/types";
+import { BreakerState, CircuitBreaker } from "./circuit-breaker";
+import { backoffMs } from "./retry-after";
+
+/** The client went away: nothing is answered, nothing counts against the provider. */
+export class ClientGone extends Error {
+  override name = "ClientGone";
+}
+
+export interface Served {
+  provider: Provider;
+  /** A provider of the fallback chain answered. */
+  fallback: boolean;
+  /** Attempts made in all, retries and earlier providers included. */
+  attempts: number;
+  /** Why earlier providers did not answer, for the log. */
+  failures: string[];
+}
+
+export interface OpenedStream extends Served {
+  /** The answer's events; throws an {@link UpstreamError} when the stream breaks off. */
+  events: AsyncGenerator<StreamEvent, void, undefined>;
+}
+
+/** An abort signal that fires on the attempt's timeout (re-armed by `refresh`) or when the client goes away. */
+class Attempt {
+  private readonly controller = new AbortController();
+  private readonly timer: NodeJS.Timeout;
+  private readonly onClientGone = () => this.controller.abort(new ClientGone("the client closed the connection"));
+
+  constructor(
+    timeoutMs: number,
+    private readonly client: AbortSignal,
+  ) {
+    this.timer = setTimeout(() => this.controller.abort(new UpstreamError(`timed out after ${timeoutMs / 1000} s`, "timeout")), timeoutMs);
+    client.addEventListener("abort", this.onClientGone, { once: true });
+    if (client.aborted) this.onClientGone();
+  }
+
+  get signal(): AbortSignal {
+    return this.controller.signal;
+  }
+
+  refresh(): void {
+    this.timer.refresh();
+  }
+
+  /** Done with the upstream call; `abandon` aborts it if it is still running (a stream left unread). */
+  end(abandon = false): void {
+    clearTimeout(this.timer);
+    this.client.removeEventListener("abort", this.onClientGone);
+    if (abandon && !this.controller.signal.aborted) this.controller.abort(new ClientGone("the answer was abandoned"));
+  }
+}
+
+function asUpstreamError(error: unknown): UpstreamError | ClientGone {
+  if (error instanceof UpstreamError || error instanceof ClientGone) return error;
+  return new UpstreamError(`failed: ${(error as Error)?.message ?? String(error)}`, "protocol");
+}
+
+export class Router {
+  private readonly byModel = new Map<string, Provider>();
+  private readonly fallbacks: Provider[];
+  private readonly breakers = new Map<string, CircuitBreaker>();
+
+  constructor(private readonly settings: BackendSettings) {
+    const made = new Map<string, Provider>();
+    const make = (upstream: BackendSettings["primary"]) => {
+      const provider = createProvider(upstream, settings);
+      const id = `${provider.key} ${provider.model}`;
+      if (!made.has(id)) made.set(id, provider);
+      if (!this.breakers.has(provider.key)) this.breakers.set(provider.key, new CircuitBreaker(settings.breaker.failures, settings.breaker.cooldownMs));
+      return made.get(id)!;
+    };
+    for (const upstream of settings.models) this.byModel.set(upstream.model, make(upstream));
+    this.fallbacks = settings.fallbacks.map(make);
+  }
+
+  /** Served model names, the default first. */
+  get models(): string[] {
+    return [...this.byModel.keys()];
+  }
+
+  get defaultModel(): string {
+    return this.models[0];
+  }
+
+  has(model: string): boolean {
+    return this.byModel.has(model);
+  }
+
+  /** Circuit state per upstream, for /readyz. */
+  breakerStates(): Record<string, BreakerState> {
+    return Object.fromEntries([...this.breakers].map(([key, breaker]) => [key, breaker.state]));
+  }
+
+  private chain(model: string): Provider[] {
+    const primary = this.byModel.get(model)!;
+    return [primary, ...this.fallbacks.filter((p) => p !== primary)];
+  }
+
+  /**
+   * Runs `call` on each provider of the chain until one succeeds, with retries per provider. `call` gets an
+   * attempt whose signal to pass on; it returns what the caller keeps (and ends the attempt itself, or not).
+   */
+  private async firstAnswer<T>(model: string, client: AbortSignal, call: (provider: Provider, attempt: Attempt) => Promise<T>): Promise<Served & { value: T }> {
+    const failures: string[] = [];
+    let attempts = 0;
+    let last: UpstreamError | undefined;
+    const chain = this.chain(model);
+    for (const [index, provider] of chain.entries()) {
+      const breaker = this.breakers.get(provider.key)!;
+      if (!breaker.allow()) {
+        failures.push(`${provider.name}: circuit open`);
+        last ??= new UpstreamError(`${provider.name} is failing; its circuit is open`, "circuit-open");
+        continue;
+      }
+      for (let retry = 0; ; retry++) {
+        attempts++;
+        const attempt = new Attempt(this.settings.timeoutMs, client);
+        try {
+          const value = await call(provider, attempt);
+          breaker.success();
+          return { provider, fallback: index > 0, attempts, failures, value };
+        } catch (thrown) {
+          attempt.end(true);
+          const error = asUpstreamError(thrown);
+          if (error instanceof ClientGone) {
+            breaker.release();
+            throw error;
+          }
+          if (error.clientFault) {
+            // It answered, and refused this request: the provider is fine, and no other would accept it either.
+            breaker.success();
+            throw error;
+          }
+          last = error;
+          const wait = error.retryable && retry < this.settings.maxRetries ? (error.retryAfterMs ?? backoffMs(retry, this.settings.retryMaxWaitMs)) : undefined;
+          if (wait === undefined || wait > this.settings.retryMaxWaitMs) {
+            failures.push(`${provider.name}: ${error.message}`);
+            breaker.failure();
+            break;
+          }
+          try {
+            await sleep(wait, undefined, { signal: client });
+          } catch {
+            breaker.release();
+            throw new ClientGone("the client closed the connection");
+          }
+        }
+      }
+    }
+    throw last ?? new UpstreamError("no provider to ask", "circuit-open");
+  }
+
+  async complete(request: ChatRequest, client: AbortSignal): Promise<Served & { value: Completion }> {
+    return this.firstAnswer(request.model, client, async (provider, attempt) => {
+      const value = await provider.complete(request, attempt.signal);
+      attempt.end();
+      return value;
+    });
+  }
+
+  async openStream(request: ChatRequest, client: AbortSignal): Promise<OpenedStream> {
+    const opened = await this.firstAnswer(request.model, client, async (provider, attempt) => {
+      const iterator = provider.stream(request, attempt.signal)[Symbol.asyncIterator]();
+      const first = await iterator.next();
+      if (first.done) throw new UpstreamError("ended its stream without an answer", "protocol");
+      return { iterator, first: first.value, attempt };
+    });
+    const { iterator, first, attempt } = opened.value;
+    const breaker = this.breakers.get(opened.provider.key)!;
+    async function* events(): AsyncGenerator<StreamEvent, void, undefined> {
+      let finished = first.type === "finish";
+      try {
+        yield first;
+        for (;;) {
+          const next = await iterator.next();
+          if (next.done) break;
+          attempt.refresh();
+          finished ||= next.value.type === "finish";
+          yield next.value;
+        }
+      } catch (thrown) {
+        const error = asUpstreamError(thrown);
+        if (!(error instanceof ClientGone)) breaker.failure();
+        throw error;
+      } finally {
+        attempt.end(true);
+        iterator.return?.().catch(() => undefined);
+      }
+      if (!finished) {
+        breaker.failure();
+        throw new UpstreamError("ended its stream before the answer was complete", "protocol");
+      }
+    }
+    return { provider: opened.provider, fallback: opened.fallback, attempts: opened.attempts, failures: opened.failures, events: events() };
+  }
+}

@@ -1,0 +1,139 @@
+/**
+ * The chat page's browser modules (services/frontend/public/*.js), loaded as jest loads them, with the fetch API
+ * Node has built in: the reader of server-sent events, fed a body in chunks split wherever a network splits them,
+ * and the chat call, fed the answers the backend gives.
+ */
+type ReadEventData = (body: ReadableStream<Uint8Array>) => AsyncGenerator<string, void, void>;
+type Source = { provider: string; fallback: boolean; requestId: string };
+type StreamChat = (request: {
+  messages: { role: string; content: string }[];
+  model?: string;
+  onStart: (source: Source) => void;
+  onDelta: (text: string) => void;
+}) => Promise<void>;
+/* eslint-disable @typescript-eslint/no-require-imports */
+const { readEventData } = require("../../../services/frontend/public/sse.js") as { readEventData: ReadEventData };
+const { streamChat, ChatError } = require("../../../services/frontend/public/api.js") as { streamChat: StreamChat; ChatError: new (message: string) => Error };
+/* eslint-enable @typescript-eslint/no-require-imports */
+
+/** A body that delivers `chunks` one by one. */
+function body(chunks: (string | Uint8Array)[]): ReadableStream<Uint8Array> {
+  const encoder = new TextEncoder();
+  return new ReadableStream<Uint8Array>({
+    pull(controller) {
+      const next = chunks.shift();
+      if (next === undefined) controller.close();
+      else controller.enqueue(typeof next === "string" ? encoder.encode(next) : next);
+    },
+  });
+}
+
+async function events(chunks: (string | Uint8Array)[]): Promise<string[]> {
+  const seen: string[] = [];
+  for await (const data of readEventData(body(chunks))) seen.push(data);
+  return seen;
+}
+
+const OPENAI_STREAM = 'data: {"choices":[{"delta":{"content":"Grüße"}}]}\n\ndata: {"choices":[{"delta":{"content":" 👋"}}]}\n\ndata: [DONE]\n\n';
+
+describe("reading server-sent events", () => {
+  it("yields each event's data once its blank line arrives", async () => {
+    expect(await events([OPENAI_STREAM])).toEqual(['{"choices":[{"delta":{"content":"Grüße"}}]}', '{"choices":[{"delta":{"content":" 👋"}}]}', "[DONE]"]);
+  });
+
+  it("reads the same events when every byte arrives on its own, multi-byte characters split too", async () => {
+    const bytes = new TextEncoder().encode(OPENAI_STREAM);
+    expect(await events([...bytes].map((byte) => new Uint8Array([byte])))).toEqual(await events([OPENAI_STREAM]));
+  });
+
+  it("accepts CRLF and CR line ends, a CRLF split across chunks included", async () => {
+    expect(await events(["data: one\r\n\r\ndata: two\r", "\n\r", "\ndata: three\r\r"])).toEqual(["one", "two", "three"]);
+  });
+
+  it("joins the data lines of one event, and skips comments, other fields and empty events", async () => {
+    expect(await events([": keep-alive\n\nevent: message\nid: 7\ndata: first\ndata:second\n\n\n\n"])).toEqual(["first\nsecond"]);
+  });
+
+  it("drops an event the stream cut off before its blank line", async () => {
+    expect(await events(["data: whole\n\ndata: cut"])).toEqual(["whole"]);
+  });
+});
+
+describe("asking the backend", () => {
+  const realFetch = globalThis.fetch;
+  let requests: { url: string; init: RequestInit }[];
+  /** The backend answers every request with `response`. */
+  const answer = (response: () => Response) => {
+    requests = [];
+    globalThis.fetch = (async (url: string, init: RequestInit) => {
+      requests.push({ url, init });
+      return response();
+    }) as typeof fetch;
+  };
+  afterEach(() => (globalThis.fetch = realFetch));
+
+  const sse = (text: string, headers: Record<string, string> = {}) => () =>
+    new Response(text, { status: 200, headers: { "Content-Type": "text/event-stream", ...headers } });
+  const chunk = (content: string) => `data: ${JSON.stringify({ choices: [{ index: 0, delta: { content } }] })}\n\n`;
+
+  async function ask(messages = [{ role: "user", content: "hi" }]) {
+    const sources: Source[] = [];
+    let text = "";
+    const done = streamChat({ messages, onStart: (source) => sources.push(source), onDelta: (delta) => (text += delta) });
+    return { done, sources, text: () => text };
+  }
+
+  it("posts the conversation as a stream request, and hands over each piece and who answered", async () => {
+    answer(sse(`${chunk("Hel")}${chunk("lo")}data: [DONE]\n\n`, { "X-Assistant-Provider": "openai", "X-Request-Id": "r-1" }));
+    const call = await ask([{ role: "user", content: "a" }, { role: "assistant", content: "b" }, { role: "user", content: "c" }]);
+    await call.done;
+    expect(requests[0].url).toBe("/v1/chat/completions");
+    expect(requests[0].init.method).toBe("POST");
+    expect(JSON.parse(String(requests[0].init.body))).toEqual({
+      messages: [{ role: "user", content: "a" }, { role: "assistant", content: "b" }, { role: "user", content: "c" }],
+      stream: true,
+    });
+    expect(call.text()).toBe("Hello");
+    expect(call.sources).toEqual([{ provider: "openai", fallback: false, requestId: "r-1" }]);
+  });
+
+  it("says so when the fallback answered", async () => {
+    answer(sse(`${chunk("canned")}data: [DONE]\n\n`, { "X-Assistant-Provider": "mock", "X-Assistant-Fallback": "true" }));
+    const call = await ask();
+    await call.done;
+    expect(call.sources).toEqual([{ provider: "mock", fallback: true, requestId: "" }]);
+  });
+
+  it("rejects with the API's own message when it answers with an error", async () => {
+    const error = { error: { message: "The model provider is rate limiting: slow down", type: "rate_limit_error", param: null, code: "upstream_rate_limited" } };
+    answer(() => new Response(JSON.stringify(error), { status: 429, headers: { "Content-Type": "application/json" } }));
+    const call = await ask();
+    await expect(call.done).rejects.toThrow(new ChatError("The model provider is rate limiting: slow down"));
+    expect(call.sources).toEqual([]);
+  });
+
+  it("rejects with the status when the error is not JSON", async () => {
+    answer(() => new Response("<html>bad gateway</html>", { status: 502, statusText: "Bad Gateway" }));
+    await expect((await ask()).done).rejects.toThrow("the assistant answered 502 Bad Gateway");
+  });
+
+  it("rejects with the error event the backend sends when a stream breaks, keeping what arrived", async () => {
+    const broken = { error: { message: "The model provider's stream broke off: socket hang up", type: "upstream_error", param: null, code: "stream_interrupted" } };
+    answer(sse(`${chunk("Partial")}data: ${JSON.stringify(broken)}\n\n`));
+    const call = await ask();
+    await expect(call.done).rejects.toThrow("The model provider's stream broke off: socket hang up");
+    expect(call.text()).toBe("Partial");
+  });
+
+  it("rejects when the stream ends without [DONE]", async () => {
+    answer(sse(chunk("Half")));
+    await expect((await ask()).done).rejects.toThrow("the answer was cut off before it finished");
+  });
+
+  it("rejects plainly when the assistant cannot be reached", async () => {
+    globalThis.fetch = (async () => {
+      throw new TypeError("fetch failed");
+    }) as typeof fetch;
+    await expect((await ask()).done).rejects.toThrow("the assistant cannot be reached; check your connection and try again");
+  });
+});

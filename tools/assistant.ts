@@ -1,0 +1,76 @@
+/**
+ * `npm run assistant`: the backend and the frontend from source in one terminal, for a quick look at the chat.
+ * The backend answers in the mock phase unless the environment says otherwise (LLM_PROVIDER and the rest of the
+ * contract in lib/backend-env.ts pass through). The frontend starts once the backend listens, pointed at it.
+ * Ctrl-C (or SIGTERM) stops both; if either stops on its own, the other is stopped too.
+ *
+ *   PORT          the chat's port (default 3000)
+ *   BACKEND_PORT  the backend's port (default 8080); 0 for any free port, as the tests use
+ *   HOST          the address both listen on (each server's default when unset)
+ */
+import { ChildProcess, spawn } from "child_process";
+import { join } from "path";
+import { createInterface } from "readline";
+
+const ROOT = join(__dirname, "..");
+const REGISTER = join(ROOT, "tools", "register.js");
+
+/** Starts `entry` from source with `env`; resolves with the port it logs in its `listening` line. */
+function startService(name: string, entry: string, env: NodeJS.ProcessEnv): { child: ChildProcess; port: Promise<number> } {
+  const child = spawn(process.execPath, ["-r", REGISTER, join(ROOT, entry)], { cwd: ROOT, env, stdio: ["ignore", "pipe", "inherit"] });
+  const port = new Promise<number>((resolve, reject) => {
+    child.once("exit", (code) => reject(new Error(`the ${name} stopped before it listened (exit ${code})`)));
+    createInterface({ input: child.stdout! }).on("line", (line) => {
+      // Its JSON log lines pass through unchanged; the `listening` one says where it is.
+      process.stdout.write(`${line}\n`);
+      try {
+        const entry = JSON.parse(line) as { msg?: string; port?: number };
+        if (entry.msg === "listening" && typeof entry.port === "number") resolve(entry.port);
+      } catch {
+        // not a log line: passed through above
+      }
+    });
+  });
+  return { child, port };
+}
+
+function announce(fields: Record<string, string>): void {
+  process.stdout.write(`${JSON.stringify({ time: new Date().toISOString(), level: "info", service: "assistant", ...fields })}\n`);
+}
+
+async function main(): Promise<void> {
+  const children: ChildProcess[] = [];
+  let exitCode = 0;
+  const stopAll = (code: number) => {
+    exitCode ||= code;
+    for (const child of children) if (child.exitCode === null && child.signalCode === null) child.kill("SIGTERM");
+  };
+  // Ctrl-C reaches the children too (same process group); SIGTERM sent to this process alone is passed on.
+  process.on("SIGINT", () => stopAll(0));
+  process.on("SIGTERM", () => stopAll(0));
+  // Whatever ends this process (a closed stdout pipe, an error) ends the children with it.
+  process.stdout.on("error", () => stopAll(1));
+  process.on("exit", () => stopAll(0));
+
+  const backendEnv = { ...process.env, LLM_PROVIDER: process.env.LLM_PROVIDER || "mock", PORT: process.env.BACKEND_PORT || "8080" };
+  const backend = startService("backend", "services/backend/src/main.ts", backendEnv);
+  children.push(backend.child);
+  backend.child.on("exit", (code) => stopAll(code ?? 1));
+  const backendPort = await backend.port;
+  const backendUrl = `http://127.0.0.1:${backendPort}`;
+
+  const frontendEnv = { ...process.env, PORT: process.env.PORT || "3000", BACKEND_URL: backendUrl };
+  const frontend = startService("frontend", "services/frontend/src/main.ts", frontendEnv);
+  children.push(frontend.child);
+  frontend.child.on("exit", (code) => stopAll(code ?? 1));
+  const chatPort = await frontend.port;
+  announce({ msg: "ready", chatUrl: `http://localhost:${chatPort}/`, backendUrl, provider: backendEnv.LLM_PROVIDER });
+
+  await Promise.all(children.map((child) => new Promise((resolve) => (child.exitCode !== null ? resolve(null) : child.once("exit", resolve)))));
+  process.exit(exitCode);
+}
+
+main().catch((error: Error) => {
+  process.stderr.write(`assistant: ${error.message}\n`);
+  process.exit(1);
+});
