@@ -114,7 +114,8 @@ describe("a vLLM server that scales to zero", () => {
 
   it("keeps the hosted API as the backend's fallback while it sleeps", () => {
     const settings = objectOf(result, "ConfigMap", "backend-settings").data;
-    expect(settings).toMatchObject({ LLM_PROVIDER: "vllm", LLM_FALLBACK: "hosted", FALLBACK_PROVIDER: "openai", FALLBACK_MODEL: "gpt-4o-mini" });
+    // The hosted API first, then canned answers (hostedApi.fallbackToMock defaults to true).
+    expect(settings).toMatchObject({ LLM_PROVIDER: "vllm", LLM_FALLBACK: "hosted,mock", FALLBACK_PROVIDER: "openai", FALLBACK_MODEL: "gpt-4o-mini" });
   });
 });
 
