@@ -10,10 +10,12 @@ import { Frontend } from "./components/app/frontend";
 import { LocalModels } from "./components/model-servers/local-models";
 import { Monitoring } from "./components/monitoring/monitoring";
 import { AppNamespace } from "./components/app/namespace";
-import { gpuNodeSelector } from "./lib/gpu";
+import { gpuNodeSelector, SYSTEM_NODE_LABEL } from "./lib/gpu";
+import { isKedaScaled } from "./config/phases";
+import { Keda } from "./components/cluster/keda";
+import { prometheusPods, prometheusUrl } from "./components/monitoring/monitoring-values";
 import { backendLlm, hostedApiOf, hostedApiPort } from "./components/app/llm-settings";
 import { appPods } from "./components/app/app-workload";
-import { prometheusPods } from "./components/monitoring/monitoring-values";
 import { internetPeers } from "./lib/network-policy";
 
 const config = loadStackConfig();
@@ -44,6 +46,18 @@ const namespace = new AppNamespace("namespace", {
 const scraper = config.monitoring.enabled ? prometheusPods(config.monitoring.namespace) : undefined;
 const privateCidrs = cluster instanceof EksCluster ? pulumi.all([...network.privateCidrs, cluster.vpcCidr]) : network.privateCidrs;
 
+// KEDA, when a model server scales on its own metrics (queue autoscaling, scale-to-zero) and the cluster lacks it.
+const kedaScaled = config.phase === "local-model" && isKedaScaled(config.localModel);
+const keda =
+  kedaScaled && config.cluster.keda.install
+    ? new Keda("keda", {
+        provider,
+        stack: config.stack,
+        chartVersion: config.cluster.keda.chartVersion,
+        nodeSelector: config.cluster.type === "eks" ? { [SYSTEM_NODE_LABEL.key]: SYSTEM_NODE_LABEL.value } : undefined,
+      })
+    : undefined;
+
 const localModels =
   config.phase === "local-model"
     ? new LocalModels("local-models", {
@@ -54,6 +68,7 @@ const localModels =
         production: config.production,
         huggingFaceToken: config.secrets.huggingFaceToken,
         storageClasses,
+        autoscaling: kedaScaled ? { prometheusUrl: prometheusUrl(config.stack, config.monitoring.namespace), dependsOn: keda ? [keda.chart] : [] } : undefined,
         networkPolicies: network.enabled,
         network: {
           clients: appPods("backend", config.stack),

@@ -1,28 +1,37 @@
 /** Where the stack deploys: an existing cluster from a kubeconfig, or an EKS cluster the stack creates. */
 import { z } from "zod";
-import { hasInstancePrice, pricedFamilies, PRICED_REGIONS } from "../tools/cost/prices";
+import { gpuInstanceSpec, hasInstancePrice, pricedFamilies, PRICED_REGIONS } from "../tools/cost/prices";
 import { isRepository } from "./image";
 import { positiveInt } from "./primitives";
 
-const nodeGroup = (defaults: { instanceTypes: string[]; minSize: number; maxSize: number; desiredSize: number; diskSizeGiB: number }) =>
+const instanceType = z.string().regex(/^[a-z0-9-]+\.[a-z0-9]+$/, { message: "expected an EC2 instance type such as g5.xlarge" });
+const exactChartVersion = z.string().regex(/^\d+\.\d+\.\d+$/, { message: "expected an exact chart version such as 1.2.3" });
+
+type NodeGroupDefaults = { instanceTypes: string[]; minSize: number; maxSize: number; desiredSize: number; diskSizeGiB: number };
+
+const nodeGroupShape = (defaults: NodeGroupDefaults) => ({
+  instanceTypes: z.array(instanceType).min(1).default(defaults.instanceTypes),
+  minSize: positiveInt.min(0).default(defaults.minSize),
+  maxSize: positiveInt.min(1).default(defaults.maxSize),
+  desiredSize: positiveInt.min(0).default(defaults.desiredSize),
+  diskSizeGiB: positiveInt.min(20).default(defaults.diskSizeGiB),
+  /** On-demand, or spot (cheaper, may be reclaimed with two minutes' notice). */
+  capacityType: z.enum(["on-demand", "spot"], { error: 'expected "on-demand" or "spot"' }).default("on-demand"),
+});
+
+const nodeGroup = <Shape extends ReturnType<typeof nodeGroupShape>>(shape: Shape) =>
   z
-    .strictObject({
-      instanceTypes: z.array(z.string().regex(/^[a-z0-9-]+\.[a-z0-9]+$/, { message: "expected an EC2 instance type such as g5.xlarge" })).min(1).default(defaults.instanceTypes),
-      minSize: positiveInt.min(0).default(defaults.minSize),
-      maxSize: positiveInt.min(1).default(defaults.maxSize),
-      desiredSize: positiveInt.min(0).default(defaults.desiredSize),
-      diskSizeGiB: positiveInt.min(20).default(defaults.diskSizeGiB),
-      /** On-demand, or spot (cheaper, may be reclaimed with two minutes' notice). */
-      capacityType: z.enum(["on-demand", "spot"], { error: 'expected "on-demand" or "spot"' }).default("on-demand"),
-    })
-    .prefault({})
+    .strictObject(shape)
+    // Every key has a default, so an absent group parses as {}; TypeScript cannot see that through `Shape`.
+    .prefault({} as never)
     .superRefine((group, ctx) => {
-      if (group.minSize > group.desiredSize || group.desiredSize > group.maxSize) {
+      const { minSize, desiredSize, maxSize } = group as { minSize: number; desiredSize: number; maxSize: number };
+      if (minSize > desiredSize || desiredSize > maxSize) {
         ctx.addIssue({
           code: "custom",
           path: ["desiredSize"],
-          message: `expected minSize <= desiredSize <= maxSize (found ${group.minSize} <= ${group.desiredSize} <= ${group.maxSize})`,
-          input: group.desiredSize,
+          message: `expected minSize <= desiredSize <= maxSize (found ${minSize} <= ${desiredSize} <= ${maxSize})`,
+          input: desiredSize,
         });
       }
     });
@@ -49,27 +58,93 @@ const network = z
   .prefault({ type: "new" });
 
 const REGION = /^[a-z]{2}(-[a-z]+)+-\d$/;
-const NODE_POOLS = ["systemNodes", "gpuNodes"] as const;
+
+/**
+ * Karpenter (the official chart), and the GPU NodePool it launches nodes for: nodes exist only while a pod that
+ * tolerates the GPU taint waits for one, and go away once empty.
+ */
+// verified: aws/karpenter-provider-aws charts/karpenter/Chart.yaml and tag v1.14.1 (2026-08-21): chart 1.14.1, the
+// one the v1.14 getting-started guide installs from oci://public.ecr.aws/karpenter/karpenter.
+export const KARPENTER_CHART_VERSION = "1.14.1";
+const karpenter = z
+  .strictObject({
+    enabled: z.boolean({ error: "expected true or false" }).default(true),
+    chartVersion: exactChartVersion.default(KARPENTER_CHART_VERSION),
+    /**
+     * EKS-optimized AL2023 AMI release (`v20260801`), or `latest`. `latest` drifts every GPU node to each new AMI;
+     * Karpenter's docs advise pinning in production once a release has been tried elsewhere.
+     */
+    amiVersion: z.string().regex(/^(latest|v\d{8})$/, { message: "expected latest or an AMI release such as v20260801" }).default("latest"),
+    gpuPool: z
+      .strictObject({
+        /** Exact GPU instance types, in order of preference; the NodePool may launch any of them. */
+        instanceTypes: z.array(instanceType).min(1).default(["g5.xlarge"]),
+        /** on-demand, spot, or both (Karpenter then prefers spot and falls back to on-demand). */
+        capacityTypes: z
+          .array(z.enum(["on-demand", "spot"], { error: 'expected "on-demand" or "spot"' }))
+          .min(1)
+          .refine((types) => new Set(types).size === types.length, { message: "expected each capacity type once" })
+          .default(["on-demand"]),
+        diskSizeGiB: positiveInt.min(20).max(16384).default(200),
+        /** What the pool may hold at most, all nodes together: its cost ceiling. */
+        limits: z
+          .strictObject({
+            gpus: positiveInt.min(1).default(2),
+            cpu: positiveInt.min(1).default(16),
+            memoryGiB: positiveInt.min(1).default(64),
+          })
+          .prefault({}),
+        /** How long a GPU node stays after its last model-server pod left, before Karpenter removes it. */
+        consolidateAfter: z.string().regex(/^\d+(s|m|h)$/, { message: "expected a duration such as 30s, 10m or 1h" }).default("10m"),
+      })
+      .prefault({}),
+  })
+  .prefault({});
+
+/** KEDA (kedacore/charts), installed when a model server scales on its own metrics. */
+// verified: kedacore/charts keda/Chart.yaml at tag v2.20.2 (2026-07-31): chart and app 2.20.2.
+export const KEDA_CHART_VERSION = "2.20.2";
+const keda = z
+  .strictObject({
+    /** false when the cluster runs KEDA already (its CRDs are cluster-wide, one install per cluster). */
+    install: z.boolean({ error: "expected true or false" }).default(true),
+    chartVersion: exactChartVersion.default(KEDA_CHART_VERSION),
+  })
+  .prefault({});
+
+interface PricedPools {
+  region?: unknown;
+  systemNodes?: { instanceTypes?: unknown };
+  gpuNodes?: { instanceTypes?: unknown };
+  karpenter?: { gpuPool?: { instanceTypes?: unknown } };
+}
 
 /** The cost estimate prices every node: a region or instance type without a price is refused, never costed at $0. */
-function pricedRegionAndInstanceTypes(cluster: { region?: unknown } & Partial<Record<(typeof NODE_POOLS)[number], { instanceTypes?: unknown }>>, ctx: z.RefinementCtx) {
+function pricedRegionAndInstanceTypes(cluster: PricedPools, ctx: z.RefinementCtx) {
   const region = cluster.region;
   if (typeof region !== "string" || !REGION.test(region)) return;
   if (!PRICED_REGIONS.includes(region)) {
     ctx.addIssue({ code: "custom", path: ["region"], message: `expected a region the cost estimate has prices for (${PRICED_REGIONS.join(", ")}; add one in tools/cost/prices.ts)`, input: region });
     return;
   }
-  for (const pool of NODE_POOLS) {
-    const types = cluster[pool]?.instanceTypes;
+  const pools: [PropertyKey[], unknown][] = [
+    [["systemNodes", "instanceTypes"], cluster.systemNodes?.instanceTypes],
+    [["gpuNodes", "instanceTypes"], cluster.gpuNodes?.instanceTypes],
+    [["karpenter", "gpuPool", "instanceTypes"], cluster.karpenter?.gpuPool?.instanceTypes],
+  ];
+  for (const [path, types] of pools) {
     if (!Array.isArray(types)) continue;
     types.forEach((type, index) => {
       if (typeof type === "string" && !hasInstancePrice(region, type)) {
         ctx.addIssue({
           code: "custom",
-          path: [pool, "instanceTypes", index],
+          path: [...path, index],
           message: `expected an EC2 instance type with a ${region} price in tools/cost/prices.ts (families ${pricedFamilies(region).join(", ")})`,
           input: type,
         });
+      } else if (path[0] === "karpenter" && typeof type === "string" && !gpuInstanceSpec(type)) {
+        // The NodePool's cost ceiling comes from its limits divided by each type's GPUs, CPUs and memory.
+        ctx.addIssue({ code: "custom", path: [...path, index], message: "expected a GPU instance type of the g5, g6 or g6e families (tools/cost/prices.ts GPU_INSTANCE_SPECS)", input: type });
       }
     });
   }
@@ -92,8 +167,14 @@ export const eksClusterSchema = z.strictObject({
   // Sized from what the prod stack puts on the system pool (config/system-pool.ts sums it; the rule there keeps a
   // stack from asking for more than the pool holds at minSize): two m6i.large (1930m allocatable each) could not hold
   // the local-model phase's two 1500m backends beside Prometheus and the cluster's own pods.
-  systemNodes: nodeGroup({ instanceTypes: ["m6i.xlarge"], minSize: 2, maxSize: 4, desiredSize: 2, diskSizeGiB: 50 }),
-  gpuNodes: nodeGroup({ instanceTypes: ["g5.xlarge"], minSize: 1, maxSize: 2, desiredSize: 1, diskSizeGiB: 200 }),
+  systemNodes: nodeGroup(nodeGroupShape({ instanceTypes: ["m6i.xlarge"], minSize: 2, maxSize: 4, desiredSize: 2, diskSizeGiB: 50 })),
+  /** A fixed managed GPU node group; off by default: Karpenter's GPU NodePool brings GPU nodes when pods need them. */
+  gpuNodes: nodeGroup({
+    enabled: z.boolean({ error: "expected true or false" }).default(false),
+    ...nodeGroupShape({ instanceTypes: ["g5.xlarge"], minSize: 1, maxSize: 2, desiredSize: 1, diskSizeGiB: 200 }),
+  }),
+  karpenter,
+  keda,
   /**
    * IAM roles and users (besides whoever creates the cluster) that get cluster-admin through EKS access entries:
    * the CI role that runs `pulumi up`, teammates' roles. Without them only the cluster's creator can reach it.
@@ -182,6 +263,7 @@ export const kubeconfigClusterSchema = z.strictObject({
   kubeProxy: z.boolean({ error: "expected true or false" }).default(true),
   /** Other stacks deploy to this cluster too: monitoring (cluster-wide CRDs, node-exporter's host port) cannot be installed twice. */
   shared: z.boolean({ error: "expected true or false" }).default(false),
+  keda,
   /** Where builds are pushed; without it they stay in the local Docker engine (`kind load docker-image`). */
   registry: existingRegistry.optional(),
 });
@@ -194,4 +276,6 @@ export const clusterSchema = z
 
 export type ClusterConfig = z.output<typeof clusterSchema>;
 export type EksClusterConfig = z.output<typeof eksClusterSchema>;
+export type KarpenterConfig = EksClusterConfig["karpenter"];
+export type KedaConfig = EksClusterConfig["keda"];
 export type ExistingRegistryConfig = z.output<typeof existingRegistry>;

@@ -72,17 +72,66 @@ export const localModelSchema = z
     pullMinutes: positiveInt.min(1).max(240).default(30),
     /** Keep the hosted API (config `hostedApi`) as the backend's fallback until local models answer. */
     fallbackToHostedApi: z.boolean().default(false),
+    /**
+     * vLLM servers scaled by KEDA on their own queue (`vllm:num_requests_waiting`, `vllm:num_requests_running`),
+     * between `minReplicas` and `maxReplicas`. Ollama has no queue metric, so it cannot be scaled this way.
+     */
+    autoscaling: z
+      .strictObject({
+        enabled: z.boolean({ error: "expected true or false" }).default(false),
+        minReplicas: positiveInt.min(1, { message: "expected at least 1 replica (scaleToZero is what allows 0)" }).default(1),
+        maxReplicas: positiveInt.min(1).max(20).default(2),
+        /** Requests waiting in a server's queue per replica before another replica is asked for. */
+        waitingRequestsPerReplica: positiveInt.min(1).default(4),
+        /** Requests being generated at once per replica before another replica is asked for. */
+        runningRequestsPerReplica: positiveInt.min(1).default(32),
+      })
+      .prefault({}),
+    /**
+     * Let the model servers go to zero replicas after `idleMinutes` without requests for them; the backend answers
+     * from the hosted fallback meanwhile, and its requests for the local model wake the server (KEDA).
+     */
+    scaleToZero: z.boolean({ error: "expected true or false" }).default(false),
+    idleMinutes: positiveInt.min(1).max(1440).default(15),
   })
   .superRefine((local, ctx) => {
-    if (local.replicas > 1 && local.cache.accessMode === "ReadWriteOnce") {
+    const scaled = local.autoscaling.enabled;
+    const most = scaled ? local.autoscaling.maxReplicas : local.replicas;
+    if (most > 1 && local.cache.accessMode === "ReadWriteOnce") {
+      const what = scaled ? `up to ${most} replicas (autoscaling.maxReplicas)` : `${most} replicas`;
       ctx.addIssue({
         code: "custom",
         path: ["cache", "accessMode"],
-        message: `expected ReadWriteMany for ${local.replicas} replicas sharing one cache (a ReadWriteOnce volume attaches to one node)`,
+        message:
+          `expected ReadWriteMany for ${what} sharing one cache (a ReadWriteOnce volume attaches to one node); ` +
+          "use an efs cache, or keep one replica",
         input: local.cache.accessMode,
+      });
+    }
+    if (scaled && local.autoscaling.minReplicas > local.autoscaling.maxReplicas) {
+      ctx.addIssue({ code: "custom", path: ["autoscaling", "minReplicas"], message: `expected minReplicas no larger than maxReplicas (${local.autoscaling.maxReplicas})`, input: local.autoscaling.minReplicas });
+    }
+    if (scaled && local.engine === "ollama") {
+      ctx.addIssue({
+        code: "custom",
+        path: ["autoscaling", "enabled"],
+        message: "expected false for Ollama: it exposes no queue metric to scale on (scaleToZero still works; it wakes on the backend's requests)",
+        input: true,
       });
     }
   });
 
 export type HostedApiConfig = z.output<typeof hostedApiSchema>;
 export type LocalModelConfig = z.output<typeof localModelSchema>;
+
+/** Whether KEDA scales the model servers (and so the stack installs it): queue autoscaling, or scale-to-zero. */
+export function isKedaScaled(local: Pick<LocalModelConfig, "autoscaling" | "scaleToZero"> | undefined): boolean {
+  return local !== undefined && (local.autoscaling.enabled || local.scaleToZero);
+}
+
+/** Replicas KEDA keeps each model server between: 0 with scale-to-zero, `replicas` at most without autoscaling. */
+export function replicaBounds(local: Pick<LocalModelConfig, "autoscaling" | "scaleToZero" | "replicas">): { min: number; max: number } {
+  const max = local.autoscaling.enabled ? local.autoscaling.maxReplicas : local.replicas;
+  const min = local.scaleToZero ? 0 : local.autoscaling.enabled ? local.autoscaling.minReplicas : local.replicas;
+  return { min, max };
+}

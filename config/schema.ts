@@ -11,7 +11,7 @@ import { ImageReference } from "./image";
 import { ImageSource, isImageBuild } from "./image-build";
 import { monitoringSchema } from "./monitoring";
 import { networkPoliciesSchema } from "./network-policies";
-import { BACKEND_RESOURCES, hostedApiSchema, localModelSchema, Phase, PHASES } from "./phases";
+import { BACKEND_RESOURCES, hostedApiSchema, isKedaScaled, localModelSchema, Phase, PHASES } from "./phases";
 import { retentionDays } from "./primitives";
 import { formatCpu, formatMemory, poolNodeAllocatable, systemPoolPods, totalRequests } from "./system-pool";
 import { workloadSchema } from "./workload";
@@ -136,10 +136,52 @@ function crossSectionRules(config: ParsedPhase, ctx: z.RefinementCtx, stack: str
       input: true,
     });
   }
+  if (localModel) scalingRules(config, localModel, ctx);
   if (config.cluster?.type === "eks") systemPoolRule(config, ctx);
   exposureRules(config, ctx);
   if (config.production === true) productionRules(config, ctx);
   costRules(config, ctx);
+}
+
+/**
+ * Scale-to-zero and queue autoscaling: a sleeping model server must have someone to answer for it, KEDA's triggers
+ * need the stack's Prometheus, and on EKS a GPU pod needs GPU capacity to land on.
+ */
+function scalingRules(config: ParsedPhase, localModel: NonNullable<ParsedPhase["localModel"]>, ctx: z.RefinementCtx) {
+  if (localModel.scaleToZero && !localModel.fallbackToHostedApi) {
+    ctx.addIssue({
+      code: "custom",
+      path: ["localModel", "scaleToZero"],
+      message: "expected localModel.fallbackToHostedApi true with scaleToZero: while the model server sleeps (and for the minutes it takes to wake) only the hosted API can answer",
+      input: true,
+    });
+  }
+  if (isKedaScaled(localModel) && config.monitoring?.enabled === false) {
+    ctx.addIssue({
+      code: "custom",
+      path: ["monitoring", "enabled"],
+      message: "expected monitoring.enabled true: KEDA scales the model servers (localModel.autoscaling or scaleToZero) on queries to the stack's Prometheus",
+      input: false,
+    });
+  }
+  if (config.cluster?.type !== "eks" || localModel.gpu.count === 0) return;
+  const { gpuNodes, karpenter } = config.cluster;
+  if (!gpuNodes.enabled && !karpenter.enabled) {
+    ctx.addIssue({
+      code: "custom",
+      path: ["cluster", "karpenter", "enabled"],
+      message: "expected GPU capacity for the model server: cluster.karpenter.enabled true (nodes on demand) or cluster.gpuNodes.enabled true (a fixed node group)",
+      input: false,
+    });
+  }
+  if (karpenter.enabled && !gpuNodes.enabled && karpenter.gpuPool.limits.gpus < localModel.gpu.count) {
+    ctx.addIssue({
+      code: "custom",
+      path: ["cluster", "karpenter", "gpuPool", "limits", "gpus"],
+      message: `expected at least the ${localModel.gpu.count} GPUs one model-server pod requests (localModel.gpu.count)`,
+      input: karpenter.gpuPool.limits.gpus,
+    });
+  }
 }
 
 /**
@@ -154,7 +196,16 @@ function systemPoolRule(config: ParsedPhase, ctx: z.RefinementCtx) {
   let perNode: ReturnType<typeof poolNodeAllocatable>;
   try {
     perNode = poolNodeAllocatable(nodes.instanceTypes);
-    wanted = totalRequests(systemPoolPods({ frontend: config.frontend, backend: config.backend, monitoring: config.monitoring, nodes: nodes.minSize }));
+    wanted = totalRequests(
+      systemPoolPods({
+        frontend: config.frontend,
+        backend: config.backend,
+        monitoring: config.monitoring,
+        nodes: nodes.minSize,
+        karpenter: config.cluster.karpenter.enabled,
+        keda: config.cluster.keda.install && config.phase === "local-model" && isKedaScaled(config.localModel),
+      }),
+    );
   } catch {
     return;
   }

@@ -37,6 +37,17 @@ export const MONITORING_COMPONENT_RESOURCES = {
 export const METRICS_SERVER_RESOURCES = { requests: { cpu: "100m", memory: "200Mi" }, limits: { cpu: "500m", memory: "400Mi" } } as const;
 
 /**
+ * Karpenter's controller: two replicas (the chart's default, spread over nodes), sized as the v1.14 getting-started
+ * guide runs it for memory (1Gi: it holds every EC2 instance type and offering) with half its CPU request.
+ */
+export const KARPENTER_RESOURCES = { requests: { cpu: "500m", memory: "1Gi" }, limits: { cpu: "1", memory: "1Gi" } } as const;
+export const KARPENTER_REPLICAS = 2;
+
+/** KEDA's operator, metrics API server and admission webhooks: the chart's values.yaml defaults (kedacore/charts 2.20.2). */
+export const KEDA_RESOURCES = { requests: { cpu: "100m", memory: "100Mi" }, limits: { cpu: "1", memory: "1000Mi" } } as const;
+export const KEDA_PODS = ["operator", "metricServer", "webhooks"] as const;
+
+/**
  * The cluster's own pods on EKS, as their default manifests request them (estimates: the add-ons' versions move
  * with EKS): CoreDNS (two replicas, 100m/70Mi each), the EBS CSI controller (two replicas of six small
  * containers), the prometheus-operator's config-reloader sidecars (10m/50Mi by the operator's default); per node
@@ -76,6 +87,10 @@ export interface SystemPoolInputs {
   };
   /** Nodes in the pool: per-node daemons run on each. */
   nodes: number;
+  /** Karpenter's controller runs here (never on the nodes it manages). */
+  karpenter?: boolean;
+  /** KEDA runs here (the stack installs it for its scaled model servers). */
+  keda?: boolean;
 }
 
 /** Every pod that must land on the system pool, with its requests: the stack's own, the charts', the cluster's. */
@@ -96,6 +111,8 @@ export function systemPoolPods(inputs: SystemPoolInputs): PoolPod[] {
       { name: "node-exporter", pods: inputs.nodes, requests: requestsOf(component.nodeExporter) },
     );
   }
+  if (inputs.karpenter) pods.push({ name: "karpenter", pods: Math.min(KARPENTER_REPLICAS, inputs.nodes), requests: requestsOf(KARPENTER_RESOURCES) });
+  if (inputs.keda) pods.push(...KEDA_PODS.map((name) => ({ name: `keda-${name}`, pods: 1, requests: requestsOf(KEDA_RESOURCES) })));
   pods.push(...EKS_CLUSTER_PODS, { name: "eks-node-daemons", pods: inputs.nodes, requests: EKS_PER_NODE });
   return pods;
 }

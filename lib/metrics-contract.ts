@@ -39,7 +39,19 @@ export const BACKEND_METRICS = {
     labels: ["provider", "model", "kind"],
     help: "Tokens exchanged with the language model; kind is prompt or completion (from the provider's usage report, or Ollama's eval_count).",
   },
+  localModelRequests: {
+    name: "ai_assistant_local_model_requests_total",
+    type: "counter",
+    labels: ["model", "reason"],
+    help:
+      "Chat requests meant for an in-cluster model server (LLM_PROVIDER vllm or ollama), whoever answered them; model is the model name the backend routes on. " +
+      "reason says what happened: served (the local model answered), asleep (it was scaled to zero or not ready yet: connection refused, no endpoints, 503; the fallback answered), failed (it answered with another error; the fallback answered). " +
+      "KEDA wakes a sleeping model server on this counter's rate, so it must count a request before the fallback is tried.",
+  },
 } as const satisfies Record<string, ContractMetric>;
+
+/** Values of the `reason` label of {@link BACKEND_METRICS.localModelRequests}. */
+export const LOCAL_MODEL_REQUEST_REASONS = ["served", "asleep", "failed"] as const;
 
 /** vLLM's own metrics on its `/metrics` (Ollama has no such endpoint). */
 export const VLLM_METRICS = {

@@ -115,6 +115,15 @@ invokeResult("aws:ecr/getAuthorizationToken:getAuthorizationToken", (args) => ({
   expiresAt: "2030-01-01T00:00:00Z",
 }));
 
+// An existing subnet's zone: the render cannot look it up, so every existing subnet is placed in the first zone.
+invokeResult("aws:ec2/getSubnet:getSubnet", (args) => ({ id: args.id, availabilityZone: `${REGION}a`, vpcId: "vpc-existing" }));
+
+computedOutputs("aws:sqs/queue:Queue", (name, inputs) => ({
+  arn: arn("sqs", nameOf(name, inputs)),
+  url: `https://sqs.${REGION}.amazonaws.com/${MOCK_ACCOUNT_ID}/${nameOf(name, inputs)}`,
+}));
+
+invokeResult("aws:index/getPartition:getPartition", () => ({ id: "aws", partition: "aws", dnsSuffix: "amazonaws.com", reverseDnsPrefix: "com.amazonaws" }));
 invokeResult("aws:ec2/getVpc:getVpc", (args) => ({
   id: args.id,
   arn: arn("ec2", `vpc/${String(args.id)}`),

@@ -13,6 +13,8 @@ import { Network } from "./network";
 import { NodePools } from "./node-pools";
 import { ServiceAccountAddon } from "./service-account-addon";
 import { MetricsServer } from "./metrics-server";
+import { Karpenter } from "./karpenter";
+import { GpuNodePool } from "./gpu-node-pool";
 import { LoadBalancerController } from "./load-balancer-controller";
 
 export interface EksClusterArgs {
@@ -121,6 +123,31 @@ export class EksCluster extends pulumi.ComponentResource {
     this.storageClasses = storage.classes;
 
     new MetricsServer(`${name}-metrics-server`, { kind: "eks-addon", provider, clusterName: cluster.name, dependsOn: [nodes.system] }, { parent: this });
+
+    if (config.karpenter.enabled) {
+      const karpenter = new Karpenter(`${name}-karpenter`, {
+        provider,
+        kubernetesProvider: this.provider,
+        clusterName: cluster.name,
+        region: config.region,
+        oidc: this.oidc,
+        chartVersion: config.karpenter.chartVersion,
+        systemNodeCount: config.systemNodes.minSize,
+      }, { parent: this });
+      new GpuNodePool(`${name}-gpu-pool`, {
+        provider: this.provider,
+        pool: config.karpenter.gpuPool,
+        amiVersion: config.karpenter.amiVersion,
+        nodeRoleName: karpenter.nodeRole.name,
+        // The zone of the fixed GPU group too: the model cache is created where the first GPU node is.
+        subnetId: network.privateSubnetIds[0],
+        zone: network.privateSubnetZones[0],
+        securityGroupId: cluster.vpcConfig.apply((vpc) => vpc.clusterSecurityGroupId),
+        gpuNodeLabels: args.gpuNodeSelector,
+        tags: { "app.kubernetes.io/part-of": PART_OF, "ai-assistant.io/stack": args.stack },
+        dependsOn: [karpenter.chart, karpenter.nodeAccess],
+      }, { parent: this });
+    }
 
     new GpuSupport(`${name}-gpu`, {
       provider: this.provider,

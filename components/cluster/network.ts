@@ -21,6 +21,8 @@ export class Network extends pulumi.ComponentResource {
   /** The VPC's CIDR: where nodes, pods (VPC CNI) and load balancers take their addresses. */
   public readonly cidrBlock: pulumi.Output<string>;
   public readonly privateSubnetIds: pulumi.Output<string>[];
+  /** Availability zone of each private subnet, in the same order: the GPU nodes run in the first one's. */
+  public readonly privateSubnetZones: pulumi.Output<string>[];
   public readonly publicSubnetIds: pulumi.Output<string>[];
 
   constructor(name: string, args: NetworkArgs, opts?: pulumi.ComponentResourceOptions) {
@@ -30,6 +32,7 @@ export class Network extends pulumi.ComponentResource {
       this.vpcId = pulumi.output(network.vpcId);
       this.cidrBlock = aws.ec2.getVpcOutput({ id: network.vpcId }, { parent: this, provider: args.provider }).cidrBlock;
       this.privateSubnetIds = network.privateSubnetIds.map((id) => pulumi.output(id));
+      this.privateSubnetZones = network.privateSubnetIds.map((id) => aws.ec2.getSubnetOutput({ id }, { parent: this, provider: args.provider }).availabilityZone);
       this.publicSubnetIds = network.publicSubnetIds.map((id) => pulumi.output(id));
       this.registerOutputs({ vpcId: this.vpcId });
       return;
@@ -97,6 +100,7 @@ export class Network extends pulumi.ComponentResource {
     this.vpcId = vpc.id;
     this.cidrBlock = pulumi.output(network.cidrBlock);
     this.privateSubnetIds = privateSubnets.map((subnet) => subnet.id);
+    this.privateSubnetZones = privateSubnets.map((subnet) => subnet.availabilityZone);
     this.publicSubnetIds = publicSubnets.map((subnet) => subnet.id);
     this.registerOutputs({ vpcId: this.vpcId });
   }

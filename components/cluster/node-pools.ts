@@ -5,7 +5,7 @@ import { GPU_TAINT, SYSTEM_NODE_LABEL } from "../../lib/gpu";
 import { MANAGED_POLICIES, serviceTrustPolicy } from "./iam";
 import { IamRole } from "./iam-role";
 
-type NodeGroupConfig = EksClusterConfig["gpuNodes"];
+type NodeGroupConfig = EksClusterConfig["systemNodes"];
 
 export interface NodePoolsArgs {
   /** AWS provider of the stack's account and region. */
@@ -16,8 +16,8 @@ export interface NodePoolsArgs {
   subnetIds: pulumi.Input<string>[];
   /** Size and instance types of the CPU pool. */
   systemNodes: NodeGroupConfig;
-  /** Size and instance types of the GPU pool. */
-  gpuNodes: NodeGroupConfig;
+  /** Size and instance types of the fixed GPU pool; none when `enabled` is false (Karpenter brings GPU nodes). */
+  gpuNodes: EksClusterConfig["gpuNodes"];
   /** Labels every GPU node carries; the model server's node selector. */
   gpuNodeLabels: Record<string, string>;
 }
@@ -27,13 +27,15 @@ const EKS_TAINT_EFFECT = { NoSchedule: "NO_SCHEDULE", NoExecute: "NO_EXECUTE", P
 const EKS_CAPACITY_TYPE = { "on-demand": "ON_DEMAND", spot: "SPOT" } as const;
 
 /**
- * Managed node groups: a CPU pool for the assistant and the cluster's add-ons, and a GPU pool, tainted so that
- * only pods that tolerate `nvidia.com/gpu` (the model server, NVIDIA's device plugin) land on the costly nodes.
+ * Managed node groups: a CPU pool for the assistant and the cluster's add-ons (and Karpenter), and optionally a
+ * fixed GPU pool, tainted so that only pods that tolerate `nvidia.com/gpu` (the model server, NVIDIA's device plugin)
+ * land on the costly nodes. Without it, GPU nodes come from Karpenter's NodePool (gpu-node-pool.ts).
  */
 export class NodePools extends pulumi.ComponentResource {
   public readonly role: IamRole;
   public readonly system: aws.eks.NodeGroup;
-  public readonly gpu: aws.eks.NodeGroup;
+  /** The fixed GPU node group, when configured. */
+  public readonly gpu?: aws.eks.NodeGroup;
 
   constructor(name: string, args: NodePoolsArgs, opts?: pulumi.ComponentResourceOptions) {
     super("ai-assistant:aws:NodePools", name, {}, opts);
@@ -68,6 +70,10 @@ export class NodePools extends pulumi.ComponentResource {
       amiType: "AL2023_x86_64_STANDARD",
       labels: { [SYSTEM_NODE_LABEL.key]: SYSTEM_NODE_LABEL.value },
     });
+    if (!args.gpuNodes.enabled) {
+      this.registerOutputs({});
+      return;
+    }
     this.gpu = group("gpu", args.gpuNodes, {
       // Amazon Linux 2023 with the NVIDIA driver and container toolkit installed.
       amiType: "AL2023_x86_64_NVIDIA",

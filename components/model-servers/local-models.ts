@@ -1,10 +1,10 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { formatImageReference } from "../../config/image";
-import { LocalModelConfig } from "../../config/phases";
+import { isKedaScaled, LocalModelConfig, replicaBounds } from "../../config/phases";
 import { recommendedLabels } from "../../lib/labels";
 import { ENGINES, modelServerLayout } from "./model-engines";
-import { ModelServer, ModelServerNetwork } from "./model-server";
+import { ModelServer, ModelServerNetwork, ModelServerScaling, rolloutMinutes } from "./model-server";
 import { PodEndpoint } from "../../lib/network-policy";
 import { selectorLabels } from "../../lib/labels";
 
@@ -23,6 +23,11 @@ export interface LocalModelsArgs {
   huggingFaceToken?: pulumi.Input<string>;
   /** The cluster's StorageClasses (EKS); the caches are claimed after they exist. */
   storageClasses?: pulumi.Input<pulumi.Resource>[];
+  /**
+   * Where KEDA's triggers query, and what must exist before a ScaledObject (KEDA's chart): required when
+   * `localModel.autoscaling` or `scaleToZero` is on.
+   */
+  autoscaling?: { prometheusUrl: string; dependsOn: pulumi.Input<pulumi.Resource>[] };
   /** Whether the namespace runs NetworkPolicies. */
   networkPolicies: boolean;
   /** The servers' clients, scraper and model hub. */
@@ -62,6 +67,24 @@ export class LocalModels extends pulumi.ComponentResource {
       );
     }
 
+    let scaling: ModelServerScaling | undefined;
+    if (isKedaScaled(localModel)) {
+      if (!args.autoscaling) throw new pulumi.ResourceError("expected a Prometheus URL and KEDA for scaled model servers (autoscaling)", this);
+      const bounds = replicaBounds(localModel);
+      scaling = {
+        settings: {
+          ...bounds,
+          waitingRequestsPerReplica: localModel.autoscaling.waitingRequestsPerReplica,
+          runningRequestsPerReplica: localModel.autoscaling.runningRequestsPerReplica,
+          scaleToZero: localModel.scaleToZero,
+          idleMinutes: localModel.idleMinutes,
+          initialMinutes: rolloutMinutes(localModel),
+          prometheusUrl: args.autoscaling.prometheusUrl,
+        },
+        dependsOn: args.autoscaling.dependsOn,
+      };
+    }
+
     const layout = modelServerLayout(localModel.engine, localModel.models);
     this.servers = layout.map(
       (server) =>
@@ -79,6 +102,7 @@ export class LocalModels extends pulumi.ComponentResource {
             production: args.production,
             huggingFaceTokenSecret: tokenSecret?.metadata.name,
             storageClasses: args.storageClasses,
+            scaling,
             networkPolicies: args.networkPolicies,
             network: args.network,
           },

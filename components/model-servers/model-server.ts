@@ -6,6 +6,13 @@ import { GPU_TOLERATION } from "../../lib/gpu";
 import { recommendedLabels, selectorLabels } from "../../lib/labels";
 import { CACHE_MOUNT, ENGINES } from "./model-engines";
 import { restrictedContainerSecurityContext, restrictedPodSecurityContext } from "../../lib/pod-security";
+import { SCALED_OBJECT_API, scaledObjectSpec, ScalingSettings } from "./scaled-object";
+
+/** KEDA scales this server: its triggers' settings, and what must exist first (KEDA's chart, for the CRD). */
+export interface ModelServerScaling {
+  settings: ScalingSettings;
+  dependsOn: pulumi.Input<pulumi.Resource>[];
+}
 import { IMAGE_PULL_POLICY, LocalStorage, withEphemeralStorage } from "../../lib/local-storage";
 import { PodPeer, PolicyRule, podPeer, tcp, workloadNetworkPolicy } from "../../lib/network-policy";
 
@@ -55,6 +62,8 @@ export interface ModelServerArgs {
    * never bound, and pulumi-kubernetes gives up on it after five minutes.
    */
   storageClasses?: pulumi.Input<pulumi.Resource>[];
+  /** KEDA scales the server (queue autoscaling or scale-to-zero); the Deployment then leaves `replicas` to it. */
+  scaling?: ModelServerScaling;
 }
 
 /**
@@ -140,7 +149,9 @@ export class ModelServer extends pulumi.ComponentResource {
       {
         metadata,
         spec: {
-          replicas: args.settings.replicas,
+          // Scaled by KEDA: the field is left out, so that with server-side apply the HPA (or KEDA, at zero) owns it
+          // and `pulumi up` never resets it. A new Deployment starts with Kubernetes' default of one.
+          ...(args.scaling === undefined && { replicas: args.settings.replicas }),
           // The Deployment reports ProgressDeadlineExceeded (600 s by default) while the first pull is still going;
           // it gets the same allowance as `pulumi up` does.
           progressDeadlineSeconds: rollout * 60,
@@ -233,6 +244,31 @@ export class ModelServer extends pulumi.ComponentResource {
       },
       childOpts,
     );
+
+    // Where more than one replica always runs, voluntary disruptions (a node drained by Karpenter's expiry, an
+    // upgrade) take one pod at a time. A single replica is left without a budget, as the app's workloads are: one of
+    // zero would block every drain, and one of one would change nothing; the backend's fallback covers its gap. A
+    // spot interruption waits for no budget: the interruption queue buys its two minutes.
+    const alwaysRunning = args.scaling ? args.scaling.settings.min : args.settings.replicas;
+    if (alwaysRunning > 1) {
+      new k8s.policy.v1.PodDisruptionBudget(name, { metadata, spec: { maxUnavailable: 1, selector: { matchLabels: selector } } }, childOpts);
+    }
+
+    if (args.scaling) {
+      const scaling = args.scaling;
+      new k8s.apiextensions.CustomResource(
+        `${name}-scaling`,
+        {
+          apiVersion: SCALED_OBJECT_API,
+          kind: "ScaledObject",
+          metadata,
+          spec: pulumi
+            .output(args.namespace)
+            .apply((namespace) => scaledObjectSpec({ serverName: args.serverName, engine: args.engine, models: args.models, namespace }, scaling.settings)),
+        },
+        { ...childOpts, dependsOn: [...scaling.dependsOn, this.deployment] },
+      );
+    }
 
     if (args.networkPolicies) {
       const port = [tcp(engine.port)];

@@ -55,6 +55,14 @@ export function grafanaService(release: string): string {
   return `${release}-grafana`;
 }
 
+/**
+ * In-cluster URL of Prometheus: the chart's `<fullname>-prometheus` Service on its default port 9090
+ * (prometheus-community/helm-charts kube-prometheus-stack templates/prometheus/service.yaml, values prometheus.service.port).
+ */
+export function prometheusUrl(stack: string, namespace: string): string {
+  return `http://${releaseName(stack)}-prometheus.${namespace}.svc.cluster.local:9090`;
+}
+
 function volumeClaim(size: string, storageClass: string | undefined) {
   return { storageClassName: storageClass, accessModes: ["ReadWriteOnce"], resources: { requests: { storage: size } } };
 }

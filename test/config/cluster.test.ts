@@ -63,6 +63,7 @@ describe("existing cluster config", () => {
       metricsServer: { install: false, kubeletInsecureTls: false },
       kubeProxy: true,
       shared: false,
+      keda: { install: true, chartVersion: "2.20.2" },
     });
   });
 

@@ -55,10 +55,19 @@ describe("the system pool capacity rule", () => {
     expect(message).toMatch(/its pods request \d+m CPU and [\d.]+Gi, but 2 x m6i.large allocate 3860m and [\d.]+Gi/);
   });
 
-  it("given the committed prod stack (2 x m6i.xlarge), it accepts it; three m6i.large would do too", () => {
+  it("given the committed prod stack (2 x m6i.xlarge), it accepts it; four m6i.large would do too, three no longer hold Karpenter and KEDA", () => {
     expect(() => committed("prod")).not.toThrow();
     expect(committed("prod").cluster).toMatchObject({ systemNodes: { instanceTypes: ["m6i.xlarge"], minSize: 2 } });
-    expect(() => parseSettings(withSystemNodes({ instanceTypes: ["m6i.large"], minSize: 3, desiredSize: 3, maxSize: 4 }))).not.toThrow();
+    expect(() => parseSettings(withSystemNodes({ instanceTypes: ["m6i.large"], minSize: 4, desiredSize: 4, maxSize: 5 }))).not.toThrow();
+    expect(() => parseSettings(withSystemNodes({ instanceTypes: ["m6i.large"], minSize: 3, desiredSize: 3, maxSize: 4 }))).toThrow(/its pods request 6085m CPU/);
+  });
+
+  it("counts Karpenter's two controllers and KEDA's three pods when the stack installs them", () => {
+    const config = committed("prod");
+    const base = { frontend: config.frontend, backend: config.backend, monitoring: config.monitoring, nodes: 2 };
+    const names = systemPoolPods({ ...base, karpenter: true, keda: true }).map((pod) => [pod.name, pod.pods]);
+    expect(names).toEqual(expect.arrayContaining([["karpenter", 2], ["keda-operator", 1], ["keda-metricServer", 1], ["keda-webhooks", 1]]));
+    expect(systemPoolPods(base).map((pod) => pod.name)).not.toContain("karpenter");
   });
 
   it("given an instance type it has no size for, it stays silent rather than guess", () => {

@@ -95,9 +95,9 @@ describe("replacements are flagged where the provider replaces", () => {
   });
 
   it("an EKS node group's instance types replace it; its scaling does not", () => {
-    const types = edited(prod, "aws:eks/nodeGroup:NodeGroup", "cluster-nodes-gpu", (inputs) => (inputs.instanceTypes = ["g6.xlarge"]));
+    const types = edited(prod, "aws:eks/nodeGroup:NodeGroup", "cluster-nodes-system", (inputs) => (inputs.instanceTypes = ["m7i.xlarge"]));
     expect(compareStack("prod", prod, types).resources[0]).toMatchObject({ change: "replace" });
-    const scaling = edited(prod, "aws:eks/nodeGroup:NodeGroup", "cluster-nodes-gpu", (inputs) => (inputs.scalingConfig.maxSize = 3));
+    const scaling = edited(prod, "aws:eks/nodeGroup:NodeGroup", "cluster-nodes-system", (inputs) => (inputs.scalingConfig.maxSize = 5));
     expect(compareStack("prod", prod, scaling).resources[0]).toMatchObject({ change: "update" });
   });
 

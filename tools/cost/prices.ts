@@ -65,6 +65,27 @@ const EC2_US_EAST_1: Record<string, number> = {
   "t3.medium": 0.0416, "t3.large": 0.0832, "t3.xlarge": 0.1664,
 };
 
+/** What one GPU instance offers: its NVIDIA GPUs, vCPUs and memory. */
+export interface GpuInstanceSpec {
+  gpus: number;
+  vcpu: number;
+  memoryGiB: number;
+}
+
+// verified: aws/karpenter-provider-aws website/content/en/v1.14/reference/instance-types.md (labels
+// karpenter.k8s.aws/instance-gpu-count, instance-cpu, instance-memory of each type).
+const GPU_SIZES: [string, number, number][] = [["xlarge", 4, 1], ["2xlarge", 8, 1], ["4xlarge", 16, 1], ["8xlarge", 32, 1], ["12xlarge", 48, 4], ["16xlarge", 64, 1], ["24xlarge", 96, 4], ["48xlarge", 192, 8]];
+/** g5 (A10G) and g6 (L4) have 4 GiB per vCPU, g6e (L40S) 8. */
+export const GPU_INSTANCE_SPECS: Readonly<Record<string, GpuInstanceSpec>> = Object.fromEntries(
+  ([["g5", 4], ["g6", 4], ["g6e", 8]] as const).flatMap(([family, gibPerVcpu]) =>
+    GPU_SIZES.map(([size, vcpu, gpus]) => [`${family}.${size}`, { gpus, vcpu, memoryGiB: vcpu * gibPerVcpu }]),
+  ),
+);
+
+export function gpuInstanceSpec(instanceType: string): GpuInstanceSpec | undefined {
+  return GPU_INSTANCE_SPECS[instanceType];
+}
+
 const US_EAST_1: RegionPrices = {
   eks: { clusterHour: 0.1, extendedSupportClusterHour: 0.6 },
   ec2: EC2_US_EAST_1,

@@ -4,9 +4,10 @@ import { ParsedStackConfig } from "../../config/schema";
 import type { RenderResult } from "../render";
 import { CLUSTER_PRICERS } from "./cluster-pricers";
 import { CostEstimate, CostSettings, estimateCost, Pricer } from "./estimate";
+import { karpenterNodePool } from "./karpenter-pricer";
 import { KUBERNETES_PRICERS } from "./kubernetes-pricers";
 
-export const PRICERS: Pricer[] = [...CLUSTER_PRICERS, ...KUBERNETES_PRICERS];
+export const PRICERS: Pricer[] = [...CLUSTER_PRICERS, karpenterNodePool, ...KUBERNETES_PRICERS];
 
 /** What an existing cluster's additions are priced as when the stack names no region. */
 export const DEFAULT_ADDITIONS_REGION = "us-west-2";

@@ -64,10 +64,16 @@ export function modelServerDashboard({ appNamespace: ns }: DashboardParams): Das
         queries: [{ expr: `max by (model_name) (${v.kvCacheUsage}${sel})`, legend: "{{model_name}}" }],
       },
       {
+        title: "Requests for the local model, by who answered",
+        type: "timeseries",
+        unit: "reqps",
+        description: "served: the local model answered; asleep: it was scaled to zero or still waking, and the fallback answered; failed: it erred, and the fallback answered.",
+        queries: [{ expr: `sum by (reason) (rate(${BACKEND_METRICS.localModelRequests.name}{namespace="${ns}"}[${RATE}]))`, legend: "{{reason}}" }],
+      },
+      {
         title: "vLLM request latency",
         type: "timeseries",
         unit: "s",
-        width: 24,
         queries: [{ expr: `histogram_quantile(0.95, sum by (model_name, le) (rate(${v.e2eLatency}_bucket${sel}[${RATE}])))`, legend: "p95 {{model_name}}" }],
       },
     ],

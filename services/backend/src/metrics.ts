@@ -4,7 +4,7 @@
  * paths are `other`), models are only the served ones (unknown models are refused before they reach a metric).
  */
 import { collectDefaultMetrics, Counter, Histogram, Registry } from "prom-client";
-import { BACKEND_METRICS, INFERENCE_BUCKETS } from "../../../lib/metrics-contract";
+import { BACKEND_METRICS, INFERENCE_BUCKETS, LOCAL_MODEL_REQUEST_REASONS } from "../../../lib/metrics-contract";
 import { Usage } from "./providers/types";
 
 export class BackendMetrics {
@@ -12,8 +12,10 @@ export class BackendMetrics {
   private readonly requests: Counter<"route" | "status">;
   private readonly inference: Histogram<"provider" | "model">;
   private readonly tokens: Counter<"provider" | "model" | "kind">;
+  private readonly localModelRequests: Counter<"model" | "reason">;
 
-  constructor() {
+  /** `localModels`: the models an in-cluster server (vLLM, Ollama) serves; their request counter starts at 0. */
+  constructor(localModels: readonly string[] = []) {
     const m = BACKEND_METRICS;
     this.requests = new Counter({ name: m.requests.name, help: m.requests.help, labelNames: m.requests.labels, registers: [this.registry] });
     this.inference = new Histogram({
@@ -24,7 +26,17 @@ export class BackendMetrics {
       registers: [this.registry],
     });
     this.tokens = new Counter({ name: m.tokens.name, help: m.tokens.help, labelNames: m.tokens.labels, registers: [this.registry] });
+    const local = m.localModelRequests;
+    this.localModelRequests = new Counter({ name: local.name, help: local.help, labelNames: local.labels, registers: [this.registry] });
+    // Every series exists from the start, so that rate() sees the first request for a sleeping model: KEDA wakes the
+    // server on this counter, and a series born at 1 has no earlier sample to rise from.
+    for (const model of localModels) for (const reason of LOCAL_MODEL_REQUEST_REASONS) this.localModelRequests.labels(model, reason).inc(0);
     collectDefaultMetrics({ register: this.registry });
+  }
+
+  /** A request meant for an in-cluster model: who answered it (see LOCAL_MODEL_REQUEST_REASONS). */
+  localModelRequest(model: string, reason: (typeof LOCAL_MODEL_REQUEST_REASONS)[number]): void {
+    this.localModelRequests.labels(model, reason).inc();
   }
 
   request(route: string, status: number): void {

@@ -13,7 +13,7 @@ import { jsonLogger, LogFields, Logger } from "./log";
 import { BackendMetrics } from "./metrics";
 import { ChatRequest, StreamEvent, UpstreamError, Usage } from "./providers/types";
 import { clientAddress, RateLimiter } from "./rate-limit";
-import { ClientGone, Router, Served } from "./resilience/router";
+import { ClientGone, isLocalProvider, Router, Served } from "./resilience/router";
 
 export const CHAT_ROUTE = "/v1/chat/completions";
 export const MODELS_ROUTE = "/v1/models";
@@ -117,8 +117,9 @@ function readBody(req: IncomingMessage, maxBytes: number): Promise<unknown> {
 
 export function createBackend(settings: BackendSettings, options: { logger?: Logger } = {}): Backend {
   const log = options.logger ?? jsonLogger();
-  const metrics = new BackendMetrics();
-  const router = new Router(settings);
+  const localModels = settings.models.filter((upstream) => isLocalProvider(upstream.provider)).map((upstream) => upstream.model);
+  const metrics = new BackendMetrics(localModels);
+  const router = new Router(settings, (model, outcome) => metrics.localModelRequest(model, outcome));
   const validate = requestValidator(settings.limits);
   const limiter = settings.rateLimit.perMinute > 0 ? new RateLimiter(settings.rateLimit.perMinute, settings.rateLimit.burst) : undefined;
   const created = () => Math.floor(Date.now() / 1000);

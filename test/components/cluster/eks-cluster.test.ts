@@ -8,14 +8,17 @@ import { PINNED_IMAGES } from "../../support/configs";
 
 const MANAGED = (path: string) => `arn:aws:iam::aws:policy/${path}`;
 
-/** A mock-phase stack on an EKS cluster, with node pools sized away from the defaults so that we see them passed. */
+/**
+ * A mock-phase stack on an EKS cluster, with node pools sized away from the defaults so that we see them passed, and
+ * the fixed GPU node group switched on beside Karpenter's pool (test/components/cluster/karpenter.test.ts).
+ */
 const eksStack = (cluster: Record<string, unknown> = {}, extra: Record<string, unknown> = {}) => ({
   phase: "mock",
   monitoring: { enabled: false },
   cluster: {
     type: "eks",
     systemNodes: { instanceTypes: ["m6i.xlarge"], minSize: 2, desiredSize: 3, maxSize: 5 },
-    gpuNodes: { instanceTypes: ["g6.xlarge"], minSize: 0, desiredSize: 1, maxSize: 3 },
+    gpuNodes: { enabled: true, instanceTypes: ["g6.xlarge"], minSize: 0, desiredSize: 1, maxSize: 3 },
     ...cluster,
   },
   ...extra,
@@ -75,7 +78,8 @@ describe("an eks stack", () => {
     it("authenticates by access entries only, and grants no one but its creator access unless told to", () => {
       const cluster = plannedOne(result, "aws:eks/cluster:Cluster", "cluster").inputs;
       expect(cluster.accessConfig).toEqual({ authenticationMode: "API", bootstrapClusterCreatorAdminPermissions: true });
-      expect(planned(result, "aws:eks/accessEntry:AccessEntry")).toEqual([]);
+      // The one access entry: Karpenter's nodes joining (EC2_LINUX); no person or role besides the creator.
+      expect(planned(result, "aws:eks/accessEntry:AccessEntry").map((entry) => entry.inputs.type)).toEqual(["EC2_LINUX"]);
       expect((cluster.vpcConfig as Record<string, unknown>).publicAccessCidrs).toEqual(["0.0.0.0/0"]);
     });
 
@@ -181,14 +185,16 @@ describe("an eks stack", () => {
         "cluster-nodes-node": [MANAGED("AmazonEC2ContainerRegistryPullOnly"), MANAGED("AmazonEKSWorkerNodePolicy")],
         "cluster-vpc-cni": [MANAGED("AmazonEKS_CNI_Policy")],
         "cluster-storage-ebs-csi": [MANAGED("service-role/AmazonEBSCSIDriverPolicy")],
+        "cluster-karpenter-node": [MANAGED("AmazonEC2ContainerRegistryPullOnly"), MANAGED("AmazonEKSWorkerNodePolicy")],
+        "cluster-karpenter-controller": [],
         // Its permissions are AWS's published policy, inline (see load-balancer-controller tests).
         "cluster-load-balancer-controller": [],
       });
     });
 
-    it("grants inline only the secrets key's use, on that key alone, besides the load balancer controller's published policy", () => {
+    it("grants inline only the secrets key's use to the control plane, on that key alone, besides the load balancer controller's published policy and Karpenter's documented one", () => {
       const inline = planned(result, "aws:iam/rolePolicy:RolePolicy");
-      expect(inline.map((p) => p.name).sort()).toEqual(["cluster-control-plane", "cluster-load-balancer-controller"]);
+      expect(inline.map((p) => p.name).sort()).toEqual(["cluster-control-plane", "cluster-karpenter-controller", "cluster-load-balancer-controller"]);
       const statements = JSON.parse(String(inline.find((p) => p.name === "cluster-control-plane")!.inputs.policy)).Statement;
       expect(statements).toEqual([
         { Effect: "Allow", Action: ["kms:Encrypt", "kms:Decrypt", "kms:ListGrants", "kms:DescribeKey"], Resource: expect.stringMatching(/^arn:aws:kms:[^*]+$/) },
@@ -244,7 +250,7 @@ describe("eks stack variants", () => {
   it("with admin principals and endpoint CIDRs: each principal gets an access entry with cluster-admin, the endpoint only those CIDRs", async () => {
     const admins = ["arn:aws:iam::123456789012:role/ci-deployer", "arn:aws:iam::123456789012:user/alice"];
     const result = await renderConfig(eksStack({ adminPrincipals: admins, publicAccessCidrs: ["203.0.113.0/24"] }));
-    const entries = planned(result, "aws:eks/accessEntry:AccessEntry");
+    const entries = planned(result, "aws:eks/accessEntry:AccessEntry").filter((e) => e.inputs.type === "STANDARD");
     expect(entries.map((e) => e.inputs)).toEqual(admins.map((principalArn) => expect.objectContaining({ principalArn, type: "STANDARD", clusterName: "ai-assistant-test" })));
     const associations = planned(result, "aws:eks/accessPolicyAssociation:AccessPolicyAssociation");
     expect(associations.map((a) => a.inputs)).toEqual(

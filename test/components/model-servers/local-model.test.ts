@@ -112,6 +112,14 @@ describe("given vLLM on two GPUs with two replicas on a ReadWriteMany cache", ()
     }
   });
 
+  it("keeps every cache a second start reuses on the cache volume: weights, vLLM's compile cache, inductor, Triton, CUDA JIT, FlashInfer", () => {
+    const env = Object.fromEntries((serverContainer(server).env as { name: string; value: string }[]).map((e) => [e.name, e.value]));
+    const caches = ["HF_HOME", "VLLM_CACHE_ROOT", "TORCHINDUCTOR_CACHE_DIR", "TRITON_CACHE_DIR", "CUDA_CACHE_PATH", "FLASHINFER_WORKSPACE_BASE"];
+    expect(caches.map((name) => [name, env[name]?.startsWith("/models/")])).toEqual(caches.map((name) => [name, true]));
+    const mounts = serverContainer(server).volumeMounts as { name: string; mountPath: string }[];
+    expect(mounts).toContainEqual({ name: "model-cache", mountPath: "/models" });
+  });
+
   it("downloads only safetensors weights, JSON configs and tokenizer files, so duplicate weight formats are skipped", () => {
     const script = pullContainer(server).command[2] as string;
     expect(script).toContain(`snapshot_download(repo_id=sys.argv[1], allow_patterns=sys.argv[2:])" "$model" '*.safetensors' '*.json' '*.model' '*.tiktoken' 'merges.txt' '*.jinja'`);

@@ -54,16 +54,42 @@ describe("the prod stack's estimate", () => {
     expect(embeddedCostTable(doc, "prod")).toBe(costTable(cost));
   });
 
-  it("costs less with g6.xlarge GPU nodes than with g5.xlarge", async () => {
-    const { cost: g6 } = await costOfConfig(prodWith({ gpuNodes: { instanceTypes: ["g6.xlarge"], minSize: 1, desiredSize: 1, maxSize: 2 } }), "prod");
-    expect(g6.items.map((item) => item.type)).toContain("EC2 g6.xlarge on-demand instance-hour");
-    expect(g6.total).toBeLessThan(cost.total);
-    expect(cost.total - g6.total).toBeCloseTo((1.006 - 0.8048) * 730, 2);
+  /** The prod stack with its Karpenter GPU pool changed. */
+  const prodPool = (pool: Record<string, unknown>, extra: Record<string, unknown> = {}) => {
+    const cluster = stackFileSettings("prod").cluster as { karpenter: { gpuPool: Record<string, unknown> } };
+    return prodWith({ karpenter: { ...cluster.karpenter, gpuPool: { ...cluster.karpenter.gpuPool, ...pool } } }, extra);
+  };
+
+  it("prices the Karpenter GPU NodePool at cost.gpuHoursPerDay (12 h in prod) for its model server, and its limits (2 nodes) around the clock at most", () => {
+    const gpu = cost.items.filter((item) => item.resource === "NodePool gpu");
+    expect(gpu).toEqual([
+      { resource: "NodePool gpu", type: "EC2 g5.xlarge on-demand instance-hour", quantity: 365, unitPrice: 1.006, monthlyUsd: 367.19 },
+      { resource: "NodePool gpu", type: "EBS gp3 GiB-month (node root volumes)", quantity: 100, unitPrice: 0.08, monthlyUsd: 8 },
+    ]);
+    // Asleep all month at the minimum (scale-to-zero): no GPU node; at the maximum two nodes (limits: 2 GPUs, 8 CPU, 32 GiB).
+    const withoutGpu = cost.items.filter((item) => item.resource !== "NodePool gpu").reduce((sum, item) => sum + cents(item.monthlyUsd), 0) / 100;
+    expect(cost.min).toBeCloseTo(withoutGpu, 2);
+    expect(cost.max - cost.total).toBeGreaterThan(2 * 730 * 1.006 - 367.19 - 1);
   });
 
-  it("runs spot GPU nodes as SPOT capacity and prices them at the spot discount", async () => {
+  it("costs less with g6.xlarge GPU nodes than with g5.xlarge", async () => {
+    const { cost: g6 } = await costOfConfig(prodPool({ instanceTypes: ["g6.xlarge"] }), "prod");
+    expect(g6.items.map((item) => item.type)).toContain("EC2 g6.xlarge on-demand instance-hour");
+    expect(g6.total).toBeLessThan(cost.total);
+    expect(cost.total - g6.total).toBeCloseTo((1.006 - 0.8048) * 365, 1);
+  });
+
+  it("prices a pool that allows spot at the spot discount (Karpenter prefers spot, falls back to on-demand)", async () => {
+    const { result, cost: spot } = await costOfConfig(prodPool({ capacityTypes: ["spot", "on-demand"] }, { cost: { gpuHoursPerDay: 12, spotDiscount: 0.6 } }), "prod");
+    const pool = result.kubernetesObjects.map(({ object }) => object as { kind: string; spec: { template: { spec: { requirements: { key: string; values: string[] }[] } } } }).find((o) => o.kind === "NodePool")!;
+    expect(pool.spec.template.spec.requirements.find((r) => r.key === "karpenter.sh/capacity-type")!.values).toEqual(["spot", "on-demand"]);
+    const gpu = spot.items.find((item) => item.resource === "NodePool gpu" && item.type.startsWith("EC2"))!;
+    expect(gpu).toMatchObject({ type: "EC2 g5.xlarge spot instance-hour", unitPrice: 0.4024, monthlyUsd: 146.88 });
+  });
+
+  it("runs a fixed GPU node group, when switched on, as SPOT capacity priced at the spot discount", async () => {
     const { result, cost: spot } = await costOfConfig(
-      prodWith({ gpuNodes: { instanceTypes: ["g5.xlarge"], minSize: 1, desiredSize: 1, maxSize: 2, capacityType: "spot" } }, { cost: { spotDiscount: 0.6 } }),
+      prodWith({ gpuNodes: { enabled: true, instanceTypes: ["g5.xlarge"], minSize: 1, desiredSize: 1, maxSize: 2, capacityType: "spot" } }, { cost: { spotDiscount: 0.6, gpuHoursPerDay: 24 } }),
       "prod",
     );
     expect(planned(result, "aws:eks/nodeGroup:NodeGroup", "cluster-nodes-gpu")[0].inputs.capacityType).toBe("SPOT");

@@ -6,7 +6,8 @@
  * that it can only end the stream (see server.ts).
  */
 import { setTimeout as sleep } from "timers/promises";
-import { BackendSettings } from "../../../../lib/backend-env";
+import { BackendSettings, ProviderName } from "../../../../lib/backend-env";
+import { LOCAL_MODEL_REQUEST_REASONS } from "../../../../lib/metrics-contract";
 import { createProvider } from "../providers";
 import { ChatRequest, Completion, Provider, StreamEvent, UpstreamError } from "../providers/types";
 import { BreakerState, CircuitBreaker } from "./circuit-breaker";
@@ -63,6 +64,21 @@ class Attempt {
   }
 }
 
+/** In-cluster model servers: they may be asleep (scaled to zero) or still waking. */
+const LOCAL_PROVIDERS: readonly ProviderName[] = ["vllm", "ollama"];
+export const isLocalProvider = (name: ProviderName) => LOCAL_PROVIDERS.includes(name);
+
+export type LocalOutcome = (typeof LOCAL_MODEL_REQUEST_REASONS)[number];
+
+/**
+ * Whether a local server's failure means it is not there to answer: scaled to zero (its Service has no endpoints,
+ * so connections are refused), not ready yet (503), or its circuit opened on exactly that. Such a request goes to
+ * the fallback at once, without retries: the server takes minutes to wake, not seconds.
+ */
+export function isAsleep(error: UpstreamError): boolean {
+  return error.kind === "network" || error.kind === "circuit-open" || (error.kind === "http" && error.status === 503);
+}
+
 function asUpstreamError(error: unknown): UpstreamError | ClientGone {
   if (error instanceof UpstreamError || error instanceof ClientGone) return error;
   return new UpstreamError(`failed: ${(error as Error)?.message ?? String(error)}`, "protocol");
@@ -73,7 +89,14 @@ export class Router {
   private readonly fallbacks: Provider[];
   private readonly breakers = new Map<string, CircuitBreaker>();
 
-  constructor(private readonly settings: BackendSettings) {
+  /**
+   * `onLocal` learns the fate of every request whose model an in-cluster server serves, once it is known: served by
+   * it, or passed to the fallback because it slept or failed (the backend counts these; KEDA wakes the server on them).
+   */
+  constructor(
+    private readonly settings: BackendSettings,
+    private readonly onLocal: (model: string, outcome: LocalOutcome) => void = () => undefined,
+  ) {
     const made = new Map<string, Provider>();
     const make = (upstream: BackendSettings["primary"]) => {
       const provider = createProvider(upstream, settings);
@@ -118,11 +141,13 @@ export class Router {
     let attempts = 0;
     let last: UpstreamError | undefined;
     const chain = this.chain(model);
+    const local = isLocalProvider(chain[0].name);
     for (const [index, provider] of chain.entries()) {
       const breaker = this.breakers.get(provider.key)!;
       if (!breaker.allow()) {
         failures.push(`${provider.name}: circuit open`);
         last ??= new UpstreamError(`${provider.name} is failing; its circuit is open`, "circuit-open");
+        if (index === 0 && local) this.onLocal(model, "asleep");
         continue;
       }
       for (let retry = 0; ; retry++) {
@@ -131,6 +156,7 @@ export class Router {
         try {
           const value = await call(provider, attempt);
           breaker.success();
+          if (index === 0 && local) this.onLocal(model, "served");
           return { provider, fallback: index > 0, attempts, failures, value };
         } catch (thrown) {
           attempt.end(true);
@@ -142,13 +168,16 @@ export class Router {
           if (error.clientFault) {
             // It answered, and refused this request: the provider is fine, and no other would accept it either.
             breaker.success();
+            if (index === 0 && local) this.onLocal(model, "served");
             throw error;
           }
           last = error;
-          const wait = error.retryable && retry < this.settings.maxRetries ? (error.retryAfterMs ?? backoffMs(retry, this.settings.retryMaxWaitMs)) : undefined;
+          const asleep = index === 0 && local && isAsleep(error);
+          const wait = error.retryable && !asleep && retry < this.settings.maxRetries ? (error.retryAfterMs ?? backoffMs(retry, this.settings.retryMaxWaitMs)) : undefined;
           if (wait === undefined || wait > this.settings.retryMaxWaitMs) {
             failures.push(`${provider.name}: ${error.message}`);
             breaker.failure();
+            if (index === 0 && local) this.onLocal(model, asleep ? "asleep" : "failed");
             break;
           }
           try {
