@@ -43,6 +43,13 @@ export const METRICS_SERVER_RESOURCES = { requests: { cpu: "100m", memory: "200M
 export const KARPENTER_RESOURCES = { requests: { cpu: "500m", memory: "1Gi" }, limits: { cpu: "1", memory: "1Gi" } } as const;
 export const KARPENTER_REPLICAS = 2;
 
+/**
+ * The AWS Load Balancer Controller, which every eks stack installs: two replicas, the chart's default
+ * (aws/eks-charts stable/aws-load-balancer-controller/values.yaml `replicaCount: 2`, chart 3.5.0).
+ */
+export const LOAD_BALANCER_CONTROLLER_RESOURCES = { requests: { cpu: "50m", memory: "128Mi" }, limits: { cpu: "500m", memory: "256Mi" } } as const;
+export const LOAD_BALANCER_CONTROLLER_REPLICAS = 2;
+
 /** KEDA's operator, metrics API server and admission webhooks: the chart's values.yaml defaults (kedacore/charts 2.20.2). */
 export const KEDA_RESOURCES = { requests: { cpu: "100m", memory: "100Mi" }, limits: { cpu: "1", memory: "1000Mi" } } as const;
 export const KEDA_PODS = ["operator", "metricServer", "webhooks"] as const;
@@ -99,6 +106,7 @@ export function systemPoolPods(inputs: SystemPoolInputs): PoolPod[] {
     { name: "frontend", pods: idlePods(inputs.frontend), requests: requestsOf(inputs.frontend.resources) },
     { name: "backend", pods: idlePods(inputs.backend), requests: requestsOf(inputs.backend.resources) },
     { name: "metrics-server", pods: 1, requests: requestsOf(METRICS_SERVER_RESOURCES) },
+    { name: "aws-load-balancer-controller", pods: LOAD_BALANCER_CONTROLLER_REPLICAS, requests: requestsOf(LOAD_BALANCER_CONTROLLER_RESOURCES) },
   ];
   if (inputs.monitoring.enabled) {
     const component = MONITORING_COMPONENT_RESOURCES;

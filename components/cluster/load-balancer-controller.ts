@@ -1,6 +1,7 @@
 import * as aws from "@pulumi/aws";
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
+import { LOAD_BALANCER_CONTROLLER_REPLICAS, LOAD_BALANCER_CONTROLLER_RESOURCES } from "../../config/system-pool";
 import { OidcIdentity, serviceAccountTrustPolicy } from "./iam";
 import { IamRole } from "./iam-role";
 // AWS's own policy for the controller, verbatim (see policies/README.md for its source and version).
@@ -70,8 +71,9 @@ export class LoadBalancerController extends pulumi.ComponentResource {
             annotations: { "eks.amazonaws.com/role-arn": this.role.arn },
           },
           keepTLSSecret: true,
-          // Two replicas (the chart's default) behind the webhook; one leads, the other takes over.
-          resources: { requests: { cpu: "50m", memory: "128Mi" }, limits: { cpu: "500m", memory: "256Mi" } },
+          // Two replicas behind the webhook; one leads, the other takes over. The system pool's capacity rule counts them.
+          replicaCount: LOAD_BALANCER_CONTROLLER_REPLICAS,
+          resources: LOAD_BALANCER_CONTROLLER_RESOURCES,
           createIngressClassResource: true,
           ingressClass: "alb",
         },

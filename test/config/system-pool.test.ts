@@ -55,11 +55,17 @@ describe("the system pool capacity rule", () => {
     expect(message).toMatch(/its pods request \d+m CPU and [\d.]+Gi, but 2 x m6i.large allocate 3860m and [\d.]+Gi/);
   });
 
-  it("given the committed prod stack (2 x m6i.xlarge), it accepts it; four m6i.large would do too, three no longer hold Karpenter and KEDA", () => {
+  it("given the committed prod stack (2 x m6i.xlarge), it accepts it; four m6i.large would do too, three no longer hold Karpenter, KEDA and the load balancer controller", () => {
     expect(() => committed("prod")).not.toThrow();
     expect(committed("prod").cluster).toMatchObject({ systemNodes: { instanceTypes: ["m6i.xlarge"], minSize: 2 } });
     expect(() => parseSettings(withSystemNodes({ instanceTypes: ["m6i.large"], minSize: 4, desiredSize: 4, maxSize: 5 }))).not.toThrow();
-    expect(() => parseSettings(withSystemNodes({ instanceTypes: ["m6i.large"], minSize: 3, desiredSize: 3, maxSize: 4 }))).toThrow(/its pods request 6085m CPU/);
+    expect(() => parseSettings(withSystemNodes({ instanceTypes: ["m6i.large"], minSize: 3, desiredSize: 3, maxSize: 4 }))).toThrow(/its pods request 6185m CPU/);
+  });
+
+  it("counts the load balancer controller's two replicas, which every eks stack runs there", () => {
+    const config = committed("prod");
+    const pods = systemPoolPods({ frontend: config.frontend, backend: config.backend, monitoring: config.monitoring, nodes: 2 });
+    expect(pods).toContainEqual({ name: "aws-load-balancer-controller", pods: 2, requests: { cpu: 0.05, memory: 128 * 2 ** 20 } });
   });
 
   it("counts Karpenter's two controllers and KEDA's three pods when the stack installs them", () => {
