@@ -2,6 +2,15 @@
 
 export const PART_OF = "ai-assistant";
 
+/** Labels of what a stack owns that is not a workload (namespaces, shared settings): which stack, and who manages it. */
+export function stackLabels(stack: string): Record<string, string> {
+  return {
+    "app.kubernetes.io/part-of": PART_OF,
+    "app.kubernetes.io/instance": `${PART_OF}-${stack}`,
+    "app.kubernetes.io/managed-by": "pulumi",
+  };
+}
+
 /** Identity of one workload of one stack. */
 export interface WorkloadIdentity {
   /** What it is: frontend, backend, model-server. */

@@ -7,6 +7,23 @@ import * as k8s from "@pulumi/kubernetes";
 type PodSecurityContext = k8s.types.input.core.v1.PodSecurityContext;
 type SecurityContext = k8s.types.input.core.v1.SecurityContext;
 
+export type PodSecurityLevel = "restricted" | "baseline" | "privileged";
+export type PodSecurityMode = "enforce" | "warn" | "audit";
+
+/**
+ * Pod Security admission labels of a namespace: `level` for each mode, at the latest version of the standard. By
+ * default enforced, warned and audited alike, so a violation that slips past enforcement (a pod created before a
+ * label change) still shows in warnings and the API server's audit log.
+ */
+export function podSecurityLabels(level: PodSecurityLevel, modes: readonly PodSecurityMode[] = ["enforce", "warn", "audit"]): Record<string, string> {
+  return Object.fromEntries(
+    modes.flatMap((mode) => [
+      [`pod-security.kubernetes.io/${mode}`, level],
+      [`pod-security.kubernetes.io/${mode}-version`, "latest"],
+    ]),
+  );
+}
+
 /** An unprivileged UID/GID outside the range distributions give to system users. */
 export const NON_ROOT_ID = 10001;
 

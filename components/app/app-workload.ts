@@ -30,6 +30,12 @@ export interface AppComponentArgs {
   networkPolicies: boolean;
 }
 
+/** What a component on AppWorkload passes through unchanged: its cluster, namespace, size, image and posture. */
+export function passedThrough(args: AppComponentArgs): Omit<AppComponentArgs, "stack" | "version"> {
+  const { provider, namespace, workload, image, production, networkPolicies } = args;
+  return { provider, namespace, workload, image, production, networkPolicies };
+}
+
 export interface AppWorkloadArgs extends Omit<AppComponentArgs, "stack" | "version"> {
   /** Who this workload is; becomes its labels and object names. */
   identity: WorkloadIdentity;

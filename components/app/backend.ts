@@ -5,7 +5,7 @@ import { checksum } from "./checksum";
 import { recommendedLabels } from "../../lib/labels";
 import { PodEndpoint, PodPeer, PolicyRule, podPeer, tcp, toPods } from "../../lib/network-policy";
 import { PROBE_TIMINGS } from "../../lib/probes";
-import { AppComponentArgs, appPods, AppWorkload } from "./app-workload";
+import { AppComponentArgs, appPods, AppWorkload, passedThrough } from "./app-workload";
 
 export const BACKEND_PORT = 8080;
 
@@ -110,13 +110,8 @@ export class Backend extends pulumi.ComponentResource {
     this.workload = new AppWorkload(
       name,
       {
-        provider: args.provider,
-        namespace: args.namespace,
+        ...passedThrough(args),
         identity,
-        workload: args.workload,
-        image: args.image,
-        production: args.production,
-        networkPolicies: args.networkPolicies,
         port: BACKEND_PORT,
         health: { ready: "/readyz", live: "/healthz" },
         probeTiming: PROBE_TIMINGS[args.phase],

@@ -5,7 +5,7 @@ import { recommendedLabels } from "../../lib/labels";
 import { namespacePeer, PolicyRule, podPeer, tcp } from "../../lib/network-policy";
 import { PROBE_TIMINGS } from "../../lib/probes";
 import { albAnnotations } from "./alb-annotations";
-import { AppComponentArgs, appPods, AppWorkload } from "./app-workload";
+import { AppComponentArgs, appPods, AppWorkload, passedThrough } from "./app-workload";
 import { BACKEND_PORT } from "./backend";
 
 /** The port the frontend server listens on in the pod (its image's PORT; the Deployment sets it too). */
@@ -50,13 +50,8 @@ export class Frontend extends pulumi.ComponentResource {
     this.workload = new AppWorkload(
       name,
       {
-        provider: args.provider,
-        namespace: args.namespace,
+        ...passedThrough(args),
         identity,
-        workload: args.workload,
-        image: args.image,
-        production: args.production,
-        networkPolicies: args.networkPolicies,
         port: FRONTEND_PORT,
         health: { ready: "/healthz", live: "/healthz" },
         probeTiming: PROBE_TIMINGS.frontend,

@@ -1,6 +1,7 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import { PART_OF, recommendedLabels } from "../../lib/labels";
+import { recommendedLabels, stackLabels } from "../../lib/labels";
+import { podSecurityLabels } from "../../lib/pod-security";
 import { podPeer, tcp, udp } from "../../lib/network-policy";
 
 export interface AppNamespaceArgs {
@@ -40,11 +41,7 @@ export class AppNamespace extends pulumi.ComponentResource {
 
   constructor(name: string, args: AppNamespaceArgs, opts?: pulumi.ComponentResourceOptions) {
     super("ai-assistant:kubernetes:AppNamespace", name, {}, opts);
-    const labels = {
-      "app.kubernetes.io/part-of": PART_OF,
-      "app.kubernetes.io/instance": `${PART_OF}-${args.stack}`,
-      "app.kubernetes.io/managed-by": "pulumi",
-    };
+    const labels = stackLabels(args.stack);
     const namespace = new k8s.core.v1.Namespace(
       name,
       {
@@ -52,14 +49,7 @@ export class AppNamespace extends pulumi.ComponentResource {
           name: args.name,
           labels: {
             ...labels,
-            "pod-security.kubernetes.io/enforce": "restricted",
-            "pod-security.kubernetes.io/enforce-version": "latest",
-            "pod-security.kubernetes.io/warn": "restricted",
-            "pod-security.kubernetes.io/warn-version": "latest",
-            // Audit too: a violation that slips past enforcement (a pod created before a label change) shows in the
-            // API server's audit log.
-            "pod-security.kubernetes.io/audit": "restricted",
-            "pod-security.kubernetes.io/audit-version": "latest",
+            ...podSecurityLabels("restricted"),
             ...(args.production && { [PRODUCTION_LABEL]: "true" }),
           },
         },

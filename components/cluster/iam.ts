@@ -22,6 +22,13 @@ export const MANAGED_POLICIES = {
   efsCsiDriver: managed("service-role/AmazonEFSCSIDriverPolicy"),
 } as const;
 
+/**
+ * What every node role of the cluster carries, managed node groups' and Karpenter's alike: joining the cluster and
+ * pulling images. The VPC CNI's permissions are on its own IRSA role, so a compromised pod on a node cannot rewire
+ * the network.
+ */
+export const NODE_ROLE_POLICIES = [MANAGED_POLICIES.eksWorkerNode, MANAGED_POLICIES.ecrPullOnly];
+
 /** Trust policy that lets an AWS service (eks.amazonaws.com, ec2.amazonaws.com) assume a role. */
 export function serviceTrustPolicy(service: string): string {
   return JSON.stringify({

@@ -3,7 +3,7 @@ import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { KARPENTER_REPLICAS, KARPENTER_RESOURCES } from "../../config/system-pool";
 import { SYSTEM_NODE_LABEL } from "../../lib/gpu";
-import { MANAGED_POLICIES, OidcIdentity, serviceAccountTrustPolicy, serviceTrustPolicy } from "./iam";
+import { NODE_ROLE_POLICIES, OidcIdentity, serviceAccountTrustPolicy, serviceTrustPolicy } from "./iam";
 import { IamRole } from "./iam-role";
 import { INTERRUPTION_EVENTS, karpenterControllerPolicy } from "./karpenter-policy";
 
@@ -53,7 +53,7 @@ export class Karpenter extends pulumi.ComponentResource {
     this.nodeRole = new IamRole(`${name}-node`, {
       provider: args.provider,
       trustPolicy: serviceTrustPolicy("ec2.amazonaws.com"),
-      managedPolicyArns: [MANAGED_POLICIES.eksWorkerNode, MANAGED_POLICIES.ecrPullOnly],
+      managedPolicyArns: NODE_ROLE_POLICIES,
       description: "Nodes Karpenter launches in the ai-assistant cluster",
     }, { parent: this });
     this.nodeAccess = new aws.eks.AccessEntry(`${name}-node`, { clusterName: args.clusterName, principalArn: this.nodeRole.arn, type: "EC2_LINUX" }, awsOpts);

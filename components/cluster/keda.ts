@@ -1,7 +1,8 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { KEDA_PODS, KEDA_RESOURCES } from "../../config/system-pool";
-import { PART_OF } from "../../lib/labels";
+import { stackLabels } from "../../lib/labels";
+import { podSecurityLabels } from "../../lib/pod-security";
 
 /** kedacore/charts, published at https://kedacore.github.io/charts (chart `keda`). */
 export const KEDA_CHART = { chart: "keda", repo: "https://kedacore.github.io/charts" } as const;
@@ -34,13 +35,7 @@ export class Keda extends pulumi.ComponentResource {
     const namespace = new k8s.core.v1.Namespace(`${name}-namespace`, {
       metadata: {
         name: KEDA_NAMESPACE,
-        labels: {
-          "app.kubernetes.io/part-of": PART_OF,
-          "app.kubernetes.io/instance": `${PART_OF}-${args.stack}`,
-          "app.kubernetes.io/managed-by": "pulumi",
-          "pod-security.kubernetes.io/enforce": "restricted",
-          "pod-security.kubernetes.io/enforce-version": "latest",
-        },
+        labels: { ...stackLabels(args.stack), ...podSecurityLabels("restricted", ["enforce"]) },
       },
     }, childOpts);
     const resources = Object.fromEntries(KEDA_PODS.map((pod) => [pod, KEDA_RESOURCES]));

@@ -2,7 +2,7 @@ import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import { EksClusterConfig } from "../../config/cluster";
 import { GPU_TAINT, SYSTEM_NODE_LABEL } from "../../lib/gpu";
-import { MANAGED_POLICIES, serviceTrustPolicy } from "./iam";
+import { NODE_ROLE_POLICIES, serviceTrustPolicy } from "./iam";
 import { IamRole } from "./iam-role";
 
 type NodeGroupConfig = EksClusterConfig["systemNodes"];
@@ -47,8 +47,7 @@ export class NodePools extends pulumi.ComponentResource {
     this.role = new IamRole(`${name}-node`, {
       provider: args.provider,
       trustPolicy: serviceTrustPolicy("ec2.amazonaws.com"),
-      // The VPC CNI's permissions are on its own IRSA role, so a compromised pod on a node cannot rewire the network.
-      managedPolicyArns: [MANAGED_POLICIES.eksWorkerNode, MANAGED_POLICIES.ecrPullOnly],
+      managedPolicyArns: NODE_ROLE_POLICIES,
       description: "EKS nodes of the ai-assistant cluster",
     }, { parent: this });
 

@@ -3,7 +3,8 @@ import * as pulumi from "@pulumi/pulumi";
 import { MonitoringConfig } from "../../config/monitoring";
 import { alertRuleGroups } from "./alert-rules";
 import { dashboards } from "./dashboards";
-import { PART_OF } from "../../lib/labels";
+import { stackLabels } from "../../lib/labels";
+import { podSecurityLabels } from "../../lib/pod-security";
 import {
   DASHBOARD_FOLDER_ANNOTATION,
   DASHBOARD_LABEL,
@@ -42,16 +43,6 @@ export interface MonitoringArgs {
   slackWebhookUrl?: pulumi.Input<string>;
   /** PagerDuty Events API v2 routing key for critical alerts, a Pulumi secret. */
   pagerDutyRoutingKey?: pulumi.Input<string>;
-}
-
-/** Pod Security labels of a namespace: enforced, and warned and audited at the same level. */
-function podSecurity(level: "restricted" | "privileged"): Record<string, string> {
-  return Object.fromEntries(
-    ["enforce", "warn", "audit"].flatMap((mode) => [
-      [`pod-security.kubernetes.io/${mode}`, level],
-      [`pod-security.kubernetes.io/${mode}-version`, "latest"],
-    ]),
-  );
 }
 
 /** Grafana's admin login name; only the password is secret. */
@@ -97,20 +88,20 @@ export class Monitoring extends pulumi.ComponentResource {
     const childOpts = { parent: this, provider: args.provider };
     const release = releaseName(args.stack);
     const RELEASE_SELECTOR = releaseSelector(release);
-    const labels = { "app.kubernetes.io/part-of": PART_OF, "app.kubernetes.io/instance": `${PART_OF}-${args.stack}`, "app.kubernetes.io/managed-by": "pulumi" };
+    const labels = stackLabels(args.stack);
 
     // Prometheus, Grafana, Alertmanager, the operator and kube-state-metrics need no host access: their namespace
     // enforces "restricted" (and warns and audits at it), as the app's does.
     const namespace = new k8s.core.v1.Namespace(
       `${name}-namespace`,
-      { metadata: { name: settings.namespace, labels: { ...labels, ...podSecurity("restricted") } } },
+      { metadata: { name: settings.namespace, labels: { ...labels, ...podSecurityLabels("restricted") } } },
       childOpts,
     );
     // node-exporter reads the host's /proc and /sys with hostNetwork and hostPID, and the DCGM exporter runs as root
     // with SYS_ADMIN: both forbidden by "baseline" and "restricted". They alone run in this namespace.
     const exportersNamespace = new k8s.core.v1.Namespace(
       `${name}-exporters-namespace`,
-      { metadata: { name: settings.exportersNamespace, labels: { ...labels, ...podSecurity("privileged") } } },
+      { metadata: { name: settings.exportersNamespace, labels: { ...labels, ...podSecurityLabels("privileged") } } },
       childOpts,
     );
     this.namespace = namespace.metadata.name;
