@@ -56,7 +56,7 @@ export class EksCluster extends pulumi.ComponentResource {
   public readonly imageRegistry: EcrSettings;
   /** The StorageClasses the stack creates; whatever claims storage depends on them. */
   public readonly storageClasses: pulumi.Resource[];
-  /** The VPC's CIDR, from which an ALB in IP mode reaches pods. */
+  /** The VPC's CIDR: internet-bound NetworkPolicy rules leave it out. */
   public readonly vpcCidr: pulumi.Output<string>;
   /** The AWS Load Balancer Controller, which serves Ingresses as ALBs. */
   public readonly loadBalancerController: LoadBalancerController;
