@@ -14,7 +14,7 @@ import { BackendSettings } from "../../../lib/backend-env";
 import { CLIENT_CLOSED_STATUS, RequestOutcome, UpstreamErrorKind } from "../../../lib/metrics-contract";
 import { requestValidator } from "./chat-request";
 import { HttpError } from "./errors";
-import { SERVER_LIMITS } from "./http-limits";
+import { guardServer, SERVER_LIMITS } from "./http-limits";
 import { jsonLogger, LogFields, Logger, redactingLogger } from "./log";
 import { BackendMetrics } from "./metrics";
 import { ChatRequest, StreamEvent, UpstreamError, Usage } from "./providers/types";
@@ -324,13 +324,7 @@ export function createBackend(settings: BackendSettings, options: { logger?: Log
       lastResort(thrown, res);
     }
   });
-  server.maxConnections = SERVER_LIMITS.maxConnections;
-  server.on("clientError", (error: NodeJS.ErrnoException, socket) => {
-    // Malformed requests (and header or request timeouts) get a bare answer; a reset socket gets nothing.
-    if (!socket.writable || error.code === "ECONNRESET") return void socket.destroy();
-    const status = error.code === "ERR_HTTP_REQUEST_TIMEOUT" ? "408 Request Timeout" : error.code === "HPE_HEADER_OVERFLOW" ? "431 Request Header Fields Too Large" : "400 Bad Request";
-    socket.end(`HTTP/1.1 ${status}\r\nconnection: close\r\ncontent-length: 0\r\n\r\n`);
-  });
+  guardServer(server);
 
   function close(): Promise<void> {
     closing = true;

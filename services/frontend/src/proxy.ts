@@ -10,15 +10,16 @@ import * as http from "http";
 import * as https from "https";
 
 /** Request headers the backend needs; hop-by-hop headers and cookies stay behind. */
-const FORWARDED_REQUEST_HEADERS = ["accept", "accept-language", "authorization", "content-type", "content-length", "user-agent", "last-event-id"];
+const FORWARDED_REQUEST_HEADERS = ["accept", "accept-language", "authorization", "content-type", "content-encoding", "content-length", "user-agent", "last-event-id"];
 
 /**
- * Response headers the browser gets from the backend: the body's type and length, caching and rate-limit hints, and
+ * Response headers the browser gets from the backend: the body's type and length, caching and rate-limit hints, the
+ * methods a path allows (`Allow`, with a 405 or an OPTIONS answer), and
  * the assistant's own (`X-Assistant-Provider` names who answered, `X-Request-Id` ties a message to the logs).
  */
 function isForwardedResponseHeader(name: string): boolean {
   return (
-    ["content-type", "content-length", "cache-control", "retry-after", "x-request-id"].includes(name) ||
+    ["content-type", "content-length", "cache-control", "retry-after", "allow", "x-request-id"].includes(name) ||
     name.startsWith("x-assistant-") ||
     name.startsWith("x-ratelimit-")
   );

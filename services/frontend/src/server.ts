@@ -6,7 +6,7 @@
  */
 import { randomUUID } from "crypto";
 import * as http from "http";
-import { SERVER_LIMITS } from "./http-limits";
+import { guardServer, SERVER_LIMITS } from "./http-limits";
 import { log } from "./log";
 import { createProxy, sendError } from "./proxy";
 import { SECURITY_HEADERS } from "./security-headers";
@@ -103,12 +103,7 @@ export function createFrontendServer(settings: FrontendSettings): FrontendServer
       else res.destroy();
     }
   });
-  server.maxConnections = SERVER_LIMITS.maxConnections;
-  server.on("clientError", (error: NodeJS.ErrnoException, socket) => {
-    if (!socket.writable || error.code === "ECONNRESET") return void socket.destroy();
-    const status = error.code === "ERR_HTTP_REQUEST_TIMEOUT" ? "408 Request Timeout" : error.code === "HPE_HEADER_OVERFLOW" ? "431 Request Header Fields Too Large" : "400 Bad Request";
-    socket.end(`HTTP/1.1 ${status}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
-  });
+  guardServer(server);
 
   async function shutdown(graceSeconds: number, drainSeconds = 0): Promise<void> {
     if (stopping) return;

@@ -119,8 +119,8 @@ export class Router {
   ) {
     this.onLocal = (model, outcome) => events.local?.(model, outcome);
     const made = new Map<string, Provider>();
-    const make = (upstream: BackendSettings["primary"]) => {
-      const provider = createProvider(upstream, settings);
+    const make = (upstream: BackendSettings["primary"], role: "primary" | "fallback") => {
+      const provider = createProvider(upstream, settings, role);
       const id = `${provider.key} ${provider.model}`;
       if (!made.has(id)) made.set(id, provider);
       if (!this.breakers.has(provider.key)) {
@@ -129,8 +129,8 @@ export class Router {
       }
       return made.get(id)!;
     };
-    for (const upstream of settings.models) this.byModel.set(upstream.model, make(upstream));
-    this.fallbacks = settings.fallbacks.map(make);
+    for (const upstream of settings.models) this.byModel.set(upstream.model, make(upstream, "primary"));
+    this.fallbacks = settings.fallbacks.map((upstream) => make(upstream, "fallback"));
   }
 
   /** Served model names, the default first. */
