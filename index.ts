@@ -16,6 +16,7 @@ import { Keda } from "./components/cluster/keda";
 import { prometheusPods, prometheusUrl } from "./components/monitoring/monitoring-values";
 import { backendLlm, hostedApiOf, hostedApiPort } from "./components/app/llm-settings";
 import { appPods } from "./components/app/app-workload";
+import { hasNativeSleep } from "./components/app/shutdown";
 import { internetPeers } from "./lib/network-policy";
 
 const config = loadStackConfig();
@@ -25,6 +26,8 @@ const cluster =
     ? new EksCluster("cluster", { cluster: config.cluster, stack: config.stack, production: config.production, gpuNodeSelector: gpuNodeSelector(config.localModel) })
     : new ExistingCluster("cluster", { cluster: config.cluster });
 const provider = cluster.provider;
+// The app pods' preStop uses the native sleep action where the cluster's version is known to have it.
+const nativeSleep = hasNativeSleep(config.cluster.kubernetesVersion);
 /** StorageClasses the stack creates (EKS): every claim of the stack waits for them. */
 const storageClasses = cluster instanceof EksCluster ? cluster.storageClasses : undefined;
 
@@ -93,6 +96,7 @@ const backend = new Backend("backend", {
   apiKey: llm.apiKey,
   production: config.production,
   networkPolicies: network.enabled,
+  nativeSleep,
   network: {
     scraper,
     modelServers: localModels?.pods,
@@ -112,6 +116,7 @@ const frontend = new Frontend("frontend", {
   backendUrl: backend.url,
   production: config.production,
   networkPolicies: network.enabled,
+  nativeSleep,
   alb: cluster instanceof EksCluster ? { ...cluster.albPlacement, privateCidrs, controller: cluster.loadBalancerController } : undefined,
   oidcClientSecret: config.secrets.oidcClientSecret,
 });

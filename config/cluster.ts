@@ -259,6 +259,11 @@ export const kubeconfigClusterSchema = z.strictObject({
       kubeletInsecureTls: z.boolean({ error: "expected true or false" }).default(false),
     })
     .prefault({}),
+  /**
+   * The cluster's Kubernetes minor version, when known: from 1.30 the app pods' preStop hook uses the native `sleep`
+   * action; unknown or older, it runs `sleep` in the container (components/app/shutdown.ts).
+   */
+  kubernetesVersion: z.string().regex(/^1\.\d{2}$/, { message: "expected a Kubernetes minor version such as 1.35" }).optional(),
   /** Whether the cluster runs kube-proxy (false for Cilium's kube-proxy replacement): monitoring scrapes it only then. */
   kubeProxy: z.boolean({ error: "expected true or false" }).default(true),
   /** Other stacks deploy to this cluster too: monitoring (cluster-wide CRDs, node-exporter's host port) cannot be installed twice. */

@@ -6,6 +6,7 @@ import { restrictedContainerSecurityContext, restrictedPodSecurityContext } from
 import { HealthPaths, httpProbes, ProbeTiming } from "../../lib/probes";
 import { IMAGE_PULL_POLICY, LocalStorage, withEphemeralStorage } from "../../lib/local-storage";
 import { PolicyRules, workloadNetworkPolicy } from "../../lib/network-policy";
+import { preStopHook, TERMINATION_GRACE_SECONDS } from "./shutdown";
 
 type EnvVar = k8s.types.input.core.v1.EnvVar;
 type EnvFromSource = k8s.types.input.core.v1.EnvFromSource;
@@ -28,12 +29,14 @@ export interface AppComponentArgs {
   production: boolean;
   /** Whether the namespace runs NetworkPolicies; then the workload's own policy opens exactly its paths. */
   networkPolicies: boolean;
+  /** The cluster runs the native `sleep` lifecycle action (Kubernetes 1.30 or later; see ./shutdown.ts). */
+  nativeSleep: boolean;
 }
 
 /** What a component on AppWorkload passes through unchanged: its cluster, namespace, size, image and posture. */
 export function passedThrough(args: AppComponentArgs): Omit<AppComponentArgs, "stack" | "version"> {
-  const { provider, namespace, workload, image, production, networkPolicies } = args;
-  return { provider, namespace, workload, image, production, networkPolicies };
+  const { provider, namespace, workload, image, production, networkPolicies, nativeSleep } = args;
+  return { provider, namespace, workload, image, production, networkPolicies, nativeSleep };
 }
 
 export interface AppWorkloadArgs extends Omit<AppComponentArgs, "stack" | "version"> {
@@ -132,6 +135,8 @@ export class AppWorkload extends pulumi.ComponentResource {
             spec: {
               serviceAccountName: this.serviceAccount.metadata.name,
               automountServiceAccountToken: false,
+              // preStop sleep, the server's drain and grace, and the exit (./shutdown.ts).
+              terminationGracePeriodSeconds: TERMINATION_GRACE_SECONDS,
               securityContext: restrictedPodSecurityContext(),
               ...(args.production && { topologySpreadConstraints: topologySpread(selector) }),
               containers: [
@@ -145,6 +150,7 @@ export class AppWorkload extends pulumi.ComponentResource {
                   resources: withEphemeralStorage(workload.resources, APP_LOCAL_STORAGE),
                   securityContext: restrictedContainerSecurityContext(),
                   ...httpProbes(args.health, "http", args.probeTiming),
+                  lifecycle: { preStop: preStopHook(args.nativeSleep) },
                   volumeMounts: writablePaths.map((mountPath, i) => ({ name: `writable-${i}`, mountPath })),
                 },
               ],

@@ -48,7 +48,8 @@ export class Frontend extends pulumi.ComponentResource {
         ...passedThrough(args),
         identity,
         port: FRONTEND_PORT,
-        health: { ready: "/healthz", live: "/healthz" },
+        // /readyz fails from SIGTERM on, while the server drains (services/frontend/src/server.ts).
+        health: { ready: "/readyz", live: "/healthz" },
         probeTiming: PROBE_TIMINGS.frontend,
         env: [
           { name: "PORT", value: String(FRONTEND_PORT) },

@@ -72,6 +72,7 @@ describe("existing cluster config", () => {
     ["metricsServer.kubeletInsecureTls", { metricsServer: { kubeletInsecureTls: true } }, { metricsServer: { kubeletInsecureTls: 1 } }, "cluster.metricsServer.kubeletInsecureTls: expected true or false"],
     ["kubeProxy", { kubeProxy: false }, { kubeProxy: "no" }, "cluster.kubeProxy: expected true or false"],
     ["shared", { shared: true }, { shared: "yes" }, "cluster.shared: expected true or false"],
+    ["kubernetesVersion", { kubernetesVersion: "1.31" }, { kubernetesVersion: "1.31.2" }, "cluster.kubernetesVersion: expected a Kubernetes minor version such as 1.35"],
   ])("%s: accepts a valid value and names the key of an invalid one", (_key, valid, invalid, message) => {
     expect(() => parse({ cluster: { type: "kubeconfig", ...valid } })).not.toThrow();
     expect(problem({ cluster: { type: "kubeconfig", ...invalid } })).toContain(`ai-assistant:${message}`);

@@ -25,7 +25,8 @@ function importGraph(entry: string): { files: string[]; packages: Set<string> } 
     if (files.has(file)) return;
     files.add(file);
     const source = readFileSync(file, "utf8");
-    for (const [, spec] of source.matchAll(/(?:from|import|require\()\s*["']([^"']+)["']/g)) {
+    // An import keyword never follows a quote or a letter: "from", "to" in a string are label names, not imports.
+    for (const [, spec] of source.matchAll(/(?<!["'\w])(?:from|import|require\()\s*["']([^"']+)["']/g)) {
       if (spec.startsWith(".")) {
         const base = resolve(dirname(file), spec);
         visit([`${base}.ts`, join(base, "index.ts")].find((candidate) => { try { readFileSync(candidate); return true; } catch { return false; } })!);
