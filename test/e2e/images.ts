@@ -93,14 +93,14 @@ export async function imagesChecks(checks: Checks, settings: ImagesSettings, pre
     await checks.check("backend starts as its pod", async () => {
       started.backend = await containers.start(pods!.backend, "backend", report.images.backend!.reference);
       report.startSeconds.backend = started.backend.startSeconds;
-      return `startup probe answered ${started.backend.startSeconds.toFixed(1)} s after docker run`;
+      return `startup probe answered ${started.backend.startSeconds.toFixed(1)} s after docker run (the pod's startup probe allows ${pods!.backend.startupBudgetSeconds} s)`;
     }, built("backend"));
 
     await checks.check("frontend starts as its pod, pointed at the backend container", async () => {
       // BACKEND_URL names the backend Service in the cluster; here the backend container's port stands in for it.
       started.frontend = await containers.start(pods!.frontend, "frontend", report.images.frontend!.reference, { BACKEND_URL: started.backend!.url });
       report.startSeconds.frontend = started.frontend.startSeconds;
-      return `startup probe answered ${started.frontend.startSeconds.toFixed(1)} s after docker run`;
+      return `startup probe answered ${started.frontend.startSeconds.toFixed(1)} s after docker run (the pod's startup probe allows ${pods!.frontend.startupBudgetSeconds} s)`;
     }, [...built("frontend"), "backend starts as its pod"]);
 
     for (const service of SERVICES) {
@@ -108,15 +108,19 @@ export async function imagesChecks(checks: Checks, settings: ImagesSettings, pre
       await checks.check(`${service} runs as the pod's user with no capabilities, no new privileges, a read-only root`, async () => {
         const facts = JSON.parse(await containers.node(started[service]!.name, PROCESS_FACTS));
         const [uid, gid] = pods![service].user.split(":");
-        expect(facts.cmdline[0] === "node", `PID 1 is ${facts.cmdline.join(" ")}, not node (SIGTERM would not reach the server)`);
-        expect(facts.uid.split(/\s+/).every((id: string) => id === uid), `Uid ${facts.uid}, expected ${uid}`);
-        expect(facts.gid.split(/\s+/).every((id: string) => id === gid), `Gid ${facts.gid}, expected ${gid}`);
-        for (const group of pods![service].groups) expect(facts.groups.split(/\s+/).includes(group), `supplementary groups ${facts.groups} lack the fsGroup ${group}`);
-        for (const set of ["capEff", "capPrm", "capBnd"]) expect(/^0+$/.test(facts[set]), `${set} ${facts[set]}: capabilities left`);
-        expect(facts.noNewPrivs === "1", `NoNewPrivs ${facts.noNewPrivs}`);
-        expect(facts.seccomp === "2", `Seccomp ${facts.seccomp}: not filtered by the runtime's default profile`);
-        expect(facts.writeApp === "EROFS" && facts.writeRoot === "EROFS", `writes to the image: /app ${facts.writeApp}, / ${facts.writeRoot} (expected EROFS)`);
-        expect(facts.writeTmp === "ok" && facts.tmp === "tmpfs", `/tmp (the pod's emptyDir): ${facts.tmp} mount, write ${facts.writeTmp}`);
+        // Every problem is listed, not only the first.
+        const problems: string[] = [];
+        const want = (ok: boolean, problem: string) => ok || problems.push(problem);
+        want(facts.cmdline[0] === "node", `PID 1 is ${facts.cmdline.join(" ")}, not node (SIGTERM would not reach the server)`);
+        want(facts.uid.split(/\s+/).every((id: string) => id === uid), `Uid ${facts.uid}, expected ${uid}`);
+        want(facts.gid.split(/\s+/).every((id: string) => id === gid), `Gid ${facts.gid}, expected ${gid}`);
+        for (const group of pods![service].groups) want(facts.groups.split(/\s+/).includes(group), `supplementary groups ${facts.groups} lack the fsGroup ${group}`);
+        for (const set of ["capEff", "capPrm", "capBnd"]) want(/^0+$/.test(facts[set]), `${set} ${facts[set]}: capabilities left`);
+        want(facts.noNewPrivs === "1", `NoNewPrivs ${facts.noNewPrivs}`);
+        want(facts.seccomp === "2", `Seccomp ${facts.seccomp}: not filtered by the runtime's default profile`);
+        want(facts.writeApp === "EROFS" && facts.writeRoot === "EROFS", `writes to the image: /app ${facts.writeApp}, / ${facts.writeRoot} (expected EROFS)`);
+        want(facts.writeTmp === "ok" && facts.tmp === "tmpfs", `/tmp (the pod's emptyDir): ${facts.tmp} mount, write ${facts.writeTmp}`);
+        expect(problems.length === 0, problems.join("; "));
         return `uid ${uid}, gid ${gid}, groups ${facts.groups}, CapEff ${facts.capEff}, NoNewPrivs 1, root ${facts.root}`;
       }, [startedCheck]);
     }

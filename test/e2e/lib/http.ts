@@ -41,7 +41,11 @@ export function chatBody(question: string, stream: boolean): string {
   return JSON.stringify({ model: "mock", stream, messages: [{ role: "user", content: question }] });
 }
 
-/** A streamed chat: resolves once the first chunk arrived, with a promise of the whole body. */
+/**
+ * A streamed chat: resolves once the first chunk arrived, with a promise of the whole body. That promise never
+ * rejects (a stream cut off is what the drain checks look for, and it may happen before they await it): a broken
+ * stream resolves with what arrived, and streamedText then finds no `[DONE]`.
+ */
 export async function startStream(url: string, question: string): Promise<{ status: number; rest: Promise<string> }> {
   const response = await fetch(url, { method: "POST", headers: { "content-type": "application/json" }, body: chatBody(question, true) });
   const reader = response.body!.getReader();
@@ -49,10 +53,14 @@ export async function startStream(url: string, question: string): Promise<{ stat
   const first = await reader.read();
   let text = first.value ? decoder.decode(first.value, { stream: true }) : "";
   const rest = (async () => {
-    for (;;) {
-      const { done, value } = await reader.read();
-      if (done) return text;
-      text += decoder.decode(value, { stream: true });
+    try {
+      for (;;) {
+        const { done, value } = await reader.read();
+        if (done) return text;
+        text += decoder.decode(value, { stream: true });
+      }
+    } catch {
+      return text;
     }
   })();
   return { status: response.status, rest };

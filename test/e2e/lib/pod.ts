@@ -42,6 +42,8 @@ export interface PodRun {
   env: Record<string, string>;
   portEnv: string;
   probes: Probe[];
+  /** How long the startup probe lets the container take: initialDelaySeconds + failureThreshold × periodSeconds. */
+  startupBudgetSeconds?: number;
   cpus?: string;
   memory?: string;
   graceSeconds: number;
@@ -116,6 +118,10 @@ export function podRun(render: RenderResult, deploymentName: string): PodRun {
     .filter((kind) => container[`${kind}Probe`]?.httpGet)
     .map((kind) => ({ kind, path: container[`${kind}Probe`].httpGet.path }));
 
+  const startup = container.startupProbe;
+  // Kubernetes defaults: periodSeconds 10, failureThreshold 3 (core/v1 Probe).
+  const startupBudgetSeconds = startup ? (startup.initialDelaySeconds ?? 0) + (startup.failureThreshold ?? 3) * (startup.periodSeconds ?? 10) : undefined;
+
   return {
     deployment: deploymentName,
     image: container.image,
@@ -128,6 +134,7 @@ export function podRun(render: RenderResult, deploymentName: string): PodRun {
     env,
     portEnv,
     probes,
+    startupBudgetSeconds,
     cpus: container.resources?.limits?.cpu ? dockerCpus(container.resources.limits.cpu) : undefined,
     memory: container.resources?.limits?.memory ? dockerMemory(container.resources.limits.memory) : undefined,
     graceSeconds: pod.terminationGracePeriodSeconds ?? 30,
