@@ -10,6 +10,8 @@ import { extname, join, relative, sep } from "path";
 const CONTENT_TYPES: Record<string, string> = {
   ".html": "text/html; charset=utf-8",
   ".js": "text/javascript; charset=utf-8",
+  // The vendored sanitizer's ES module build (public/vendor/purify.es.mjs).
+  ".mjs": "text/javascript; charset=utf-8",
   ".css": "text/css; charset=utf-8",
   ".svg": "image/svg+xml",
   ".png": "image/png",

@@ -1,0 +1,106 @@
+// @ts-check
+/**
+ * An answer's Markdown as safe DOM: parsed by `marked` (GitHub-flavoured: tables, fenced code, strikethrough),
+ * sanitized by DOMPurify against a short allowlist, then finished for reading (code blocks get a language label and
+ * a copy button; links open in a new tab without an opener or a referrer). Both libraries are vendored files the
+ * page's own origin serves (public/vendor, pinned in package-lock.json): the CSP allows no other script.
+ * HTML written in an answer is shown as the text it is (escaped before parsing ends), and DOMPurify removes anything
+ * executable that would still get through: answers come from a model, which may repeat what a web page told it.
+ */
+import { Marked } from "./vendor/marked.esm.js";
+import DOMPurify from "./vendor/purify.es.mjs";
+
+/** @param {string} text */
+function escapeHtml(text) {
+  return text.replace(/[&<>"']/g, (ch) => `&#${ch.charCodeAt(0)};`);
+}
+
+const marked = new Marked({
+  gfm: true,
+  async: false,
+  renderer: {
+    // Raw HTML in an answer (block or inline) is shown as typed, never interpreted.
+    html: ({ text }) => escapeHtml(text),
+  },
+});
+
+/** What an answer may contain once rendered: Markdown's own output, nothing that loads, runs or submits. */
+const SANITIZE = {
+  ALLOWED_TAGS: ["p", "br", "hr", "h1", "h2", "h3", "h4", "h5", "h6", "strong", "em", "del", "s", "code", "pre", "blockquote", "ul", "ol", "li", "a", "table", "thead", "tbody", "tr", "th", "td", "span", "sup", "sub", "kbd"],
+  ALLOWED_ATTR: ["href", "title", "class", "align", "start"],
+  ALLOW_DATA_ATTR: false,
+  RETURN_DOM_FRAGMENT: true,
+};
+
+/** Links keep their href only when it is http(s); every link opens in a new tab that cannot reach back. */
+DOMPurify.addHook("afterSanitizeAttributes", (node) => {
+  if (node.nodeName !== "A") return;
+  const href = node.getAttribute("href") ?? "";
+  if (!isWebUrl(href)) {
+    node.removeAttribute("href");
+    return;
+  }
+  node.setAttribute("target", "_blank");
+  node.setAttribute("rel", "noopener noreferrer");
+});
+
+/**
+ * True for an absolute http or https URL: the only links the page makes clickable.
+ * @param {string} value
+ */
+export function isWebUrl(value) {
+  try {
+    const url = new URL(value);
+    return url.protocol === "http:" || url.protocol === "https:";
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * The class `marked` gives a fenced block's `<code>` (`language-python`), as a label ("python"), or "".
+ * @param {Element} code
+ */
+function languageOf(code) {
+  const match = /(?:^|\s)language-([\w+#.-]{1,32})/.exec(code.className);
+  return match ? match[1] : "";
+}
+
+/**
+ * Each `<pre>` inside a frame with a header: the language label and a copy button (clicks are handled by the
+ * page, which finds the code next to the button).
+ * @param {DocumentFragment} fragment
+ */
+function frameCodeBlocks(fragment) {
+  for (const pre of fragment.querySelectorAll("pre")) {
+    const code = pre.querySelector("code");
+    const frame = document.createElement("div");
+    frame.className = "code-block";
+    const head = document.createElement("div");
+    head.className = "code-head";
+    const label = document.createElement("span");
+    label.className = "code-lang";
+    label.textContent = code ? languageOf(code) || "text" : "text";
+    const copy = document.createElement("button");
+    copy.type = "button";
+    copy.className = "copy-code quiet";
+    copy.textContent = "Copy code";
+    head.append(label, copy);
+    pre.replaceWith(frame);
+    // Scrollable code must be reachable by keyboard (axe: scrollable-region-focusable).
+    pre.tabIndex = 0;
+    frame.append(head, pre);
+  }
+}
+
+/**
+ * `markdown` as a sanitized fragment, ready to put in the page.
+ * @param {string} markdown
+ * @returns {DocumentFragment}
+ */
+export function renderMarkdown(markdown) {
+  const html = /** @type {string} */ (marked.parse(markdown));
+  const fragment = /** @type {DocumentFragment} */ (/** @type {unknown} */ (DOMPurify.sanitize(html, SANITIZE)));
+  frameCodeBlocks(fragment);
+  return fragment;
+}
