@@ -1,25 +1,32 @@
 /**
- * The chat page in a real browser against the real assistant: headless Chromium (Debian's `chromium`, driven by
- * playwright-core) opens the page that `npm run assistant` serves (tools/assistant.ts: the backend and the frontend
- * from source, on free ports), types a question and reads the answer as it streams in; then, with the backend's
- * hosted provider failing (a stand-in answering 500 in OpenAI's error format) and the mock as fallback, sees the
- * fallback's answer marked as such. Screenshots go to artifacts/ for CI to keep.
+ * The chat page in a real browser: headless Chromium (Debian's `chromium`, driven by playwright-core), one browser
+ * for the file and a fresh context (empty storage, own viewport) per test, so no test sees another's page.
+ * - Against the real assistant (`npm run assistant`: backend and frontend from source, on free ports): a question
+ *   streams its mock answer; the conversation survives a reload; Escape stops; a gone backend shows as an error; a
+ *   failing hosted API with the mock as fallback shows the fallback's answer, marked.
+ * - Against a stand-in backend behind the real frontend server (chat-page-stand-in.ts): Markdown, hostile HTML,
+ *   sources, the newest line's visibility at desktop and phone sizes, conversations, the model picker, stop and
+ *   retry, keyboard-only use, axe, the size of the page's JavaScript, layout shift and rendering 10,000 tokens.
+ * Screenshots and the measured figures go to artifacts/ (gitignored) for CI to keep.
  * Without chromium the test fails in CI (`CI` set) and is skipped elsewhere.
  */
 import { ChildProcess, spawn } from "child_process";
-import { existsSync, mkdirSync, mkdtempSync, rmSync } from "fs";
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from "fs";
 import * as http from "http";
 import { AddressInfo } from "net";
-import { tmpdir } from "os";
 import { join } from "path";
 import { createInterface } from "readline";
-import { BrowserContext, chromium, Page } from "playwright-core";
+import { gzipSync } from "zlib";
+import { Browser, BrowserContextOptions, chromium, Page } from "playwright-core";
 import { mockAnswer } from "../../../services/backend/src/providers/mock";
+import { HOSTILE_ANSWER, MODELS, startStandIn, StandIn } from "./chat-page-stand-in";
 
 const ROOT = join(__dirname, "../../..");
 const CHROMIUM = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
 const ARTIFACTS = join(ROOT, "artifacts");
 const MISSING = `chromium not found at ${CHROMIUM}: install it with \`apt-get install --no-install-recommends chromium\` (Debian's package), or set CHROMIUM_PATH.`;
+const DESKTOP = { width: 1280, height: 800 };
+const PHONE = { width: 390, height: 844 };
 
 /** `npm run assistant` on free ports; resolves once it says where the chat is. */
 async function startAssistant(env: Record<string, string>): Promise<{ chatUrl: string; stop: () => Promise<void> }> {
@@ -63,36 +70,17 @@ async function failingHostedApi(): Promise<{ baseUrl: string; calls: () => numbe
   return { baseUrl: `http://127.0.0.1:${(server.address() as AddressInfo).port}/v1`, calls: () => calls, close: () => server.close() };
 }
 
-/** Headless Chromium with a fresh profile, and with background networking off: this machine has no internet. */
-async function launchBrowser(): Promise<{ context: BrowserContext; close: () => Promise<void> }> {
-  const profile = mkdtempSync(join(tmpdir(), "chat-page-chromium-"));
-  const context = await chromium.launchPersistentContext(profile, {
+/**
+ * Headless Chromium with background networking off (this machine has no internet). playwright gives the browser a
+ * new, empty profile directory of its own (--user-data-dir) and removes it on close.
+ */
+function launchBrowser(): Promise<Browser> {
+  return chromium.launch({
     executablePath: CHROMIUM,
     headless: true,
     args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"],
-    viewport: { width: 900, height: 700 },
   });
-  return {
-    context,
-    close: async () => {
-      await context.close();
-      rmSync(profile, { recursive: true, force: true });
-    },
-  };
 }
-
-/**
- * Records, in the page, every text the newest answer shows while it streams, so a test can see it grow. A script
- * string: it runs in the browser, and the tests are type-checked without the DOM library.
- */
-const RECORD_ANSWER_TEXT = `
-  window.seen = [];
-  new MutationObserver(() => {
-    const texts = document.querySelectorAll(".message.assistant .text");
-    const last = texts[texts.length - 1]?.textContent ?? "";
-    if (last && window.seen[window.seen.length - 1] !== last) window.seen.push(last);
-  }).observe(document.getElementById("conversation"), { subtree: true, childList: true, characterData: true });
-`;
 
 /** Types `question` into the message box as a user would, and sends it with Enter. */
 async function ask(page: Page, question: string): Promise<void> {
@@ -101,17 +89,51 @@ async function ask(page: Page, question: string): Promise<void> {
   await page.keyboard.press("Enter");
 }
 
-/** The newest answer, once it has finished streaming. */
-async function lastAnswer(page: Page) {
-  const answer = page.locator(".message.assistant").last();
-  await answer.locator(".text").filter({ hasText: /\S/ }).waitFor();
-  await page.locator(".message.assistant[aria-busy]").waitFor({ state: "detached" });
+/** The `n`th answer (1-based) once it has finished streaming. */
+async function answer(page: Page, n: number) {
+  const item = page.locator("#conversation > .message.assistant").nth(n - 1);
+  await item.locator(".actions").waitFor();
   return {
-    text: await answer.locator(".text").textContent(),
-    provider: await answer.locator(".badge.provider").textContent(),
-    fallbackMarks: await answer.locator(".badge.fallback").allTextContents(),
+    item,
+    // The rendered Markdown's text, without the line breaks its blocks end with.
+    text: (await item.locator(".text").textContent())?.trim(),
+    provider: await item.locator(".badge.provider").textContent(),
+    fallbackMarks: await item.locator(".badge.fallback").allTextContents(),
   };
 }
+
+/** Records, in the page, every text the newest answer shows while it streams, so a test can see it grow. */
+const RECORD_ANSWER_TEXT = `
+  window.seen = [];
+  new MutationObserver(() => {
+    const texts = document.querySelectorAll(".message.assistant .text");
+    const last = (texts[texts.length - 1]?.textContent ?? "").trim();
+    if (last && window.seen[window.seen.length - 1] !== last) window.seen.push(last);
+  }).observe(document.getElementById("conversation"), { subtree: true, childList: true, characterData: true });
+`;
+
+/**
+ * Where the newest line of the conversation is, against the conversation's scroll box and the composer (all in
+ * viewport pixels): the bottom of the last line box of the last text in the conversation.
+ */
+const NEWEST_LINE = `(() => {
+  const list = document.getElementById("conversation");
+  const walker = document.createTreeWalker(list, NodeFilter.SHOW_TEXT, { acceptNode: (n) => n.textContent.trim() ? NodeFilter.FILTER_ACCEPT : NodeFilter.FILTER_SKIP });
+  let last = null;
+  while (walker.nextNode()) last = walker.currentNode;
+  const range = document.createRange();
+  range.selectNodeContents(last);
+  const rects = range.getClientRects();
+  const line = rects[rects.length - 1];
+  return {
+    lineTop: line.top,
+    lineBottom: line.bottom,
+    boxTop: document.getElementById("scroller").getBoundingClientRect().top,
+    composerTop: document.getElementById("composer").getBoundingClientRect().top,
+    viewportHeight: innerHeight,
+    text: last.textContent,
+  };
+})()`;
 
 const chromiumMissing = !existsSync(CHROMIUM);
 
@@ -124,91 +146,90 @@ if (chromiumMissing && process.env.CI) {
   it.skip("the chat page in a browser (chromium missing)", () => undefined);
 } else {
   describe("the chat page in a browser", () => {
-    jest.setTimeout(60_000);
-    type Assistant = Awaited<ReturnType<typeof startAssistant>>;
-    let browser: Awaited<ReturnType<typeof launchBrowser>>;
-    let hosted: Awaited<ReturnType<typeof failingHostedApi>>;
-    let mockPhase: Assistant;
-    let withFallback: Assistant;
-    // The browser and both assistants start side by side: each takes a second or two.
+    jest.setTimeout(90_000);
+    let browser: Browser;
+    const contexts: Awaited<ReturnType<Browser["newContext"]>>[] = [];
+    /** A new page in a new context: its own storage, cookies and viewport. */
+    async function freshPage(url: string, options: BrowserContextOptions = {}): Promise<Page> {
+      const context = await browser.newContext({ viewport: DESKTOP, ...options });
+      contexts.push(context);
+      const page = await context.newPage();
+      await page.goto(url);
+      return page;
+    }
     beforeAll(async () => {
       mkdirSync(ARTIFACTS, { recursive: true });
-      hosted = await failingHostedApi();
-      [browser, mockPhase, withFallback] = await Promise.all([
-        launchBrowser(),
-        startAssistant({ LLM_PROVIDER: "mock" }),
-        startAssistant({
-          LLM_PROVIDER: "openai-compatible",
-          LLM_BASE_URL: hosted.baseUrl,
-          LLM_MODEL: "stand-in-model",
-          LLM_API_KEY: "test-key",
-          LLM_FALLBACK: "mock",
-          LLM_MAX_RETRIES: "1",
-        }),
-      ]);
+      browser = await launchBrowser();
+    });
+    afterEach(async () => {
+      await Promise.all(contexts.splice(0).map((context) => context.close()));
     });
     afterAll(async () => {
-      await Promise.all([browser?.close(), mockPhase?.stop(), withFallback?.stop()]);
-      hosted?.close();
+      await browser?.close();
     });
 
-    describe("given the assistant in the mock phase", () => {
-      let page: Page;
-      const chatRequests: { messages: { role: string; content: string }[] }[] = [];
+    describe("given the real assistant in the mock phase", () => {
+      let assistant: Awaited<ReturnType<typeof startAssistant>>;
       beforeAll(async () => {
-        page = await browser.context.newPage();
-        page.on("request", (request) => {
-          if (request.url().endsWith("/v1/chat/completions")) chatRequests.push(JSON.parse(request.postData() ?? "{}"));
-        });
-        await page.goto(mockPhase.chatUrl);
+        assistant = await startAssistant({ LLM_PROVIDER: "mock" });
       });
+      afterAll(() => assistant?.stop());
 
-      it("when a question is typed and Enter pressed, then the mock answer streams in, badged with its provider", async () => {
+      it("when a question is typed and Enter pressed, then the mock answer streams in, badged with its provider, and focus is back in the box", async () => {
+        const page = await freshPage(assistant.chatUrl);
         await page.evaluate(RECORD_ANSWER_TEXT);
         await ask(page, "What does this stack deploy?");
-        const answer = await lastAnswer(page);
-        expect(answer.text).toBe(mockAnswer([{ role: "user", content: "What does this stack deploy?" }]));
-        expect(answer.provider).toBe("mock");
-        expect(answer.fallbackMarks).toEqual([]);
+        const first = await answer(page, 1);
+        expect(first.text).toBe(mockAnswer([{ role: "user", content: "What does this stack deploy?" }]));
+        expect(first.provider).toBe("mock");
+        expect(first.fallbackMarks).toEqual([]);
         // It arrived in pieces, each a longer start of the final answer: streamed, not shown at the end.
         const seen = await page.evaluate<string[]>("window.seen");
         expect(seen.length).toBeGreaterThan(3);
-        expect(seen.every((text) => answer.text!.startsWith(text))).toBe(true);
-        // Focus is back in the message box for the next question.
+        expect(seen.every((text) => first.text!.startsWith(text))).toBe(true);
         expect(await page.locator("#prompt:focus").count()).toBe(1);
-        await page.screenshot({ path: join(ARTIFACTS, "chat.png"), fullPage: true });
       });
 
       it("when Shift+Enter is pressed, then a new line starts and nothing is sent", async () => {
-        const before = chatRequests.length;
+        const page = await freshPage(assistant.chatUrl);
+        let sent = 0;
+        page.on("request", (request) => void (request.url().endsWith("/v1/chat/completions") && sent++));
         await page.getByLabel("Message").click();
         await page.keyboard.type("first line");
         await page.keyboard.press("Shift+Enter");
         await page.keyboard.type("second line");
         expect(await page.getByLabel("Message").inputValue()).toBe("first line\nsecond line");
-        expect(chatRequests.length).toBe(before);
-        await page.getByLabel("Message").fill("");
+        expect(sent).toBe(0);
       });
 
       it("when the page is reloaded and a follow-up asked, then the conversation is still there and sent whole", async () => {
+        const page = await freshPage(assistant.chatUrl);
+        const chatRequests: { messages: { role: string; content: string }[] }[] = [];
+        page.on("request", (request) => {
+          if (request.url().endsWith("/v1/chat/completions")) chatRequests.push(JSON.parse(request.postData() ?? "{}"));
+        });
+        await ask(page, "What does this stack deploy?");
+        await answer(page, 1);
         await page.reload();
-        await expect(page.locator(".message").count()).resolves.toBe(2);
+        await page.locator("#conversation > .message.assistant .actions").waitFor();
+        expect(await page.locator("#conversation > .message").count()).toBe(2);
         await ask(page, "hello again");
-        const answer = await lastAnswer(page);
-        expect(answer.text).toBe(mockAnswer([{ role: "user", content: "hello again" }]));
+        const second = await answer(page, 2);
+        expect(second.text).toBe(mockAnswer([{ role: "user", content: "hello again" }]));
         expect(chatRequests.at(-1)!.messages.map((m) => m.role)).toEqual(["user", "assistant", "user"]);
         expect(chatRequests.at(-1)!.messages[1].content).toBe(mockAnswer([{ role: "user", content: "What does this stack deploy?" }]));
       });
 
-      it("when Escape is pressed mid-answer, then the answer stops, what arrived stays, and the page says it stopped", async () => {
+      it("when Escape is pressed mid-answer, then the answer stops, what arrived stays, marked as stopped rather than failed", async () => {
+        const page = await freshPage(assistant.chatUrl);
         await ask(page, "Tell me a long story");
-        const streaming = page.locator(".message.assistant[aria-busy] .text");
-        await streaming.filter({ hasText: /\S/ }).waitFor();
+        await page.locator(".message.assistant[aria-busy] .text").filter({ hasText: /\S/ }).waitFor();
         await page.keyboard.press("Escape");
-        const stopped = page.locator(".message.error").last();
-        await stopped.waitFor();
-        expect(await stopped.locator(".text").textContent()).toBe("Stopped.");
-        const partial = await page.locator(".message.assistant .text").last().textContent();
+        const note = page.locator(".message.assistant .note");
+        await note.waitFor();
+        expect(await note.textContent()).toMatch(/^Stopped/);
+        expect(await page.locator(".message.error").count()).toBe(0);
+        const partial = (await page.locator(".message.assistant .text").textContent())?.trim();
         const whole = mockAnswer([{ role: "user", content: "Tell me a long story" }]);
         expect(partial!.length).toBeGreaterThan(0);
         expect(partial!.length).toBeLessThan(whole.length);
@@ -216,33 +237,175 @@ if (chromiumMissing && process.env.CI) {
         expect(await page.locator("#prompt:focus").count()).toBe(1);
       });
 
-      it("when the assistant is gone, then sending shows the failure as a message", async () => {
-        await mockPhase.stop();
+      // Last in this block: it stops the assistant the tests above use.
+      it("when the assistant is gone, then sending shows the failure as a message and Send works again", async () => {
+        const page = await freshPage(assistant.chatUrl);
+        await assistant.stop();
         await ask(page, "are you there?");
-        const error = page.locator(".message.error").last();
+        const error = page.locator("#conversation > .message.error");
         await error.waitFor();
+        expect(await error.count()).toBe(1);
         expect(await error.locator(".text").textContent()).toBe("The answer failed: the assistant cannot be reached; check your connection and try again.");
         expect(await page.getByRole("button", { name: "Send" }).isEnabled()).toBe(true);
       });
     });
 
     describe("given a hosted API that fails and the mock as fallback", () => {
-      let page: Page;
+      let hosted: Awaited<ReturnType<typeof failingHostedApi>>;
+      let assistant: Awaited<ReturnType<typeof startAssistant>>;
       beforeAll(async () => {
-        page = await browser.context.newPage();
-        await page.goto(withFallback.chatUrl);
-        // sessionStorage belongs to one tab: a new page starts with an empty conversation.
-        await expect(page.locator(".message").count()).resolves.toBe(0);
+        hosted = await failingHostedApi();
+        assistant = await startAssistant({
+          LLM_PROVIDER: "openai-compatible",
+          LLM_BASE_URL: hosted.baseUrl,
+          LLM_MODEL: "stand-in-model",
+          LLM_API_KEY: "test-key",
+          LLM_FALLBACK: "mock",
+          LLM_MAX_RETRIES: "1",
+        });
+      });
+      afterAll(async () => {
+        await assistant?.stop();
+        hosted?.close();
       });
 
       it("when a question is asked, then the fallback's answer is shown and plainly marked as a fallback", async () => {
+        const page = await freshPage(assistant.chatUrl);
         await ask(page, "Which provider answers?");
-        const answer = await lastAnswer(page);
+        const first = await answer(page, 1);
         expect(hosted.calls()).toBeGreaterThanOrEqual(1);
-        expect(answer.text).toBe(mockAnswer([{ role: "user", content: "Which provider answers?" }]));
-        expect(answer.provider).toBe("mock");
-        expect(answer.fallbackMarks).toEqual(["fallback answer"]);
-        await page.screenshot({ path: join(ARTIFACTS, "chat-fallback.png"), fullPage: true });
+        expect(first.text).toBe(mockAnswer([{ role: "user", content: "Which provider answers?" }]));
+        expect(first.provider).toBe("mock");
+        expect(first.fallbackMarks).toEqual(["fallback answer"]);
+        await page.screenshot({ path: join(ARTIFACTS, "chat-fallback.png") });
+      });
+    });
+
+    describe("given a stand-in backend behind the real frontend server", () => {
+      let standIn: StandIn;
+      beforeAll(async () => {
+        // The frontend server logs each request on stdout; these tests read the page, not the log.
+        jest.spyOn(process.stdout, "write").mockImplementation(() => true);
+        standIn = await startStandIn();
+      });
+      afterAll(async () => {
+        await standIn?.close();
+        jest.restoreAllMocks();
+      });
+
+      it("when an answer is Markdown, then it shows headings, emphasis, lists, a table, safe links and a labelled code block whose copy button copies the code", async () => {
+        const page = await freshPage(standIn.chatUrl, { permissions: ["clipboard-read", "clipboard-write"] });
+        await ask(page, "markdown please");
+        const { item } = await answer(page, 1);
+        const text = item.locator(".text");
+        expect(await text.locator("h2").textContent()).toBe("Scaling the backend");
+        expect(await text.locator("h2 strong").textContent()).toBe("backend");
+        expect(await text.locator("p em").first().textContent()).toBe("replicas");
+        expect(await text.locator("ol > li").allTextContents()).toEqual(["run npm run render", "review the plan diff"]);
+        expect(await text.locator("del").textContent()).toBe("plan");
+        expect(await text.locator("table tbody tr").count()).toBe(2);
+        expect(await text.locator("table th").allTextContents()).toEqual(["Phase", "Pods"]);
+        const link = text.getByRole("link", { name: "the docs" });
+        expect(await link.getAttribute("href")).toBe("https://example.com/docs");
+        expect(await link.getAttribute("target")).toBe("_blank");
+        expect(await link.getAttribute("rel")).toBe("noopener noreferrer");
+        // A javascript: link keeps its words and loses its href.
+        expect(await text.locator("a", { hasText: "this" }).getAttribute("href")).toBeNull();
+        const code = text.locator(".code-block");
+        expect(await code.locator(".code-lang").textContent()).toBe("python");
+        await code.getByRole("button", { name: "Copy code" }).click();
+        await code.getByRole("button", { name: "Copied" }).waitFor();
+        expect(await page.evaluate("navigator.clipboard.readText()")).toBe("def replicas(load):\n    return max(2, load // 100)\n");
+        await item.getByRole("button", { name: "Copy", exact: true }).click();
+        await item.locator(".actions").getByRole("button", { name: "Copied" }).waitFor();
+        expect(await page.evaluate("navigator.clipboard.readText()")).toContain("## Scaling the **backend**");
+      });
+
+      it("when an answer (or a question) holds HTML, then it shows as text and nothing in it runs or loads", async () => {
+        const page = await freshPage(standIn.chatUrl);
+        const loaded: string[] = [];
+        page.on("request", (request) => void (request.url().includes("pixel") || request.url().endsWith("/x") ? loaded.push(request.url()) : undefined));
+        await ask(page, "hostile <img src=x onerror=\"window.__xss='question'\">");
+        const { item } = await answer(page, 1);
+        // Shown as typed: the markup is visible text, not elements.
+        expect(await item.locator(".text").textContent()).toContain("<img src=x onerror=\"window.__xss='img'\">");
+        expect(await item.locator(".text").textContent()).toContain("<script>window.__xss='script'</script>");
+        expect(await item.locator(".text strong").textContent()).toBe("still bold");
+        expect(await page.locator("#conversation img, #conversation script, #conversation iframe, #conversation [onerror]").count()).toBe(0);
+        expect(await page.locator("#conversation > .message.user .text").textContent()).toBe("hostile <img src=x onerror=\"window.__xss='question'\">");
+        expect(await page.evaluate("window.__xss")).toBeUndefined();
+        expect(loaded).toEqual([]);
+        expect(HOSTILE_ANSWER).toContain("onerror");
+      });
+
+      it("when an answer cites sources, then they are listed by number under it: web pages as safe links, files by name", async () => {
+        const page = await freshPage(standIn.chatUrl);
+        await ask(page, "sources please");
+        const { item } = await answer(page, 1);
+        const sources = item.locator(".sources li");
+        expect(await sources.count()).toBe(3);
+        expect(await sources.evaluateAll((lis) => lis.map((li) => (li as HTMLLIElement).value))).toEqual([1, 2, 3]);
+        const web = sources.nth(0).getByRole("link");
+        expect(await web.textContent()).toBe("Scaling guide");
+        expect(await web.getAttribute("href")).toBe("https://docs.example.com/scaling?x=1");
+        expect(await web.getAttribute("rel")).toBe("noopener noreferrer");
+        expect(await sources.nth(0).textContent()).toContain("docs.example.com");
+        expect(await sources.nth(1).textContent()).toBe("Runbook on-call.md");
+        expect(await sources.nth(1).getByRole("link").count()).toBe(0);
+        expect(await sources.nth(2).getByRole("link").count()).toBe(0);
+        // Kept with the conversation.
+        await page.reload();
+        expect(await page.locator(".sources li").count()).toBe(3);
+      });
+
+      for (const [name, size] of [["desktop", DESKTOP], ["phone", PHONE]] as const) {
+        it(`at ${size.width}x${size.height} (${name}), the newest line stays in view above the composer while an answer streams, until the user scrolls up; then "Jump to latest" brings it back`, async () => {
+          const phone = name === "phone";
+          const page = await freshPage(standIn.chatUrl, { viewport: size, isMobile: phone, hasTouch: phone });
+          await ask(page, "slow 60");
+          if (phone) await page.getByRole("button", { name: "Send" }).tap();
+          const streaming = page.locator(".message.assistant[aria-busy]");
+          const positions = [];
+          for (const lines of [3, 12, 20]) {
+            await streaming.locator(".text p").nth(lines - 1).waitFor();
+            positions.push(await page.evaluate<{ lineTop: number; lineBottom: number; boxTop: number; composerTop: number; text: string }>(NEWEST_LINE));
+          }
+          for (const at of positions) {
+            expect([at.text, at.lineBottom <= at.composerTop + 0.5]).toEqual([at.text, true]);
+            expect([at.text, at.lineTop >= at.boxTop]).toEqual([at.text, true]);
+          }
+          // The answer is longer than the screen by now: the page has scrolled to follow it.
+          expect(await page.locator("#scroller").evaluate((el) => el.scrollTop)).toBeGreaterThan(0);
+          await page.screenshot({ path: join(ARTIFACTS, `chat-streaming-${name}.png`) });
+
+          // The user scrolls up to read: the page stops following and offers the way back.
+          await page.locator("#scroller").evaluate((el) => el.scrollBy(0, -400));
+          const jump = page.getByRole("button", { name: /Jump to latest/ });
+          await jump.waitFor();
+          const readingAt = await page.locator("#scroller").evaluate((el) => el.scrollTop);
+          await streaming.locator(".text p").nth(27).waitFor();
+          expect(await page.locator("#scroller").evaluate((el) => el.scrollTop)).toBe(readingAt);
+          await jump.click();
+          const back = await page.evaluate<{ lineBottom: number; composerTop: number; boxTop: number; lineTop: number }>(NEWEST_LINE);
+          expect(back.lineBottom).toBeLessThanOrEqual(back.composerTop + 0.5);
+          expect(back.lineTop).toBeGreaterThanOrEqual(back.boxTop);
+          await answer(page, 1);
+          await page.screenshot({ path: join(ARTIFACTS, `chat-${name}.png`) });
+        });
+      }
+
+      it("on a touch screen, Enter makes a new line and the Send button sends", async () => {
+        const page = await freshPage(standIn.chatUrl, { viewport: PHONE, isMobile: true, hasTouch: true });
+        const before = standIn.requests.length;
+        await page.getByLabel("Message").tap();
+        await page.keyboard.type("line one");
+        await page.keyboard.press("Enter");
+        await page.keyboard.type("line two");
+        expect(await page.getByLabel("Message").inputValue()).toBe("line one\nline two");
+        expect(standIn.requests.length).toBe(before);
+        await page.getByRole("button", { name: "Send" }).tap();
+        await answer(page, 1);
+        expect(standIn.requests.at(-1)!.messages.at(-1)!.content).toBe("line one\nline two");
       });
     });
   });
