@@ -8,7 +8,7 @@
  */
 import { ChatError, listModels, streamChat } from "./api.js";
 import { load, newConversation, save, titleFrom } from "./store.js";
-import { createItem, createRenderScheduler, updateItem } from "./view.js";
+import { createItem, createRenderScheduler, updateExtras, updateItem } from "./view.js";
 
 /** @typedef {import("./store.js").Entry} Entry */
 /** @typedef {import("./store.js").Conversation} Conversation */
@@ -118,7 +118,8 @@ function lastEntry() {
  */
 function show(entry, state = {}) {
   const item = createItem();
-  updateItem(item, entry, { ...state, last: !state.streaming && entry === lastEntry() && entry.role !== "user" });
+  if (state.streaming) item.classList.add("assistant");
+  else updateItem(item, entry, { last: entry === lastEntry() && entry.role !== "user" });
   list.append(item);
   items.set(entry, item);
   empty.hidden = true;
@@ -128,11 +129,11 @@ function show(entry, state = {}) {
 /** Redraws the actions of every entry: only the last answer offers Retry. */
 function refreshLast() {
   for (const [entry, item] of items) {
-    if (entry.role !== "user" && item.querySelector(".actions .retry") !== null) updateItem(item, entry, { last: false });
+    if (entry.role !== "user" && item.querySelector(".actions .retry") !== null) updateExtras(item, entry, { last: false });
   }
   const last = lastEntry();
   const item = last && items.get(last);
-  if (item && last.role !== "user") updateItem(item, last, { last: !inFlight });
+  if (item && last.role !== "user") updateExtras(item, last, { last: !inFlight });
 }
 
 function showConversation() {
@@ -171,6 +172,8 @@ async function answer() {
   const signal = inFlight.signal;
   setBusy(true);
   followIfFollowing();
+  /** What the status region says once the answer is complete (its final render included). */
+  let spoken = () => "";
   try {
     await streamChat({
       messages: history,
@@ -188,13 +191,13 @@ async function answer() {
       onSources: (sources) => (entry.sources = sources),
     });
     current.entries.push(entry);
-    announce(`${entry.fallback ? `Fallback answer from ${entry.provider}` : `Answer from ${entry.provider}`}: ${item.querySelector(".text")?.textContent ?? ""}`);
+    spoken = () => `${entry.fallback ? `Fallback answer from ${entry.provider}` : `Answer from ${entry.provider}`}: ${spokenText(item)}`;
   } catch (err) {
     if (signal.aborted) {
       // Stopping is the user's choice, not a failure: what arrived stays, marked as stopped.
       entry.stopped = true;
       current.entries.push(entry);
-      announce("Stopped.");
+      spoken = () => "Stopped.";
     } else {
       if (entry.content) current.entries.push(entry);
       else {
@@ -205,13 +208,15 @@ async function answer() {
       const failure = { role: "error", content: err instanceof ChatError ? `The answer failed: ${err.message}.` : "The answer failed." };
       current.entries.push(failure);
       show(failure);
-      announce(failure.content);
+      spoken = () => failure.content;
     }
   } finally {
-    renderer.cancel();
+    if (items.has(entry)) {
+      renderer.finish(item, entry);
+      updateExtras(item, entry, { last: entry === lastEntry() });
+    }
     item.removeAttribute("aria-busy");
     inFlight = undefined;
-    if (items.has(entry)) updateItem(item, entry, { last: entry === lastEntry() });
     current.updated = Date.now();
     setBusy(false);
     refreshLast();
@@ -219,7 +224,19 @@ async function answer() {
     renderConversationList();
     followIfFollowing();
     prompt.focus();
+    announce(spoken());
   }
+}
+
+/**
+ * An answer's words as a screen reader should hear them once: the rendered text without the code blocks' labels
+ * and buttons, its white space collapsed.
+ * @param {HTMLElement} item
+ */
+function spokenText(item) {
+  const text = /** @type {HTMLElement} */ (item.querySelector(".text")?.cloneNode(true) ?? document.createElement("div"));
+  text.querySelectorAll(".code-head").forEach((head) => head.remove());
+  return (text.textContent ?? "").replace(/\s+/g, " ").trim();
 }
 
 /** @param {string} question */
@@ -232,6 +249,7 @@ function ask(question) {
   show(asked);
   following = true;
   persist();
+  renderConversationList();
   void answer();
 }
 

@@ -94,13 +94,60 @@ function frameCodeBlocks(fragment) {
 }
 
 /**
+ * HTML from `marked` as a sanitized fragment with framed code blocks, ready to put in the page.
+ * @param {string} html
+ * @returns {DocumentFragment}
+ */
+function safeFragment(html) {
+  const fragment = /** @type {DocumentFragment} */ (/** @type {unknown} */ (DOMPurify.sanitize(html, SANITIZE)));
+  frameCodeBlocks(fragment);
+  return fragment;
+}
+
+/**
  * `markdown` as a sanitized fragment, ready to put in the page.
  * @param {string} markdown
  * @returns {DocumentFragment}
  */
 export function renderMarkdown(markdown) {
-  const html = /** @type {string} */ (marked.parse(markdown));
-  const fragment = /** @type {DocumentFragment} */ (/** @type {unknown} */ (DOMPurify.sanitize(html, SANITIZE)));
-  frameCodeBlocks(fragment);
-  return fragment;
+  return safeFragment(/** @type {string} */ (marked.parse(markdown)));
+}
+
+/**
+ * Renders a growing answer into `container` in time proportional to what is new, not to the whole answer: the
+ * blocks before the last one are finished (Markdown cannot change a block once another block follows it), so they
+ * are rendered once and kept; only the last block is rendered again as it grows. `finish` renders the rest.
+ * @param {HTMLElement} container
+ */
+export function createStreamingRenderer(container) {
+  /** Characters of the answer already rendered as finished blocks, and the nodes they became. */
+  let done = 0;
+  let kept = 0;
+  /**
+   * @param {string} markdown the whole answer so far
+   * @param {boolean} final
+   */
+  function render(markdown, final) {
+    // As marked's lexer reads line ends, so that offsets into the answer match the tokens' raw text.
+    const tokens = marked.lexer(markdown.replace(/\r\n?/g, "\n").slice(done));
+    let last = tokens.length - 1;
+    while (last >= 0 && tokens[last].type === "space") last--;
+    const finished = final ? tokens.length : Math.max(0, last);
+    const block = (/** @type {import("./vendor/marked.esm.js").Token[]} */ part) => safeFragment(/** @type {string} */ (marked.parser(Object.assign(part, { links: tokens.links }))));
+    // The previous render's unfinished tail goes; finished blocks are added once; the new tail follows them.
+    while (container.childNodes.length > kept) /** @type {ChildNode} */ (container.lastChild).remove();
+    if (finished > 0) {
+      const fragment = block(tokens.slice(0, finished));
+      kept += fragment.childNodes.length;
+      done += tokens.slice(0, finished).reduce((sum, token) => sum + token.raw.length, 0);
+      container.append(fragment);
+    }
+    if (!final) container.append(block(tokens.slice(finished)));
+  }
+  return {
+    /** @param {string} markdown */
+    update: (markdown) => render(markdown, false),
+    /** @param {string} markdown */
+    finish: (markdown) => render(markdown, true),
+  };
 }

@@ -5,7 +5,7 @@
  * answer cites, and its actions. Rendering an answer while it streams is throttled to one render per animation
  * frame, and spaced further when a render is slow, so that a long answer never freezes the page.
  */
-import { isWebUrl, renderMarkdown } from "./markdown.js";
+import { createStreamingRenderer, isWebUrl, renderMarkdown } from "./markdown.js";
 
 /** @typedef {import("./store.js").Entry} Entry */
 /** @typedef {import("./api.js").CitedSource} CitedSource */
@@ -62,17 +62,25 @@ export function createItem() {
 }
 
 /**
- * Shows `entry` in `item`: meta line, text, note, sources and actions. `streaming` answers show no actions yet.
+ * Shows `entry` in `item`: meta line, text, then note, sources and actions.
  * @param {HTMLLIElement} item
  * @param {Entry} entry
- * @param {{ streaming?: boolean, last?: boolean }} [state]
+ * @param {{ last?: boolean }} [state]
  */
 export function updateItem(item, entry, state = {}) {
-  item.className = `message ${entry.role}${entry.fallback ? " fallback" : ""}`;
   updateMeta(item, entry);
   updateText(item, entry);
+  updateExtras(item, entry, state);
+}
+
+/**
+ * The parts under an entry's text: the stopped note, the sources and the actions (Retry on the last one only).
+ * @param {HTMLLIElement} item
+ * @param {Entry} entry
+ * @param {{ last?: boolean }} state
+ */
+export function updateExtras(item, entry, state) {
   item.querySelectorAll(":scope > .note, :scope > .sources, :scope > .actions").forEach((part) => part.remove());
-  if (state.streaming) return;
   if (entry.stopped) item.append(el("p", "note", entry.content ? "Stopped: the answer above is as far as it got." : "Stopped before the answer began."));
   if (entry.sources && entry.sources.length > 0) item.append(sourcesList(entry.sources));
   if (entry.role !== "user") {
@@ -99,7 +107,8 @@ function button(className, text, title) {
  * @param {HTMLLIElement} item
  * @param {Entry} entry
  */
-function updateMeta(item, entry) {
+export function updateMeta(item, entry) {
+  item.className = `message ${entry.role}${entry.fallback ? " fallback" : ""}`;
   const meta = /** @type {HTMLElement} */ (item.querySelector(".meta"));
   /** @type {HTMLElement} */ (meta.querySelector(".who")).textContent = entry.role === "user" ? "You" : entry.role === "error" ? "Error" : "Assistant";
   meta.querySelectorAll(".badge").forEach((badge) => badge.remove());
@@ -132,17 +141,44 @@ function updateText(item, entry) {
 }
 
 /**
- * Re-renders streaming answers at most once per animation frame, and after a slow render waits twice as long as it
- * took before the next, so the page keeps at least two thirds of its time for scrolling, typing and clicks.
- * `afterRender` runs after each render (the page keeps the newest line in view there).
+ * Renders streaming answers at most once per animation frame, each render costing only what is new (see
+ * createStreamingRenderer), and after a slow render waits twice as long as it took before the next, so the page
+ * keeps at least two thirds of its time for scrolling, typing and clicks. `afterRender` runs after each render (the
+ * page keeps the newest line in view there).
  * @param {() => void} afterRender
  */
 export function createRenderScheduler(afterRender) {
   /** @type {Map<HTMLLIElement, Entry>} */
   const pending = new Map();
+  /** @type {WeakMap<HTMLLIElement, ReturnType<typeof createStreamingRenderer>>} */
+  const renderers = new WeakMap();
   let frame = 0;
   let readyAt = 0;
   const stats = { renders: 0, totalMs: 0, maxMs: 0 };
+
+  /** @param {HTMLLIElement} item */
+  function rendererOf(item) {
+    let renderer = renderers.get(item);
+    if (!renderer) {
+      const text = /** @type {HTMLElement} */ (item.querySelector(".text"));
+      text.classList.add("markdown");
+      text.replaceChildren();
+      renderer = createStreamingRenderer(text);
+      renderers.set(item, renderer);
+    }
+    return renderer;
+  }
+
+  /** @param {() => void} work */
+  function measured(work) {
+    const started = performance.now();
+    work();
+    const took = performance.now() - started;
+    stats.renders++;
+    stats.totalMs += took;
+    stats.maxMs = Math.max(stats.maxMs, took);
+    return took;
+  }
 
   function flush() {
     frame = 0;
@@ -150,14 +186,14 @@ export function createRenderScheduler(afterRender) {
       frame = requestAnimationFrame(flush);
       return;
     }
-    const started = performance.now();
-    for (const [item, entry] of pending) updateItem(item, entry, { streaming: true });
-    pending.clear();
-    afterRender();
-    const took = performance.now() - started;
-    stats.renders++;
-    stats.totalMs += took;
-    stats.maxMs = Math.max(stats.maxMs, took);
+    const took = measured(() => {
+      for (const [item, entry] of pending) {
+        updateMeta(item, entry);
+        rendererOf(item).update(entry.content);
+      }
+      pending.clear();
+      afterRender();
+    });
     readyAt = performance.now() + 2 * took;
   }
 
@@ -171,11 +207,18 @@ export function createRenderScheduler(afterRender) {
       pending.set(item, entry);
       if (!frame) frame = requestAnimationFrame(flush);
     },
-    /** Drops what is pending (the final render follows at once). */
-    cancel() {
-      pending.clear();
-      if (frame) cancelAnimationFrame(frame);
-      frame = 0;
+    /**
+     * Renders what is left of a finished (or stopped) answer, at once.
+     * @param {HTMLLIElement} item
+     * @param {Entry} entry
+     */
+    finish(item, entry) {
+      pending.delete(item);
+      if (frame && pending.size === 0) cancelAnimationFrame(frame), (frame = 0);
+      measured(() => {
+        updateMeta(item, entry);
+        rendererOf(item).finish(entry.content);
+      });
     },
   };
 }
