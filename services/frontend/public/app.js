@@ -371,14 +371,19 @@ function renderConversationList() {
       const rename = document.createElement("button");
       rename.type = "button";
       rename.className = "quiet small rename";
-      rename.textContent = "Rename";
+      rename.textContent = "✎";
+      rename.title = "Rename";
       rename.setAttribute("aria-label", `Rename “${c.title}”`);
       const remove = document.createElement("button");
       remove.type = "button";
       remove.className = "quiet small delete";
-      remove.textContent = "Delete";
+      remove.textContent = "×";
+      remove.title = "Delete";
       remove.setAttribute("aria-label", `Delete “${c.title}”`);
-      li.append(openButton, rename, remove);
+      const actions = document.createElement("span");
+      actions.className = "entry-actions";
+      actions.append(rename, remove);
+      li.append(openButton, actions);
       return li;
     }),
   );

@@ -616,6 +616,15 @@ if (chromiumMissing && process.env.CI) {
         await page.getByRole("button", { name: "Send" }).tap();
         await answer(page, 1);
         expect(standIn.requests.at(-1)!.messages.at(-1)!.content).toBe("line one\nline two");
+        // The conversations open as a drawer over the chat.
+        await page.getByRole("button", { name: "Chats" }).tap();
+        await page.getByRole("button", { name: "line one", exact: true }).waitFor();
+        expect(await page.getByRole("button", { name: "Chats" }).getAttribute("aria-expanded")).toBe("true");
+        // Once the drawer has slid in (0.15 s).
+        await page.waitForTimeout(400);
+        await page.screenshot({ path: join(ARTIFACTS, "chat-phone-conversations.png") });
+        await page.getByRole("button", { name: "New chat" }).tap();
+        await page.locator("#sidebar").waitFor({ state: "hidden" });
       });
     });
   });
