@@ -344,7 +344,7 @@ if (chromiumMissing && process.env.CI) {
         const { item } = await answer(page, 1);
         const sources = item.locator(".sources li");
         expect(await sources.count()).toBe(3);
-        expect(await sources.evaluateAll((lis) => lis.map((li) => (li as HTMLLIElement).value))).toEqual([1, 2, 3]);
+        expect(await sources.evaluateAll((lis) => lis.map((li) => (li as unknown as { value: number }).value))).toEqual([1, 2, 3]);
         const web = sources.nth(0).getByRole("link");
         expect(await web.textContent()).toBe("Scaling guide");
         expect(await web.getAttribute("href")).toBe("https://docs.example.com/scaling?x=1");
