@@ -319,6 +319,10 @@ if (chromiumMissing && process.env.CI) {
         await item.getByRole("button", { name: "Copy", exact: true }).click();
         await item.locator(".actions").getByRole("button", { name: "Copied" }).waitFor();
         expect(await page.evaluate("navigator.clipboard.readText()")).toContain("## Scaling the **backend**");
+        await page.screenshot({ path: join(ARTIFACTS, "chat-markdown-desktop.png") });
+        await page.setViewportSize(PHONE);
+        await item.locator(".code-block").scrollIntoViewIfNeeded();
+        await page.screenshot({ path: join(ARTIFACTS, "chat-markdown-phone.png") });
       });
 
       it("when an answer (or a question) holds HTML, then it shows as text and nothing in it runs or loads", async () => {
@@ -526,7 +530,7 @@ if (chromiumMissing && process.env.CI) {
       });
 
       for (const colorScheme of ["light", "dark"] as const) {
-        it(`in ${colorScheme} mode, with a conversation of Markdown, code, sources, a stopped answer and an error in it, axe finds no serious or critical violation`, async () => {
+        it(`in ${colorScheme} mode, with a conversation of Markdown, code, sources and a stopped answer in it, axe finds no serious or critical violation`, async () => {
           // axe is injected as a script: the page's CSP would refuse it, so this context bypasses CSP (axe only).
           const page = await freshPage(standIn.chatUrl, { colorScheme, bypassCSP: true });
           await ask(page, "markdown please");
