@@ -211,8 +211,9 @@ async function answer() {
       spoken = () => failure.content;
     }
   } finally {
+    const finishing = performance.now();
     if (items.has(entry)) {
-      renderer.finish(item, entry);
+      await renderer.finish(item, entry);
       updateExtras(item, entry, { last: entry === lastEntry() });
     }
     item.removeAttribute("aria-busy");
@@ -225,6 +226,7 @@ async function answer() {
     followIfFollowing();
     prompt.focus();
     announce(spoken());
+    renderer.stats.lastFinishMs = performance.now() - finishing;
   }
 }
 
@@ -234,10 +236,24 @@ async function answer() {
  * @param {HTMLElement} item
  */
 function spokenText(item) {
-  const text = /** @type {HTMLElement} */ (item.querySelector(".text")?.cloneNode(true) ?? document.createElement("div"));
-  text.querySelectorAll(".code-head").forEach((head) => head.remove());
-  return (text.textContent ?? "").replace(/\s+/g, " ").trim();
+  const text = item.querySelector(".text");
+  if (!text) return "";
+  const words = [];
+  const walker = document.createTreeWalker(text, NodeFilter.SHOW_ELEMENT | NodeFilter.SHOW_TEXT, {
+    acceptNode: (node) => (node instanceof Element && node.classList.contains("code-head") ? NodeFilter.FILTER_REJECT : NodeFilter.FILTER_ACCEPT),
+  });
+  for (let length = 0; walker.nextNode() && length < SPOKEN_LENGTH; ) {
+    if (walker.currentNode.nodeType === Node.TEXT_NODE) {
+      words.push(walker.currentNode.nodeValue ?? "");
+      length += words[words.length - 1].length;
+    }
+  }
+  const spoken = words.join("").replace(/\s+/g, " ").trim();
+  return spoken.length > SPOKEN_LENGTH ? `${spoken.slice(0, SPOKEN_LENGTH)}… The whole answer is in the conversation.` : spoken;
 }
+
+/** A long answer is read up to here once; the rest is in the conversation, where a screen reader can go on. */
+const SPOKEN_LENGTH = 2000;
 
 /** @param {string} question */
 function ask(question) {

@@ -113,6 +113,21 @@ export function renderMarkdown(markdown) {
   return safeFragment(/** @type {string} */ (marked.parse(markdown)));
 }
 
+/** Enough for a screenful of new text per frame at any speed a model streams. */
+const FINISHED_BLOCKS_PER_RENDER = 40;
+/** Characters of a backlog read per render: far more than 40 blocks of any usual size. */
+const LEX_WINDOW = 16_384;
+
+/**
+ * The index of the last token that is not blank space, or -1.
+ * @param {import("./vendor/marked.esm.js").Token[]} tokens
+ */
+function lastBlock(tokens) {
+  let last = tokens.length - 1;
+  while (last >= 0 && tokens[last].type === "space") last--;
+  return last;
+}
+
 /**
  * Renders a growing answer into `container` in time proportional to what is new, not to the whole answer: the
  * blocks before the last one are finished (Markdown cannot change a block once another block follows it), so they
@@ -124,15 +139,28 @@ export function createStreamingRenderer(container) {
   let done = 0;
   let kept = 0;
   /**
+   * Renders the answer so far; returns true when finished blocks were left for the next call: a render adds at most
+   * FINISHED_BLOCKS_PER_RENDER of them, so a burst of text is spread over several frames instead of one long task.
    * @param {string} markdown the whole answer so far
    * @param {boolean} final
+   * @returns {boolean}
    */
   function render(markdown, final) {
     // As marked's lexer reads line ends, so that offsets into the answer match the tokens' raw text.
-    const tokens = marked.lexer(markdown.replace(/\r\n?/g, "\n").slice(done));
-    let last = tokens.length - 1;
-    while (last >= 0 && tokens[last].type === "space") last--;
-    const finished = final ? tokens.length : Math.max(0, last);
+    const source = markdown.replace(/\r\n?/g, "\n").slice(done);
+    // With a backlog, only its start is read: blocks before the last one read there are finished whatever follows.
+    let cut = !final && source.length > LEX_WINDOW;
+    let tokens = marked.lexer(cut ? source.slice(0, LEX_WINDOW) : source);
+    let last = lastBlock(tokens);
+    if (cut && last <= 0) {
+      // One block longer than the window (a long code block): read it all.
+      cut = false;
+      tokens = marked.lexer(source);
+      last = lastBlock(tokens);
+    }
+    const ready = final ? tokens.length : Math.max(0, last);
+    const finished = final ? ready : Math.min(ready, FINISHED_BLOCKS_PER_RENDER);
+    const more = finished < ready || (cut && finished > 0);
     const block = (/** @type {import("./vendor/marked.esm.js").Token[]} */ part) => safeFragment(/** @type {string} */ (marked.parser(Object.assign(part, { links: tokens.links }))));
     // The previous render's unfinished tail goes; finished blocks are added once; the new tail follows them.
     while (container.childNodes.length > kept) /** @type {ChildNode} */ (container.lastChild).remove();
@@ -142,12 +170,14 @@ export function createStreamingRenderer(container) {
       done += tokens.slice(0, finished).reduce((sum, token) => sum + token.raw.length, 0);
       container.append(fragment);
     }
-    if (!final) container.append(block(tokens.slice(finished)));
+    // The growing last block shows once the backlog before it is drained.
+    if (!final && !more) container.append(block(tokens.slice(finished)));
+    return more;
   }
   return {
     /** @param {string} markdown */
     update: (markdown) => render(markdown, false),
     /** @param {string} markdown */
-    finish: (markdown) => render(markdown, true),
+    finish: (markdown) => void render(markdown, true),
   };
 }
