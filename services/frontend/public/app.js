@@ -119,7 +119,7 @@ function lastEntry() {
 function show(entry, state = {}) {
   const item = createItem();
   if (state.streaming) item.classList.add("assistant");
-  else updateItem(item, entry, { last: entry === lastEntry() && entry.role !== "user" });
+  else updateItem(item, entry, { last: entry === lastEntry() && !inFlight });
   list.append(item);
   items.set(entry, item);
   empty.hidden = true;
@@ -129,11 +129,12 @@ function show(entry, state = {}) {
 /** Redraws the actions of every entry: only the last answer offers Retry. */
 function refreshLast() {
   for (const [entry, item] of items) {
-    if (entry.role !== "user" && item.querySelector(".actions .retry") !== null) updateExtras(item, entry, { last: false });
+    if (item.querySelector(".actions .retry") !== null) updateExtras(item, entry, { last: false });
   }
   const last = lastEntry();
   const item = last && items.get(last);
-  if (item && last.role !== "user") updateExtras(item, last, { last: !inFlight });
+  // A question left without an answer (the page was reloaded while it streamed) can be asked again too.
+  if (item) updateExtras(item, last, { last: !inFlight });
 }
 
 function showConversation() {
@@ -162,7 +163,8 @@ function setBusy(busy) {
 
 /** Streams an answer to the conversation as it stands (which ends with the user's question). */
 async function answer() {
-  const history = current.entries.filter((e) => e.role !== "error").map((e) => ({ role: /** @type {"user" | "assistant"} */ (e.role), content: e.content }));
+  // Errors are the page's, and an answer stopped before it began has nothing to send.
+  const history = current.entries.filter((e) => e.role !== "error" && e.content !== "").map((e) => ({ role: /** @type {"user" | "assistant"} */ (e.role), content: e.content }));
   /** @type {Entry} */
   const entry = { role: "assistant", content: "" };
   const item = show(entry, { streaming: true });
@@ -171,6 +173,7 @@ async function answer() {
   inFlight = new AbortController();
   const signal = inFlight.signal;
   setBusy(true);
+  refreshLast();
   followIfFollowing();
   /** What the status region says once the answer is complete (its final render included). */
   let spoken = () => "";

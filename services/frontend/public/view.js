@@ -83,10 +83,10 @@ export function updateExtras(item, entry, state) {
   item.querySelectorAll(":scope > .note, :scope > .sources, :scope > .actions").forEach((part) => part.remove());
   if (entry.stopped) item.append(el("p", "note", entry.content ? "Stopped: the answer above is as far as it got." : "Stopped before the answer began."));
   if (entry.sources && entry.sources.length > 0) item.append(sourcesList(entry.sources));
-  if (entry.role !== "user") {
+  if (entry.role !== "user" || state.last) {
     const actions = el("div", "actions");
     if (entry.role === "assistant" && entry.content) actions.append(button("copy-answer", "Copy", "Copy the answer"));
-    if (state.last) actions.append(button("retry", "Retry", entry.role === "error" ? "Ask again" : "Write the answer again"));
+    if (state.last) actions.append(button("retry", "Retry", entry.role === "assistant" ? "Write the answer again" : "Ask again"));
     if (actions.childElementCount > 0) item.append(actions);
   }
 }

@@ -484,6 +484,19 @@ if (chromiumMissing && process.env.CI) {
         expect(again.text).toMatch(/Line 30 of the answer, written slowly\.$/);
       });
 
+      it("when the page is reloaded while an answer streams, then the question stays and Retry asks it again", async () => {
+        const page = await freshPage(standIn.chatUrl);
+        await ask(page, "slow 30");
+        await page.locator(".message.assistant[aria-busy] .text p").nth(1).waitFor();
+        await page.reload();
+        const question = page.locator("#conversation > .message.user");
+        await question.getByRole("button", { name: "Retry" }).click();
+        const again = await answer(page, 1);
+        expect(again.text).toMatch(/Line 30 of the answer, written slowly\.$/);
+        expect(standIn.requests.at(-1)!.messages).toEqual([{ role: "user", content: "slow 30" }]);
+        expect(await question.getByRole("button", { name: "Retry" }).count()).toBe(0);
+      });
+
       it("with the keyboard alone, a question is asked, the answer copied and a new chat started; focus is always visible; the answer is announced once, whole", async () => {
         const page = await freshPage(standIn.chatUrl, { permissions: ["clipboard-read", "clipboard-write"] });
         await page.evaluate(`
