@@ -97,12 +97,15 @@ function answerFor(question: string): Answer {
 export interface StandIn {
   chatUrl: string;
   requests: ChatRequest[];
+  /** When (Date.now()) the last answer's stream was ended by the stand-in. */
+  lastEndedAt: () => number;
   close: () => Promise<void>;
 }
 
 /** The stand-in backend and the real frontend server in front of it, both on free ports of 127.0.0.1. */
 export async function startStandIn(): Promise<StandIn> {
   const requests: ChatRequest[] = [];
+  let lastEndedAt = 0;
   const backend = http.createServer((req, res) => {
     let body = "";
     req.on("data", (chunk) => (body += chunk));
@@ -127,6 +130,7 @@ export async function startStandIn(): Promise<StandIn> {
           clearInterval(timer);
           if (answer.sources) res.write(`data: ${JSON.stringify({ ...base, choices: [], sources: answer.sources })}\n\n`);
           res.end("data: [DONE]\n\n");
+          lastEndedAt = Date.now();
         }
       }, answer.delayMs);
       res.on("close", () => clearInterval(timer));
@@ -140,6 +144,7 @@ export async function startStandIn(): Promise<StandIn> {
   return {
     chatUrl: `http://127.0.0.1:${(frontend.server.address() as AddressInfo).port}/`,
     requests,
+    lastEndedAt: () => lastEndedAt,
     close: async () => {
       await frontend.shutdown(0);
       backend.closeAllConnections();

@@ -615,6 +615,7 @@ if (chromiumMissing && process.env.CI) {
         expect(await long.item.locator(".text .code-block").count()).toBeGreaterThan(100);
         const summary = {
           tokens: 10000,
+          streamMs: standIn.lastEndedAt() - started,
           elapsedMs,
           cumulativeLayoutShift: Math.round(figures.shifts * 10000) / 10000,
           longTasks: figures.longTasks.length,
