@@ -323,6 +323,11 @@ if (chromiumMissing && process.env.CI) {
         await page.setViewportSize(PHONE);
         await item.locator(".code-block").scrollIntoViewIfNeeded();
         await page.screenshot({ path: join(ARTIFACTS, "chat-markdown-phone.png") });
+        // At the narrowest phone width nothing sticks out sideways: wide code and tables scroll inside the answer.
+        await page.setViewportSize({ width: 320, height: 640 });
+        expect(await page.evaluate("[document.documentElement.scrollWidth, document.getElementById('scroller').scrollWidth]")).toEqual([320, 320]);
+        expect(await page.getByRole("button", { name: "Send" }).isVisible()).toBe(true);
+        await page.screenshot({ path: join(ARTIFACTS, "chat-markdown-320.png") });
       });
 
       it("when an answer (or a question) holds HTML, then it shows as text and nothing in it runs or loads", async () => {
