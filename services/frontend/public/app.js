@@ -347,17 +347,26 @@ prompt.addEventListener("input", fitPrompt);
 
 document.addEventListener("keydown", (event) => {
   if (event.key === "Escape" && inFlight) inFlight.abort();
-  else if (event.key === "Escape" && sidebar.classList.contains("open")) closeSidebar();
+  else if (event.key === "Escape") closeSidebar(true);
 });
 
 stop.addEventListener("click", () => inFlight?.abort());
 
 // ---- Conversations ----------------------------------------------------------------------------------------------
 
-function closeSidebar() {
+/** Closes the conversation drawer (narrow screens); `refocus` puts focus back on the button that opened it. */
+function closeSidebar(refocus = false) {
+  if (!sidebar.classList.contains("open")) return;
   sidebar.classList.remove("open");
   toggleSidebar.setAttribute("aria-expanded", "false");
+  if (refocus) toggleSidebar.focus();
 }
+
+// A tap or click beside the open drawer closes it, as on any phone.
+document.addEventListener("click", (event) => {
+  const target = /** @type {Node} */ (event.target);
+  if (sidebar.classList.contains("open") && !sidebar.contains(target) && !toggleSidebar.contains(target)) closeSidebar();
+});
 
 toggleSidebar.addEventListener("click", () => {
   const open = !sidebar.classList.contains("open");

@@ -665,6 +665,12 @@ if (chromiumMissing && process.env.CI) {
         await page.screenshot({ path: join(ARTIFACTS, "chat-phone-conversations.png") });
         await page.getByRole("button", { name: "New chat" }).tap();
         await page.locator("#sidebar").waitFor({ state: "hidden" });
+        // Opened again, a tap beside it closes it.
+        await page.getByRole("button", { name: "Chats" }).tap();
+        await page.getByRole("button", { name: "line one", exact: true }).waitFor();
+        await page.waitForTimeout(400);
+        await page.touchscreen.tap(370, 420);
+        await page.locator("#sidebar").waitFor({ state: "hidden" });
       });
     });
   });
