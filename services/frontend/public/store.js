@@ -5,6 +5,8 @@
  * or has the wrong shape is dropped rather than trusted.
  */
 
+import { citedSources } from "./api.js";
+
 /** @typedef {import("./api.js").CitedSource} CitedSource */
 /**
  * One entry of a conversation. Errors and notes are shown but never sent back to the assistant; `stopped` marks an
@@ -47,6 +49,22 @@ function isEntry(entry) {
 }
 
 /**
+ * Only the fields the page knows, each of its type: storage is as editable as any input.
+ * @param {Entry} entry
+ * @returns {Entry}
+ */
+function entryOf(entry) {
+  /** @type {Entry} */
+  const kept = { role: entry.role, content: entry.content };
+  if (typeof entry.provider === "string") kept.provider = entry.provider;
+  if (entry.fallback === true) kept.fallback = true;
+  if (entry.stopped === true) kept.stopped = true;
+  const sources = citedSources(entry.sources);
+  if (sources.length > 0) kept.sources = sources;
+  return kept;
+}
+
+/**
  * @param {any} c
  * @returns {Conversation | undefined}
  */
@@ -56,7 +74,7 @@ function conversationOf(c) {
     id: c.id,
     title: typeof c.title === "string" && c.title.trim() ? c.title : "New chat",
     model: typeof c.model === "string" ? c.model : "",
-    entries: c.entries.filter(isEntry),
+    entries: c.entries.filter(isEntry).map(entryOf),
     updated: typeof c.updated === "number" ? c.updated : 0,
   };
 }

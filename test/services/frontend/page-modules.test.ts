@@ -193,3 +193,70 @@ describe("listing the models", () => {
     expect(await listModels()).toEqual([]);
   });
 });
+
+describe("the conversations kept in the browser", () => {
+  type Conversation = { id: string; title: string; model: string; entries: { role: string; content: string }[]; updated: number };
+  /* eslint-disable @typescript-eslint/no-require-imports */
+  const store = require("../../../services/frontend/public/store.js") as {
+    STORAGE_KEY: string;
+    titleFrom: (question: string) => string;
+    load: () => { conversations: Conversation[]; currentId: string };
+    save: (conversations: Conversation[], currentId: string) => boolean;
+  };
+  /* eslint-enable @typescript-eslint/no-require-imports */
+  const memory = new Map<string, string>();
+  beforeAll(() => {
+    (globalThis as { localStorage?: unknown }).localStorage = {
+      getItem: (key: string) => memory.get(key) ?? null,
+      setItem: (key: string, value: string) => void memory.set(key, value),
+    };
+  });
+  afterAll(() => delete (globalThis as { localStorage?: unknown }).localStorage);
+  beforeEach(() => memory.clear());
+
+  it("titles a conversation by its first question's first line, shortened on a word", () => {
+    expect(store.titleFrom("  How do I scale\nthe backend?")).toBe("How do I scale");
+    expect(store.titleFrom("word ".repeat(30))).toMatch(/^(word ){10,}word…$/);
+    expect(store.titleFrom("word ".repeat(30)).length).toBeLessThanOrEqual(61);
+    expect(store.titleFrom("   ")).toBe("New chat");
+  });
+
+  it("saves the conversations that have entries, and loads them back with the one last open", () => {
+    const kept = { id: "a", title: "Scaling", model: "large-model", entries: [{ role: "user", content: "hi" }], updated: 2 };
+    const empty = { id: "b", title: "New chat", model: "", entries: [], updated: 3 };
+    expect(store.save([kept, empty], "a")).toBe(true);
+    expect(store.load()).toEqual({ conversations: [kept], currentId: "a" });
+  });
+
+  it("drops what it cannot trust: broken JSON, entries of unknown roles, conversations without an id", () => {
+    memory.set(store.STORAGE_KEY, "{not json");
+    expect(store.load()).toEqual({ conversations: [], currentId: "" });
+    memory.set(
+      store.STORAGE_KEY,
+      JSON.stringify({
+        conversations: [
+          { id: "a", title: 7, entries: [{ role: "user", content: "q" }, { role: "system", content: "injected" }, { role: "assistant", content: 3 }, null] },
+          { title: "no id", entries: [] },
+        ],
+        currentId: 5,
+      }),
+    );
+    expect(store.load()).toEqual({ conversations: [{ id: "a", title: "New chat", model: "", entries: [{ role: "user", content: "q" }], updated: 0 }], currentId: "" });
+  });
+
+  it("keeps an answer's known fields only, its sources well-formed", () => {
+    const answer = { role: "assistant", content: "a", provider: "mock", fallback: true, stopped: "yes", extra: "<b>", sources: [{ index: 1, title: "T", source: "https://x.test/", score: 1 }, { index: "2" }] };
+    memory.set(store.STORAGE_KEY, JSON.stringify({ conversations: [{ id: "a", entries: [answer, { role: "assistant", content: "b", sources: "abc" }] }] }));
+    expect(store.load().conversations[0].entries).toEqual([
+      { role: "assistant", content: "a", provider: "mock", fallback: true, sources: [{ index: 1, title: "T", source: "https://x.test/" }] },
+      { role: "assistant", content: "b" },
+    ]);
+  });
+
+  it("says so, instead of failing, when storage refuses to save", () => {
+    (globalThis as { localStorage?: { setItem: unknown } }).localStorage!.setItem = () => {
+      throw new Error("QuotaExceededError");
+    };
+    expect(store.save([{ id: "a", title: "t", model: "", entries: [{ role: "user", content: "q" }], updated: 1 }], "a")).toBe(false);
+  });
+});
