@@ -1,6 +1,7 @@
 /**
  * A stand-in backend for the chat page's browser test, speaking the backend's API as the page uses it:
- * `GET /v1/models` lists two models, and `POST /v1/chat/completions` streams an answer chosen by the last question,
+ * `GET /v1/models` lists two models, and `POST /v1/chat/completions` streams an answer chosen by the last question
+ * (`held N` writes N lines and then waits for the test, see holdAnswer),
  * OpenAI's chunk format, then (for a question about sources) the final chunk with no choices and a `sources` array
  * that lib/answer-sources.ts defines, then `[DONE]`. Served through the real frontend server, so the page, its
  * headers and its proxy are the ones users get.
@@ -88,15 +89,16 @@ function answerFor(question: string): Answer {
   if (question.startsWith("sources")) return { tokens: words("Scale the backend [1] and page the on-call [2]."), delayMs: 5, perWrite: 2, sources: SOURCES };
   const long = /^long (\d+)/.exec(question);
   if (long) return { tokens: longMarkdown(Number(long[1])), delayMs: 2, perWrite: 25 };
-  // A slow answer, line by line, for watching it stream (and stopping it).
-  const slow = /^slow (\d+)/.exec(question);
-  if (slow) return { tokens: Array.from({ length: Number(slow[1]) }, (_, i) => `Line ${i + 1} of the answer, written slowly.\n\n`), delayMs: 40, perWrite: 1 };
   return { tokens: words(`You asked: ${question}`), delayMs: 5, perWrite: 2 };
 }
 
 export interface StandIn {
   chatUrl: string;
   requests: ChatRequest[];
+  /** Lets every held answer (`held N`) write `lines` more lines, then hold again. */
+  more: (lines: number) => void;
+  /** Ends every held answer where it is, with `[DONE]`. */
+  release: () => void;
   /** When (Date.now()) the last answer's stream was ended by the stand-in. */
   lastEndedAt: () => number;
   close: () => Promise<void>;
@@ -117,7 +119,10 @@ export async function startStandIn(): Promise<StandIn> {
       }
       const request = JSON.parse(body) as ChatRequest;
       requests.push(request);
-      const answer = answerFor(request.messages[request.messages.length - 1].content);
+      const question = request.messages[request.messages.length - 1].content;
+      const held = /^held (\d+)/.exec(question);
+      if (held) return holdAnswer(res, Number(held[1]));
+      const answer = answerFor(question);
       res.writeHead(200, { "Content-Type": "text/event-stream", "X-Assistant-Provider": "stand-in", "X-Assistant-Fallback": "false" });
       const base = { id: "chatcmpl-stand-in", object: SOURCES_CHUNK_OBJECT, created: 0, model: request.model ?? "small-model" };
       let next = 0;
@@ -136,6 +141,36 @@ export async function startStandIn(): Promise<StandIn> {
       res.on("close", () => clearInterval(timer));
     });
   });
+  /**
+   * A held answer writes `lines` lines, then waits, with the stream open, for `more` or `release`: a test can look
+   * at an answer that is still streaming however slow the machine is, with no race against its end.
+   */
+  const heldAnswers = new Set<{ budget: number; release: () => void }>();
+  function holdAnswer(res: http.ServerResponse, lines: number) {
+    res.writeHead(200, { "Content-Type": "text/event-stream", "X-Assistant-Provider": "stand-in", "X-Assistant-Fallback": "false" });
+    let written = 0;
+    const chunk = (content: string) => `data: ${JSON.stringify({ id: "chatcmpl-held", object: SOURCES_CHUNK_OBJECT, created: 0, model: "small-model", choices: [{ index: 0, delta: { content }, finish_reason: null }] })}\n\n`;
+    const held = {
+      budget: lines,
+      release: () => {
+        clearInterval(timer);
+        heldAnswers.delete(held);
+        if (!res.destroyed) res.end("data: [DONE]\n\n");
+      },
+    };
+    const timer = setInterval(() => {
+      if (held.budget <= 0 || res.destroyed) return;
+      held.budget--;
+      written++;
+      res.write(chunk(`Line ${written} of the answer, held.\n\n`));
+    }, 20);
+    heldAnswers.add(held);
+    res.on("close", () => {
+      clearInterval(timer);
+      heldAnswers.delete(held);
+    });
+  }
+
   await new Promise<void>((resolve) => backend.listen(0, "127.0.0.1", resolve));
   const backendUrl = `http://127.0.0.1:${(backend.address() as AddressInfo).port}`;
   const settings = readSettings({ PORT: "0", HOST: "127.0.0.1", BACKEND_URL: backendUrl, PUBLIC_DIR: join(__dirname, "../../../services/frontend/public") });
@@ -145,6 +180,8 @@ export async function startStandIn(): Promise<StandIn> {
     chatUrl: `http://127.0.0.1:${(frontend.server.address() as AddressInfo).port}/`,
     requests,
     lastEndedAt: () => lastEndedAt,
+    more: (lines) => heldAnswers.forEach((held) => (held.budget += lines)),
+    release: () => [...heldAnswers].forEach((held) => held.release()),
     close: async () => {
       await frontend.shutdown(0);
       backend.closeAllConnections();
