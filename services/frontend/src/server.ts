@@ -12,7 +12,7 @@ import { log } from "./log";
 import { createProxy, sendError } from "./proxy";
 import { SECURITY_HEADERS } from "./security-headers";
 import { FrontendSettings } from "./settings";
-import { isFresh, loadStaticFiles } from "./static-files";
+import { isFresh, loadStaticFiles, representationOf } from "./static-files";
 
 /** The path of the stack's startup and liveness probes (components/app/frontend.ts). */
 export const HEALTH_PATH = "/healthz";
@@ -71,14 +71,15 @@ export function createFrontendServer(settings: FrontendSettings): FrontendServer
       sendError(res, 404, `${excerpt(path)} was not found`, "invalid_request_error", "not_found");
       return;
     }
-    const headers = { "Content-Type": file.contentType, "Cache-Control": file.cacheControl, ETag: file.etag };
-    if (isFresh(req.headers["if-none-match"], file.etag)) {
+    const sent = representationOf(file, req.headers["accept-encoding"]);
+    const headers = { "Content-Type": file.contentType, "Cache-Control": file.cacheControl, ETag: sent.etag, ...sent.headers };
+    if (isFresh(req.headers["if-none-match"], sent.etag)) {
       res.writeHead(304, headers);
       res.end();
       return;
     }
-    res.writeHead(200, { ...headers, "Content-Length": file.body.length });
-    res.end(req.method === "HEAD" ? undefined : file.body);
+    res.writeHead(200, { ...headers, "Content-Length": sent.body.length });
+    res.end(req.method === "HEAD" ? undefined : sent.body);
   }
 
   // With OIDC on, only requests the ALB signed get past this point; the kubelet's probes stay open.
