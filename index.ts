@@ -117,7 +117,7 @@ const frontend = new Frontend("frontend", {
   production: config.production,
   networkPolicies: network.enabled,
   nativeSleep,
-  alb: cluster instanceof EksCluster ? { vpcCidr: cluster.vpcCidr, controller: cluster.loadBalancerController } : undefined,
+  alb: cluster instanceof EksCluster ? { ...cluster.albPlacement, privateCidrs, controller: cluster.loadBalancerController } : undefined,
   oidcClientSecret: config.secrets.oidcClientSecret,
 });
 

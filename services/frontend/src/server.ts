@@ -6,6 +6,7 @@
  */
 import { randomUUID } from "crypto";
 import * as http from "http";
+import { requireAlbSignature } from "./alb-oidc";
 import { guardServer, SERVER_LIMITS } from "./http-limits";
 import { log } from "./log";
 import { createProxy, sendError } from "./proxy";
@@ -80,7 +81,8 @@ export function createFrontendServer(settings: FrontendSettings): FrontendServer
     res.end(req.method === "HEAD" ? undefined : file.body);
   }
 
-  const server = http.createServer({ ...SERVER_LIMITS }, (req, res) => {
+  // With OIDC on, every request but the probes' must carry the ALB's signature (alb-oidc.ts).
+  const server = http.createServer({ ...SERVER_LIMITS }, requireAlbSignature(settings.albOidc, [HEALTH_PATH, READY_PATH], (req, res) => {
     const started = process.hrtime.bigint();
     const incomingId = req.headers["x-request-id"];
     const requestId = typeof incomingId === "string" && REQUEST_ID.test(incomingId) ? incomingId : randomUUID();
@@ -102,7 +104,7 @@ export function createFrontendServer(settings: FrontendSettings): FrontendServer
       if (!res.headersSent && !res.destroyed) sendError(res, 500, "The frontend failed on this request.", "server_error", "internal_error");
       else res.destroy();
     }
-  });
+  }));
   guardServer(server);
 
   async function shutdown(graceSeconds: number, drainSeconds = 0): Promise<void> {

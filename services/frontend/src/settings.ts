@@ -3,6 +3,7 @@
  * one line naming the variable, what was expected and what was found.
  */
 import { join } from "path";
+import { AlbOidcSettings, AlbOidcSettingsError, readAlbOidcSettings } from "./alb-oidc";
 
 export interface FrontendSettings {
   /** Port to listen on; 0 picks a free one. */
@@ -19,6 +20,8 @@ export interface FrontendSettings {
   maxBodyBytes: number;
   /** Directory of the chat page's static files. */
   publicDir: string;
+  /** With the ALB's OIDC sign-in in front: how to check its signature (alb-oidc.ts). */
+  albOidc?: AlbOidcSettings;
 }
 
 /** The port of a local run; the container image and the stack set PORT=8080. */
@@ -63,6 +66,14 @@ function backendUrl(raw: string): URL {
   return url;
 }
 
+function albOidc(env: NodeJS.ProcessEnv): AlbOidcSettings | undefined {
+  try {
+    return readAlbOidcSettings(env);
+  } catch (err) {
+    throw err instanceof AlbOidcSettingsError ? new SettingsError(err.message) : err;
+  }
+}
+
 export function readSettings(env: NodeJS.ProcessEnv = process.env): FrontendSettings {
   return {
     port: integer(env, "PORT", DEFAULT_PORT, 0, 65535),
@@ -73,5 +84,6 @@ export function readSettings(env: NodeJS.ProcessEnv = process.env): FrontendSett
     maxBodyBytes: integer(env, "MAX_BODY_BYTES", DEFAULT_MAX_BODY_BYTES, 1024, 64 * 1024 * 1024),
     // From source this is services/frontend/public; in the image, dist/ sits beside public/ just the same.
     publicDir: env.PUBLIC_DIR || join(__dirname, "..", "public"),
+    albOidc: albOidc(env),
   };
 }
