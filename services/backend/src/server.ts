@@ -146,8 +146,15 @@ export function createBackend(settings: BackendSettings, options: { logger?: Log
 
     const served = await router!.complete(request, client);
     noteServed(entry, served);
-    const { text, finishReason, usage } = served.value;
+    const { text, finishReason, usage, raw } = served.value;
     if (settings.logPrompts) entry.answer = text;
+    if (raw) {
+      // Already an OpenAI chat.completion, checked by the provider: relayed as received.
+      res.writeHead(200, { "content-type": "application/json", "content-length": raw.length, ...providerHeaders(served) });
+      res.end(raw);
+      metrics.answered(served.provider.name, served.provider.model, (performance.now() - started) / 1000, usage);
+      return;
+    }
     const body = JSON.stringify({
       id: `chatcmpl-${randomUUID()}`,
       object: "chat.completion",

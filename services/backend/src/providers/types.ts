@@ -34,6 +34,11 @@ export interface Completion {
   /** OpenAI's finish reasons: stop, length, content_filter, tool_calls. */
   finishReason: string;
   usage?: Usage;
+  /**
+   * The upstream's own answer, when it is already an OpenAI chat.completion that the provider checked: relayed to
+   * the client byte for byte (OpenAI-style providers' non-streaming calls).
+   */
+  raw?: Buffer;
 }
 
 export type StreamEvent = { type: "text"; text: string } | { type: "finish"; reason: string } | { type: "usage"; usage: Usage };
