@@ -62,6 +62,7 @@ describe("existing cluster config", () => {
       type: "kubeconfig",
       metricsServer: { install: false, kubeletInsecureTls: false },
       kubeProxy: true,
+      controlPlaneMetrics: true,
       shared: false,
       keda: { install: true, chartVersion: "2.20.2" },
     });
@@ -72,6 +73,7 @@ describe("existing cluster config", () => {
     ["metricsServer.kubeletInsecureTls", { metricsServer: { kubeletInsecureTls: true } }, { metricsServer: { kubeletInsecureTls: 1 } }, "cluster.metricsServer.kubeletInsecureTls: expected true or false"],
     ["kubeProxy", { kubeProxy: false }, { kubeProxy: "no" }, "cluster.kubeProxy: expected true or false"],
     ["shared", { shared: true }, { shared: "yes" }, "cluster.shared: expected true or false"],
+    ["controlPlaneMetrics", { controlPlaneMetrics: false }, { controlPlaneMetrics: "off" }, "cluster.controlPlaneMetrics: expected true or false"],
   ])("%s: accepts a valid value and names the key of an invalid one", (_key, valid, invalid, message) => {
     expect(() => parse({ cluster: { type: "kubeconfig", ...valid } })).not.toThrow();
     expect(problem({ cluster: { type: "kubeconfig", ...invalid } })).toContain(`ai-assistant:${message}`);
