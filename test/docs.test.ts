@@ -2,8 +2,8 @@ import { existsSync, readdirSync, readFileSync } from "fs";
 import { dirname, join, normalize } from "path";
 import { embeddedBlock } from "../tools/doc-block";
 import { anchors, CONTENTS, headings, tableOfContents } from "../tools/doc-toc";
-import { COMMITTED_STACKS, GENERATED_BLOCKS } from "../tools/generated-docs";
-import type { RenderResult } from "../tools/render";
+import { COMMITTED_STACKS, GENERATED_BLOCKS, RenderedStack } from "../tools/generated-docs";
+import { readStackFile } from "../tools/stack-file";
 import { PROJECT_DIR, renderStack } from "./support/render";
 
 const PAGES = ["README.md", ...readdirSync(join(PROJECT_DIR, "docs")).filter((name) => name.endsWith(".md")).map((name) => `docs/${name}`)];
@@ -54,10 +54,12 @@ function anchorOf(text: string): string {
 }
 
 describe("generated blocks of the docs (npm run docs rewrites them)", () => {
-  let renders: Record<string, RenderResult>;
+  let renders: Record<string, RenderedStack>;
   beforeAll(async () => {
     renders = {};
-    for (const stack of COMMITTED_STACKS) renders[stack] = await renderStack(stack);
+    for (const stack of COMMITTED_STACKS) {
+      renders[stack] = { render: await renderStack(stack), config: readStackFile(join(PROJECT_DIR, `Pulumi.${stack}.yaml`), stack).config };
+    }
   });
 
   it.each(GENERATED_BLOCKS.map((block) => [`${block.file} ${block.name}`, block] as const))("%s is what the code gives", (_name, block) => {

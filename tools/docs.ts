@@ -7,21 +7,21 @@ import { readdirSync, readFileSync, writeFileSync } from "fs";
 import { join, resolve } from "path";
 import { embedBlock, embeddedBlock } from "./doc-block";
 import { tableOfContents } from "./doc-toc";
-import { COMMITTED_STACKS, GENERATED_BLOCKS } from "./generated-docs";
-import { render, RenderResult } from "./render";
+import { COMMITTED_STACKS, GENERATED_BLOCKS, RenderedStack } from "./generated-docs";
+import { render } from "./render";
 import { readStackFile, StackFileError } from "./stack-file";
 
 const PROJECT_DIR = resolve(__dirname, "..");
 
-async function renderStack(stack: string): Promise<RenderResult> {
+async function renderStack(stack: string): Promise<RenderedStack> {
   const { config, secretKeys } = readStackFile(join(PROJECT_DIR, `Pulumi.${stack}.yaml`), stack);
-  // One program per process run: each render loads index.ts afresh.
+  // Each render loads the program afresh: index.ts registers its resources when it is loaded.
   for (const key of Object.keys(require.cache)) if (!key.includes("node_modules")) delete require.cache[key];
-  return render({ stack, config, secretKeys, runProgram: () => require(join(PROJECT_DIR, "index")) });
+  return { render: await render({ stack, config, secretKeys, runProgram: () => require(join(PROJECT_DIR, "index")) }), config };
 }
 
 async function main(): Promise<number> {
-  const renders: Record<string, RenderResult> = {};
+  const renders: Record<string, RenderedStack> = {};
   for (const stack of COMMITTED_STACKS) renders[stack] = await renderStack(stack);
   for (const block of GENERATED_BLOCKS) {
     const file = join(PROJECT_DIR, block.file);

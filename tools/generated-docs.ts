@@ -2,14 +2,21 @@
  * The blocks of the docs that the code generates (see tools/doc-block.ts): what each one holds and where it goes.
  * `npm run docs` writes them all; test/docs.test.ts checks each committed block against these.
  */
-import { RenderResult } from "./render";
+import { stackCost } from "./cost/stack-cost";
 import { downSteps, UP_STEPS } from "./kind/steps";
+import { RenderResult } from "./render";
+
+/** A committed stack as a block sees it: its render, and the config it was rendered with (full keys). */
+export interface RenderedStack {
+  render: RenderResult;
+  config: Record<string, string>;
+}
 
 export interface GeneratedBlock {
   file: string;
   name: string;
-  /** The renders of the committed stacks, for blocks that count what they deploy. */
-  content(renders: Record<string, RenderResult>): string;
+  /** The committed stacks, rendered, for blocks that count or price what they deploy. */
+  content(stacks: Record<string, RenderedStack>): string;
 }
 
 /** The steps of `npm run kind -- up|down` with the durations the script prints. */
@@ -24,7 +31,8 @@ function kindSteps(): string {
 }
 
 /** How many resources each committed stack registers, by top-level component, from its render. */
-function resourceCounts(renders: Record<string, RenderResult>): string {
+function resourceCounts(rendered: Record<string, RenderedStack>): string {
+  const renders = Object.fromEntries(Object.entries(rendered).map(([stack, { render }]) => [stack, render]));
   const stacks = Object.keys(renders).sort();
   const byGroup = new Map<string, Record<string, number>>();
   for (const stack of stacks) {
@@ -48,7 +56,24 @@ function resourceCounts(renders: Record<string, RenderResult>): string {
   ].join("\n");
 }
 
+/** Each committed stack's monthly estimate in one line: what it prices, its range, its prices' date. */
+function costSummaries(rendered: Record<string, RenderedStack>): string {
+  const usd = (amount: number) => `$${Math.round(amount).toLocaleString("en-US")}`;
+  return [
+    "| stack | priced | min | expected | max | prices |",
+    "|---|---|---:|---:|---:|---|",
+    ...Object.keys(rendered)
+      .sort()
+      .map((stack) => {
+        const cost = stackCost(rendered[stack].render, rendered[stack].config);
+        const scope = cost.scope === "stack" ? "everything the stack creates" : "what it adds to the existing cluster";
+        return `| \`${stack}\` | ${scope} | ${usd(cost.min)} | ${usd(cost.total)} | ${usd(cost.max)} | ${cost.region}, ${cost.pricesAsOf} |`;
+      }),
+  ].join("\n");
+}
+
 export const GENERATED_BLOCKS: GeneratedBlock[] = [
+  { file: "docs/cost.md", name: "cost-summary", content: costSummaries },
   { file: "docs/kind.md", name: "kind-steps", content: kindSteps },
   { file: "docs/offline-render.md", name: "resource-counts", content: resourceCounts },
 ];
