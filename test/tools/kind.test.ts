@@ -24,7 +24,7 @@ let dir: string;
 let project: string;
 let bin: string;
 
-beforeEach(() => {
+function setUp() {
   dir = mkdtempSync(join(tmpdir(), "kind-script-"));
   project = join(dir, "project");
   bin = join(dir, "bin");
@@ -32,8 +32,8 @@ beforeEach(() => {
   mkdirSync(bin);
   for (const file of ["Pulumi.yaml", "Pulumi.dev.yaml"]) copyFileSync(join(PROJECT_DIR, file), join(project, file));
   for (const tool of TOOLS) stub(tool);
-});
-afterEach(() => rmSync(dir, { recursive: true, force: true }));
+}
+const tearDown = () => rmSync(dir, { recursive: true, force: true });
 
 function stub(tool: string) {
   writeFileSync(join(bin, tool), `#!/bin/sh\nexec "${process.execPath}" "${STUB}" ${tool} "$@"\n`);
@@ -57,9 +57,15 @@ const state = () => JSON.parse(readFileSync(join(dir, "state.json"), "utf8"));
 /** Calls that change something (every other call only looks). */
 const CHANGES = /^(docker (run|start|network connect|rm|exec -i|exec \S+ mkdir)|kind (create|delete)|kubectl .* apply|pulumi (stack select \S+ --create|stack rm|config set))/;
 
-describe("npm run kind -- up", () => {
-  it("on a fresh machine creates the registry, the cluster, the registry config, the ConfigMap and the stack, deploys, and waits for the rollout", () => {
-    const up = kind(["up", "--no-forward"]);
+describe("npm run kind -- up on a fresh machine", () => {
+  let up: ReturnType<typeof kind>;
+  beforeAll(() => {
+    setUp();
+    up = kind(["up", "--no-forward"]);
+  });
+  afterAll(tearDown);
+
+  it("creates the registry, the cluster, the registry config, the ConfigMap and the stack, deploys, and waits for the rollout", () => {
     expect(up.stderr).toBe("");
     expect(up.status).toBe(0);
     const changes = up.lines.filter((line) => CHANGES.test(line));
@@ -93,7 +99,6 @@ describe("npm run kind -- up", () => {
   });
 
   it("gives every pulumi call the local file backend and the passphrase, and writes the salt into the stack file", () => {
-    const up = kind(["up", "--no-forward"]);
     const pulumiCalls = up.calls.filter((call) => call.command === "pulumi");
     expect(pulumiCalls.length).toBeGreaterThan(0);
     for (const call of pulumiCalls) {
@@ -105,11 +110,15 @@ describe("npm run kind -- up", () => {
   });
 
   it("prints each step's usual duration before it starts and its real one after", () => {
-    const up = kind(["up", "--no-forward"]);
     expect(up.stdout).toMatch(/\[2\/9\] the kind cluster \(usually 1-2 minutes when it is created\)\n {4}ai-assistant created \(context kind-ai-assistant\) \(\d+ s\)/);
     expect(up.stdout).toMatch(/\[8\/9\] pulumi up \(usually 5-10 minutes the first time/);
     expect(up.stdout).toMatch(/Ready in \d+ s\./);
   });
+});
+
+describe("npm run kind -- up", () => {
+  beforeEach(setUp);
+  afterEach(tearDown);
 
   it("run a second time, changes nothing: every step finds its part there and pulumi up has nothing to do", () => {
     kind(["up", "--no-forward"]);
@@ -170,6 +179,9 @@ describe("npm run kind -- up", () => {
 });
 
 describe("npm run kind -- down", () => {
+  beforeEach(setUp);
+  afterEach(tearDown);
+
   it("removes the cluster and the registry, keeps the Pulumi state unless asked, and is a no-op when nothing is there", () => {
     kind(["up", "--no-forward"]);
     const down = kind(["down"]);
