@@ -1,7 +1,11 @@
 /**
  * The steps of `npm run kind -- up|down`, each one idempotent in the way kind's own local-registry script is
- * (kubernetes-sigs/kind site/static/examples/kind-with-registry.sh, the script of
- * https://kind.sigs.k8s.io/docs/user/local-registry/): look first, change only what is missing. A second `up` creates
+ * (kubernetes-sigs/kind site/static/examples/kind-with-registry.sh, read at commit 0f1d6c1c, the script that
+ * site/content/docs/user/local-registry.md embeds, https://kind.sigs.k8s.io/docs/user/local-registry/): look first,
+ * change only what is missing. Its five steps are steps 1-5 here: the `registry:3` container on 127.0.0.1:<port>,
+ * the cluster with containerd's `config_path` patch (only needed by node images older than kind v0.27.0), a
+ * `hosts.toml` per node aliasing `localhost:<port>` to `http://kind-registry:5000`, the registry on the `kind`
+ * network, and KEP-1755's `local-registry-hosting` ConfigMap. A second `up` creates
  * nothing; `pulumi up` then finds nothing to change by itself.
  */
 import { randomBytes } from "crypto";
