@@ -132,8 +132,8 @@ const monitoring = config.monitoring.enabled
         config.cluster.type === "eks"
           ? // EKS's kube-proxy serves metrics on 127.0.0.1:10249 only, and its add-on resets an edited config
             // (aws/containers-roadmap#657, eksctl-io/eksctl#4081): KubeProxyDown would fire forever.
-            { managedControlPlane: true, kubeProxy: false }
-          : { managedControlPlane: false, kubeProxy: config.cluster.kubeProxy },
+            { managedControlPlane: true, controlPlaneMetrics: false, kubeProxy: false }
+          : { managedControlPlane: false, controlPlaneMetrics: config.cluster.controlPlaneMetrics, kubeProxy: config.cluster.kubeProxy },
       gpuNodeSelector: gpuNodeSelector(config.localModel),
       storageClasses,
       slackWebhookUrl: config.secrets.alertSlackWebhookUrl,

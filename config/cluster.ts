@@ -266,6 +266,12 @@ export const kubeconfigClusterSchema = z.strictObject({
   kubernetesVersion: z.string().regex(/^1\.\d{2}$/, { message: "expected a Kubernetes minor version such as 1.35" }).optional(),
   /** Whether the cluster runs kube-proxy (false for Cilium's kube-proxy replacement): monitoring scrapes it only then. */
   kubeProxy: z.boolean({ error: "expected true or false" }).default(true),
+  /**
+   * Whether Prometheus can reach the control plane's scheduler, controller manager and etcd from a pod. kind (like
+   * any kubeadm cluster left at its defaults) binds their metrics to 127.0.0.1 of the control-plane node, so their
+   * targets are down and the chart's absent() alerts fire forever: false turns those three monitors and their rules off.
+   */
+  controlPlaneMetrics: z.boolean({ error: "expected true or false" }).default(true),
   /** Other stacks deploy to this cluster too: monitoring (cluster-wide CRDs, node-exporter's host port) cannot be installed twice. */
   shared: z.boolean({ error: "expected true or false" }).default(false),
   keda,

@@ -60,6 +60,7 @@ async function main(): Promise<number> {
   const stackFile = values["stack-file"];
   const { config, secretKeys, unsetSecrets } = readStackFile(stackFile ?? join(PROJECT_DIR, `Pulumi.${stack}.yaml`), stack);
   const result = await render({ stack, config, secretKeys, stackFile, runProgram: () => require(join(PROJECT_DIR, "index")) });
+  for (const warning of result.warnings) console.error(`warning: ${warning}`);
   const cost = stackCost(result, config);
   const files = writeRender(result, out, cost);
   const ms = Number(process.hrtime.bigint() - started) / 1e6;

@@ -62,6 +62,7 @@ describe("existing cluster config", () => {
       type: "kubeconfig",
       metricsServer: { install: false, kubeletInsecureTls: false },
       kubeProxy: true,
+      controlPlaneMetrics: true,
       shared: false,
       keda: { install: true, chartVersion: "2.20.2" },
     });
@@ -73,6 +74,7 @@ describe("existing cluster config", () => {
     ["kubeProxy", { kubeProxy: false }, { kubeProxy: "no" }, "cluster.kubeProxy: expected true or false"],
     ["shared", { shared: true }, { shared: "yes" }, "cluster.shared: expected true or false"],
     ["kubernetesVersion", { kubernetesVersion: "1.31" }, { kubernetesVersion: "1.31.2" }, "cluster.kubernetesVersion: expected a Kubernetes minor version such as 1.35"],
+    ["controlPlaneMetrics", { controlPlaneMetrics: false }, { controlPlaneMetrics: "off" }, "cluster.controlPlaneMetrics: expected true or false"],
   ])("%s: accepts a valid value and names the key of an invalid one", (_key, valid, invalid, message) => {
     expect(() => parse({ cluster: { type: "kubeconfig", ...valid } })).not.toThrow();
     expect(problem({ cluster: { type: "kubeconfig", ...invalid } })).toContain(`ai-assistant:${message}`);

@@ -18,13 +18,41 @@ export type K8sObject = {
   [field: string]: any;
 };
 
+/**
+ * Process events that modules of the program add a listener to when they load: @pulumi/pulumi's leak report on
+ * `exit` (runtime/debuggable.js) and @pulumi/aws's bucket-object flush on `beforeExit` (s3/s3Mixins.js).
+ */
+const PROCESS_EVENTS: string[] = ["exit", "beforeExit"];
+
+/**
+ * Runs `work` and then removes the process listeners that modules loaded during it added. Each render loads the
+ * program and its SDKs afresh in its own module registry, which is thrown away afterwards, so without this every
+ * render in a test file would leave one more listener behind (MaxListenersExceededWarning after ten renders),
+ * each holding on to a runtime nobody uses any more.
+ */
+async function withoutLeftoverListeners<T>(work: () => Promise<T>): Promise<T> {
+  const listeners = (event: string) => process.listeners(event as "exit") as ((...args: unknown[]) => void)[];
+  const before = new Map(PROCESS_EVENTS.map((event) => [event, new Set(listeners(event))]));
+  try {
+    return await work();
+  } finally {
+    for (const event of PROCESS_EVENTS) {
+      for (const listener of listeners(event)) {
+        if (!before.get(event)!.has(listener)) process.removeListener(event, listener);
+      }
+    }
+  }
+}
+
 async function renderIsolated(stack: string, load: (stackFile: typeof import("../../tools/stack-file")) => StackFileConfig): Promise<RenderResult> {
   let result!: RenderResult;
-  await jest.isolateModulesAsync(async () => {
-    const { render } = require("../../tools/render") as typeof import("../../tools/render");
-    const { config, secretKeys } = load(require("../../tools/stack-file"));
-    result = await render({ stack, config, secretKeys, runProgram: () => require("../../index") });
-  });
+  await withoutLeftoverListeners(() =>
+    jest.isolateModulesAsync(async () => {
+      const { render } = require("../../tools/render") as typeof import("../../tools/render");
+      const { config, secretKeys } = load(require("../../tools/stack-file"));
+      result = await render({ stack, config, secretKeys, runProgram: () => require("../../index") });
+    }),
+  );
   return result;
 }
 

@@ -16,7 +16,7 @@ describe("npm run render", () => {
     const run = renderCli("--stack", "dev", "--out", out);
     // dev configures no Alertmanager receiver, and the render says so, on one line.
     expect(run.stderr).toBe(
-      "warning: [runtime] monitoring: Alertmanager has no receiver, so alerts reach no one; name slack or pagerduty in ai-assistant:monitoring.alertReceivers and set its secret (alertSlackWebhookUrl, alertPagerDutyRoutingKey)\n",
+      "warning: monitoring: Alertmanager has no receiver, so alerts reach no one; name slack or pagerduty in ai-assistant:monitoring.alertReceivers and set its secret (alertSlackWebhookUrl, alertPagerDutyRoutingKey)\n",
     );
     expect(run.status).toBe(0);
     // dev sets no Grafana password yet: the render says what to set before `pulumi up`, and nothing it does not need.

@@ -23,6 +23,7 @@ async function main(): Promise<number> {
   const stack = values.stack!;
   const { config, secretKeys } = readStackFile(join(PROJECT_DIR, `Pulumi.${stack}.yaml`));
   const result = await render({ stack, config, secretKeys, runProgram: () => require(join(PROJECT_DIR, "index")) });
+  for (const warning of result.warnings) console.error(`warning: ${warning}`);
   const table = costTable(stackCost(result, config));
   if (!values.write) {
     console.log(table);
