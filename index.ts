@@ -39,6 +39,8 @@ const namespace = new AppNamespace("namespace", {
   name: config.namespace,
   stack: config.stack,
   production: config.production,
+  // An Ingress on EKS is an ALB with IP targets: its pods get the controller's readiness gate.
+  albReadinessGate: cluster instanceof EksCluster && config.frontend.expose.type === "Ingress",
   networkPolicies: network.enabled ? { dns: network.dns, probeSourceCidrs: network.probeSourceCidrs } : undefined,
 });
 // What the NetworkPolicies open besides the app's own paths: Prometheus's scrapes, and the internet (never the

@@ -1,5 +1,6 @@
 /** Where the stack deploys: an existing cluster from a kubeconfig, or an EKS cluster the stack creates. */
 import { z } from "zod";
+import { realArn } from "./arn";
 import { gpuInstanceSpec, hasInstancePrice, pricedFamilies, PRICED_REGIONS } from "../tools/cost/prices";
 import { isRepository } from "./image";
 import { positiveInt } from "./primitives";
@@ -150,9 +151,10 @@ function pricedRegionAndInstanceTypes(cluster: PricedPools, ctx: z.RefinementCtx
   }
 }
 /** An IAM role or user ARN, the identity an EKS access entry names. */
-const iamPrincipalArn = z
-  .string()
-  .regex(/^arn:aws[a-z-]*:iam::\d{12}:(role|user)\/[\w+=,.@\/-]+$/, { message: "expected an IAM role or user ARN such as arn:aws:iam::123456789012:role/ci-deployer" });
+const iamPrincipalArn = realArn(
+  z.string().regex(/^arn:aws[a-z-]*:iam::\d{12}:(role|user)\/[\w+=,.@\/-]+$/, { message: "expected an IAM role or user ARN such as arn:aws:iam::<account>:role/ci-deployer" }),
+  "IAM role or user",
+);
 
 const ipv4Cidr = z.string().regex(/^\d{1,3}(\.\d{1,3}){3}\/([0-9]|[12]\d|3[0-2])$/, { message: "expected an IPv4 CIDR such as 203.0.113.0/24" });
 

@@ -168,7 +168,7 @@ describe("variants", () => {
     const result = await renderConfig({
       ...MOCK,
       cluster: { type: "eks", network: { type: "existing", vpcId: "vpc-0abc123", privateSubnetIds: ["subnet-0aaa111", "subnet-0bbb222"] } },
-      frontend: { expose: { type: "Ingress", host: "chat.example.com", certificateArn: "arn:aws:acm:us-west-2:123456789012:certificate/abc-123" } },
+      frontend: { expose: { type: "Ingress", host: "chat.example.com", certificateArn: "arn:aws:acm:us-west-2:246813579024:certificate/abc-123" } },
     });
     expect(objectOf(result, "NetworkPolicy", "frontend").spec.ingress[0].from).toEqual([{ ipBlock: { cidr: "10.20.0.0/16" } }]);
   });

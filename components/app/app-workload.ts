@@ -61,6 +61,8 @@ export interface AppWorkloadArgs extends Omit<AppComponentArgs, "stack" | "versi
   loadBalancerSourceRanges?: string[];
   /** Who may reach the workload and whom it may reach; used when `networkPolicies` is on. */
   networkRules: PolicyRules;
+  /** What must answer before the pods are created (an admission webhook that injects into them). */
+  podsAfter?: pulumi.Resource[];
 }
 
 /** The pods of one app workload of a stack, for NetworkPolicy peers. */
@@ -153,7 +155,7 @@ export class AppWorkload extends pulumi.ComponentResource {
           },
         },
       },
-      childOpts,
+      { ...childOpts, dependsOn: args.podsAfter ?? [] },
     );
 
     this.service = new k8s.core.v1.Service(

@@ -22,8 +22,8 @@ async function renderIsolated(stack: string, load: (stackFile: typeof import("..
   let result!: RenderResult;
   await jest.isolateModulesAsync(async () => {
     const { render } = require("../../tools/render") as typeof import("../../tools/render");
-    const { config, secretKeys } = load(require("../../tools/stack-file"));
-    result = await render({ stack, config, secretKeys, runProgram: () => require("../../index") });
+    const { config, secretKeys, placeholders } = load(require("../../tools/stack-file"));
+    result = await render({ stack, config, secretKeys, placeholders, runProgram: () => require("../../index") });
   });
   return result;
 }
