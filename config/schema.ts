@@ -13,7 +13,7 @@ import { monitoringSchema } from "./monitoring";
 import { networkPoliciesSchema } from "./network-policies";
 import { BACKEND_RESOURCES, hostedApiSchema, isKedaScaled, localModelSchema, Phase, PHASES } from "./phases";
 import { retentionDays } from "./primitives";
-import { formatCpu, formatMemory, poolNodeAllocatable, systemPoolPods, totalRequests } from "./system-pool";
+import { formatCpu, formatMemory, poolNodeAllocatable, karpenterPoolCapacity, peakExtraPods, systemPoolPods, totalRequests } from "./system-pool";
 import { workloadSchema } from "./workload";
 
 /** Keys whose values are secrets: they become Pulumi secrets and are never printed. */
@@ -222,7 +222,37 @@ function systemPoolRule(config: ParsedPhase, ctx: z.RefinementCtx) {
         "raise minSize, choose a larger instance type, or lower the backend's, frontend's or Prometheus's requests",
       input: nodes.minSize,
     });
+    return;
   }
+  peakCapacityRule(config, ctx, { cpu: cpu - wanted.cpu, memory: memory - wanted.memory });
+}
+
+/**
+ * At a load peak the HPAs run their maxima. Nothing grows the system node group (no Cluster Autoscaler), so what
+ * does not fit in its room left must fit in Karpenter's CPU pool, within that pool's limits; otherwise the peak's
+ * pods stay Pending exactly when they are needed.
+ */
+function peakCapacityRule(config: ParsedPhase, ctx: z.RefinementCtx, systemRoom: { cpu: number; memory: number }) {
+  if (config.cluster.type !== "eks") return;
+  const peak = totalRequests(peakExtraPods({ frontend: config.frontend, backend: config.backend }));
+  const { karpenter } = config.cluster;
+  const cpuPool = karpenter.enabled && karpenter.cpuPool.enabled ? karpenter.cpuPool : undefined;
+  const poolRoom = cpuPool ? karpenterPoolCapacity(cpuPool, config.monitoring.enabled) : { cpu: 0, memory: 0 };
+  if (!poolRoom) return;
+  const room = { cpu: systemRoom.cpu + poolRoom.cpu, memory: systemRoom.memory + poolRoom.memory };
+  if (peak.cpu <= room.cpu && peak.memory <= room.memory) return;
+  const where = cpuPool
+    ? `the system pool's room left (${formatCpu(systemRoom.cpu)}, ${formatMemory(systemRoom.memory)}) and the CPU pool within its limits (${formatCpu(poolRoom.cpu)}, ${formatMemory(poolRoom.memory)})`
+    : `the system pool's room left (${formatCpu(systemRoom.cpu)}, ${formatMemory(systemRoom.memory)}), and no CPU pool (cluster.karpenter.cpuPool, which needs Karpenter) grows the cluster`;
+  const offKey = karpenter.enabled ? ["cluster", "karpenter", "cpuPool", "enabled"] : ["cluster", "karpenter", "enabled"];
+  ctx.addIssue({
+    code: "custom",
+    path: cpuPool ? ["cluster", "karpenter", "cpuPool", "limits"] : offKey,
+    message:
+      `expected room for the frontend's and backend's autoscaling maxima: at peak they add ${formatCpu(peak.cpu)} CPU and ${formatMemory(peak.memory)}, ` +
+      `but ${where} hold less; ${cpuPool ? "raise cpuPool.limits" : "turn the CPU pool on"}, or lower maxReplicas`,
+    input: cpuPool ? cpuPool.limits : false,
+  });
 }
 
 /**

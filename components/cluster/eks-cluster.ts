@@ -15,6 +15,7 @@ import { ServiceAccountAddon } from "./service-account-addon";
 import { MetricsServer } from "./metrics-server";
 import { Karpenter } from "./karpenter";
 import { GpuNodePool } from "./gpu-node-pool";
+import { CpuNodePool } from "./cpu-node-pool";
 import { LoadBalancerController } from "./load-balancer-controller";
 
 export interface EksClusterArgs {
@@ -147,6 +148,18 @@ export class EksCluster extends pulumi.ComponentResource {
         tags: { "app.kubernetes.io/part-of": PART_OF, "ai-assistant.io/stack": args.stack },
         dependsOn: [karpenter.chart, karpenter.nodeAccess],
       }, { parent: this });
+      if (config.karpenter.cpuPool.enabled) {
+        new CpuNodePool(`${name}-cpu-pool`, {
+          provider: this.provider,
+          pool: config.karpenter.cpuPool,
+          amiVersion: config.karpenter.amiVersion,
+          nodeRoleName: karpenter.nodeRole.name,
+          subnetIds: network.privateSubnetIds,
+          securityGroupId: cluster.vpcConfig.apply((vpc) => vpc.clusterSecurityGroupId),
+          tags: { "app.kubernetes.io/part-of": PART_OF, "ai-assistant.io/stack": args.stack },
+          dependsOn: [karpenter.chart, karpenter.nodeAccess],
+        }, { parent: this });
+      }
     }
 
     new GpuSupport(`${name}-gpu`, {

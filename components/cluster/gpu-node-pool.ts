@@ -39,7 +39,7 @@ export function amiAlias(version: string): string {
   return `al2023@${version}`;
 }
 
-const CAPACITY_TYPE = { "on-demand": "on-demand", spot: "spot" } as const;
+export const CAPACITY_TYPE = { "on-demand": "on-demand", spot: "spot" } as const;
 
 /**
  * GPU nodes on demand: an EC2NodeClass (AMI, subnet, security group, disk) and a NodePool (which instances, where,
