@@ -22,7 +22,16 @@ const config = loadStackConfig();
 
 const cluster =
   config.cluster.type === "eks"
-    ? new EksCluster("cluster", { cluster: config.cluster, stack: config.stack, production: config.production, gpuNodeSelector: gpuNodeSelector(config.localModel) })
+    ? new EksCluster("cluster", {
+        cluster: config.cluster,
+        stack: config.stack,
+        production: config.production,
+        gpuNodeSelector: gpuNodeSelector(config.localModel),
+        dockerHubLogin:
+          config.secrets.dockerHubUsername && config.secrets.dockerHubAccessToken
+            ? { username: config.secrets.dockerHubUsername, accessToken: config.secrets.dockerHubAccessToken }
+            : undefined,
+      })
     : new ExistingCluster("cluster", { cluster: config.cluster });
 const provider = cluster.provider;
 /** StorageClasses the stack creates (EKS): every claim of the stack waits for them. */
@@ -69,6 +78,8 @@ const localModels =
         localModel: config.localModel,
         production: config.production,
         huggingFaceToken: config.secrets.huggingFaceToken,
+        // Docker Hub engine images come through the stack's ECR pull-through cache when it has one.
+        dockerHubMirror: cluster instanceof EksCluster ? cluster.dockerHubMirror : undefined,
         storageClasses,
         autoscaling: kedaScaled ? { prometheusUrl: prometheusUrl(config.stack, config.monitoring.namespace), dependsOn: keda ? [keda.chart] : [] } : undefined,
         networkPolicies: network.enabled,

@@ -254,6 +254,13 @@ export const eksClusterSchema = z.strictObject({
     .strictObject({
       /** Untagged images (left behind when a tag moves) are deleted after this many days. */
       untaggedImageExpiryDays: positiveInt.min(1, { message: "expected at least 1 day" }).default(14),
+      /**
+       * An ECR pull-through cache for Docker Hub: the model-server images (vllm/vllm-openai, ollama/ollama) are pulled
+       * through the stack's ECR, by the same digest, so a GPU node waking up never depends on Docker Hub's anonymous
+       * pull limits through the VPC's one NAT address. Docker Hub upstreams need a login (dockerHubUsername,
+       * dockerHubAccessToken secrets), kept in Secrets Manager under the `ecr-pullthroughcache/` prefix ECR requires.
+       */
+      dockerHubCache: z.boolean({ error: "expected true or false" }).default(false),
     })
     .prefault({}),
 }).superRefine(pricedRegionAndInstanceTypes, { when: (payload) => typeof payload.value === "object" && payload.value !== null });

@@ -17,7 +17,16 @@ import { formatCpu, formatMemory, poolNodeAllocatable, karpenterPoolCapacity, pe
 import { workloadSchema } from "./workload";
 
 /** Keys whose values are secrets: they become Pulumi secrets and are never printed. */
-export const SECRET_KEYS = ["apiKey", "huggingFaceToken", "grafanaAdminPassword", "oidcClientSecret", "alertSlackWebhookUrl", "alertPagerDutyRoutingKey"] as const;
+export const SECRET_KEYS = [
+  "apiKey",
+  "huggingFaceToken",
+  "grafanaAdminPassword",
+  "oidcClientSecret",
+  "alertSlackWebhookUrl",
+  "alertPagerDutyRoutingKey",
+  "dockerHubUsername",
+  "dockerHubAccessToken",
+] as const;
 export type SecretKey = (typeof SECRET_KEYS)[number];
 
 const secretValue = z.string({ error: "expected a secret string" }).min(1, { message: "expected a non-empty secret" }).optional();
@@ -59,6 +68,10 @@ function commonSettings(phase: Phase) {
     alertSlackWebhookUrl: secretValue,
     /** PagerDuty Events API v2 routing key Alertmanager pages with. */
     alertPagerDutyRoutingKey: secretValue,
+    /** Docker Hub account the ECR pull-through cache pulls as (`cluster.registry.dockerHubCache`). */
+    dockerHubUsername: secretValue,
+    /** A Docker Hub access token of that account (read-only public repositories is enough). */
+    dockerHubAccessToken: secretValue,
   };
 }
 
@@ -109,6 +122,10 @@ export function requiredSecrets(config: Partial<Pick<ParsedPhase, "phase" | "loc
     const receivers = Array.isArray(config.monitoring.alertReceivers) ? config.monitoring.alertReceivers : [];
     if (receivers.includes("slack")) required.push({ key: "alertSlackWebhookUrl", why: "the Slack webhook URL, because monitoring.alertReceivers names slack" });
     if (receivers.includes("pagerduty")) required.push({ key: "alertPagerDutyRoutingKey", why: "the PagerDuty routing key, because monitoring.alertReceivers names pagerduty" });
+  }
+  if (config.cluster?.type === "eks" && config.cluster.registry?.dockerHubCache) {
+    const why = "the Docker Hub login of the ECR pull-through cache, because cluster.registry.dockerHubCache is true";
+    required.push({ key: "dockerHubUsername", why }, { key: "dockerHubAccessToken", why });
   }
   const expose = config.frontend?.expose;
   if (config.cluster?.type === "eks" && expose?.type === "Ingress" && expose.oidc) {

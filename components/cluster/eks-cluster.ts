@@ -16,6 +16,7 @@ import { MetricsServer } from "./metrics-server";
 import { Karpenter } from "./karpenter";
 import { GpuNodePool } from "./gpu-node-pool";
 import { CpuNodePool } from "./cpu-node-pool";
+import { DockerHubCache } from "./docker-hub-cache";
 import { LoadBalancerController } from "./load-balancer-controller";
 
 export interface EksClusterArgs {
@@ -27,6 +28,8 @@ export interface EksClusterArgs {
   production: boolean;
   /** Labels of the GPU nodes: the model server's node selector. */
   gpuNodeSelector: Record<string, string>;
+  /** The Docker Hub login of the pull-through cache, when `registry.dockerHubCache` is on. */
+  dockerHubLogin?: { username: pulumi.Input<string>; accessToken: pulumi.Input<string> };
 }
 
 /**
@@ -51,6 +54,8 @@ export class EksCluster extends pulumi.ComponentResource {
   public readonly vpcCidr: pulumi.Output<string>;
   /** The AWS Load Balancer Controller, which serves Ingresses as ALBs. */
   public readonly loadBalancerController: LoadBalancerController;
+  /** Where Docker Hub images are pulled through ECR (`<registry>/<prefix>`), when the cache is on. */
+  public readonly dockerHubMirror?: pulumi.Output<string>;
 
   constructor(name: string, args: EksClusterArgs, opts?: pulumi.ComponentResourceOptions) {
     super("ai-assistant:cluster:EksCluster", name, {}, opts);
@@ -125,6 +130,7 @@ export class EksCluster extends pulumi.ComponentResource {
 
     new MetricsServer(`${name}-metrics-server`, { kind: "eks-addon", provider, clusterName: cluster.name, dependsOn: [nodes.system] }, { parent: this });
 
+    const nodeRoleNames: pulumi.Output<string>[] = [nodes.role.name];
     if (config.karpenter.enabled) {
       const karpenter = new Karpenter(`${name}-karpenter`, {
         provider,
@@ -135,6 +141,7 @@ export class EksCluster extends pulumi.ComponentResource {
         chartVersion: config.karpenter.chartVersion,
         systemNodeCount: config.systemNodes.minSize,
       }, { parent: this });
+      nodeRoleNames.push(karpenter.nodeRole.name);
       new GpuNodePool(`${name}-gpu-pool`, {
         provider: this.provider,
         pool: config.karpenter.gpuPool,
@@ -160,6 +167,11 @@ export class EksCluster extends pulumi.ComponentResource {
           dependsOn: [karpenter.chart, karpenter.nodeAccess],
         }, { parent: this });
       }
+    }
+
+    if (config.registry.dockerHubCache && args.dockerHubLogin) {
+      const cache = new DockerHubCache(`${name}-docker-hub-cache`, { provider, stack: args.stack, region: config.region, ...args.dockerHubLogin, nodeRoleNames }, { parent: this });
+      this.dockerHubMirror = cache.mirror;
     }
 
     new GpuSupport(`${name}-gpu`, {
