@@ -88,6 +88,12 @@ const karpenter = z
           .refine((types) => new Set(types).size === types.length, { message: "expected each capacity type once" })
           .default(["on-demand"]),
         diskSizeGiB: positiveInt.min(20).max(16384).default(200),
+        /**
+         * Zones GPU nodes may launch in: the first `zones` private subnets' zones. 1 (the default) keeps GPU nodes
+         * where a gp3 cache is; more lets a wake-up find GPU capacity when one zone has none, and needs a cache every
+         * zone reaches (`localModel.cache.storageClass: efs`, ReadWriteMany): an EBS volume attaches in its zone only.
+         */
+        zones: positiveInt.min(1, { message: "expected at least 1 zone" }).max(6).default(1),
         /** What the pool may hold at most, all nodes together: its cost ceiling. */
         limits: z
           .strictObject({

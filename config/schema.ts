@@ -191,6 +191,24 @@ function scalingRules(config: ParsedPhase, localModel: NonNullable<ParsedPhase["
       input: false,
     });
   }
+  const zones = karpenter.gpuPool.zones;
+  if (karpenter.enabled && zones > 1) {
+    const network = config.cluster.network;
+    const available = network.type === "new" ? network.availabilityZones : network.privateSubnetIds.length;
+    if (zones > available) {
+      ctx.addIssue({ code: "custom", path: ["cluster", "karpenter", "gpuPool", "zones"], message: `expected at most the ${available} zones the cluster's private subnets are in`, input: zones });
+    }
+    if (localModel.cache.storageClass !== "efs" || localModel.cache.accessMode !== "ReadWriteMany") {
+      ctx.addIssue({
+        code: "custom",
+        path: ["localModel", "cache", "storageClass"],
+        message:
+          `expected an efs cache (storageClass efs, accessMode ReadWriteMany) with GPU nodes in ${zones} zones (cluster.karpenter.gpuPool.zones): ` +
+          "a gp3 cache is an EBS volume that attaches in its own zone only, so the model server could never start in the others",
+        input: localModel.cache.storageClass,
+      });
+    }
+  }
   if (karpenter.enabled && !gpuNodes.enabled && karpenter.gpuPool.limits.gpus < localModel.gpu.count) {
     ctx.addIssue({
       code: "custom",

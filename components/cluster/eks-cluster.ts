@@ -147,9 +147,10 @@ export class EksCluster extends pulumi.ComponentResource {
         pool: config.karpenter.gpuPool,
         amiVersion: config.karpenter.amiVersion,
         nodeRoleName: karpenter.nodeRole.name,
-        // The zone of the fixed GPU group too: the model cache is created where the first GPU node is.
-        subnetId: network.privateSubnetIds[0],
-        zone: network.privateSubnetZones[0],
+        // One zone by default, the fixed GPU group's too: a gp3 model cache is created where the first GPU node is.
+        // More (gpuPool.zones) only with an EFS cache, which every zone reaches (the config rule sees to it).
+        subnetIds: network.privateSubnetIds.slice(0, config.karpenter.gpuPool.zones),
+        zones: network.privateSubnetZones.slice(0, config.karpenter.gpuPool.zones),
         securityGroupId: cluster.vpcConfig.apply((vpc) => vpc.clusterSecurityGroupId),
         gpuNodeLabels: args.gpuNodeSelector,
         tags: { "app.kubernetes.io/part-of": PART_OF, "ai-assistant.io/stack": args.stack },

@@ -3,7 +3,7 @@ import { SECRET_KEYS } from "../../../config/schema";
 import type { RenderResult } from "../../../tools/render";
 import { EC2_NODE_CLASS_SPEC, NODE_POOL_SPEC, shapeProblems } from "../../support/crd-shapes";
 import { managedPoliciesByRole, planned, plannedOne } from "../../support/eks";
-import { K8sObject, objectOf, renderConfig, renderStack, stackFileSettings } from "../../support/render";
+import { K8sObject, objectOf, objectsOf, renderConfig, renderStack, stackFileSettings } from "../../support/render";
 
 const MANAGED = (path: string) => `arn:aws:iam::aws:policy/${path}`;
 
@@ -214,6 +214,19 @@ describe("GPU capacity variants", () => {
     expect(shapeProblems(pool.spec, NODE_POOL_SPEC)).toEqual([]);
   });
 
+  it("with GPU nodes in two zones and an EFS cache: the NodePool offers both zones and both private subnets", async () => {
+    const localModel = prod.localModel as Record<string, unknown>;
+    const result = await renderConfig({
+      ...prod,
+      cluster: { ...prodCluster, storage: { efs: true }, karpenter: { ...(prodCluster.karpenter as object), gpuPool: { ...((prodCluster.karpenter as { gpuPool: object }).gpuPool), zones: 2 } } },
+      localModel: { ...localModel, cache: { ...(localModel.cache as object), storageClass: "efs", accessMode: "ReadWriteMany" } },
+    }, "prod");
+    const pool = objectOf(result, "NodePool", "gpu");
+    expect(pool.spec.template.spec.requirements.find((r: { key: string }) => r.key === "topology.kubernetes.io/zone").values).toEqual(["us-west-2a", "us-west-2b"]);
+    expect(objectOf(result, "EC2NodeClass", "gpu").spec.subnetSelectorTerms).toEqual([{ id: "cluster-network-private-0-id" }, { id: "cluster-network-private-1-id" }]);
+    expect(objectsOf(result, "PersistentVolumeClaim").find((claim) => claim.metadata.name.startsWith("model-server-cache"))!.spec).toMatchObject({ storageClassName: "efs", accessModes: ["ReadWriteMany"] });
+  });
+
   it("with Karpenter off and the fixed GPU node group on: no chart, queue or NodePool", async () => {
     // Without Karpenter nothing grows the system pool: the peak must fit it (fewer backend replicas at most).
     const result = await renderConfig({ ...prod, backend: { ...(prod.backend as object), autoscaling: { minReplicas: 2, maxReplicas: 3 } }, cluster: { ...prodCluster, karpenter: { enabled: false }, gpuNodes: { enabled: true } } }, "prod");
@@ -261,6 +274,14 @@ describe("GPU capacity config rules", () => {
     expect(problem(withCluster({ karpenter: { enabled: false } }))).toContain(
       "ai-assistant:cluster.karpenter.enabled: expected GPU capacity for the model server: cluster.karpenter.enabled true (nodes on demand) or cluster.gpuNodes.enabled true (a fixed node group); found false",
     );
+  });
+
+  it("refuses GPU nodes in several zones with a gp3 cache, which attaches in one zone only, and more zones than the network has", () => {
+    const gpuPool = (zones: number) => ({ karpenter: { gpuPool: { zones } } });
+    expect(problem(withCluster(gpuPool(2)))).toContain(
+      "ai-assistant:localModel.cache.storageClass: expected an efs cache (storageClass efs, accessMode ReadWriteMany) with GPU nodes in 2 zones (cluster.karpenter.gpuPool.zones)",
+    );
+    expect(problem(withCluster(gpuPool(3)))).toContain("ai-assistant:cluster.karpenter.gpuPool.zones: expected at most the 2 zones the cluster's private subnets are in; found 3");
   });
 
   it("refuses limits below one pod's GPUs", () => {
