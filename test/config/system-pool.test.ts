@@ -46,6 +46,8 @@ describe("the system pool capacity rule", () => {
     apiKey: "sk-test",
     grafanaAdminPassword: "pw",
     alertSlackWebhookUrl: "https://hooks.slack.com/services/T0/B0/test",
+    dockerHubUsername: "acme-pulls",
+    dockerHubAccessToken: "dckr_pat_test",
     cluster: { ...(prod.cluster as object), systemNodes },
   });
 
