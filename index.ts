@@ -23,7 +23,16 @@ const config = loadStackConfig();
 
 const cluster =
   config.cluster.type === "eks"
-    ? new EksCluster("cluster", { cluster: config.cluster, stack: config.stack, production: config.production, gpuNodeSelector: gpuNodeSelector(config.localModel) })
+    ? new EksCluster("cluster", {
+        cluster: config.cluster,
+        stack: config.stack,
+        production: config.production,
+        gpuNodeSelector: gpuNodeSelector(config.localModel),
+        dockerHubLogin:
+          config.secrets.dockerHubUsername && config.secrets.dockerHubAccessToken
+            ? { username: config.secrets.dockerHubUsername, accessToken: config.secrets.dockerHubAccessToken }
+            : undefined,
+      })
     : new ExistingCluster("cluster", { cluster: config.cluster });
 const provider = cluster.provider;
 // The app pods' preStop uses the native sleep action where the cluster's version is known to have it.
@@ -42,6 +51,8 @@ const namespace = new AppNamespace("namespace", {
   name: config.namespace,
   stack: config.stack,
   production: config.production,
+  // An Ingress on EKS is an ALB with IP targets: its pods get the controller's readiness gate.
+  albReadinessGate: cluster instanceof EksCluster && config.frontend.expose.type === "Ingress",
   networkPolicies: network.enabled ? { dns: network.dns, probeSourceCidrs: network.probeSourceCidrs } : undefined,
 });
 // What the NetworkPolicies open besides the app's own paths: Prometheus's scrapes, and the internet (never the
@@ -70,6 +81,8 @@ const localModels =
         localModel: config.localModel,
         production: config.production,
         huggingFaceToken: config.secrets.huggingFaceToken,
+        // Docker Hub engine images come through the stack's ECR pull-through cache when it has one.
+        dockerHubMirror: cluster instanceof EksCluster ? cluster.dockerHubMirror : undefined,
         storageClasses,
         autoscaling: kedaScaled ? { prometheusUrl: prometheusUrl(config.stack, config.monitoring.namespace), dependsOn: keda ? [keda.chart] : [] } : undefined,
         networkPolicies: network.enabled,

