@@ -48,7 +48,42 @@ export const BACKEND_METRICS = {
       "reason says what happened: served (the local model answered), asleep (it was scaled to zero or not ready yet: connection refused, no endpoints, 503; the fallback answered), failed (it answered with another error; the fallback answered). " +
       "KEDA wakes a sleeping model server on this counter's rate, so it must count a request before the fallback is tried.",
   },
+  apiKeyRequests: {
+    name: "ai_assistant_api_key_requests_total",
+    type: "counter",
+    labels: ["key"],
+    help: "Requests made with a client API key, by the key's configured name (never the key); created at 0 for every configured key.",
+  },
+  apiKeyTokens: {
+    name: "ai_assistant_api_key_tokens_total",
+    type: "counter",
+    labels: ["key", "kind"],
+    help: "Tokens used by the answers to a client API key's requests, by key name; kind is prompt or completion. Answers from the response cache used no tokens and add none.",
+  },
+  cacheRequests: {
+    name: "ai_assistant_cache_requests_total",
+    type: "counter",
+    labels: ["result"],
+    help: "Chat requests the response cache was asked about (those CACHE_MODE makes cacheable); result is hit (answered from the cache, no model call) or miss.",
+  },
+  cacheSavedTokens: {
+    name: "ai_assistant_cache_saved_tokens_total",
+    type: "counter",
+    labels: ["provider", "model", "kind"],
+    help: "Tokens the cache's hits did not buy again: the usage the provider reported for the cached answer, by the provider and model that first answered; kind is prompt or completion.",
+  },
+  sharedStateErrors: {
+    name: "ai_assistant_shared_state_errors_total",
+    type: "counter",
+    labels: ["operation"],
+    help: "Valkey commands that failed or timed out, by operation (limit, spend, cache-get, cache-set); limits then apply VALKEY_FAILURE_POLICY, the cache counts a miss. Created at 0 when Valkey is configured.",
+  },
 } as const satisfies Record<string, ContractMetric>;
+
+/** Values of the `result` label of {@link BACKEND_METRICS.cacheRequests}. */
+export const CACHE_RESULTS = ["hit", "miss"] as const;
+/** Values of the `operation` label of {@link BACKEND_METRICS.sharedStateErrors}. */
+export const SHARED_STATE_OPERATIONS = ["limit", "spend", "cache-get", "cache-set"] as const;
 
 /** Values of the `reason` label of {@link BACKEND_METRICS.localModelRequests}. */
 export const LOCAL_MODEL_REQUEST_REASONS = ["served", "asleep", "failed"] as const;

@@ -50,7 +50,7 @@ describe("given every committed stack and every phase and provider, rendered", (
     expect(prod.fallbacks.map((f) => `${f.provider}:${f.model}`)).toEqual(["openai:gpt-4o-mini", "mock:mock"]);
     expect(prod.apiKey).toBe(FAKE_KEY);
     // A production stack limits each client by default.
-    expect(prod.rateLimit).toEqual({ perMinute: 30, burst: 10, trustProxyHops: 2 });
+    expect(prod.rateLimit).toEqual({ perMinute: 30, burst: 10, tokensPerMinute: 0, trustProxyHops: 2 });
     const hosted = parsed("HOSTED");
     expect([hosted.primary.provider, hosted.primary.baseUrl, hosted.fallbacks.map((f) => f.provider), hosted.apiKey]).toEqual(["anthropic", "https://api.anthropic.com/v1", ["mock"], FAKE_KEY]);
     expect(parsed("HOSTED_HUGGINGFACE").fallbacks).toEqual([]);
