@@ -13,11 +13,22 @@ import { monitoringSchema } from "./monitoring";
 import { networkPoliciesSchema } from "./network-policies";
 import { BACKEND_RESOURCES, hostedApiSchema, isKedaScaled, localModelSchema, Phase, PHASES } from "./phases";
 import { retentionDays } from "./primitives";
+import { parseClientApiKeys, valkeyEnabled, valkeyRules, valkeySchema } from "./shared-state";
 import { formatCpu, formatMemory, poolNodeAllocatable, systemPoolPods, totalRequests } from "./system-pool";
 import { workloadSchema } from "./workload";
 
 /** Keys whose values are secrets: they become Pulumi secrets and are never printed. */
-export const SECRET_KEYS = ["apiKey", "huggingFaceToken", "grafanaAdminPassword", "oidcClientSecret", "alertSlackWebhookUrl", "alertPagerDutyRoutingKey"] as const;
+export const SECRET_KEYS = [
+  "apiKey",
+  "huggingFaceToken",
+  "grafanaAdminPassword",
+  "oidcClientSecret",
+  "alertSlackWebhookUrl",
+  "alertPagerDutyRoutingKey",
+  "valkeyPassword",
+  "clientApiKeys",
+  "frontendToken",
+] as const;
 export type SecretKey = (typeof SECRET_KEYS)[number];
 
 const secretValue = z.string({ error: "expected a secret string" }).min(1, { message: "expected a non-empty secret" }).optional();
@@ -47,6 +58,8 @@ function commonSettings(phase: Phase) {
     monitoring: monitoringSchema,
     cost: costSchema,
     networkPolicies: networkPoliciesSchema,
+    /** The shared Valkey of the backend's limits and cache (docs/shared-state.md). */
+    valkey: valkeySchema,
     // Settings of the other phases may stay in the file, so that moving between phases changes `phase` alone.
     hostedApi: hostedApiSchema.optional(),
     localModel: localModelSchema.optional(),
@@ -59,6 +72,12 @@ function commonSettings(phase: Phase) {
     alertSlackWebhookUrl: secretValue,
     /** PagerDuty Events API v2 routing key Alertmanager pages with. */
     alertPagerDutyRoutingKey: secretValue,
+    /** Valkey's password (`valkey.enabled`). */
+    valkeyPassword: secretValue,
+    /** Client API keys of the backend's API: a JSON object of key name to key (docs/shared-state.md). */
+    clientApiKeys: secretValue,
+    /** The token the frontend marks the browser chat's requests with, when client API keys are on. */
+    frontendToken: secretValue,
   };
 }
 
@@ -100,7 +119,9 @@ export interface RequiredSecret {
  * that the offline render can tell a missing required secret (a placeholder, listed to set) from an optional one
  * left unset (rendered as unset).
  */
-export function requiredSecrets(config: Partial<Pick<ParsedPhase, "phase" | "localModel" | "monitoring" | "frontend" | "cluster">>): RequiredSecret[] {
+export function requiredSecrets(
+  config: Partial<Pick<ParsedPhase, "phase" | "localModel" | "monitoring" | "frontend" | "cluster" | "valkey" | "production" | "clientApiKeys">>,
+): RequiredSecret[] {
   const localModel = config.phase === "local-model" ? config.localModel : undefined;
   const required: RequiredSecret[] = [];
   if (config.phase === "hosted-api" || localModel?.fallbackToHostedApi) required.push({ key: "apiKey", why: "the hosted LLM API's key" });
@@ -113,6 +134,12 @@ export function requiredSecrets(config: Partial<Pick<ParsedPhase, "phase" | "loc
   const expose = config.frontend?.expose;
   if (config.cluster?.type === "eks" && expose?.type === "Ingress" && expose.oidc) {
     required.push({ key: "oidcClientSecret", why: "the OIDC client secret, because frontend.expose.oidc is set" });
+  }
+  if (config.valkey && valkeyEnabled(config.valkey, config.production === true)) {
+    required.push({ key: "valkeyPassword", why: "Valkey's password, because Valkey is on (valkey.enabled, or a production stack)" });
+  }
+  if (config.clientApiKeys !== undefined) {
+    required.push({ key: "frontendToken", why: "the frontend's token (at least 32 random characters), because clientApiKeys is set: the browser chat has no key of its own" });
   }
   return required;
 }
@@ -137,10 +164,31 @@ function crossSectionRules(config: ParsedPhase, ctx: z.RefinementCtx, stack: str
     });
   }
   if (localModel) scalingRules(config, localModel, ctx);
+  valkeyRules(config.valkey, ctx);
+  clientKeyRules(config, ctx);
   if (config.cluster?.type === "eks") systemPoolRule(config, ctx);
   exposureRules(config, ctx);
   if (config.production === true) productionRules(config, ctx);
   costRules(config, ctx);
+}
+
+/** The client API keys parse, and every quota names one of them. Values are never shown, names are (they are metric labels). */
+function clientKeyRules(config: ParsedPhase, ctx: z.RefinementCtx) {
+  if (config.frontendToken !== undefined && config.frontendToken.length < 32) {
+    ctx.addIssue({ code: "custom", path: ["frontendToken"], message: "expected a token of at least 32 characters (e.g. `openssl rand -hex 24`)", input: undefined });
+  }
+  const quotas = Object.keys(config.backend?.apiKeys ?? {});
+  if (config.clientApiKeys === undefined) {
+    if (quotas.length > 0) {
+      ctx.addIssue({ code: "custom", path: ["backend", "apiKeys"], message: "expected no key quotas without the secret clientApiKeys (the keys they are for)", input: quotas });
+    }
+    return;
+  }
+  const { keys, problem } = parseClientApiKeys(config.clientApiKeys);
+  if (problem) return void ctx.addIssue({ code: "custom", path: ["clientApiKeys"], message: problem, input: undefined });
+  for (const name of quotas.filter((n) => !(n in keys!))) {
+    ctx.addIssue({ code: "custom", path: ["backend", "apiKeys", name], message: `expected a quota for a key in clientApiKeys (${Object.keys(keys!).join(", ")})`, input: name });
+  }
 }
 
 /**
