@@ -14,6 +14,7 @@ const LIMITS = { RATE_LIMIT_PER_MINUTE: "1", RATE_LIMIT_BURST: String(BURST), TR
 
 /** `requests` chat requests from one client, round robin over the replicas (as a Service spreads them), one per replica at a time. */
 async function statuses(backends: BackendProcess[], client: string, requests: number): Promise<number[]> {
+  if (backends.length === 0) throw new Error("no backends to ask");
   const answers: number[] = [];
   for (let i = 0; i < requests; i += backends.length) {
     const batch = backends.slice(0, requests - i).map((backend) => postChat(backend.url, USER_HELLO, { "x-forwarded-for": client }).then(async (r) => (await r.text(), r.status)));
@@ -28,9 +29,10 @@ describe("given three backend processes", () => {
   let separate: BackendProcess[] = [];
   beforeAll(async () => {
     redis = await startRedisServer({ password: PASSWORD });
-    const start = (env: Record<string, string>) => Promise.all([0, 1, 2].map(() => spawnBackend(env)));
-    [shared, separate] = await Promise.all([start({ ...LIMITS, VALKEY_URL: redis.url, VALKEY_PASSWORD: PASSWORD }), start(LIMITS)]);
-  }, 60_000);
+    const start = (env: Record<string, string>) => Promise.all([0, 1, 2].map(() => spawnBackend(env, 60_000)));
+    shared = await start({ ...LIMITS, VALKEY_URL: redis.url, VALKEY_PASSWORD: PASSWORD });
+    separate = await start(LIMITS);
+  }, 150_000);
   afterAll(async () => {
     await Promise.all([...shared, ...separate].map((b) => b.stop()));
     await redis?.stop();
