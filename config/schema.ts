@@ -13,7 +13,7 @@ import { monitoringSchema } from "./monitoring";
 import { networkPoliciesSchema } from "./network-policies";
 import { BACKEND_RESOURCES, hostedApiSchema, isKedaScaled, localModelSchema, Phase, PHASES } from "./phases";
 import { retentionDays } from "./primitives";
-import { parseClientApiKeys, valkeyEnabled, valkeyRules, valkeySchema } from "./shared-state";
+import { parseClientApiKeys, RENDER_PLACEHOLDER, valkeyEnabled, valkeyRules, valkeySchema } from "./shared-state";
 import { formatCpu, formatMemory, poolNodeAllocatable, systemPoolPods, totalRequests } from "./system-pool";
 import { workloadSchema } from "./workload";
 
@@ -27,7 +27,6 @@ export const SECRET_KEYS = [
   "alertPagerDutyRoutingKey",
   "valkeyPassword",
   "clientApiKeys",
-  "frontendToken",
 ] as const;
 export type SecretKey = (typeof SECRET_KEYS)[number];
 
@@ -76,8 +75,6 @@ function commonSettings(phase: Phase) {
     valkeyPassword: secretValue,
     /** Client API keys of the backend's API: a JSON object of key name to key (docs/shared-state.md). */
     clientApiKeys: secretValue,
-    /** The token the frontend marks the browser chat's requests with, when client API keys are on. */
-    frontendToken: secretValue,
   };
 }
 
@@ -119,9 +116,7 @@ export interface RequiredSecret {
  * that the offline render can tell a missing required secret (a placeholder, listed to set) from an optional one
  * left unset (rendered as unset).
  */
-export function requiredSecrets(
-  config: Partial<Pick<ParsedPhase, "phase" | "localModel" | "monitoring" | "frontend" | "cluster" | "valkey" | "production" | "clientApiKeys">>,
-): RequiredSecret[] {
+export function requiredSecrets(config: Partial<Pick<ParsedPhase, "phase" | "localModel" | "monitoring" | "frontend" | "cluster" | "valkey" | "production">>): RequiredSecret[] {
   const localModel = config.phase === "local-model" ? config.localModel : undefined;
   const required: RequiredSecret[] = [];
   if (config.phase === "hosted-api" || localModel?.fallbackToHostedApi) required.push({ key: "apiKey", why: "the hosted LLM API's key" });
@@ -137,9 +132,6 @@ export function requiredSecrets(
   }
   if (config.valkey && valkeyEnabled(config.valkey, config.production === true)) {
     required.push({ key: "valkeyPassword", why: "Valkey's password, because Valkey is on (valkey.enabled, or a production stack)" });
-  }
-  if (config.clientApiKeys !== undefined) {
-    required.push({ key: "frontendToken", why: "the frontend's token (at least 32 random characters), because clientApiKeys is set: the browser chat has no key of its own" });
   }
   return required;
 }
@@ -174,9 +166,6 @@ function crossSectionRules(config: ParsedPhase, ctx: z.RefinementCtx, stack: str
 
 /** The client API keys parse, and every quota names one of them. Values are never shown, names are (they are metric labels). */
 function clientKeyRules(config: ParsedPhase, ctx: z.RefinementCtx) {
-  if (config.frontendToken !== undefined && config.frontendToken.length < 32) {
-    ctx.addIssue({ code: "custom", path: ["frontendToken"], message: "expected a token of at least 32 characters (e.g. `openssl rand -hex 24`)", input: undefined });
-  }
   const quotas = Object.keys(config.backend?.apiKeys ?? {});
   if (config.clientApiKeys === undefined) {
     if (quotas.length > 0) {
@@ -184,6 +173,8 @@ function clientKeyRules(config: ParsedPhase, ctx: z.RefinementCtx) {
     }
     return;
   }
+  // The offline render stands in "[secret]" for an encrypted value it cannot read; `pulumi up` checks the real one.
+  if (config.clientApiKeys === RENDER_PLACEHOLDER) return;
   const { keys, problem } = parseClientApiKeys(config.clientApiKeys);
   if (problem) return void ctx.addIssue({ code: "custom", path: ["clientApiKeys"], message: problem, input: undefined });
   for (const name of quotas.filter((n) => !(n in keys!))) {
@@ -252,6 +243,7 @@ function systemPoolRule(config: ParsedPhase, ctx: z.RefinementCtx) {
         nodes: nodes.minSize,
         karpenter: config.cluster.karpenter.enabled,
         keda: config.cluster.keda.install && config.phase === "local-model" && isKedaScaled(config.localModel),
+        valkey: valkeyEnabled(config.valkey, config.production === true) ? config.valkey.resources : undefined,
       }),
     );
   } catch {

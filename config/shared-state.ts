@@ -20,6 +20,9 @@ export const DEFAULT_EXPORTER_IMAGE = { repository: "ghcr.io/oliver006/redis_exp
 /** Valkey's eviction policies (valkey.conf, `maxmemory-policy`). */
 export const EVICTION_POLICIES = ["allkeys-lru", "allkeys-lfu", "volatile-lru", "volatile-lfu", "allkeys-random", "volatile-random", "volatile-ttl", "noeviction"] as const;
 
+/** redis_exporter's size beside Valkey (it holds one connection and renders a few hundred series). */
+export const VALKEY_EXPORTER_RESOURCES = { requests: { cpu: "20m", memory: "32Mi" }, limits: { cpu: "100m", memory: "64Mi" } };
+
 const VALKEY_RESOURCES = { requests: { cpu: "100m", memory: "320Mi" }, limits: { cpu: "500m", memory: "320Mi" } };
 
 export const valkeySchema = z
@@ -91,6 +94,9 @@ export function valkeyRules(valkey: Partial<ValkeyConfig> | undefined, ctx: z.Re
     });
   }
 }
+
+/** What the offline render (tools/mask.ts MASK) puts in place of an encrypted value it cannot read. */
+export const RENDER_PLACEHOLDER = "[secret]";
 
 /**
  * The secret `clientApiKeys`: a JSON object of key name to key, e.g. `{"ci": "sk-…", "webui": "sk-…"}`. The stack

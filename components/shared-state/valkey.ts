@@ -1,11 +1,11 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import { ValkeyConfig } from "../../config/shared-state";
+import { VALKEY_EXPORTER_RESOURCES, ValkeyConfig } from "../../config/shared-state";
 import { formatImageReference } from "../../config/image";
 import { parseQuantity } from "../../config/quantity";
 import { recommendedLabels, selectorLabels } from "../../lib/labels";
 import { IMAGE_PULL_POLICY, withEphemeralStorage } from "../../lib/local-storage";
-import { PodPeer, podPeer, tcp, workloadNetworkPolicy } from "../../lib/network-policy";
+import { PodEndpoint, PodPeer, podPeer, tcp, workloadNetworkPolicy } from "../../lib/network-policy";
 import { restrictedContainerSecurityContext, restrictedPodSecurityContext } from "../../lib/pod-security";
 import { checksum } from "../app/checksum";
 
@@ -77,13 +77,16 @@ export class Valkey extends pulumi.ComponentResource {
   public readonly url: pulumi.Output<string>;
   /** The Secret and key holding the password, for the backend's `VALKEY_PASSWORD`. */
   public readonly passwordRef: { name: pulumi.Output<string>; key: string };
+  /** Valkey's pods and port, for its clients' egress rules. */
+  public readonly pods: PodEndpoint;
 
   constructor(name: string, args: ValkeyArgs, opts?: pulumi.ComponentResourceOptions) {
     super("ai-assistant:shared-state:Valkey", name, {}, opts);
     const childOpts = { parent: this, provider: args.provider };
     const identity = { component: VALKEY_NAME, stack: args.stack, version: args.settings.image.tag };
-    const labels = { ...recommendedLabels(identity), "app.kubernetes.io/name": VALKEY_NAME };
-    const selector = { ...selectorLabels(identity), "app.kubernetes.io/name": VALKEY_NAME };
+    const labels = recommendedLabels(identity);
+    const selector = selectorLabels(identity);
+    this.pods = { podLabels: selector, port: VALKEY_PORT };
     const password = pulumi.secret(args.password);
     const conf = valkeyConf(args.settings, args.persistence);
 
@@ -169,7 +172,7 @@ export class Valkey extends pulumi.ComponentResource {
                   env: [{ name: "REDIS_ADDR", value: `redis://127.0.0.1:${VALKEY_PORT}` }, passwordEnv("REDIS_PASSWORD")],
                   ports: [{ name: "metrics", containerPort: VALKEY_EXPORTER_PORT, protocol: "TCP" }],
                   securityContext: security,
-                  resources: withEphemeralStorage({ requests: { cpu: "20m", memory: "32Mi" }, limits: { cpu: "100m", memory: "64Mi" } }, { request: "16Mi", limit: "64Mi" }),
+                  resources: withEphemeralStorage(VALKEY_EXPORTER_RESOURCES, { request: "16Mi", limit: "64Mi" }),
                   startupProbe: { httpGet: { path: "/health", port: "metrics" }, periodSeconds: 2, timeoutSeconds: 2, failureThreshold: 15 },
                   readinessProbe: { httpGet: { path: "/health", port: "metrics" }, periodSeconds: 10, timeoutSeconds: 5, failureThreshold: 3 },
                   livenessProbe: { httpGet: { path: "/health", port: "metrics" }, periodSeconds: 30, timeoutSeconds: 10, failureThreshold: 3 },

@@ -34,7 +34,14 @@ export function sendError(res: http.ServerResponse, status: number, message: str
   res.end(body);
 }
 
-export function createProxy(backendUrl: URL): Proxy {
+/** The header that marks a request as the frontend's (see services/backend/src/shared-state/api-keys.ts). */
+export const FRONTEND_TOKEN_HEADER = "x-assistant-frontend-token";
+
+/**
+ * `backendToken`: added to every forwarded request; a client's own copy of the header is never forwarded (only the
+ * headers listed above are), so no one outside can pose as the frontend by sending it.
+ */
+export function createProxy(backendUrl: URL, backendToken?: string): Proxy {
   const client = backendUrl.protocol === "https:" ? https : http;
   // Keep-alive connections to the backend: a new TCP handshake per message would add latency for nothing. An idle
   // connection is closed after 4 s, before the server on the other side does (the backend keeps one 65 s; node:http's
@@ -46,6 +53,7 @@ export function createProxy(backendUrl: URL): Proxy {
 
   function forward(req: http.IncomingMessage, res: http.ServerResponse, requestId: string): void {
     const headers: http.OutgoingHttpHeaders = { "x-request-id": requestId };
+    if (backendToken) headers[FRONTEND_TOKEN_HEADER] = backendToken;
     for (const name of FORWARDED_REQUEST_HEADERS) {
       const value = req.headers[name];
       if (value !== undefined) headers[name] = value;

@@ -24,7 +24,7 @@ export interface FrontendServer {
 
 export function createFrontendServer(settings: FrontendSettings): FrontendServer {
   const files = loadStaticFiles(settings.publicDir);
-  const proxy = createProxy(settings.backendUrl);
+  const proxy = createProxy(settings.backendUrl, settings.backendToken);
   let stopping = false;
 
   const server = http.createServer((req, res) => {

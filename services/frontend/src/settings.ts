@@ -15,6 +15,8 @@ export interface FrontendSettings {
   shutdownGraceSeconds: number;
   /** Directory of the chat page's static files. */
   publicDir: string;
+  /** Sent to the backend as `X-Assistant-Frontend-Token` (client API keys on: the chat has no key of its own). */
+  backendToken?: string;
 }
 
 /** The port of a local run; the container image and the stack set PORT=8080. */
@@ -60,5 +62,6 @@ export function readSettings(env: NodeJS.ProcessEnv = process.env): FrontendSett
     shutdownGraceSeconds: integer(env, "SHUTDOWN_GRACE_SECONDS", DEFAULT_SHUTDOWN_GRACE_SECONDS, 0, 3600),
     // From source this is services/frontend/public; in the image, dist/ sits beside public/ just the same.
     publicDir: env.PUBLIC_DIR || join(__dirname, "..", "public"),
+    backendToken: env.BACKEND_TOKEN || undefined,
   };
 }
