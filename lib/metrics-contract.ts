@@ -108,6 +108,24 @@ export const DCGM_METRICS = {
   power: "DCGM_FI_DEV_POWER_USAGE",
 } as const;
 
+/**
+ * redis_exporter's series for Valkey (its metric maps: `maxmemory` -> memory_max_bytes, `evicted_keys` ->
+ * evicted_keys_total, `rejected_connections` -> rejected_connections_total, … under the `redis` namespace, seen in
+ * oliver006/redis_exporter's exporter source). The exporter runs beside Valkey (components/shared-state/valkey.ts).
+ */
+export const VALKEY_METRICS = {
+  up: "redis_up",
+  memoryUsed: "redis_memory_used_bytes",
+  memoryMax: "redis_memory_max_bytes",
+  evictedKeys: "redis_evicted_keys_total",
+  rejectedConnections: "redis_rejected_connections_total",
+  commandsProcessed: "redis_commands_processed_total",
+  connectedClients: "redis_connected_clients",
+} as const;
+
+/** `app.kubernetes.io/name` of Valkey's pods and Services: the scrape target's job label. */
+export const VALKEY_NAME = "valkey";
+
 /** kube-state-metrics, node-exporter and kubelet series the chart scrapes out of the box. */
 export const CLUSTER_METRICS = {
   podReady: "kube_pod_status_ready",

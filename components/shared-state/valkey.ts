@@ -8,12 +8,12 @@ import { IMAGE_PULL_POLICY, withEphemeralStorage } from "../../lib/local-storage
 import { PodEndpoint, PodPeer, podPeer, tcp, workloadNetworkPolicy } from "../../lib/network-policy";
 import { restrictedContainerSecurityContext, restrictedPodSecurityContext } from "../../lib/pod-security";
 import { checksum } from "../app/checksum";
+import { VALKEY_NAME } from "../../lib/metrics-contract";
 
 export const VALKEY_PORT = 6379;
 /** redis_exporter's port (its default, and valkey-io/valkey-helm's `metrics.exporter.port`). */
 export const VALKEY_EXPORTER_PORT = 9121;
-/** `app.kubernetes.io/name` of Valkey's pods and Service: the alerts and the scrape target select on it. */
-export const VALKEY_NAME = "valkey";
+export { VALKEY_NAME };
 
 export interface ValkeyArgs {
   /** Provider of the target cluster. */
