@@ -157,6 +157,7 @@ const monitoring = config.monitoring.enabled
       storageClasses,
       slackWebhookUrl: config.secrets.alertSlackWebhookUrl,
       pagerDutyRoutingKey: config.secrets.alertPagerDutyRoutingKey,
+      tokenPrices: hostedApi?.usdPerMillionTokens && { provider: hostedApi.provider, ...hostedApi.usdPerMillionTokens },
     })
   : undefined;
 

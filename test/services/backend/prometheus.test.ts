@@ -14,7 +14,7 @@ import { delimiter, join } from "path";
 import { stringify } from "yaml";
 import { alertRuleGroups, alertRules } from "../../../components/monitoring/alert-rules";
 import { dashboardQueries, dashboards } from "../../../components/monitoring/dashboards";
-import { BACKEND_METRICS, CLUSTER_METRICS, DCGM_METRICS, VLLM_METRICS } from "../../../lib/metrics-contract";
+import { BACKEND_METRICS, CLUSTER_METRICS, DCGM_METRICS, VALKEY_METRICS, VLLM_METRICS } from "../../../lib/metrics-contract";
 import { rulesFile } from "../../../tools/promtool";
 import { metricNames } from "../../support/promql";
 import { StandIn, startStandIn } from "./support/stand-ins";
@@ -41,7 +41,7 @@ if (!prometheus && process.env.CI) {
  * Metrics queried that the backend cannot emit, by who does: vLLM's own /metrics, NVIDIA's DCGM exporter, and
  * kube-state-metrics / node-exporter / the kubelet (cluster-only). `ALERTS` is Prometheus's own.
  */
-const NOT_THE_BACKENDS = new Set<string>([...Object.values(VLLM_METRICS), ...Object.values(DCGM_METRICS), ...Object.values(CLUSTER_METRICS), "ALERTS"]);
+const NOT_THE_BACKENDS = new Set<string>([...Object.values(VLLM_METRICS), ...Object.values(DCGM_METRICS), ...Object.values(CLUSTER_METRICS), ...Object.values(VALKEY_METRICS), "ALERTS"]);
 
 const FAILING = "ns-failing";
 const HEALTHY = "ns-healthy";
@@ -138,7 +138,14 @@ type Alert = { labels: Record<string, string>; state: string };
     // The failing backend answers nothing, so it has no answer times or tokens to report; requests and `up` it has.
     // Neither serves an in-cluster model, so neither counts requests for one (test/services/backend/scale-to-zero.test.ts does).
     const local = BACKEND_METRICS.localModelRequests.name;
-    const expectedMissing: Record<string, string[]> = { [FAILING]: [BACKEND_METRICS.inferenceDuration.name, local, BACKEND_METRICS.tokens.name], [HEALTHY]: [local] };
+    // Neither has client keys, a response cache or Valkey, whose series exist only where they are configured
+    // (test/services/backend/api-keys-and-cache.test.ts serves them).
+    const m = BACKEND_METRICS;
+    const unconfigured = [m.apiKeyRequests, m.apiKeyTokens, m.cacheRequests, m.cacheSavedTokens, m.sharedStateErrors].map((metric) => metric.name);
+    const expectedMissing: Record<string, string[]> = {
+      [FAILING]: [m.inferenceDuration.name, local, m.tokens.name, ...unconfigured].sort(),
+      [HEALTHY]: [local, ...unconfigured].sort(),
+    };
     for (const namespace of [FAILING, HEALTHY]) {
       let missing: string[] = [];
       await until(`the backend metrics in ${namespace}`, async () => {
