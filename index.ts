@@ -82,7 +82,7 @@ const localModels =
     : undefined;
 
 // The shared Valkey of the backend's limits and cache (docs/shared-state.md); its password is a required secret.
-const valkey = valkeyEnabled(config.valkey, config.production)
+const valkey = valkeyEnabled(config.valkey)
   ? new Valkey("valkey", {
       provider,
       namespace: namespace.name,

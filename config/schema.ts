@@ -130,8 +130,8 @@ export function requiredSecrets(config: Partial<Pick<ParsedPhase, "phase" | "loc
   if (config.cluster?.type === "eks" && expose?.type === "Ingress" && expose.oidc) {
     required.push({ key: "oidcClientSecret", why: "the OIDC client secret, because frontend.expose.oidc is set" });
   }
-  if (config.valkey && valkeyEnabled(config.valkey, config.production === true)) {
-    required.push({ key: "valkeyPassword", why: "Valkey's password, because Valkey is on (valkey.enabled, or a production stack)" });
+  if (config.valkey && valkeyEnabled(config.valkey)) {
+    required.push({ key: "valkeyPassword", why: "Valkey's password, because valkey.enabled is true" });
   }
   return required;
 }
@@ -243,7 +243,7 @@ function systemPoolRule(config: ParsedPhase, ctx: z.RefinementCtx) {
         nodes: nodes.minSize,
         karpenter: config.cluster.karpenter.enabled,
         keda: config.cluster.keda.install && config.phase === "local-model" && isKedaScaled(config.localModel),
-        valkey: valkeyEnabled(config.valkey, config.production === true) ? config.valkey.resources : undefined,
+        valkey: valkeyEnabled(config.valkey) ? config.valkey.resources : undefined,
       }),
     );
   } catch {

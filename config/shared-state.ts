@@ -1,8 +1,8 @@
 /**
  * The stack's shared state (docs/shared-state.md): a Valkey that the backend replicas share for their limits and
- * response cache, and the backend's client API keys and cache. Valkey is optional: on by default in production stacks
- * (where the backend runs several replicas, whose in-process limits would multiply by the replica count), off
- * otherwise; without it the backend keeps limits and cache in each process.
+ * response cache, and the backend's client API keys and cache. Valkey is optional: the committed prod stack turns it on
+ * (its backend runs several replicas, whose in-process limits would multiply by the replica count); without it the
+ * backend keeps limits and cache in each process.
  */
 import { z } from "zod";
 import { API_KEY_NAME, CACHE_MODES, VALKEY_FAILURE_POLICIES } from "../lib/backend-env";
@@ -27,8 +27,8 @@ const VALKEY_RESOURCES = { requests: { cpu: "100m", memory: "320Mi" }, limits: {
 
 export const valkeySchema = z
   .strictObject({
-    /** Run a Valkey for this stack; default: exactly in production stacks. */
-    enabled: z.boolean({ error: "expected true or false" }).optional(),
+    /** Run a Valkey for this stack (Pulumi.prod.yaml turns it on); off: limits and cache live in each backend process. */
+    enabled: z.boolean({ error: "expected true or false" }).default(false),
     image: imageReference.default(DEFAULT_VALKEY_IMAGE),
     exporterImage: imageReference.default(DEFAULT_EXPORTER_IMAGE),
     /** Valkey's `maxmemory`: the data it keeps before it evicts; the container's memory limit must leave room above it. */
@@ -74,9 +74,9 @@ export const apiKeyQuotasSchema = z
   )
   .default({});
 
-/** Valkey on exactly when the stack says so, else in production stacks. */
-export function valkeyEnabled(valkey: ValkeyConfig, production: boolean): boolean {
-  return valkey.enabled ?? production;
+/** Valkey on exactly when the stack says so. */
+export function valkeyEnabled(valkey: Pick<ValkeyConfig, "enabled">): boolean {
+  return valkey.enabled;
 }
 
 /** The container's memory limit must hold `maxmemory` plus Valkey's own overhead (buffers, fragmentation): 25 %. */

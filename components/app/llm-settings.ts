@@ -108,7 +108,7 @@ export function serviceSettings(config: StackConfig): BackendEnvValues {
         }
       : {}),
     // The Service the Valkey component creates; the password reaches the pod from its Secret.
-    ...(valkeyEnabled(config.valkey, config.production) && { VALKEY_URL: `redis://${VALKEY_NAME}:${VALKEY_PORT}`, VALKEY_FAILURE_POLICY: config.valkey.failurePolicy }),
+    ...(valkeyEnabled(config.valkey) && { VALKEY_URL: `redis://${VALKEY_NAME}:${VALKEY_PORT}`, VALKEY_FAILURE_POLICY: config.valkey.failurePolicy }),
     ...(cache.mode !== "off" && {
       CACHE_MODE: cache.mode,
       CACHE_TTL_SECONDS: String(cache.ttlSeconds),
