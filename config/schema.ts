@@ -74,7 +74,11 @@ function commonSettings(phase: Phase) {
     /** Valkey's password (`valkey.enabled`). */
     valkeyPassword: secretValue,
     /** Client API keys of the backend's API: a JSON object of key name to key (docs/shared-state.md). */
-    clientApiKeys: secretValue,
+    // A JSON value arrives parsed (the engine parses structured config): either way it becomes the JSON text.
+    clientApiKeys: z
+      .union([z.string(), z.record(z.string(), z.unknown())], { error: 'expected a JSON object of key name to key, such as {"ci": "<key>"}' })
+      .transform((value) => (typeof value === "string" ? value : JSON.stringify(value)))
+      .optional(),
   };
 }
 
