@@ -30,7 +30,8 @@ export const valkeySchema = z
     /** Run a Valkey for this stack (Pulumi.prod.yaml turns it on); off: limits and cache live in each backend process. */
     enabled: z.boolean({ error: "expected true or false" }).default(false),
     image: imageReference.default(DEFAULT_VALKEY_IMAGE),
-    exporterImage: imageReference.default(DEFAULT_EXPORTER_IMAGE),
+    /** redis_exporter, in the same pod: Valkey's metrics for Prometheus. */
+    exporter: z.strictObject({ image: imageReference.default(DEFAULT_EXPORTER_IMAGE) }).prefault({}),
     /** Valkey's `maxmemory`: the data it keeps before it evicts; the container's memory limit must leave room above it. */
     maxmemory: byteQuantity.default("256Mi"),
     /** What Valkey drops at `maxmemory`. An LRU policy keeps limits (recently used) and drops old cache entries. */

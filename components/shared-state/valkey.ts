@@ -166,7 +166,7 @@ export class Valkey extends pulumi.ComponentResource {
                 },
                 {
                   name: "exporter",
-                  image: formatImageReference(args.settings.exporterImage),
+                  image: formatImageReference(args.settings.exporter.image),
                   imagePullPolicy: IMAGE_PULL_POLICY,
                   // redis_exporter reads REDIS_ADDR and REDIS_PASSWORD (oliver006/redis_exporter README, flags table).
                   env: [{ name: "REDIS_ADDR", value: `redis://127.0.0.1:${VALKEY_PORT}` }, passwordEnv("REDIS_PASSWORD")],

@@ -15,7 +15,7 @@ describe("valkey", () => {
     const { valkey } = parse(VALID);
     expect(valkey).toMatchObject({ enabled: false, maxmemory: "256Mi", evictionPolicy: "allkeys-lru", failurePolicy: "open" });
     expect(valkey.image).toEqual({ repository: "docker.io/valkey/valkey", tag: "9.1.1" });
-    expect(valkey.exporterImage).toEqual({ repository: "ghcr.io/oliver006/redis_exporter", tag: "v1.79.0" });
+    expect(valkey.exporter.image).toEqual({ repository: "ghcr.io/oliver006/redis_exporter", tag: "v1.79.0" });
   });
 
   it("needs its password once enabled, and says how to set it", () => {
