@@ -8,7 +8,7 @@ import { AddressInfo } from "net";
 import { join } from "path";
 import { createFrontendServer, FrontendServer } from "../../../services/frontend/src/server";
 import { readSettings } from "../../../services/frontend/src/settings";
-import { metricValue, RunningBackend, startBackend, USER_HELLO } from "../backend/support/backend";
+import { json, metricValue, RunningBackend, startBackend, USER_HELLO } from "../backend/support/backend";
 
 const TOKEN = "f".repeat(64);
 const KEY = "sk-ci-0123456789abcdef0123456789abcdef";
@@ -43,7 +43,7 @@ describe("given a backend with client API keys and the frontend's token", () => 
   it("when the browser chat asks through the frontend without a key, then it is answered", async () => {
     const response = await chat(withToken.url);
     expect(response.status).toBe(200);
-    expect((await response.json()).choices[0].message.content).toEqual(expect.any(String));
+    expect((await json(response)).choices[0].message.content).toEqual(expect.any(String));
   });
 
   it("when a client sends a key through the frontend, then the backend counts it for that key", async () => {
