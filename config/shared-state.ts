@@ -42,6 +42,8 @@ export const valkeySchema = z
       .strictObject({
         enabled: z.boolean({ error: "expected true or false" }).optional(),
         size: byteQuantity.default("2Gi"),
+        /** StorageClass of the claim; the cluster's default when absent (on eks the stack's gp3 class, tuned for model caches). */
+        storageClass: z.string().min(1, { message: "expected a StorageClass name" }).optional(),
       })
       .prefault({}),
     /** When Valkey cannot be reached: `open` (each replica limits alone, warned and counted) or `closed` (503). */

@@ -125,7 +125,11 @@ export class Valkey extends pulumi.ComponentResource {
       ? [
           {
             metadata: { name: "data", labels },
-            spec: { accessModes: ["ReadWriteOnce"], resources: { requests: { storage: args.settings.persistence.size } } },
+            spec: {
+              accessModes: ["ReadWriteOnce"],
+              resources: { requests: { storage: args.settings.persistence.size } },
+              ...(args.settings.persistence.storageClass && { storageClassName: args.settings.persistence.storageClass }),
+            },
           },
         ]
       : undefined;
