@@ -46,6 +46,7 @@ describe("the system pool capacity rule", () => {
     apiKey: "sk-test",
     grafanaAdminPassword: "pw",
     alertSlackWebhookUrl: "https://hooks.slack.com/services/T0/B0/test",
+    valkeyPassword: "valkey-test-password",
     cluster: { ...(prod.cluster as object), systemNodes },
   });
 

@@ -1,5 +1,5 @@
 import { parseStackConfig } from "../../../config/load";
-import { SECRET_KEYS } from "../../../config/schema";
+import { everySecret } from "../../support/config";
 import type { RenderResult } from "../../../tools/render";
 import { EC2_NODE_CLASS_SPEC, NODE_POOL_SPEC, shapeProblems } from "../../support/crd-shapes";
 import { managedPoliciesByRole, planned, plannedOne } from "../../support/eks";
@@ -182,7 +182,7 @@ describe("GPU capacity config rules", () => {
   const parse = (settings: Record<string, unknown>) => {
     const values = Object.fromEntries(Object.entries(settings).map(([key, value]) => [key, typeof value === "string" ? value : JSON.stringify(value)]));
     // Every secret set, so that only the rule under test can speak.
-    const secrets = Object.fromEntries(SECRET_KEYS.map((key) => [key, "secret-value"]));
+    const secrets = everySecret();
     return parseStackConfig({ values: { ...secrets, ...values }, secretKeys: new Set() }, "prod");
   };
   const prod = stackFileSettings("prod");
