@@ -13,6 +13,7 @@ import { resolveRateLimit } from "../../config/backend-service";
 import { valkeyEnabled } from "../../config/shared-state";
 import { VALKEY_NAME, VALKEY_PORT } from "../shared-state/valkey";
 import { BackendEnv, BackendEnvName, parseBackendEnv } from "../../lib/backend-env";
+import { trustProxyHops } from "./proxy-hops";
 
 /** ConfigMap values, typed by the contract: only its variables, enums spelled as it spells them. */
 export type BackendEnvValues = { [K in BackendEnvName]?: Exclude<BackendEnv[K], undefined> };
@@ -91,12 +92,12 @@ export function localModelSettings(
 
 /**
  * The service settings every phase shares: the per-client rate limit (its clients are named by the
- * `X-Forwarded-For` entries of the proxies in front: the frontend, plus the ingress controller with an Ingress) and
+ * `X-Forwarded-For` entries of the proxies in front, counted by {@link trustProxyHops}) and
  * prompt logging. Only what differs from the backend's defaults is written.
  */
 export function serviceSettings(config: StackConfig): BackendEnvValues {
   const rateLimit = resolveRateLimit(config.backend.rateLimit, config.production);
-  const proxies = config.frontend.expose.type === "Ingress" ? 2 : 1;
+  const proxies = trustProxyHops(config.frontend.expose);
   const cache = config.backend.responseCache;
   return {
     ...(rateLimit.enabled

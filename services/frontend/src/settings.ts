@@ -3,6 +3,7 @@
  * one line naming the variable, what was expected and what was found.
  */
 import { join } from "path";
+import { AlbOidcSettings, AlbOidcSettingsError, readAlbOidcSettings } from "./alb-oidc";
 
 export interface FrontendSettings {
   /** Port to listen on; 0 picks a free one. */
@@ -17,6 +18,8 @@ export interface FrontendSettings {
   publicDir: string;
   /** Sent to the backend as `X-Assistant-Frontend-Token` (client API keys on: the chat has no key of its own). */
   backendToken?: string;
+  /** With the ALB's OIDC sign-in in front: how to check its signature (alb-oidc.ts). */
+  albOidc?: AlbOidcSettings;
 }
 
 /** The port of a local run; the container image and the stack set PORT=8080. */
@@ -54,6 +57,14 @@ function backendUrl(raw: string): URL {
   return url;
 }
 
+function albOidc(env: NodeJS.ProcessEnv): AlbOidcSettings | undefined {
+  try {
+    return readAlbOidcSettings(env);
+  } catch (err) {
+    throw err instanceof AlbOidcSettingsError ? new SettingsError(err.message) : err;
+  }
+}
+
 export function readSettings(env: NodeJS.ProcessEnv = process.env): FrontendSettings {
   return {
     port: integer(env, "PORT", DEFAULT_PORT, 0, 65535),
@@ -63,5 +74,6 @@ export function readSettings(env: NodeJS.ProcessEnv = process.env): FrontendSett
     // From source this is services/frontend/public; in the image, dist/ sits beside public/ just the same.
     publicDir: env.PUBLIC_DIR || join(__dirname, "..", "public"),
     backendToken: env.BACKEND_TOKEN || undefined,
+    albOidc: albOidc(env),
   };
 }
