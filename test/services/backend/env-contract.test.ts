@@ -57,7 +57,7 @@ describe("given every committed stack and every phase and provider, rendered", (
     expect(parsed("OLLAMA").models.map((m) => m.model)).toEqual(["llama3.2:3b", "qwen2.5:7b"]);
     expect(parsed("OLLAMA_WITH_HOSTED_FALLBACK").fallbacks.map((f) => f.provider)).toEqual(["anthropic", "mock"]);
     const limited = parsed("VLLM_RATE_LIMITED_BEHIND_INGRESS");
-    expect([limited.rateLimit, limited.logPrompts]).toEqual([{ perMinute: 20, burst: 5, trustProxyHops: 2 }, true]);
+    expect([limited.rateLimit, limited.logPrompts]).toEqual([{ perMinute: 20, burst: 5, tokensPerMinute: 0, trustProxyHops: 2 }, true]);
   });
 
   it("when a rendered environment loses a setting the backend needs, then the parser refuses it, naming the variable", () => {
