@@ -30,7 +30,8 @@
  * | `CACHE_TTL_SECONDS`, `CACHE_MAX_ENTRIES`, `CACHE_MAX_ENTRY_BYTES` | `3600`, `1000`, `262144` | cache bounds (entries: in-process only; Valkey's `maxmemory` bounds its own) |
  * | `LOG_PROMPTS` | `false` | log prompt and answer text (debugging only) |
  * | `MOCK_WORD_DELAY_MS` | `15` | pause between the words of a streamed mock answer |
- * | `SHUTDOWN_GRACE_SECONDS` | `25` | on SIGTERM, how long in-flight answers may finish (under the pod's 30 s grace period) |
+ * | `SHUTDOWN_DRAIN_SECONDS` | `5` | on SIGTERM, how long the backend keeps serving while failing readiness (endpoints catch up) |
+ * | `SHUTDOWN_GRACE_SECONDS` | `25` | after the drain, how long in-flight answers may finish before connections are cut |
  * | `PORT`, `HOST` | `8080`, `0.0.0.0` | where it listens |
  *
  * This module is part of the backend image: it may import only zod.
@@ -46,6 +47,14 @@ export type HostedProviderName = (typeof HOSTED_PROVIDERS)[number];
 
 /** Providers that cannot be called without `LLM_API_KEY`. */
 export const KEYED_PROVIDERS: readonly ProviderName[] = ["openai", "huggingface", "anthropic"];
+
+/**
+ * Shutdown timing (seconds), shared with the stack, which sizes each pod's terminationGracePeriodSeconds from them
+ * (components/app/app-workload.ts): readiness fails and requests are still served for the drain, then in-flight
+ * answers get the grace period.
+ */
+export const DEFAULT_SHUTDOWN_DRAIN_SECONDS = 5;
+export const DEFAULT_SHUTDOWN_GRACE_SECONDS = 25;
 
 export const FALLBACK_CHAINS = ["none", "mock", "hosted", "hosted,mock"] as const;
 export type FallbackStep = "hosted" | "mock";
@@ -150,7 +159,8 @@ export const backendEnvSchema = z
     CACHE_MAX_ENTRY_BYTES: wholeNumber(1024, 16 * 1024 * 1024, 256 * 1024),
     LOG_PROMPTS: flag,
     MOCK_WORD_DELAY_MS: wholeNumber(0, 10_000, 15),
-    SHUTDOWN_GRACE_SECONDS: wholeNumber(0, 3600, 25),
+    SHUTDOWN_DRAIN_SECONDS: wholeNumber(0, 300, DEFAULT_SHUTDOWN_DRAIN_SECONDS),
+    SHUTDOWN_GRACE_SECONDS: wholeNumber(0, 3600, DEFAULT_SHUTDOWN_GRACE_SECONDS),
     PORT: wholeNumber(0, 65535, 8080),
     HOST: z.string().min(1).default("0.0.0.0"),
   })
@@ -216,6 +226,9 @@ export interface BackendSettings {
   cache: { mode: CacheMode; ttlSeconds: number; maxEntries: number; maxEntryBytes: number };
   logPrompts: boolean;
   mockWordDelayMs: number;
+  /** After SIGTERM: failing readiness while still serving, before the listener closes. */
+  shutdownDrainMs: number;
+  /** After the drain: how long in-flight answers may finish. */
   shutdownGraceMs: number;
 }
 
@@ -253,12 +266,22 @@ function toSettings(env: ParsedEnv): BackendSettings {
     cache: { mode: env.CACHE_MODE, ttlSeconds: env.CACHE_TTL_SECONDS, maxEntries: env.CACHE_MAX_ENTRIES, maxEntryBytes: env.CACHE_MAX_ENTRY_BYTES },
     logPrompts: env.LOG_PROMPTS,
     mockWordDelayMs: env.MOCK_WORD_DELAY_MS,
+    shutdownDrainMs: env.SHUTDOWN_DRAIN_SECONDS * 1000,
     shutdownGraceMs: env.SHUTDOWN_GRACE_SECONDS * 1000,
   };
 }
 
 /** Variables whose values are secret: a message about them never shows the value. */
 const HIDDEN_VALUES = new Set(["LLM_API_KEY", "VALKEY_PASSWORD", "CLIENT_API_KEYS", "FRONTEND_TOKEN", "VALKEY_URL"]);
+/**
+ * A text with every URL's userinfo (`user:password@`) and query string (`?key=…`) replaced, for messages and logs:
+ * a base URL may carry credentials (an OpenAI-compatible server behind basic auth, a key as a query parameter).
+ */
+export function withoutUrlSecrets(text: string): string {
+  return text
+    .replace(/\b([a-z][a-z0-9+.-]*:\/\/)[^\s/?#@"']*@/gi, "$1[redacted]@")
+    .replace(/\b([a-z][a-z0-9+.-]*:\/\/[^\s?#"']*)\?[^\s#"']*/gi, "$1?[redacted]");
+}
 
 /** A bad environment, described in one line (the key's value is never echoed). */
 export class BackendEnvError extends Error {
@@ -268,7 +291,8 @@ export class BackendEnvError extends Error {
 function describe(issue: z.core.$ZodIssue, env: Record<string, string | undefined>): string {
   const key = String(issue.path[0] ?? "environment");
   const raw = env[key];
-  const found = raw === undefined ? "not set" : HIDDEN_VALUES.has(key) ? "a value (hidden)" : JSON.stringify(raw.length > 60 ? `${raw.slice(0, 57)}...` : raw);
+  const shown = raw === undefined ? "" : withoutUrlSecrets(raw);
+  const found = raw === undefined ? "not set" : HIDDEN_VALUES.has(key) ? "a value (hidden)" : JSON.stringify(shown.length > 60 ? `${shown.slice(0, 57)}...` : shown);
   const expected = issue.message.replace(/^Invalid input: /, "").replace(/^expected /, "");
   return `${key}: expected ${expected}, found ${found}`;
 }
