@@ -28,8 +28,9 @@ describe("given the prod stack with client API keys", () => {
       expect(Object.keys(container.resources.limits).sort()).toEqual(["cpu", "ephemeral-storage", "memory"]);
       expect(container.startupProbe && container.readinessProbe && container.livenessProbe).toBeTruthy();
     }
-    expect(pod.containers[0].image).toBe("docker.io/valkey/valkey:9.1.1");
-    expect(pod.containers[1].image).toBe("ghcr.io/oliver006/redis_exporter:v1.79.0");
+    // The prod stack pins both images by digest (Pulumi.prod.yaml says where each digest was seen).
+    expect(pod.containers[0].image).toBe("docker.io/valkey/valkey:9.1.1@sha256:70739f85ad2ee01a726a965584a0f94895f01b0c60b3cc8b0aeef11eaa6888cf");
+    expect(pod.containers[1].image).toBe("docker.io/oliver006/redis_exporter:v1.87.0-alpine@sha256:1a286dba9547b0aa3ebd4e4106fa52ad67c754dcd7cb744eb745e41d48b252ad");
     expect(pod.containers[0].command).toEqual(["valkey-server", "/etc/valkey/valkey.conf"]);
   });
 
