@@ -18,6 +18,9 @@ import { backendLlm, hostedApiOf, hostedApiPort } from "./components/app/llm-set
 import { appPods } from "./components/app/app-workload";
 import { hasNativeSleep } from "./components/app/shutdown";
 import { internetPeers } from "./lib/network-policy";
+import { Valkey } from "./components/shared-state/valkey";
+import { clientKeys } from "./components/shared-state/client-keys";
+import { valkeyEnabled } from "./config/shared-state";
 
 const config = loadStackConfig();
 
@@ -94,6 +97,24 @@ const localModels =
       })
     : undefined;
 
+// The shared Valkey of the backend's limits and cache (docs/shared-state.md); its password is a required secret.
+const valkey = valkeyEnabled(config.valkey)
+  ? new Valkey("valkey", {
+      provider,
+      namespace: namespace.name,
+      stack: config.stack,
+      settings: config.valkey,
+      password: config.secrets.valkeyPassword!,
+      persistence: config.valkey.persistence.enabled ?? config.production,
+      production: config.production,
+      networkPolicies: network.enabled,
+      clients: appPods("backend", config.stack),
+      scraper,
+      storageClasses,
+    })
+  : undefined;
+const keys = config.secrets.clientApiKeys ? clientKeys(config.secrets.clientApiKeys, config.backend.apiKeys) : undefined;
+
 const llm = backendLlm(config, localModels?.endpoints);
 const hostedApi = hostedApiOf(config);
 const backend = new Backend("backend", {
@@ -116,6 +137,8 @@ const backend = new Backend("backend", {
     // Only a backend that calls a hosted API may leave the cluster, and only to its port.
     hostedApi: hostedApi && { peers: internetPeers(network.hostedApiCidrs, privateCidrs), port: hostedApiPort(hostedApi) },
   },
+  valkey: valkey && { pods: valkey.pods, password: valkey.passwordRef },
+  clientKeys: keys,
 });
 
 const frontend = new Frontend("frontend", {
@@ -132,6 +155,7 @@ const frontend = new Frontend("frontend", {
   nativeSleep,
   alb: cluster instanceof EksCluster ? { ...cluster.albPlacement, privateCidrs, controller: cluster.loadBalancerController } : undefined,
   oidcClientSecret: config.secrets.oidcClientSecret,
+  backendToken: keys?.frontendToken,
 });
 
 const monitoring = config.monitoring.enabled
@@ -151,6 +175,7 @@ const monitoring = config.monitoring.enabled
       storageClasses,
       slackWebhookUrl: config.secrets.alertSlackWebhookUrl,
       pagerDutyRoutingKey: config.secrets.alertPagerDutyRoutingKey,
+      tokenPrices: hostedApi?.usdPerMillionTokens && { provider: hostedApi.provider, ...hostedApi.usdPerMillionTokens },
     })
   : undefined;
 

@@ -13,6 +13,7 @@ import { monitoringSchema } from "./monitoring";
 import { networkPoliciesSchema } from "./network-policies";
 import { BACKEND_RESOURCES, hostedApiSchema, isKedaScaled, localModelSchema, Phase, PHASES } from "./phases";
 import { retentionDays } from "./primitives";
+import { parseClientApiKeys, RENDER_PLACEHOLDER, valkeyEnabled, valkeyRules, valkeySchema } from "./shared-state";
 import { formatCpu, formatMemory, poolNodeAllocatable, karpenterPoolCapacity, peakExtraPods, systemPoolPods, totalRequests } from "./system-pool";
 import { workloadSchema } from "./workload";
 
@@ -24,6 +25,8 @@ export const SECRET_KEYS = [
   "oidcClientSecret",
   "alertSlackWebhookUrl",
   "alertPagerDutyRoutingKey",
+  "valkeyPassword",
+  "clientApiKeys",
   "dockerHubUsername",
   "dockerHubAccessToken",
 ] as const;
@@ -56,6 +59,8 @@ function commonSettings(phase: Phase) {
     monitoring: monitoringSchema,
     cost: costSchema,
     networkPolicies: networkPoliciesSchema,
+    /** The shared Valkey of the backend's limits and cache (docs/shared-state.md). */
+    valkey: valkeySchema,
     // Settings of the other phases may stay in the file, so that moving between phases changes `phase` alone.
     hostedApi: hostedApiSchema.optional(),
     localModel: localModelSchema.optional(),
@@ -68,6 +73,14 @@ function commonSettings(phase: Phase) {
     alertSlackWebhookUrl: secretValue,
     /** PagerDuty Events API v2 routing key Alertmanager pages with. */
     alertPagerDutyRoutingKey: secretValue,
+    /** Valkey's password (`valkey.enabled`). */
+    valkeyPassword: secretValue,
+    /** Client API keys of the backend's API: a JSON object of key name to key (docs/shared-state.md). */
+    // A JSON value arrives parsed (the engine parses structured config): either way it becomes the JSON text.
+    clientApiKeys: z
+      .union([z.string(), z.record(z.string(), z.unknown())], { error: 'expected a JSON object of key name to key, such as {"ci": "<key>"}' })
+      .transform((value) => (typeof value === "string" ? value : JSON.stringify(value)))
+      .optional(),
     /** Docker Hub account the ECR pull-through cache pulls as (`cluster.registry.dockerHubCache`). */
     dockerHubUsername: secretValue,
     /** A Docker Hub access token of that account (read-only public repositories is enough). */
@@ -113,7 +126,7 @@ export interface RequiredSecret {
  * that the offline render can tell a missing required secret (a placeholder, listed to set) from an optional one
  * left unset (rendered as unset).
  */
-export function requiredSecrets(config: Partial<Pick<ParsedPhase, "phase" | "localModel" | "monitoring" | "frontend" | "cluster">>): RequiredSecret[] {
+export function requiredSecrets(config: Partial<Pick<ParsedPhase, "phase" | "localModel" | "monitoring" | "frontend" | "cluster" | "valkey" | "production">>): RequiredSecret[] {
   const localModel = config.phase === "local-model" ? config.localModel : undefined;
   const required: RequiredSecret[] = [];
   if (config.phase === "hosted-api" || localModel?.fallbackToHostedApi) required.push({ key: "apiKey", why: "the hosted LLM API's key" });
@@ -130,6 +143,9 @@ export function requiredSecrets(config: Partial<Pick<ParsedPhase, "phase" | "loc
   const expose = config.frontend?.expose;
   if (config.cluster?.type === "eks" && expose?.type === "Ingress" && expose.oidc) {
     required.push({ key: "oidcClientSecret", why: "the OIDC client secret, because frontend.expose.oidc is set" });
+  }
+  if (config.valkey && valkeyEnabled(config.valkey)) {
+    required.push({ key: "valkeyPassword", why: "Valkey's password, because valkey.enabled is true" });
   }
   return required;
 }
@@ -154,10 +170,30 @@ function crossSectionRules(config: ParsedPhase, ctx: z.RefinementCtx, stack: str
     });
   }
   if (localModel) scalingRules(config, localModel, ctx);
+  valkeyRules(config.valkey, ctx);
+  clientKeyRules(config, ctx);
   if (config.cluster?.type === "eks") systemPoolRule(config, ctx);
   exposureRules(config, ctx);
   if (config.production === true) productionRules(config, ctx);
   costRules(config, ctx);
+}
+
+/** The client API keys parse, and every quota names one of them. Values are never shown, names are (they are metric labels). */
+function clientKeyRules(config: ParsedPhase, ctx: z.RefinementCtx) {
+  const quotas = Object.keys(config.backend?.apiKeys ?? {});
+  if (config.clientApiKeys === undefined) {
+    if (quotas.length > 0) {
+      ctx.addIssue({ code: "custom", path: ["backend", "apiKeys"], message: "expected no key quotas without the secret clientApiKeys (the keys they are for)", input: quotas });
+    }
+    return;
+  }
+  // The offline render stands in "[secret]" for an encrypted value it cannot read; `pulumi up` checks the real one.
+  if (config.clientApiKeys === RENDER_PLACEHOLDER) return;
+  const { keys, problem } = parseClientApiKeys(config.clientApiKeys);
+  if (problem) return void ctx.addIssue({ code: "custom", path: ["clientApiKeys"], message: problem, input: undefined });
+  for (const name of quotas.filter((n) => !(n in keys!))) {
+    ctx.addIssue({ code: "custom", path: ["backend", "apiKeys", name], message: `expected a quota for a key in clientApiKeys (${Object.keys(keys!).join(", ")})`, input: name });
+  }
 }
 
 /**
@@ -239,6 +275,7 @@ function systemPoolRule(config: ParsedPhase, ctx: z.RefinementCtx) {
         nodes: nodes.minSize,
         karpenter: config.cluster.karpenter.enabled,
         keda: config.cluster.keda.install && config.phase === "local-model" && isKedaScaled(config.localModel),
+        valkey: valkeyEnabled(config.valkey) ? config.valkey.resources : undefined,
       }),
     );
   } catch {

@@ -4,6 +4,7 @@
  * metrics-server and the cluster's own add-ons. A pool too small for them leaves pods Pending with nothing in the
  * stack file pointing at why, so the config rule in schema.ts compares the two before anything is deployed.
  */
+import { VALKEY_EXPORTER_RESOURCES } from "./shared-state";
 import { parseQuantity } from "./quantity";
 
 /** CPU (cores) and memory (bytes) requested. */
@@ -115,6 +116,8 @@ export interface SystemPoolInputs {
   karpenter?: boolean;
   /** KEDA runs here (the stack installs it for its scaled model servers). */
   keda?: boolean;
+  /** The stack's Valkey (valkey.enabled): its container's requests; the exporter beside it is added here. */
+  valkey?: { requests: { cpu: string; memory: string } };
 }
 
 /** Every pod that must land on the system pool, with its requests: the stack's own, the charts', the cluster's. */
@@ -137,6 +140,7 @@ export function systemPoolPods(inputs: SystemPoolInputs): PoolPod[] {
     );
   }
   if (inputs.karpenter) pods.push({ name: "karpenter", pods: Math.min(KARPENTER_REPLICAS, inputs.nodes), requests: requestsOf(KARPENTER_RESOURCES) });
+  if (inputs.valkey) pods.push({ name: "valkey", pods: 1, requests: plus(requestsOf(inputs.valkey), requestsOf(VALKEY_EXPORTER_RESOURCES)) });
   if (inputs.keda) pods.push(...KEDA_PODS.map((name) => ({ name: `keda-${name}`, pods: 1, requests: requestsOf(KEDA_RESOURCES) })));
   pods.push(...EKS_CLUSTER_PODS, { name: "eks-node-daemons", pods: inputs.nodes, requests: EKS_PER_NODE });
   return pods;

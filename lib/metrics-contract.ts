@@ -33,7 +33,8 @@ export const INFERENCE_BUCKETS = [0.25, 0.5, 1, 2.5, 5, 7.5, 10, 15, 30, 60] as 
  * - `internal_error`: a bug in the gateway turned into a 500 for that request alone.
  * Later outcomes (e.g. `cached`) are added here, and the alert rules and dashboards follow.
  */
-export const REQUEST_OUTCOMES = ["ok", "fallback", "client_error", "upstream_error", "interrupted", "aborted", "internal_error"] as const;
+/** `cached`: answered from the response cache (docs/shared-state.md), no model called. */
+export const REQUEST_OUTCOMES = ["ok", "cached", "fallback", "client_error", "upstream_error", "interrupted", "aborted", "internal_error"] as const;
 export type RequestOutcome = (typeof REQUEST_OUTCOMES)[number];
 
 /** Outcomes that count as failures in the error-rate alerts: a fallback answer is a failure of the provider asked. */
@@ -110,7 +111,42 @@ export const BACKEND_METRICS = {
       "reason says what happened: served (the local model answered), asleep (it was scaled to zero or not ready yet: connection refused, no endpoints, 503; the fallback answered), failed (it answered with another error; the fallback answered). " +
       "KEDA wakes a sleeping model server on this counter's rate, so it must count a request before the fallback is tried.",
   },
+  apiKeyRequests: {
+    name: "ai_assistant_api_key_requests_total",
+    type: "counter",
+    labels: ["key"],
+    help: "Requests made with a client API key, by the key's configured name (never the key); created at 0 for every configured key.",
+  },
+  apiKeyTokens: {
+    name: "ai_assistant_api_key_tokens_total",
+    type: "counter",
+    labels: ["key", "kind"],
+    help: "Tokens used by the answers to a client API key's requests, by key name; kind is prompt or completion. Answers from the response cache used no tokens and add none.",
+  },
+  cacheRequests: {
+    name: "ai_assistant_cache_requests_total",
+    type: "counter",
+    labels: ["result"],
+    help: "Chat requests the response cache was asked about (those CACHE_MODE makes cacheable); result is hit (answered from the cache, no model call) or miss.",
+  },
+  cacheSavedTokens: {
+    name: "ai_assistant_cache_saved_tokens_total",
+    type: "counter",
+    labels: ["provider", "model", "kind"],
+    help: "Tokens the cache's hits did not buy again: the usage the provider reported for the cached answer, by the provider and model that first answered; kind is prompt or completion.",
+  },
+  sharedStateErrors: {
+    name: "ai_assistant_shared_state_errors_total",
+    type: "counter",
+    labels: ["operation"],
+    help: "Valkey commands that failed or timed out, by operation (limit, spend, cache-get, cache-set); limits then apply VALKEY_FAILURE_POLICY, the cache counts a miss. Created at 0 when Valkey is configured.",
+  },
 } as const satisfies Record<string, ContractMetric>;
+
+/** Values of the `result` label of {@link BACKEND_METRICS.cacheRequests}. */
+export const CACHE_RESULTS = ["hit", "miss"] as const;
+/** Values of the `operation` label of {@link BACKEND_METRICS.sharedStateErrors}. */
+export const SHARED_STATE_OPERATIONS = ["limit", "spend", "cache-get", "cache-set"] as const;
 
 /** Values of the `reason` label of {@link BACKEND_METRICS.localModelRequests}. */
 export const LOCAL_MODEL_REQUEST_REASONS = ["served", "asleep", "failed"] as const;
@@ -134,6 +170,24 @@ export const DCGM_METRICS = {
   gpuTemp: "DCGM_FI_DEV_GPU_TEMP",
   power: "DCGM_FI_DEV_POWER_USAGE",
 } as const;
+
+/**
+ * redis_exporter's series for Valkey (its metric maps: `maxmemory` -> memory_max_bytes, `evicted_keys` ->
+ * evicted_keys_total, `rejected_connections` -> rejected_connections_total, … under the `redis` namespace, seen in
+ * oliver006/redis_exporter's exporter source). The exporter runs beside Valkey (components/shared-state/valkey.ts).
+ */
+export const VALKEY_METRICS = {
+  up: "redis_up",
+  memoryUsed: "redis_memory_used_bytes",
+  memoryMax: "redis_memory_max_bytes",
+  evictedKeys: "redis_evicted_keys_total",
+  rejectedConnections: "redis_rejected_connections_total",
+  commandsProcessed: "redis_commands_processed_total",
+  connectedClients: "redis_connected_clients",
+} as const;
+
+/** `app.kubernetes.io/name` of Valkey's pods and Services: the scrape target's job label. */
+export const VALKEY_NAME = "valkey";
 
 /** kube-state-metrics, node-exporter and kubelet series the chart scrapes out of the box. */
 export const CLUSTER_METRICS = {

@@ -4,7 +4,7 @@
  * exactly; the model-server and GPU alerts are ours. Annotations use only `{{ $labels.<name> }}` and
  * `{{ $value | <humanize function> }}`, which the promtool test cases expand to predict the exact text.
  */
-import { CLUSTER_METRICS, VLLM_METRICS } from "../../lib/metrics-contract";
+import { CLUSTER_METRICS, VALKEY_METRICS, VLLM_METRICS } from "../../lib/metrics-contract";
 import { chatOutcomeRatio, circuitState, errorRatio, filesystemUsedRatio, gpuMemoryUsedRatio, inferenceQuantile, modelServerPods, nodeMemoryUsedRatio, volumeUsedRatio } from "./promql";
 
 export type Severity = "warning" | "critical";
@@ -38,6 +38,7 @@ export const THRESHOLDS = {
   diskUsedRatio: 0.85,
   queuedRequests: 10,
   gpuMemoryUsedRatio: 0.95,
+  valkeyMemoryUsedRatio: 0.9,
   fallbackRatio: 0.1,
   interruptedRatio: 0.02,
 } as const;
@@ -221,9 +222,56 @@ function gpu(): RuleGroup {
   };
 }
 
+/**
+ * The shared Valkey (docs/shared-state.md), from redis_exporter's series. With an LRU eviction policy, memory at
+ * `maxmemory` means evicting, which drops old cache entries and, worse, rate-limit buckets (limits reset early):
+ * so memory near the bound and steady evictions warn. Valkey down fails limits open or closed (the backend's policy).
+ */
+function valkey({ appNamespace: ns }: AlertRuleParams): RuleGroup {
+  const V = VALKEY_METRICS;
+  const sel = `{namespace="${ns}"}`;
+  return {
+    name: "ai-assistant.valkey",
+    rules: [
+      rule(
+        "ValkeyDown",
+        "critical",
+        "1m",
+        `max by (namespace, pod) (${V.up}${sel}) == 0`,
+        "Valkey {{ $labels.pod }} does not answer its exporter",
+        "The exporter beside {{ $labels.pod }} in {{ $labels.namespace }} cannot reach Valkey: rate limits fall back to each replica (failure policy open) or refuse requests (closed), and the cache misses.",
+      ),
+      rule(
+        "ValkeyMemoryNearMax",
+        "warning",
+        "10m",
+        `max by (namespace, pod) (${V.memoryUsed}${sel}) / max by (namespace, pod) (${V.memoryMax}${sel} > 0) > ${T.valkeyMemoryUsedRatio}`,
+        "Valkey {{ $labels.pod }} is near its maxmemory",
+        "{{ $value | humanizePercentage }} of maxmemory is used (threshold 90%) in {{ $labels.namespace }}: Valkey evicts soon; raise valkey.maxmemory (and its memory limit) or shorten backend.responseCache.ttlSeconds.",
+      ),
+      rule(
+        "ValkeyEvictingKeys",
+        "warning",
+        "15m",
+        `sum by (namespace, pod) (rate(${V.evictedKeys}${sel}[${RULE_RATE_WINDOW}])) > 0`,
+        "Valkey {{ $labels.pod }} is evicting keys",
+        "{{ $value | humanize }} keys/s evicted for 15 minutes in {{ $labels.namespace }}: cache entries and rate-limit buckets are dropped early; raise valkey.maxmemory.",
+      ),
+      rule(
+        "ValkeyRejectingConnections",
+        "warning",
+        "1m",
+        `sum by (namespace, pod) (increase(${V.rejectedConnections}${sel}[${RULE_RATE_WINDOW}])) > 0`,
+        "Valkey {{ $labels.pod }} rejects connections",
+        "Valkey in {{ $labels.namespace }} refused connections in the last 5 minutes (maxclients reached): backend replicas cannot reach their limits and cache.",
+      ),
+    ],
+  };
+}
+
 /** Every rule group, for one stack's app namespace. */
 export function alertRuleGroups(params: AlertRuleParams): RuleGroup[] {
-  return [inferenceLatency(params), availability(params), upstreams(params), resources(), modelServer(params), gpu()];
+  return [inferenceLatency(params), availability(params), upstreams(params), resources(), modelServer(params), gpu(), valkey(params)];
 }
 
 /** Every alerting rule, flattened. */

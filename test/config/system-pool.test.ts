@@ -46,6 +46,7 @@ describe("the system pool capacity rule", () => {
     apiKey: "sk-test",
     grafanaAdminPassword: "pw",
     alertSlackWebhookUrl: "https://hooks.slack.com/services/T0/B0/test",
+    valkeyPassword: "valkey-test-password",
     dockerHubUsername: "acme-pulls",
     dockerHubAccessToken: "dckr_pat_test",
     cluster: { ...(prod.cluster as object), systemNodes },
@@ -61,7 +62,7 @@ describe("the system pool capacity rule", () => {
     expect(() => committed("prod")).not.toThrow();
     expect(committed("prod").cluster).toMatchObject({ systemNodes: { instanceTypes: ["m6i.xlarge"], minSize: 2 } });
     expect(() => parseSettings(withSystemNodes({ instanceTypes: ["m6i.large"], minSize: 4, desiredSize: 4, maxSize: 5 }))).not.toThrow();
-    expect(() => parseSettings(withSystemNodes({ instanceTypes: ["m6i.large"], minSize: 3, desiredSize: 3, maxSize: 4 }))).toThrow(/its pods request 6185m CPU/);
+    expect(() => parseSettings(withSystemNodes({ instanceTypes: ["m6i.large"], minSize: 3, desiredSize: 3, maxSize: 4 }))).toThrow(/its pods request 6305m CPU/);
   });
 
   it("counts the load balancer controller's two replicas, which every eks stack runs there", () => {

@@ -33,6 +33,8 @@ export interface AlertCase {
 }
 
 const SAMPLES = 45;
+/** redis_exporter's labels as the ServiceMonitor scrapes them beside Valkey. */
+const valkeyPod = { namespace: "ai-assistant", pod: "valkey-0", job: "valkey", instance: "10.0.1.9:9121" };
 
 /** A counter growing by `perMinute` every minute. */
 const counter = (perMinute: number) => `0+${perMinute}x${SAMPLES}`;
@@ -206,5 +208,38 @@ export const ALERT_CASES: AlertCase[] = [
       firing: [{ labels: { Hostname: "gpu-node-1", gpu: "0" }, value: "95.83%" }],
     },
     under: { series: [series("DCGM_FI_DEV_FB_USED", gpu0, gauge(1000, 22000)), series("DCGM_FI_DEV_FB_FREE", gpu0, gauge(23000, 2000))] },
+  },
+  {
+    alert: "ValkeyDown",
+    over: { series: [series("redis_up", valkeyPod, gauge(1, 0))], breachAt: "3m", firing: [{ labels: { namespace: NS, pod: "valkey-0" } }] },
+    // Another stack's Valkey being down is not this stack's business.
+    under: { series: [series("redis_up", valkeyPod, constant(1)), series("redis_up", { ...valkeyPod, namespace: "other" }, constant(0))] },
+  },
+  {
+    alert: "ValkeyMemoryNearMax",
+    // 230 / 250 = 92%; under: 220 / 250 = 88%. A Valkey without maxmemory (0) never fires.
+    over: {
+      series: [series("redis_memory_max_bytes", valkeyPod, constant(250)), series("redis_memory_used_bytes", valkeyPod, gauge(100, 230))],
+      breachAt: "3m",
+      firing: [{ labels: { namespace: NS, pod: "valkey-0" }, value: "92%" }],
+    },
+    under: {
+      series: [
+        series("redis_memory_max_bytes", valkeyPod, constant(250)),
+        series("redis_memory_used_bytes", valkeyPod, gauge(100, 220)),
+        series("redis_memory_max_bytes", { ...valkeyPod, pod: "valkey-unbounded" }, constant(0)),
+        series("redis_memory_used_bytes", { ...valkeyPod, pod: "valkey-unbounded" }, constant(1000)),
+      ],
+    },
+  },
+  {
+    alert: "ValkeyEvictingKeys",
+    over: { series: [series("redis_evicted_keys_total", valkeyPod, counter(60))], breachAt: "1m", firing: [{ labels: { namespace: NS, pod: "valkey-0" }, value: "1" }] },
+    under: { series: [series("redis_evicted_keys_total", valkeyPod, constant(500))] },
+  },
+  {
+    alert: "ValkeyRejectingConnections",
+    over: { series: [series("redis_rejected_connections_total", valkeyPod, counter(2))], breachAt: "1m", firing: [{ labels: { namespace: NS, pod: "valkey-0" } }] },
+    under: { series: [series("redis_rejected_connections_total", valkeyPod, constant(3))] },
   },
 ];

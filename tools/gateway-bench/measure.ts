@@ -20,13 +20,13 @@ export interface GatewayBenchOptions {
   upstreamDelayMs: number;
 }
 
-interface Round {
+export interface Round {
   latencies: number[];
   seconds: number;
 }
 
 /** Starts a node process and resolves with the first JSON line it prints that has `port`. */
-function startProcess(args: string[], env: Record<string, string>): Promise<{ child: ChildProcess; port: number }> {
+export function startProcess(args: string[], env: Record<string, string>): Promise<{ child: ChildProcess; port: number }> {
   const child = spawn(process.execPath, args, { cwd: PROJECT_DIR, env: { ...process.env, ...env }, stdio: ["ignore", "pipe", "inherit"] });
   return new Promise((resolvePort, reject) => {
     let buffered = "";
@@ -51,7 +51,7 @@ function startProcess(args: string[], env: Record<string, string>): Promise<{ ch
 const question = (model: string) => JSON.stringify({ model, messages: [{ role: "user", content: "How long is a benchmark?" }] });
 
 /** `concurrency` loops posting one chat request after another, for `ms`. */
-function load(port: number, model: string, concurrency: number, ms: number): Promise<Round> {
+export function load(port: number, model: string, concurrency: number, ms: number): Promise<Round> {
   const path = "/v1/chat/completions";
   const body = question(model);
   const agent = new Agent({ keepAlive: true, maxSockets: concurrency });
@@ -96,7 +96,7 @@ function cpuSeconds(pid: number | undefined): number | undefined {
   }
 }
 
-function summary(rounds: Round[]) {
+export function summary(rounds: Round[]) {
   const latencies = rounds.flatMap((r) => r.latencies).sort((a, b) => a - b);
   const at = (q: number) => latencies[Math.min(latencies.length - 1, Math.floor(q * latencies.length))];
   const seconds = rounds.reduce((s, r) => s + r.seconds, 0);

@@ -6,11 +6,12 @@ import { infrastructureDashboard } from "./infrastructure";
 import { modelServerDashboard } from "./model-server";
 import { overviewDashboard } from "./overview";
 import { DashboardParams } from "./params";
+import { sharedStateDashboard } from "./shared-state";
 
 export { dashboardQueries } from "./grafana";
 export type { Dashboard } from "./grafana";
 export type { DashboardParams } from "./params";
 
 export function dashboards(params: DashboardParams): Dashboard[] {
-  return [overviewDashboard(params), modelServerDashboard(params), gpuDashboard(), costDashboard(params), infrastructureDashboard(params)];
+  return [overviewDashboard(params), modelServerDashboard(params), gpuDashboard(), costDashboard(params), infrastructureDashboard(params), sharedStateDashboard(params)];
 }

@@ -18,10 +18,11 @@ import { guardServer, SERVER_LIMITS } from "./http-limits";
 import { jsonLogger, LogFields, Logger, redactingLogger } from "./log";
 import { BackendMetrics } from "./metrics";
 import { ChatRequest, StreamEvent, UpstreamError, Usage } from "./providers/types";
-import { clientAddress, RateLimiter } from "./rate-limit";
 import { redactor } from "./redact";
 import { checkJsonBody, readJsonBody } from "./request-body";
 import { ClientGone, isLocalProvider, Router, Served } from "./resilience/router";
+import { Admitted, SharedState } from "./shared-state";
+import { CachedAnswer } from "./shared-state/response-cache";
 import { allowedMethods, CHAT_ROUTE, methodNotAllowed, MODELS_ROUTE, notFound, QUIET_PATHS } from "./routes";
 import { retryAfterSeconds, streamInterruptedEvent, toHttpError, upstreamKind } from "./upstream-errors";
 
@@ -33,6 +34,8 @@ export interface Backend {
   readonly server: Server;
   readonly metrics: BackendMetrics;
   readonly router: Router;
+  /** Client keys, limits and the response cache (in Valkey when configured). */
+  readonly shared: SharedState;
   /** Listens on `port` (0: any free one) and resolves with the port. */
   listen(port?: number, host?: string): Promise<number>;
   /**
@@ -56,10 +59,14 @@ interface RequestLog extends LogFields {
   failures?: string[];
   prompt?: string;
   answer?: string;
+  /** The client API key's name (never the key). */
+  api_key?: string;
+  cache?: "hit" | "miss";
 }
 
 const LEVEL: Record<RequestOutcome, "info" | "warn" | "error"> = {
   ok: "info",
+  cached: "info",
   client_error: "info",
   aborted: "info",
   fallback: "warn",
@@ -109,7 +116,7 @@ export function createBackend(settings: BackendSettings, options: { logger?: Log
   const metrics = new BackendMetrics(localModels, () => router?.circuits() ?? []);
   router = new Router(settings, metrics.routerEvents());
   const validate = requestValidator(settings.limits);
-  const limiter = settings.rateLimit.perMinute > 0 ? new RateLimiter(settings.rateLimit.perMinute, settings.rateLimit.burst) : undefined;
+  const shared = new SharedState(settings, metrics.registry, log);
   const created = () => Math.floor(Date.now() / 1000);
   let draining = false;
   let closing = false;
@@ -132,21 +139,27 @@ export function createBackend(settings: BackendSettings, options: { logger?: Log
 
   async function chat(req: IncomingMessage, res: ServerResponse, entry: RequestLog, client: AbortSignal): Promise<void> {
     checkJsonBody(req);
-    if (limiter) {
-      const wait = limiter.take(clientAddress(req, settings.rateLimit.trustProxyHops));
-      if (wait !== undefined) {
-        throw new HttpError(429, `Too many requests from this client; retry in ${wait} s.`, "rate_limit_error", "rate_limit_exceeded", null, { "retry-after": String(wait) });
-      }
-    }
+    const admitted = await shared.admit(req);
+    if (admitted.caller.kind === "key") entry.api_key = admitted.caller.key.name;
     const request = validate(await readJsonBody(req, settings.limits.bodyBytes), (model) => router!.has(model), router!.defaultModel);
     entry.stream = request.stream;
     if (settings.logPrompts) entry.prompt = request.messages.map((m) => `${m.role}: ${m.content}`).join("\n");
     const started = performance.now();
-    if (request.stream) return stream(request, res, entry, client, started);
+    const cacheKey = shared.cache?.keyFor(request);
+    if (cacheKey !== undefined) {
+      const hit = await shared.cache!.get(cacheKey);
+      shared.metrics.cache(hit ? "hit" : "miss");
+      entry.cache = hit ? "hit" : "miss";
+      if (hit) return answerFromCache(request, hit, res, entry);
+      res.setHeader("x-assistant-cache", "miss");
+    }
+    if (request.stream) return stream(request, res, entry, client, started, admitted, cacheKey);
 
     const served = await router!.complete(request, client);
     noteServed(entry, served);
     const { text, finishReason, usage, raw } = served.value;
+    shared.answered(admitted, usage);
+    if (cacheKey !== undefined && !served.fallback) shared.cache!.put(cacheKey, { text, finishReason, usage, provider: served.provider.name, model: served.provider.model });
     if (settings.logPrompts) entry.answer = text;
     if (raw) {
       // Already an OpenAI chat.completion, checked by the provider: relayed as received.
@@ -167,7 +180,45 @@ export function createBackend(settings: BackendSettings, options: { logger?: Log
     metrics.answered(served.provider.name, served.provider.model, (performance.now() - started) / 1000, usage);
   }
 
-  async function stream(request: ChatRequest, res: ServerResponse, entry: RequestLog, client: AbortSignal, started: number): Promise<void> {
+  /** A cached answer, as JSON or as a stream like a live one; no model is called, no tokens are spent. */
+  function answerFromCache(request: ChatRequest, hit: CachedAnswer, res: ServerResponse, entry: RequestLog): void {
+    entry.provider = hit.provider;
+    entry.model = hit.model;
+    entry.outcome = "cached";
+    if (settings.logPrompts) entry.answer = hit.text;
+    if (hit.usage) shared.metrics.saved(hit.provider, hit.model, hit.usage);
+    const headers = { "x-assistant-provider": hit.provider, "x-assistant-cache": "hit" };
+    const id = `chatcmpl-${randomUUID()}`;
+    if (!request.stream) {
+      const body = JSON.stringify({
+        id,
+        object: "chat.completion",
+        created: created(),
+        model: hit.model,
+        choices: [{ index: 0, message: { role: "assistant", content: hit.text, refusal: null }, logprobs: null, finish_reason: hit.finishReason }],
+        usage: usageBody(hit.usage),
+      });
+      return sendJson(res, 200, body, headers);
+    }
+    const base = { id, object: "chat.completion.chunk", created: created(), model: hit.model };
+    const usageField = request.includeUsage ? { usage: null } : {};
+    const chunk = (delta: Record<string, string>, finishReason: string | null = null) =>
+      `data: ${JSON.stringify({ ...base, choices: [{ index: 0, delta, logprobs: null, finish_reason: finishReason }], ...usageField })}\n\n`;
+    res.writeHead(200, { "content-type": "text/event-stream; charset=utf-8", "cache-control": "no-cache", connection: draining ? "close" : "keep-alive", "x-accel-buffering": "no", ...headers });
+    let body = chunk({ role: "assistant", content: "" }) + chunk({ content: hit.text }) + chunk({}, hit.finishReason);
+    if (request.includeUsage && hit.usage) body += `data: ${JSON.stringify({ ...base, choices: [], usage: usageBody(hit.usage) })}\n\n`;
+    res.end(`${body}data: [DONE]\n\n`);
+  }
+
+  async function stream(
+    request: ChatRequest,
+    res: ServerResponse,
+    entry: RequestLog,
+    client: AbortSignal,
+    started: number,
+    admitted: Admitted,
+    cacheKey: string | undefined,
+  ): Promise<void> {
     const opened = await router!.openStream(request, client);
     noteServed(entry, opened);
     const base = { id: `chatcmpl-${randomUUID()}`, object: "chat.completion.chunk", created: created(), model: opened.provider.model };
@@ -186,13 +237,16 @@ export function createBackend(settings: BackendSettings, options: { logger?: Log
     res.flushHeaders();
     let usage: Usage | undefined;
     let answer = "";
+    let finishReason: string | undefined;
+    const keepAnswer = settings.logPrompts || (cacheKey !== undefined && !opened.fallback);
     await write(res, chunk({ role: "assistant", content: "" }));
     try {
       for await (const event of opened.events as AsyncIterable<StreamEvent>) {
         if (event.type === "text") {
-          if (settings.logPrompts) answer += event.text;
+          if (keepAnswer) answer += event.text;
           await write(res, chunk({ content: event.text }));
         } else if (event.type === "finish") {
+          finishReason = event.reason;
           await write(res, chunk({}, event.reason));
         } else usage = event.usage;
         if (res.destroyed) break;
@@ -208,14 +262,18 @@ export function createBackend(settings: BackendSettings, options: { logger?: Log
       return;
     } finally {
       if (settings.logPrompts) entry.answer = answer;
+      shared.answered(admitted, usage);
     }
     if (res.destroyed) return;
+    // Only a stream that ran to its end, from the provider asked, is worth answering again.
+    if (cacheKey !== undefined && !opened.fallback && finishReason) shared.cache!.put(cacheKey, { text: answer, finishReason, usage, provider: opened.provider.name, model: opened.provider.model });
     if (request.includeUsage && usage) res.write(`data: ${JSON.stringify({ ...base, choices: [], usage: usageBody(usage) })}\n\n`);
     res.end("data: [DONE]\n\n");
     metrics.answered(opened.provider.name, opened.provider.model, (performance.now() - started) / 1000, usage);
   }
 
-  function models(res: ServerResponse): void {
+  function models(req: IncomingMessage, res: ServerResponse): void {
+    shared.identify(req);
     const at = created();
     const data = router!.models.map((id) => ({ id, object: "model", created: at, owned_by: settings.primary.provider }));
     sendJson(res, 200, JSON.stringify({ object: "list", data }));
@@ -251,7 +309,7 @@ export function createBackend(settings: BackendSettings, options: { logger?: Log
     }
     if (!allowed.includes(req.method ?? "")) throw methodNotAllowed(req.method, allowed);
     if (path === CHAT_ROUTE) return chat(req, res, entry, client);
-    if (path === MODELS_ROUTE) models(res);
+    if (path === MODELS_ROUTE) models(req, res);
     else quiet(path, res);
     return Promise.resolve();
   }
@@ -341,12 +399,12 @@ export function createBackend(settings: BackendSettings, options: { logger?: Log
       const grace = setTimeout(() => {
         log.warn("grace period over; closing the connections still answering", { in_flight: inFlight });
         server.closeAllConnections();
-        resolve();
+        void shared.close().then(resolve, resolve);
       }, settings.shutdownGraceMs);
       idle = () => {
         clearTimeout(grace);
         server.closeIdleConnections();
-        resolve();
+        void shared.close().then(resolve, resolve);
       };
       if (inFlight === 0) idle();
     });
@@ -356,6 +414,7 @@ export function createBackend(settings: BackendSettings, options: { logger?: Log
     server,
     metrics,
     router,
+    shared,
     listen(port = settings.port, host = settings.host) {
       return new Promise((resolve, reject) => {
         server.once("error", reject);

@@ -38,6 +38,9 @@ export function sendError(res: http.ServerResponse, status: number, message: str
   res.end(body);
 }
 
+/** The header that marks a request as the frontend's (see services/backend/src/shared-state/api-keys.ts). */
+export const FRONTEND_TOKEN_HEADER = "x-assistant-frontend-token";
+
 function tooLarge(res: http.ServerResponse, maxBodyBytes: number): void {
   if (res.headersSent || res.destroyed) return;
   // The rest of the body is not read: the connection cannot be reused.
@@ -45,7 +48,11 @@ function tooLarge(res: http.ServerResponse, maxBodyBytes: number): void {
   sendError(res, 413, `The request body is larger than ${maxBodyBytes} bytes.`, "invalid_request_error", "request_too_large");
 }
 
-export function createProxy(backendUrl: URL, maxBodyBytes: number): Proxy {
+/**
+ * `backendToken`: added to every forwarded request; a client's own copy of the header is never forwarded (only the
+ * headers listed above are), so no one outside can pose as the frontend by sending it.
+ */
+export function createProxy(backendUrl: URL, maxBodyBytes: number, backendToken?: string): Proxy {
   const client = backendUrl.protocol === "https:" ? https : http;
   // Keep-alive connections to the backend: a new TCP handshake per message would add latency for nothing. An idle
   // connection is closed after 4 s, before the server on the other side does (the backend keeps one 65 s; node:http's
@@ -61,6 +68,7 @@ export function createProxy(backendUrl: URL, maxBodyBytes: number): Proxy {
       return tooLarge(res, maxBodyBytes);
     }
     const headers: http.OutgoingHttpHeaders = { "x-request-id": requestId };
+    if (backendToken) headers[FRONTEND_TOKEN_HEADER] = backendToken;
     for (const name of FORWARDED_REQUEST_HEADERS) {
       const value = req.headers[name];
       if (value !== undefined) headers[name] = value;

@@ -37,7 +37,7 @@ const excerpt = (text: string) => (text.length <= 64 ? text : `${text.slice(0, 6
 
 export function createFrontendServer(settings: FrontendSettings): FrontendServer {
   const files = loadStaticFiles(settings.publicDir);
-  const proxy = createProxy(settings.backendUrl, settings.maxBodyBytes);
+  const proxy = createProxy(settings.backendUrl, settings.maxBodyBytes, settings.backendToken);
   let draining = false;
   let stopping = false;
 

@@ -20,6 +20,8 @@ export interface FrontendSettings {
   maxBodyBytes: number;
   /** Directory of the chat page's static files. */
   publicDir: string;
+  /** Sent to the backend as `X-Assistant-Frontend-Token` (client API keys on: the chat has no key of its own). */
+  backendToken?: string;
   /** With the ALB's OIDC sign-in in front: how to check its signature (alb-oidc.ts). */
   albOidc?: AlbOidcSettings;
 }
@@ -84,6 +86,7 @@ export function readSettings(env: NodeJS.ProcessEnv = process.env): FrontendSett
     maxBodyBytes: integer(env, "MAX_BODY_BYTES", DEFAULT_MAX_BODY_BYTES, 1024, 64 * 1024 * 1024),
     // From source this is services/frontend/public; in the image, dist/ sits beside public/ just the same.
     publicDir: env.PUBLIC_DIR || join(__dirname, "..", "public"),
+    backendToken: env.BACKEND_TOKEN || undefined,
     albOidc: albOidc(env),
   };
 }

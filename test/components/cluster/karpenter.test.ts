@@ -1,5 +1,6 @@
 import { parseStackConfig } from "../../../config/load";
 import { SECRET_KEYS } from "../../../config/schema";
+import { everySecret } from "../../support/config";
 import type { RenderResult } from "../../../tools/render";
 import { EC2_NODE_CLASS_SPEC, NODE_POOL_SPEC, shapeProblems } from "../../support/crd-shapes";
 import { managedPoliciesByRole, planned, plannedOne } from "../../support/eks";
@@ -179,7 +180,7 @@ describe("the prod stack's CPU capacity for load peaks (Karpenter)", () => {
     const cluster = settings.cluster as { karpenter: Record<string, unknown> };
     const off = await renderConfig({
       ...settings,
-      ...Object.fromEntries(SECRET_KEYS.filter((key) => key !== "huggingFaceToken" && key !== "alertPagerDutyRoutingKey" && key !== "oidcClientSecret").map((key) => [key, { secure: "x" }])),
+      ...Object.fromEntries(SECRET_KEYS.filter((key) => key !== "huggingFaceToken" && key !== "alertPagerDutyRoutingKey" && key !== "oidcClientSecret" && key !== "clientApiKeys").map((key) => [key, { secure: "x" }])),
       frontend: { ...settings.frontend, expose: { type: "ClusterIP" } },
       backend: { ...settings.backend, autoscaling: { minReplicas: 2, maxReplicas: 2 } },
       cluster: { ...cluster, karpenter: { ...cluster.karpenter, cpuPool: { enabled: false } } },
@@ -240,7 +241,7 @@ describe("GPU capacity config rules", () => {
   const parse = (settings: Record<string, unknown>) => {
     const values = Object.fromEntries(Object.entries(settings).map(([key, value]) => [key, typeof value === "string" ? value : JSON.stringify(value)]));
     // Every secret set, so that only the rule under test can speak.
-    const secrets = Object.fromEntries(SECRET_KEYS.map((key) => [key, "secret-value"]));
+    const secrets = everySecret();
     return parseStackConfig({ values: { ...secrets, ...values }, secretKeys: new Set() }, "prod");
   };
   const prod = stackFileSettings("prod");

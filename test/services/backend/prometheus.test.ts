@@ -16,7 +16,7 @@ import { delimiter, join } from "path";
 import { stringify } from "yaml";
 import { alertRuleGroups, alertRules } from "../../../components/monitoring/alert-rules";
 import { dashboardQueries, dashboards } from "../../../components/monitoring/dashboards";
-import { BACKEND_METRICS, CLUSTER_METRICS, DCGM_METRICS, VLLM_METRICS } from "../../../lib/metrics-contract";
+import { BACKEND_METRICS, CLUSTER_METRICS, DCGM_METRICS, VALKEY_METRICS, VLLM_METRICS } from "../../../lib/metrics-contract";
 import { rulesFile } from "../../../tools/promtool";
 import { metricNames } from "../../support/promql";
 import { StandIn, startStandIn } from "./support/stand-ins";
@@ -43,7 +43,7 @@ if (!prometheus && process.env.CI) {
  * Metrics queried that the backend cannot emit, by who does: vLLM's own /metrics, NVIDIA's DCGM exporter, and
  * kube-state-metrics / node-exporter / the kubelet (cluster-only). `ALERTS` is Prometheus's own.
  */
-const NOT_THE_BACKENDS = new Set<string>([...Object.values(VLLM_METRICS), ...Object.values(DCGM_METRICS), ...Object.values(CLUSTER_METRICS), "ALERTS"]);
+const NOT_THE_BACKENDS = new Set<string>([...Object.values(VLLM_METRICS), ...Object.values(DCGM_METRICS), ...Object.values(CLUSTER_METRICS), ...Object.values(VALKEY_METRICS), "ALERTS"]);
 
 const FAILING = "ns-failing";
 const HEALTHY = "ns-healthy";
@@ -148,10 +148,13 @@ type Alert = { labels: Record<string, string>; state: string };
     const series = (name: string) => (Object.values(BACKEND_METRICS).find((m) => m.name === name)?.type === "histogram" ? `${name}_bucket` : name);
     // No backend serves an in-cluster model, so none counts requests for one (test/services/backend/scale-to-zero.test.ts
     // does). The healthy one never calls an upstream, so it has no upstream errors, retries or fallbacks to count.
+    // Neither has client keys, a response cache or Valkey, whose series exist only where they are configured
+    // (test/services/backend/api-keys-and-cache.test.ts serves them).
     const m = BACKEND_METRICS;
+    const unconfigured = [m.apiKeyRequests, m.apiKeyTokens, m.cacheRequests, m.cacheSavedTokens, m.sharedStateErrors].map((metric) => metric.name);
     const expectedMissing: Record<string, string[]> = {
-      [FAILING]: [m.localModelRequests.name],
-      [HEALTHY]: [m.fallbacks.name, m.localModelRequests.name, m.retries.name, m.upstreamErrors.name].sort(),
+      [FAILING]: [m.localModelRequests.name, ...unconfigured].sort(),
+      [HEALTHY]: [m.fallbacks.name, m.localModelRequests.name, m.retries.name, m.upstreamErrors.name, ...unconfigured].sort(),
     };
     for (const namespace of [FAILING, HEALTHY]) {
       let missing: string[] = [];

@@ -25,11 +25,13 @@ export async function startBackend(env: Record<string, string>): Promise<Running
     backend,
     url: `http://127.0.0.1:${port}`,
     logs,
-    close: () =>
-      new Promise((resolve) => {
+    close: async () => {
+      await new Promise<void>((resolve) => {
         backend.server.closeAllConnections();
         backend.server.close(() => resolve());
-      }),
+      });
+      await backend.shared.close();
+    },
   };
 }
 
