@@ -64,6 +64,24 @@ export const VLLM_METRICS = {
   kvCacheUsage: "vllm:kv_cache_usage_perc",
 } as const;
 
+/**
+ * Triton's own metrics (server docs/user_guide/metrics.md at r26.07), served by its OpenAI frontend's `/metrics`.
+ * Per model (labels `model`, `version`) unless noted; the GPU ones per GPU (label `gpu_uuid`), in bytes.
+ */
+export const TRITON_METRICS = {
+  /** Requests enqueued and not yet handed to the backend (a gauge): Triton's queue. */
+  pending: "nv_inference_pending_request_count",
+  /** Cumulative microseconds requests waited in the scheduling queue (a counter). */
+  queueDurationUs: "nv_inference_queue_duration_us",
+  /** Failed and successful inference requests (counters). */
+  failures: "nv_inference_request_failure",
+  successes: "nv_inference_request_success",
+  /** Requests received (a counter): the queue time per request divides by its rate. */
+  requests: "nv_inference_count",
+  gpuMemoryUsed: "nv_gpu_memory_used_bytes",
+  gpuMemoryTotal: "nv_gpu_memory_total_bytes",
+} as const;
+
 /** NVIDIA DCGM exporter fields (framebuffer sizes are in MiB). */
 export const DCGM_METRICS = {
   gpuUtil: "DCGM_FI_DEV_GPU_UTIL",

@@ -19,7 +19,7 @@ export interface LocalModelsArgs {
   localModel: LocalModelConfig;
   /** Production: caches are kept when the stack is destroyed. */
   production: boolean;
-  /** Hugging Face token for gated models (vLLM only); stored in a Secret read by the pull. */
+  /** Hugging Face token for gated models (vLLM and Triton); stored in a Secret read by the pull. */
   huggingFaceToken?: pulumi.Input<string>;
   /** The cluster's StorageClasses (EKS); the caches are claimed after they exist. */
   storageClasses?: pulumi.Input<pulumi.Resource>[];
@@ -51,7 +51,7 @@ export class LocalModels extends pulumi.ComponentResource {
     const image = formatImageReference(localModel.image ?? ENGINES[localModel.engine].defaultImage);
 
     let tokenSecret: k8s.core.v1.Secret | undefined;
-    if (localModel.engine === "vllm" && args.huggingFaceToken !== undefined) {
+    if (localModel.engine !== "ollama" && args.huggingFaceToken !== undefined) {
       tokenSecret = new k8s.core.v1.Secret(
         `${name}-hf-token`,
         {

@@ -42,5 +42,15 @@ export function scrapeTargets({ appNamespace, stack }: ScrapeTargetArgs): Scrape
         "ai-assistant.io/engine": "vllm",
       }),
     },
+    {
+      // Triton's OpenAI frontend serves Triton's metrics at /metrics on the same port as its API (routers/
+      // observability.py); no separate listener on 8002 runs in this mode. Matches nothing until Triton runs.
+      name: "model-server-triton",
+      spec: serviceMonitorSpec(appNamespace, {
+        "app.kubernetes.io/name": MODEL_SERVER_NAME,
+        "app.kubernetes.io/instance": instance,
+        "ai-assistant.io/engine": "triton",
+      }),
+    },
   ];
 }
