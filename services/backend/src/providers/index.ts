@@ -21,7 +21,8 @@ export function createProvider(upstream: UpstreamSettings, settings: BackendSett
     case "triton":
       // Triton's OpenAI-compatible frontend (python/openai/openai_frontend in triton-inference-server/server):
       // the same API as vLLM's, keyless and in-cluster, under the model's repository name.
-      return new OpenAiStyleProvider("triton", tritonModelName(upstream.model), baseUrl, undefined);
+      // Answers, logs and metrics keep the Hugging Face id clients use.
+      return new OpenAiStyleProvider("triton", upstream.model, baseUrl, undefined, tritonModelName(upstream.model));
     case "openai":
     case "huggingface":
     case "openai-compatible":

@@ -37,6 +37,8 @@ export class OpenAiStyleProvider implements Provider {
     readonly model: string,
     baseUrl: string,
     apiKey: string | undefined,
+    /** The name the upstream serves the model under, when it is not the one clients use (Triton's repository name). */
+    private readonly servedModel: string = model,
   ) {
     this.key = `${name} ${baseUrl}`;
     this.client = new OpenAI({
@@ -53,7 +55,7 @@ export class OpenAiStyleProvider implements Provider {
 
   private params(request: ChatRequest): ChatCompletionCreateParamsBase {
     return {
-      model: this.model,
+      model: this.servedModel,
       messages: request.messages,
       ...(request.temperature !== undefined && { temperature: request.temperature }),
       ...(request.topP !== undefined && { top_p: request.topP }),
