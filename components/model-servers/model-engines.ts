@@ -240,10 +240,11 @@ const TRITON: EngineProfile = {
   port: TRITON_OPENAI_PORT,
   healthPath: "/health/ready",
   apiPath: "/v1",
-  // Triton's core and Python backend stub are not audited here for what they write outside the volumes below
-  // (unlike vLLM's image); the root filesystem stays writable rather than failing at start. Still non-root, no
-  // privilege escalation, all capabilities dropped (Pod Security "restricted" does not require a read-only root).
-  writableRootFilesystem: true,
+  // Read-only like vLLM's: vLLM inside writes only to the volumes its env below names (see VLLM); Triton's Python
+  // backend writes its stub's shared-memory regions to /dev/shm (a volume here) and, only for a custom
+  // EXECUTION_ENV_PATH (not used), unpacks to /tmp/python_env_* (python_backend src/pb_env.cc); the tokenizer of the
+  // OpenAI frontend reads $HF_HOME. Not yet run on a GPU node with this setting: a write elsewhere fails the start.
+  writableRootFilesystem: false,
   // vLLM runs inside Triton (the vLLM backend): the same caches on the volume, the same passwd-less user names.
   env: { ...VLLM.env },
   servesMetrics: true,
