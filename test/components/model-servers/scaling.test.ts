@@ -100,7 +100,7 @@ describe("a Triton server scaled on its queue", () => {
     const monitor = objectOf(result, "ServiceMonitor", "model-server-triton");
     expect(monitor.spec.selector.matchLabels["ai-assistant.io/engine"]).toBe("triton");
     expect(monitor.spec.endpoints).toEqual([expect.objectContaining({ port: "http", path: "/metrics" })]);
-    expect(objectOf(result, "Service", "model-server").metadata.labels["ai-assistant.io/engine"]).toBe("triton");
+    expect(objectOf(result, "Service", "model-server").metadata.labels?.["ai-assistant.io/engine"]).toBe("triton");
   });
 });
 
