@@ -44,7 +44,7 @@ export const BACKEND_METRICS = {
     type: "counter",
     labels: ["model", "reason"],
     help:
-      "Chat requests meant for an in-cluster model server (LLM_PROVIDER vllm or ollama), whoever answered them; model is the model name the backend routes on. " +
+      "Chat requests meant for an in-cluster model server (LLM_PROVIDER vllm, triton or ollama), whoever answered them; model is the model name the backend routes on. " +
       "reason says what happened: served (the local model answered), asleep (it was scaled to zero or not ready yet: connection refused, no endpoints, 503; the fallback answered), failed (it answered with another error; the fallback answered). " +
       "KEDA wakes a sleeping model server on this counter's rate, so it must count a request before the fallback is tried.",
   },
