@@ -13,11 +13,20 @@ import { monitoringSchema } from "./monitoring";
 import { networkPoliciesSchema } from "./network-policies";
 import { BACKEND_RESOURCES, hostedApiSchema, isKedaScaled, localModelSchema, Phase, PHASES } from "./phases";
 import { retentionDays } from "./primitives";
-import { formatCpu, formatMemory, poolNodeAllocatable, systemPoolPods, totalRequests } from "./system-pool";
+import { formatCpu, formatMemory, poolNodeAllocatable, karpenterPoolCapacity, peakExtraPods, systemPoolPods, totalRequests } from "./system-pool";
 import { workloadSchema } from "./workload";
 
 /** Keys whose values are secrets: they become Pulumi secrets and are never printed. */
-export const SECRET_KEYS = ["apiKey", "huggingFaceToken", "grafanaAdminPassword", "oidcClientSecret", "alertSlackWebhookUrl", "alertPagerDutyRoutingKey"] as const;
+export const SECRET_KEYS = [
+  "apiKey",
+  "huggingFaceToken",
+  "grafanaAdminPassword",
+  "oidcClientSecret",
+  "alertSlackWebhookUrl",
+  "alertPagerDutyRoutingKey",
+  "dockerHubUsername",
+  "dockerHubAccessToken",
+] as const;
 export type SecretKey = (typeof SECRET_KEYS)[number];
 
 const secretValue = z.string({ error: "expected a secret string" }).min(1, { message: "expected a non-empty secret" }).optional();
@@ -59,6 +68,10 @@ function commonSettings(phase: Phase) {
     alertSlackWebhookUrl: secretValue,
     /** PagerDuty Events API v2 routing key Alertmanager pages with. */
     alertPagerDutyRoutingKey: secretValue,
+    /** Docker Hub account the ECR pull-through cache pulls as (`cluster.registry.dockerHubCache`). */
+    dockerHubUsername: secretValue,
+    /** A Docker Hub access token of that account (read-only public repositories is enough). */
+    dockerHubAccessToken: secretValue,
   };
 }
 
@@ -109,6 +122,10 @@ export function requiredSecrets(config: Partial<Pick<ParsedPhase, "phase" | "loc
     const receivers = Array.isArray(config.monitoring.alertReceivers) ? config.monitoring.alertReceivers : [];
     if (receivers.includes("slack")) required.push({ key: "alertSlackWebhookUrl", why: "the Slack webhook URL, because monitoring.alertReceivers names slack" });
     if (receivers.includes("pagerduty")) required.push({ key: "alertPagerDutyRoutingKey", why: "the PagerDuty routing key, because monitoring.alertReceivers names pagerduty" });
+  }
+  if (config.cluster?.type === "eks" && config.cluster.registry?.dockerHubCache) {
+    const why = "the Docker Hub login of the ECR pull-through cache, because cluster.registry.dockerHubCache is true";
+    required.push({ key: "dockerHubUsername", why }, { key: "dockerHubAccessToken", why });
   }
   const expose = config.frontend?.expose;
   if (config.cluster?.type === "eks" && expose?.type === "Ingress" && expose.oidc) {
@@ -174,6 +191,24 @@ function scalingRules(config: ParsedPhase, localModel: NonNullable<ParsedPhase["
       input: false,
     });
   }
+  const zones = karpenter.gpuPool.zones;
+  if (karpenter.enabled && zones > 1) {
+    const network = config.cluster.network;
+    const available = network.type === "new" ? network.availabilityZones : network.privateSubnetIds.length;
+    if (zones > available) {
+      ctx.addIssue({ code: "custom", path: ["cluster", "karpenter", "gpuPool", "zones"], message: `expected at most the ${available} zones the cluster's private subnets are in`, input: zones });
+    }
+    if (localModel.cache.storageClass !== "efs" || localModel.cache.accessMode !== "ReadWriteMany") {
+      ctx.addIssue({
+        code: "custom",
+        path: ["localModel", "cache", "storageClass"],
+        message:
+          `expected an efs cache (storageClass efs, accessMode ReadWriteMany) with GPU nodes in ${zones} zones (cluster.karpenter.gpuPool.zones): ` +
+          "a gp3 cache is an EBS volume that attaches in its own zone only, so the model server could never start in the others",
+        input: localModel.cache.storageClass,
+      });
+    }
+  }
   if (karpenter.enabled && !gpuNodes.enabled && karpenter.gpuPool.limits.gpus < localModel.gpu.count) {
     ctx.addIssue({
       code: "custom",
@@ -222,7 +257,37 @@ function systemPoolRule(config: ParsedPhase, ctx: z.RefinementCtx) {
         "raise minSize, choose a larger instance type, or lower the backend's, frontend's or Prometheus's requests",
       input: nodes.minSize,
     });
+    return;
   }
+  peakCapacityRule(config, ctx, { cpu: cpu - wanted.cpu, memory: memory - wanted.memory });
+}
+
+/**
+ * At a load peak the HPAs run their maxima. Nothing grows the system node group (no Cluster Autoscaler), so what
+ * does not fit in its room left must fit in Karpenter's CPU pool, within that pool's limits; otherwise the peak's
+ * pods stay Pending exactly when they are needed.
+ */
+function peakCapacityRule(config: ParsedPhase, ctx: z.RefinementCtx, systemRoom: { cpu: number; memory: number }) {
+  if (config.cluster.type !== "eks") return;
+  const peak = totalRequests(peakExtraPods({ frontend: config.frontend, backend: config.backend }));
+  const { karpenter } = config.cluster;
+  const cpuPool = karpenter.enabled && karpenter.cpuPool.enabled ? karpenter.cpuPool : undefined;
+  const poolRoom = cpuPool ? karpenterPoolCapacity(cpuPool, config.monitoring.enabled) : { cpu: 0, memory: 0 };
+  if (!poolRoom) return;
+  const room = { cpu: systemRoom.cpu + poolRoom.cpu, memory: systemRoom.memory + poolRoom.memory };
+  if (peak.cpu <= room.cpu && peak.memory <= room.memory) return;
+  const where = cpuPool
+    ? `the system pool's room left (${formatCpu(systemRoom.cpu)}, ${formatMemory(systemRoom.memory)}) and the CPU pool within its limits (${formatCpu(poolRoom.cpu)}, ${formatMemory(poolRoom.memory)})`
+    : `the system pool's room left (${formatCpu(systemRoom.cpu)}, ${formatMemory(systemRoom.memory)}), and no CPU pool (cluster.karpenter.cpuPool, which needs Karpenter) grows the cluster`;
+  const offKey = karpenter.enabled ? ["cluster", "karpenter", "cpuPool", "enabled"] : ["cluster", "karpenter", "enabled"];
+  ctx.addIssue({
+    code: "custom",
+    path: cpuPool ? ["cluster", "karpenter", "cpuPool", "limits"] : offKey,
+    message:
+      `expected room for the frontend's and backend's autoscaling maxima: at peak they add ${formatCpu(peak.cpu)} CPU and ${formatMemory(peak.memory)}, ` +
+      `but ${where} hold less; ${cpuPool ? "raise cpuPool.limits" : "turn the CPU pool on"}, or lower maxReplicas`,
+    input: cpuPool ? cpuPool.limits : false,
+  });
 }
 
 /**

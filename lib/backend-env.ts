@@ -22,7 +22,8 @@
  * | `TRUST_PROXY_HOPS` | `0` | proxies in front (frontend, ingress) whose `X-Forwarded-For` entries name the client |
  * | `LOG_PROMPTS` | `false` | log prompt and answer text (debugging only) |
  * | `MOCK_WORD_DELAY_MS` | `15` | pause between the words of a streamed mock answer |
- * | `SHUTDOWN_GRACE_SECONDS` | `25` | on SIGTERM, how long in-flight answers may finish (under the pod's 30 s grace period) |
+ * | `SHUTDOWN_DRAIN_SECONDS` | `5` | on SIGTERM, how long the backend keeps serving while failing readiness (endpoints catch up) |
+ * | `SHUTDOWN_GRACE_SECONDS` | `25` | after the drain, how long in-flight answers may finish before connections are cut |
  * | `PORT`, `HOST` | `8080`, `0.0.0.0` | where it listens |
  *
  * This module is part of the backend image: it may import only zod.
@@ -48,6 +49,14 @@ export type HostedProviderName = (typeof HOSTED_PROVIDERS)[number];
 
 /** Providers that cannot be called without `LLM_API_KEY`. */
 export const KEYED_PROVIDERS: readonly ProviderName[] = ["openai", "huggingface", "anthropic"];
+
+/**
+ * Shutdown timing (seconds), shared with the stack, which sizes each pod's terminationGracePeriodSeconds from them
+ * (components/app/app-workload.ts): readiness fails and requests are still served for the drain, then in-flight
+ * answers get the grace period.
+ */
+export const DEFAULT_SHUTDOWN_DRAIN_SECONDS = 5;
+export const DEFAULT_SHUTDOWN_GRACE_SECONDS = 25;
 
 export const FALLBACK_CHAINS = ["none", "mock", "hosted", "hosted,mock"] as const;
 export type FallbackStep = "hosted" | "mock";
@@ -102,7 +111,8 @@ export const backendEnvSchema = z
     TRUST_PROXY_HOPS: wholeNumber(0, 10, 0),
     LOG_PROMPTS: flag,
     MOCK_WORD_DELAY_MS: wholeNumber(0, 10_000, 15),
-    SHUTDOWN_GRACE_SECONDS: wholeNumber(0, 3600, 25),
+    SHUTDOWN_DRAIN_SECONDS: wholeNumber(0, 300, DEFAULT_SHUTDOWN_DRAIN_SECONDS),
+    SHUTDOWN_GRACE_SECONDS: wholeNumber(0, 3600, DEFAULT_SHUTDOWN_GRACE_SECONDS),
     PORT: wholeNumber(0, 65535, 8080),
     HOST: z.string().min(1).default("0.0.0.0"),
   })
@@ -158,6 +168,9 @@ export interface BackendSettings {
   rateLimit: { perMinute: number; burst: number; trustProxyHops: number };
   logPrompts: boolean;
   mockWordDelayMs: number;
+  /** After SIGTERM: failing readiness while still serving, before the listener closes. */
+  shutdownDrainMs: number;
+  /** After the drain: how long in-flight answers may finish. */
   shutdownGraceMs: number;
 }
 
@@ -191,8 +204,19 @@ function toSettings(env: ParsedEnv): BackendSettings {
     rateLimit: { perMinute: env.RATE_LIMIT_PER_MINUTE, burst: env.RATE_LIMIT_BURST, trustProxyHops: env.TRUST_PROXY_HOPS },
     logPrompts: env.LOG_PROMPTS,
     mockWordDelayMs: env.MOCK_WORD_DELAY_MS,
+    shutdownDrainMs: env.SHUTDOWN_DRAIN_SECONDS * 1000,
     shutdownGraceMs: env.SHUTDOWN_GRACE_SECONDS * 1000,
   };
+}
+
+/**
+ * A text with every URL's userinfo (`user:password@`) and query string (`?key=…`) replaced, for messages and logs:
+ * a base URL may carry credentials (an OpenAI-compatible server behind basic auth, a key as a query parameter).
+ */
+export function withoutUrlSecrets(text: string): string {
+  return text
+    .replace(/\b([a-z][a-z0-9+.-]*:\/\/)[^\s/?#@"']*@/gi, "$1[redacted]@")
+    .replace(/\b([a-z][a-z0-9+.-]*:\/\/[^\s?#"']*)\?[^\s#"']*/gi, "$1?[redacted]");
 }
 
 /** A bad environment, described in one line (the key's value is never echoed). */
@@ -203,7 +227,8 @@ export class BackendEnvError extends Error {
 function describe(issue: z.core.$ZodIssue, env: Record<string, string | undefined>): string {
   const key = String(issue.path[0] ?? "environment");
   const raw = env[key];
-  const found = raw === undefined ? "not set" : key === "LLM_API_KEY" ? "a value (hidden)" : JSON.stringify(raw.length > 60 ? `${raw.slice(0, 57)}...` : raw);
+  const shown = raw === undefined ? "" : withoutUrlSecrets(raw);
+  const found = raw === undefined ? "not set" : key === "LLM_API_KEY" ? "a value (hidden)" : JSON.stringify(shown.length > 60 ? `${shown.slice(0, 57)}...` : shown);
   const expected = issue.message.replace(/^Invalid input: /, "").replace(/^expected /, "");
   return `${key}: expected ${expected}, found ${found}`;
 }

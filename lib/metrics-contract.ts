@@ -7,7 +7,7 @@
 /** One metric the backend must expose. */
 export interface ContractMetric {
   name: string;
-  type: "counter" | "histogram";
+  type: "counter" | "histogram" | "gauge";
   /** Labels every series carries; values are free-form unless noted in `help`. */
   labels: readonly string[];
   help: string;
@@ -19,13 +19,75 @@ export interface ContractMetric {
  */
 export const INFERENCE_BUCKETS = [0.25, 0.5, 1, 2.5, 5, 7.5, 10, 15, 30, 60] as const;
 
+/**
+ * How a request ended: exactly one of these per request, the same in the `outcome` label of
+ * `ai_assistant_requests_total`, the `outcome` field of its log line, and what the response said.
+ * - `ok`: answered by the model it asked for (or, outside the chat route, a 2xx/3xx answer).
+ * - `fallback`: answered, but by a provider of the fallback chain (the mock's canned text included); the HTTP status
+ *   is 200, and the request still counts as an error in the alerts.
+ * - `client_error`: refused as the client's fault (4xx: bad body, unknown model or path, wrong method, too large,
+ *   rate limited by the gateway itself).
+ * - `upstream_error`: no provider answered; the response is 4xx/5xx with the kind (UPSTREAM_ERROR_KINDS) as its code.
+ * - `interrupted`: a stream broke off after its 200 was sent (the client got an error event, then `[DONE]`).
+ * - `aborted`: the client went away before the answer was complete.
+ * - `internal_error`: a bug in the gateway turned into a 500 for that request alone.
+ * Later outcomes (e.g. `cached`) are added here, and the alert rules and dashboards follow.
+ */
+export const REQUEST_OUTCOMES = ["ok", "fallback", "client_error", "upstream_error", "interrupted", "aborted", "internal_error"] as const;
+export type RequestOutcome = (typeof REQUEST_OUTCOMES)[number];
+
+/** Outcomes that count as failures in the error-rate alerts: a fallback answer is a failure of the provider asked. */
+export const FAILED_OUTCOMES = ["fallback", "upstream_error", "interrupted", "internal_error"] as const satisfies readonly RequestOutcome[];
+
+/**
+ * Why an upstream call failed (`kind` of `ai_assistant_upstream_errors_total`, and of an `upstream_error` outcome):
+ * `timeout` (no answer, or a gap in a stream, longer than LLM_TIMEOUT_SECONDS), `rate_limited` (429), `rejected` (the
+ * provider refused this request as malformed or too long: 400, 413, 422) and `failed` (anything else: 401/403 from a
+ * bad key, 5xx, refused connections, unreadable answers, an open circuit).
+ */
+export const UPSTREAM_ERROR_KINDS = ["timeout", "rate_limited", "rejected", "failed"] as const;
+export type UpstreamErrorKind = (typeof UPSTREAM_ERROR_KINDS)[number];
+
+/** Values of `ai_assistant_circuit_state`: closed (calls go through), half-open (one trial call), open (skipped). */
+export const CIRCUIT_STATE_VALUES = { closed: 0, "half-open": 1, open: 2 } as const;
+
+/** HTTP status recorded when the client left before any status was sent (nginx's convention). */
+export const CLIENT_CLOSED_STATUS = 499;
+
 /** What the backend must serve. Probe (`/healthz`, `/readyz`) and `/metrics` requests are not counted. */
 export const BACKEND_METRICS = {
   requests: {
     name: "ai_assistant_requests_total",
     type: "counter",
-    labels: ["route", "status"],
-    help: "HTTP API requests answered, by route template (/api/chat) and HTTP status code (200, 503). 5xx counts as an error.",
+    labels: ["route", "status", "outcome"],
+    help:
+      "HTTP API requests, by route template (/v1/chat/completions, /v1/models, other), the HTTP status sent (499 when the client left before one was sent) " +
+      `and outcome (${REQUEST_OUTCOMES.join(", ")}). A fallback answer is status 200 with outcome fallback, a stream that broke off is status 200 with outcome interrupted: ` +
+      "alerts count errors by outcome, never by status alone.",
+  },
+  upstreamErrors: {
+    name: "ai_assistant_upstream_errors_total",
+    type: "counter",
+    labels: ["provider", "kind"],
+    help: `Failed calls to a model provider, every attempt (retried or not, with a fallback answering or not); kind is one of ${UPSTREAM_ERROR_KINDS.join(", ")}.`,
+  },
+  retries: {
+    name: "ai_assistant_upstream_retries_total",
+    type: "counter",
+    labels: ["provider"],
+    help: "Calls to a model provider repeated after a 429, 5xx or refused connection (LLM_MAX_RETRIES).",
+  },
+  fallbacks: {
+    name: "ai_assistant_fallbacks_total",
+    type: "counter",
+    labels: ["from", "to"],
+    help: "Chat requests answered by a fallback provider: from is the provider of the requested model, to the one that answered.",
+  },
+  circuitState: {
+    name: "ai_assistant_circuit_state",
+    type: "gauge",
+    labels: ["provider", "upstream"],
+    help: "Circuit breaker per upstream (upstream is its base URL without credentials or query): 0 closed, 1 half-open, 2 open.",
   },
   inferenceDuration: {
     name: "ai_assistant_inference_duration_seconds",

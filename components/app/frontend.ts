@@ -48,7 +48,8 @@ export class Frontend extends pulumi.ComponentResource {
         ...passedThrough(args),
         identity,
         port: FRONTEND_PORT,
-        health: { ready: "/healthz", live: "/healthz" },
+        // /readyz fails from SIGTERM on, while the server drains (services/frontend/src/server.ts).
+        health: { ready: "/readyz", live: "/healthz" },
         probeTiming: PROBE_TIMINGS.frontend,
         env: [
           { name: "PORT", value: String(FRONTEND_PORT) },
@@ -69,6 +70,9 @@ export class Frontend extends pulumi.ComponentResource {
             ...(oidcAlb ? [{ peers: albKeyEndpointPeers(oidcAlb), ports: [tcp(ALB_KEYS_PORT)] }] : []),
           ],
         },
+        // After the controller on an ALB: its webhook injects the readiness gate at pod creation and fails open
+        // (failurePolicy Ignore), so pods made before it answers would run without the gate.
+        podsAfter: args.alb ? [args.alb.controller] : [],
       },
       { parent: this },
     );

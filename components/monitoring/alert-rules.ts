@@ -5,7 +5,7 @@
  * `{{ $value | <humanize function> }}`, which the promtool test cases expand to predict the exact text.
  */
 import { CLUSTER_METRICS, TRITON_METRICS, VLLM_METRICS } from "../../lib/metrics-contract";
-import { errorRatio, filesystemUsedRatio, gpuMemoryUsedRatio, inferenceQuantile, modelServerPods, nodeMemoryUsedRatio, volumeUsedRatio } from "./promql";
+import { chatOutcomeRatio, circuitState, errorRatio, filesystemUsedRatio, gpuMemoryUsedRatio, inferenceQuantile, modelServerPods, nodeMemoryUsedRatio, volumeUsedRatio } from "./promql";
 
 export type Severity = "warning" | "critical";
 
@@ -38,6 +38,8 @@ export const THRESHOLDS = {
   diskUsedRatio: 0.85,
   queuedRequests: 10,
   gpuMemoryUsedRatio: 0.95,
+  fallbackRatio: 0.1,
+  interruptedRatio: 0.02,
   /** Triton: mean time a request waits in its scheduling queue before its vLLM backend takes it. */
   tritonQueueSeconds: 1,
   /** Triton: share of inference requests that fail. */
@@ -87,7 +89,7 @@ function availability({ appNamespace: ns }: AlertRuleParams): RuleGroup {
         "5m",
         `${errorRatio(ns, RULE_RATE_WINDOW)} > ${T.errorRatioHigh}`,
         "More than 5% of requests fail in {{ $labels.namespace }}",
-        "{{ $value | humanizePercentage }} of backend requests answered 5xx over the last 5 minutes (threshold 5%).",
+        "{{ $value | humanizePercentage }} of backend requests failed over the last 5 minutes (threshold 5%): upstream errors (fallback answers included), broken streams, gateway errors.",
       ),
       rule(
         "ErrorRateCritical",
@@ -95,7 +97,7 @@ function availability({ appNamespace: ns }: AlertRuleParams): RuleGroup {
         "1m",
         `${errorRatio(ns, RULE_RATE_WINDOW)} > ${T.errorRatioCritical}`,
         "More than 10% of requests fail in {{ $labels.namespace }}",
-        "{{ $value | humanizePercentage }} of backend requests answered 5xx over the last 5 minutes (threshold 10%).",
+        "{{ $value | humanizePercentage }} of backend requests failed over the last 5 minutes (threshold 10%): upstream errors (fallback answers included), broken streams, gateway errors.",
       ),
       rule(
         "ServiceDown",
@@ -104,6 +106,44 @@ function availability({ appNamespace: ns }: AlertRuleParams): RuleGroup {
         `up{namespace="${ns}"} == 0`,
         "{{ $labels.job }} target {{ $labels.instance }} is down",
         "Prometheus cannot scrape {{ $labels.job }} at {{ $labels.instance }} in {{ $labels.namespace }}: the pod is gone, not listening or not serving /metrics.",
+      ),
+    ],
+  };
+}
+
+/**
+ * The model providers behind the gateway. A fallback answer is a 200 that the user reads as an answer, so its share
+ * is watched on its own (the error-rate alerts count it too); a circuit that stays open means a provider is down or
+ * refuses the key; a stream that breaks after its 200 leaves the user with half an answer.
+ */
+function upstreams({ appNamespace: ns }: AlertRuleParams): RuleGroup {
+  return {
+    name: "ai-assistant.upstreams",
+    rules: [
+      rule(
+        "FallbackAnswersHigh",
+        "warning",
+        "5m",
+        `${chatOutcomeRatio("fallback", ns, RULE_RATE_WINDOW)} > ${T.fallbackRatio}`,
+        "More than 10% of chat answers come from a fallback in {{ $labels.namespace }}",
+        "{{ $value | humanizePercentage }} of chat requests over the last 5 minutes were answered by a fallback provider (threshold 10%): the configured model is failing, and users get the fallback's answers (the mock's say the model is unavailable).",
+      ),
+      // A circuit that keeps failing alternates open and half-open (each trial fails) and never closes: >= 1.
+      rule(
+        "ProviderCircuitOpen",
+        "warning",
+        "5m",
+        `${circuitState(ns)} >= 1`,
+        "The circuit of {{ $labels.provider }} has stayed open for 5 minutes",
+        "Calls to {{ $labels.provider }} at {{ $labels.upstream }} keep failing, so the gateway skips it (fallback or 503): check the provider's status, the key and the network path.",
+      ),
+      rule(
+        "StreamsInterrupted",
+        "warning",
+        "5m",
+        `${chatOutcomeRatio("interrupted", ns, RULE_RATE_WINDOW)} > ${T.interruptedRatio}`,
+        "More than 2% of chat streams break off in {{ $labels.namespace }}",
+        "{{ $value | humanizePercentage }} of chat requests over the last 5 minutes ended with a stream that broke after it started (threshold 2%): users see half an answer and an error.",
       ),
     ],
   };
@@ -229,7 +269,7 @@ function triton({ appNamespace: ns }: AlertRuleParams): RuleGroup {
 
 /** Every rule group, for one stack's app namespace. */
 export function alertRuleGroups(params: AlertRuleParams): RuleGroup[] {
-  return [inferenceLatency(params), availability(params), resources(), modelServer(params), gpu(), triton(params)];
+  return [inferenceLatency(params), availability(params), upstreams(params), resources(), modelServer(params), gpu(), triton(params)];
 }
 
 /** Every alerting rule, flattened. */

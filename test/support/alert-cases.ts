@@ -51,10 +51,33 @@ function histogram(counts: Record<string, number>): InputSeries[] {
   );
 }
 
+const CHAT = "/v1/chat/completions";
+const chatRequests = (status: string, outcome: string, perMinute: number) =>
+  series("ai_assistant_requests_total", { namespace: NS, route: CHAT, status, outcome }, counter(perMinute));
+
+/**
+ * `ok` good answers and `failed` failures, spread over the failed outcomes (a fallback answer is a 200, a broken
+ * stream too), with client errors and aborted requests as decoys that count in the total but never as failures.
+ */
 function requests(ok: number, failed: number): InputSeries[] {
-  const base = { namespace: NS, route: "/api/chat" };
-  return [series("ai_assistant_requests_total", { ...base, status: "200" }, counter(ok)), series("ai_assistant_requests_total", { ...base, status: "500" }, counter(failed))];
+  const share = failed / 4;
+  return [
+    chatRequests("200", "ok", ok - 2),
+    chatRequests("404", "client_error", 1),
+    chatRequests("499", "aborted", 1),
+    chatRequests("200", "fallback", share),
+    chatRequests("502", "upstream_error", share),
+    chatRequests("200", "interrupted", share),
+    chatRequests("500", "internal_error", share),
+  ];
 }
+
+/** Chat requests of which `n` per 100 ended in `outcome`; upstream errors and client errors as decoys. */
+function chatShare(outcome: string, n: number): InputSeries[] {
+  return [chatRequests("200", "ok", 90 - n), chatRequests("200", outcome, n), chatRequests("502", "upstream_error", 5), chatRequests("400", "client_error", 5)];
+}
+
+const circuit = (upstream: string, values: string) => series("ai_assistant_circuit_state", { namespace: NS, pod: "backend-1", provider: "openai", upstream }, values);
 
 const node = { instance: "node-a", job: "node-exporter" };
 const rootFs = { ...node, device: "/dev/nvme0n1p1", fstype: "ext4", mountpoint: "/" };
@@ -95,6 +118,27 @@ export const ALERT_CASES: AlertCase[] = [
     alert: "ErrorRateCritical",
     over: { series: requests(89, 11), breachAt: "1m", firing: [{ labels: { namespace: NS }, value: "11%" }] },
     under: { series: requests(91, 9) },
+  },
+  {
+    alert: "FallbackAnswersHigh",
+    over: { series: chatShare("fallback", 11), breachAt: "1m", firing: [{ labels: { namespace: NS }, value: "11%" }] },
+    under: { series: chatShare("fallback", 9) },
+  },
+  {
+    alert: "StreamsInterrupted",
+    over: { series: chatShare("interrupted", 3), breachAt: "1m", firing: [{ labels: { namespace: NS }, value: "3%" }] },
+    under: { series: chatShare("interrupted", 1) },
+  },
+  {
+    alert: "ProviderCircuitOpen",
+    // Open (2) and half-open (1) alternate while the provider keeps failing; closed (0) before.
+    over: {
+      series: [circuit("https://api.openai.com/v1", "0x2 2 1 2 2 1 2x40")],
+      breachAt: "3m",
+      firing: [{ labels: { namespace: NS, provider: "openai", upstream: "https://api.openai.com/v1" } }],
+    },
+    // Open for a moment, then closed again (the trial succeeded).
+    under: { series: [circuit("https://api.openai.com/v1", "0x2 2 2 1 0x40")] },
   },
   {
     alert: "ServiceDown",

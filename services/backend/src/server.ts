@@ -2,23 +2,31 @@
  * The backend's HTTP server: an OpenAI-compatible gateway (`POST /v1/chat/completions`, JSON or server-sent events;
  * `GET /v1/models`), probes (`/healthz` alive, `/readyz` taking traffic), and `/metrics`. Plain node:http, so that
  * the hot path is the request, one validation, one upstream call and the writes, nothing else.
+ *
+ * Every request ends in exactly one outcome (lib/metrics-contract.ts REQUEST_OUTCOMES), written once, when its
+ * response closes, to the request counter and the log line. Whatever a request does, it cannot stop the server: an
+ * unexpected exception becomes a logged 500 for that request alone.
  */
 import { randomUUID } from "crypto";
 import { createServer, IncomingMessage, Server, ServerResponse } from "http";
 import { AddressInfo } from "net";
 import { BackendSettings } from "../../../lib/backend-env";
+import { CLIENT_CLOSED_STATUS, RequestOutcome, UpstreamErrorKind } from "../../../lib/metrics-contract";
 import { requestValidator } from "./chat-request";
-import { badRequest, HttpError } from "./errors";
-import { jsonLogger, LogFields, Logger } from "./log";
+import { HttpError } from "./errors";
+import { guardServer, SERVER_LIMITS } from "./http-limits";
+import { jsonLogger, LogFields, Logger, redactingLogger } from "./log";
 import { BackendMetrics } from "./metrics";
 import { ChatRequest, StreamEvent, UpstreamError, Usage } from "./providers/types";
 import { clientAddress, RateLimiter } from "./rate-limit";
+import { redactor } from "./redact";
+import { checkJsonBody, readJsonBody } from "./request-body";
 import { ClientGone, isLocalProvider, Router, Served } from "./resilience/router";
+import { allowedMethods, CHAT_ROUTE, methodNotAllowed, MODELS_ROUTE, notFound, QUIET_PATHS } from "./routes";
+import { retryAfterSeconds, streamInterruptedEvent, toHttpError, upstreamKind } from "./upstream-errors";
 
-export const CHAT_ROUTE = "/v1/chat/completions";
-export const MODELS_ROUTE = "/v1/models";
-/** Not counted in the request metrics, nor logged: probes and scrapes would drown the traffic. */
-const QUIET_PATHS = new Set(["/healthz", "/readyz", "/metrics"]);
+export { CHAT_ROUTE, MODELS_ROUTE } from "./routes";
+
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
 
 export interface Backend {
@@ -28,7 +36,8 @@ export interface Backend {
   /** Listens on `port` (0: any free one) and resolves with the port. */
   listen(port?: number, host?: string): Promise<number>;
   /**
-   * Stops accepting connections, fails readiness, lets in-flight answers finish for the grace period, then cuts
+   * Fails readiness at once and keeps serving for the drain period (so that endpoints and load balancers stop
+   * sending here), then stops accepting connections, lets in-flight answers finish for the grace period, then cuts
    * what is left. Resolves when no request is in flight.
    */
   shutdown(): Promise<void>;
@@ -36,6 +45,8 @@ export interface Backend {
 
 /** What one request did, for its log line. */
 interface RequestLog extends LogFields {
+  outcome?: RequestOutcome;
+  upstream_error?: UpstreamErrorKind;
   provider?: string;
   model?: string;
   fallback?: boolean;
@@ -47,13 +58,23 @@ interface RequestLog extends LogFields {
   answer?: string;
 }
 
+const LEVEL: Record<RequestOutcome, "info" | "warn" | "error"> = {
+  ok: "info",
+  client_error: "info",
+  aborted: "info",
+  fallback: "warn",
+  upstream_error: "error",
+  interrupted: "error",
+  internal_error: "error",
+};
+
 function sendJson(res: ServerResponse, status: number, body: string, headers: Record<string, string> = {}): void {
   res.writeHead(status, { "content-type": "application/json", "content-length": Buffer.byteLength(body), ...headers });
   res.end(body);
 }
 
 function sendError(res: ServerResponse, error: HttpError): void {
-  if (res.headersSent) return;
+  if (res.headersSent || res.destroyed) return;
   sendJson(res, error.status, error.body(), error.headers);
 }
 
@@ -71,59 +92,27 @@ function write(res: ServerResponse, text: string): Promise<void> | undefined {
   });
 }
 
-/** An upstream failure as the client sees it. */
-export function toHttpError(error: UpstreamError): HttpError {
-  switch (error.kind) {
-    case "timeout":
-      return new HttpError(504, `The model provider did not answer in time: ${error.message}.`, "timeout_error", "upstream_timeout");
-    case "circuit-open":
-      return new HttpError(503, `No model provider is available right now: ${error.message}.`, "service_unavailable", "circuit_open");
-    default:
-      if (error.clientFault) return new HttpError(error.status!, `The model provider refused the request: ${error.message}`, "invalid_request_error", "upstream_rejected");
-      if (error.status === 429) {
-        const seconds = error.retryAfterMs !== undefined ? String(Math.max(1, Math.ceil(error.retryAfterMs / 1000))) : undefined;
-        return new HttpError(429, `The model provider is rate limiting: ${error.message}`, "rate_limit_error", "upstream_rate_limited", null, seconds ? { "retry-after": seconds } : {});
-      }
-      return new HttpError(502, `The model provider failed: ${error.message}`, "upstream_error", "upstream_failed");
-  }
-}
-
-function readBody(req: IncomingMessage, maxBytes: number): Promise<unknown> {
-  const tooLarge = () => new HttpError(413, `The request body is larger than ${maxBytes} bytes.`, "invalid_request_error", "request_too_large");
-  if (Number(req.headers["content-length"]) > maxBytes) return Promise.reject(tooLarge());
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    let size = 0;
-    const onData = (chunk: Buffer) => {
-      size += chunk.length;
-      if (size <= maxBytes) return void chunks.push(chunk);
-      // Stop keeping it, but let the rest flow away, so the 413 can still be written on this connection.
-      req.off("data", onData);
-      req.resume();
-      reject(tooLarge());
-    };
-    req.on("data", onData);
-    req.once("error", reject);
-    req.once("end", () => {
-      if (size > maxBytes) return;
-      try {
-        resolve(JSON.parse(Buffer.concat(chunks, size).toString("utf8")));
-      } catch {
-        reject(badRequest("The request body is not valid JSON.", null, "invalid_json"));
-      }
-    });
-  });
+/** The outcome of a finished response: what the handler decided, unless the client left first. */
+function finalOutcome(res: ServerResponse, entry: RequestLog): RequestOutcome {
+  if (entry.outcome === "interrupted") return "interrupted";
+  if (!res.writableFinished) return "aborted";
+  if (entry.outcome) return entry.outcome;
+  if (res.statusCode >= 500) return "internal_error";
+  return res.statusCode >= 400 ? "client_error" : "ok";
 }
 
 export function createBackend(settings: BackendSettings, options: { logger?: Logger } = {}): Backend {
-  const log = options.logger ?? jsonLogger();
+  const clean = redactor([settings.apiKey]);
+  const log = redactingLogger(options.logger ?? jsonLogger(), clean);
   const localModels = settings.models.filter((upstream) => isLocalProvider(upstream.provider)).map((upstream) => upstream.model);
-  const metrics = new BackendMetrics(localModels);
-  const router = new Router(settings, (model, outcome) => metrics.localModelRequest(model, outcome));
+  let router: Router | undefined;
+  const metrics = new BackendMetrics(localModels, () => router?.circuits() ?? []);
+  router = new Router(settings, metrics.routerEvents());
   const validate = requestValidator(settings.limits);
   const limiter = settings.rateLimit.perMinute > 0 ? new RateLimiter(settings.rateLimit.perMinute, settings.rateLimit.burst) : undefined;
   const created = () => Math.floor(Date.now() / 1000);
   let draining = false;
+  let closing = false;
   let inFlight = 0;
   let idle: (() => void) | undefined;
 
@@ -133,6 +122,7 @@ export function createBackend(settings: BackendSettings, options: { logger?: Log
   });
 
   const noteServed = (entry: RequestLog, served: Served) => {
+    entry.outcome = served.fallback ? "fallback" : "ok";
     entry.provider = served.provider.name;
     entry.model = served.provider.model;
     entry.fallback = served.fallback;
@@ -141,23 +131,30 @@ export function createBackend(settings: BackendSettings, options: { logger?: Log
   };
 
   async function chat(req: IncomingMessage, res: ServerResponse, entry: RequestLog, client: AbortSignal): Promise<void> {
-    if (req.method !== "POST") throw new HttpError(405, "Use POST for chat completions.", "invalid_request_error", "method_not_allowed", null, { allow: "POST" });
+    checkJsonBody(req);
     if (limiter) {
       const wait = limiter.take(clientAddress(req, settings.rateLimit.trustProxyHops));
       if (wait !== undefined) {
         throw new HttpError(429, `Too many requests from this client; retry in ${wait} s.`, "rate_limit_error", "rate_limit_exceeded", null, { "retry-after": String(wait) });
       }
     }
-    const request = validate(await readBody(req, settings.limits.bodyBytes), (model) => router.has(model), router.defaultModel);
+    const request = validate(await readJsonBody(req, settings.limits.bodyBytes), (model) => router!.has(model), router!.defaultModel);
     entry.stream = request.stream;
     if (settings.logPrompts) entry.prompt = request.messages.map((m) => `${m.role}: ${m.content}`).join("\n");
     const started = performance.now();
     if (request.stream) return stream(request, res, entry, client, started);
 
-    const served = await router.complete(request, client);
+    const served = await router!.complete(request, client);
     noteServed(entry, served);
-    const { text, finishReason, usage } = served.value;
+    const { text, finishReason, usage, raw } = served.value;
     if (settings.logPrompts) entry.answer = text;
+    if (raw) {
+      // Already an OpenAI chat.completion, checked by the provider: relayed as received.
+      res.writeHead(200, { "content-type": "application/json", "content-length": raw.length, ...providerHeaders(served) });
+      res.end(raw);
+      metrics.answered(served.provider.name, served.provider.model, (performance.now() - started) / 1000, usage);
+      return;
+    }
     const body = JSON.stringify({
       id: `chatcmpl-${randomUUID()}`,
       object: "chat.completion",
@@ -171,7 +168,7 @@ export function createBackend(settings: BackendSettings, options: { logger?: Log
   }
 
   async function stream(request: ChatRequest, res: ServerResponse, entry: RequestLog, client: AbortSignal, started: number): Promise<void> {
-    const opened = await router.openStream(request, client);
+    const opened = await router!.openStream(request, client);
     noteServed(entry, opened);
     const base = { id: `chatcmpl-${randomUUID()}`, object: "chat.completion.chunk", created: created(), model: opened.provider.model };
     // With include_usage, OpenAI sends `usage: null` on every chunk and the totals in a last chunk without choices.
@@ -204,9 +201,10 @@ export function createBackend(settings: BackendSettings, options: { logger?: Log
       if (thrown instanceof ClientGone || res.destroyed) return;
       const error = thrown instanceof UpstreamError ? thrown : new UpstreamError(String(thrown), "protocol");
       // The status is sent; the stream ends with an error event as OpenAI sends one (the SDKs raise it), then [DONE].
+      entry.outcome = "interrupted";
+      entry.upstream_error = upstreamKind(error);
       entry.error = `stream interrupted: ${error.message}`;
-      const body = { error: { message: `The model provider's stream broke off: ${error.message}`, type: "upstream_error", param: null, code: "stream_interrupted" } };
-      res.end(`data: ${JSON.stringify(body)}\n\ndata: [DONE]\n\n`);
+      res.end(`data: ${streamInterruptedEvent(error)}\n\ndata: [DONE]\n\n`);
       return;
     } finally {
       if (settings.logPrompts) entry.answer = answer;
@@ -217,21 +215,21 @@ export function createBackend(settings: BackendSettings, options: { logger?: Log
     metrics.answered(opened.provider.name, opened.provider.model, (performance.now() - started) / 1000, usage);
   }
 
-  function models(req: IncomingMessage, res: ServerResponse): void {
-    if (req.method !== "GET") throw new HttpError(405, "Use GET to list models.", "invalid_request_error", "method_not_allowed", null, { allow: "GET" });
+  function models(res: ServerResponse): void {
     const at = created();
-    const data = router.models.map((id) => ({ id, object: "model", created: at, owned_by: settings.primary.provider }));
+    const data = router!.models.map((id) => ({ id, object: "model", created: at, owned_by: settings.primary.provider }));
     sendJson(res, 200, JSON.stringify({ object: "list", data }));
   }
 
-  function quiet(path: string, req: IncomingMessage, res: ServerResponse): void {
+  function quiet(path: string, res: ServerResponse): void {
     if (path === "/healthz") return sendJson(res, 200, '{"status":"alive"}');
     if (path === "/readyz") {
       // Ready while serving: an upstream outage hits every replica alike, so taking pods out of the Service would
       // only turn the gateway's clear 503 (or the fallback's answer) into refused connections. Probes never call
-      // an upstream, so they cost no tokens; the circuits are shown for people.
-      const body = JSON.stringify({ status: draining ? "draining" : "ready", circuits: router.breakerStates() });
-      return sendJson(res, draining ? 503 : 200, body);
+      // an upstream, so they cost no tokens; the circuits are shown for people (URLs without credentials).
+      const circuits = Object.fromEntries(router!.circuits().map((c) => [c.upstream === c.provider ? c.provider : `${c.provider} ${c.upstream}`, c.state]));
+      const body = JSON.stringify({ status: draining ? "draining" : "ready", circuits });
+      return draining ? sendJson(res, 503, body, { "retry-after": retryAfterSeconds(settings.shutdownDrainMs + settings.shutdownGraceMs) }) : sendJson(res, 200, body);
     }
     metrics.registry.metrics().then(
       (text) => {
@@ -240,12 +238,52 @@ export function createBackend(settings: BackendSettings, options: { logger?: Log
       },
       () => sendJson(res, 500, '{"status":"metrics failed"}'),
     );
-    void req;
   }
 
-  const server = createServer({ noDelay: true, keepAliveTimeout: 65_000, headersTimeout: 66_000 }, (req, res) => {
-    const path = (req.url ?? "/").split("?", 1)[0];
-    if (QUIET_PATHS.has(path) && req.method === "GET") return quiet(path, req, res);
+  /** The answer to one request, by path and method; rejects with what went wrong. */
+  function dispatch(path: string, req: IncomingMessage, res: ServerResponse, entry: RequestLog, client: AbortSignal): Promise<void> {
+    const allowed = allowedMethods(path);
+    if (!allowed) throw notFound(path);
+    if (req.method === "OPTIONS") {
+      res.writeHead(204, { allow: allowed.join(", ") });
+      res.end();
+      return Promise.resolve();
+    }
+    if (!allowed.includes(req.method ?? "")) throw methodNotAllowed(req.method, allowed);
+    if (path === CHAT_ROUTE) return chat(req, res, entry, client);
+    if (path === MODELS_ROUTE) models(res);
+    else quiet(path, res);
+    return Promise.resolve();
+  }
+
+  /** Whatever a request threw, as its answer: an HTTP error, an upstream's (in safe words), or a 500. */
+  function failed(thrown: unknown, res: ServerResponse, entry: RequestLog): void {
+    if (thrown instanceof ClientGone) return;
+    if (thrown instanceof UpstreamError) {
+      entry.outcome = "upstream_error";
+      entry.upstream_error = upstreamKind(thrown);
+      entry.error = thrown.message;
+      entry.failures ??= [thrown.message];
+      return sendError(res, toHttpError(thrown, settings.breaker.cooldownMs));
+    }
+    if (thrown instanceof HttpError) {
+      entry.outcome = thrown.status >= 500 ? "internal_error" : "client_error";
+      entry.error = thrown.message;
+      // A body left unread (too large) would keep the connection busy: answer, then close it.
+      if (thrown.status === 413 && !res.headersSent) res.setHeader("connection", "close");
+      return sendError(res, thrown);
+    }
+    entry.outcome = "internal_error";
+    entry.error = `internal: ${(thrown as Error)?.stack ?? String(thrown)}`;
+    if (res.headersSent) res.destroy();
+    else sendError(res, new HttpError(500, "The gateway failed on this request.", "server_error", "internal_error"));
+  }
+
+  function handle(req: IncomingMessage, res: ServerResponse): void {
+    const url = req.url ?? "/";
+    const query = url.indexOf("?");
+    const path = query < 0 ? url : url.slice(0, query);
+    if (QUIET_PATHS.has(path) && (req.method === "GET" || req.method === "HEAD")) return quiet(path, res);
 
     const begun = performance.now();
     const header = req.headers["x-request-id"];
@@ -256,39 +294,63 @@ export function createBackend(settings: BackendSettings, options: { logger?: Log
     const entry: RequestLog = {};
     const client = new AbortController();
     inFlight++;
-    res.on("close", () => {
+    res.once("close", () => {
       if (!res.writableFinished) client.abort();
       inFlight--;
-      metrics.request(route, res.statusCode);
-      log.info("request", { request_id: requestId, method: req.method, route, status: res.statusCode, duration_ms: Math.round((performance.now() - begun) * 10) / 10, ...entry });
-      if (inFlight === 0) idle?.();
+      try {
+        const outcome = finalOutcome(res, entry);
+        const status = res.headersSent ? res.statusCode : CLIENT_CLOSED_STATUS;
+        metrics.request(route, status, outcome);
+        const fields = { request_id: requestId, method: req.method, route, status, duration_ms: Math.round((performance.now() - begun) * 10) / 10, ...entry, outcome };
+        log[LEVEL[outcome]]("request", fields);
+      } finally {
+        if (inFlight === 0) idle?.();
+      }
     });
 
-    const handled =
-      route === CHAT_ROUTE
-        ? chat(req, res, entry, client.signal)
-        : route === MODELS_ROUTE
-          ? Promise.resolve(models(req, res))
-          : Promise.reject(new HttpError(404, `Unknown path ${path}; the API is under /v1 (POST ${CHAT_ROUTE}, GET ${MODELS_ROUTE}).`, "not_found_error", "not_found"));
-    handled.catch((thrown: unknown) => {
-      if (thrown instanceof ClientGone) return;
-      const error = thrown instanceof HttpError ? thrown : thrown instanceof UpstreamError ? toHttpError(thrown) : undefined;
-      if (!error) {
-        entry.error = `internal: ${(thrown as Error)?.message ?? String(thrown)}`;
-        if (res.headersSent) res.destroy();
-        else sendError(res, new HttpError(500, "The gateway failed on this request.", "server_error", "internal_error"));
-        return;
-      }
-      entry.error = error.message;
-      if (thrown instanceof UpstreamError) entry.failures = [thrown.message];
-      // A body left unread (too large) would keep the connection busy: answer, then close it.
-      if (error.status === 413) res.setHeader("connection", "close");
-      sendError(res, error);
+    let handled: Promise<void>;
+    try {
+      handled = dispatch(path, req, res, entry, client.signal);
+    } catch (thrown) {
+      handled = Promise.reject(thrown);
+    }
+    handled.catch((thrown: unknown) => failed(thrown, res, entry)).catch((thrown: unknown) => lastResort(thrown, res));
+  }
+
+  /** A bug in the error path itself: log it, end this response, keep the process. */
+  function lastResort(thrown: unknown, res: ServerResponse): void {
+    log.error("request handler failed", { error: clean(String((thrown as Error)?.stack ?? thrown)) });
+    if (!res.headersSent && !res.destroyed) sendError(res, new HttpError(500, "The gateway failed on this request.", "server_error", "internal_error"));
+    else res.destroy();
+  }
+
+  const server = createServer({ ...SERVER_LIMITS, noDelay: true }, (req, res) => {
+    try {
+      handle(req, res);
+    } catch (thrown) {
+      lastResort(thrown, res);
+    }
+  });
+  guardServer(server);
+
+  function close(): Promise<void> {
+    closing = true;
+    server.close();
+    server.closeIdleConnections();
+    return new Promise<void>((resolve) => {
+      const grace = setTimeout(() => {
+        log.warn("grace period over; closing the connections still answering", { in_flight: inFlight });
+        server.closeAllConnections();
+        resolve();
+      }, settings.shutdownGraceMs);
+      idle = () => {
+        clearTimeout(grace);
+        server.closeIdleConnections();
+        resolve();
+      };
+      if (inFlight === 0) idle();
     });
-  });
-  server.on("clientError", (_error, socket) => {
-    if (socket.writable) socket.end("HTTP/1.1 400 Bad Request\r\nconnection: close\r\n\r\n");
-  });
+  }
 
   return {
     server,
@@ -303,23 +365,11 @@ export function createBackend(settings: BackendSettings, options: { logger?: Log
         });
       });
     },
-    shutdown() {
+    async shutdown() {
+      if (closing) return;
       draining = true;
-      server.close();
-      server.closeIdleConnections();
-      return new Promise<void>((resolve) => {
-        const grace = setTimeout(() => {
-          log.warn("grace period over; closing the connections still answering", { in_flight: inFlight });
-          server.closeAllConnections();
-          resolve();
-        }, settings.shutdownGraceMs);
-        idle = () => {
-          clearTimeout(grace);
-          server.closeIdleConnections();
-          resolve();
-        };
-        if (inFlight === 0) idle();
-      });
+      if (settings.shutdownDrainMs > 0) await new Promise((resolve) => setTimeout(resolve, settings.shutdownDrainMs));
+      return close();
     },
   };
 }

@@ -1,0 +1,6 @@
+// Preloaded (`node -r`) into the servers `npm run assistant` starts (tools/assistant.ts): their stdin is a pipe from
+// that parent, which closes however the parent ends, SIGKILL included. Then this process stops as if sent SIGTERM,
+// so no server is left running on its own.
+process.stdin.on("end", () => process.kill(process.pid, "SIGTERM"));
+process.stdin.on("error", () => process.kill(process.pid, "SIGTERM"));
+process.stdin.resume();
