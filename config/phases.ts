@@ -42,12 +42,24 @@ export const hostedApiSchema = z
     }
   });
 
-export const MODEL_ENGINES = ["ollama", "vllm"] as const;
+export const MODEL_ENGINES = ["ollama", "vllm", "triton"] as const;
+
+/**
+ * What an engine's image must look like, so that a stack cannot run one engine's server command in another's
+ * image: Triton needs NVIDIA's image with the vLLM backend and the OpenAI frontend (the `-vllm-python-py3` tags).
+ */
+const ENGINE_IMAGES: Partial<Record<(typeof MODEL_ENGINES)[number], { repository: RegExp; tag?: RegExp; expected: string }>> = {
+  triton: {
+    repository: /(^|\/)tritonserver$/,
+    tag: /-vllm-python-py3$/,
+    expected: "NVIDIA's Triton image with the vLLM backend (nvcr.io/nvidia/tritonserver:<YY.MM>-vllm-python-py3)",
+  },
+};
 export type ModelEngine = (typeof MODEL_ENGINES)[number];
 
 export const localModelSchema = z
   .strictObject({
-    engine: z.enum(MODEL_ENGINES, { error: 'expected "ollama" or "vllm"' }),
+    engine: z.enum(MODEL_ENGINES, { error: 'expected "ollama", "vllm" or "triton"' }),
     /** Engine image; a pinned release of the engine's official image when absent. */
     image: imageReference.optional(),
     /** Models to serve: Ollama tags (llama3.2:3b) or Hugging Face repos (Qwen/Qwen2.5-1.5B-Instruct). */
@@ -84,6 +96,7 @@ export const localModelSchema = z
     fallbackToHostedApi: z.boolean().default(false),
     /**
      * vLLM servers scaled by KEDA on their own queue (`vllm:num_requests_waiting`, `vllm:num_requests_running`),
+     * Triton servers on theirs (`nv_inference_pending_request_count`),
      * between `minReplicas` and `maxReplicas`. Ollama has no queue metric, so it cannot be scaled this way.
      */
     autoscaling: z
@@ -120,6 +133,11 @@ export const localModelSchema = z
     }
     if (scaled && local.autoscaling.minReplicas > local.autoscaling.maxReplicas) {
       ctx.addIssue({ code: "custom", path: ["autoscaling", "minReplicas"], message: `expected minReplicas no larger than maxReplicas (${local.autoscaling.maxReplicas})`, input: local.autoscaling.minReplicas });
+    }
+    const wanted = ENGINE_IMAGES[local.engine];
+    if (wanted && local.image && (!wanted.repository.test(local.image.repository) || (wanted.tag && !wanted.tag.test(local.image.tag ?? "")))) {
+      const found = `${local.image.repository}${local.image.tag ? `:${local.image.tag}` : ""}`;
+      ctx.addIssue({ code: "custom", path: ["image"], message: `expected ${wanted.expected} for engine ${local.engine}`, input: found });
     }
     if (scaled && local.engine === "ollama") {
       ctx.addIssue({

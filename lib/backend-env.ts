@@ -5,7 +5,7 @@
  *
  * | variable | default | meaning |
  * |---|---|---|
- * | `LLM_PROVIDER` | (required) | `mock`, `openai`, `openai-compatible`, `huggingface`, `anthropic`, `vllm` or `ollama` |
+ * | `LLM_PROVIDER` | (required) | `mock`, `openai`, `openai-compatible`, `huggingface`, `anthropic`, `vllm`, `triton` or `ollama` |
  * | `LLM_BASE_URL` | (required unless mock) | the provider's API base URL (`…/v1` for OpenAI-style APIs, Ollama's API root) |
  * | `LLM_MODEL` | `mock` for mock, else required | default model, as the provider spells it |
  * | `LLM_MODEL_ENDPOINTS` | `{LLM_MODEL: LLM_BASE_URL}` | JSON map of every served model to its server's base URL |
@@ -38,7 +38,17 @@
  */
 import { z } from "zod";
 
-export const PROVIDERS = ["mock", "openai", "openai-compatible", "huggingface", "anthropic", "vllm", "ollama"] as const;
+export const PROVIDERS = ["mock", "openai", "openai-compatible", "huggingface", "anthropic", "vllm", "triton", "ollama"] as const;
+
+/**
+ * The name Triton serves a Hugging Face model under: its model-repository directory, which cannot hold a `/`
+ * (Triton names a model after its directory; the OpenAI frontend answers to that name). The stack writes the
+ * repository with it (components/model-servers/model-engines.ts) and the backend asks for it, so clients keep
+ * using the Hugging Face id.
+ */
+export function tritonModelName(model: string): string {
+  return model.replace(/\//g, "--");
+}
 export type ProviderName = (typeof PROVIDERS)[number];
 
 /** Providers reached over the internet with a key (the stack's `hostedApi.provider`). */

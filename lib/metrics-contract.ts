@@ -107,7 +107,7 @@ export const BACKEND_METRICS = {
     type: "counter",
     labels: ["model", "reason"],
     help:
-      "Chat requests meant for an in-cluster model server (LLM_PROVIDER vllm or ollama), whoever answered them; model is the model name the backend routes on. " +
+      "Chat requests meant for an in-cluster model server (LLM_PROVIDER vllm, triton or ollama), whoever answered them; model is the model name the backend routes on. " +
       "reason says what happened: served (the local model answered), asleep (it was scaled to zero or not ready yet: connection refused, no endpoints, 503; the fallback answered), failed (it answered with another error; the fallback answered). " +
       "KEDA wakes a sleeping model server on this counter's rate, so it must count a request before the fallback is tried.",
   },
@@ -160,6 +160,24 @@ export const VLLM_METRICS = {
   timeToFirstToken: "vllm:time_to_first_token_seconds",
   e2eLatency: "vllm:e2e_request_latency_seconds",
   kvCacheUsage: "vllm:kv_cache_usage_perc",
+} as const;
+
+/**
+ * Triton's own metrics (server docs/user_guide/metrics.md at r26.07), served by its OpenAI frontend's `/metrics`.
+ * Per model (labels `model`, `version`) unless noted; the GPU ones per GPU (label `gpu_uuid`), in bytes.
+ */
+export const TRITON_METRICS = {
+  /** Requests enqueued and not yet handed to the backend (a gauge): Triton's queue. */
+  pending: "nv_inference_pending_request_count",
+  /** Cumulative microseconds requests waited in the scheduling queue (a counter). */
+  queueDurationUs: "nv_inference_queue_duration_us",
+  /** Failed and successful inference requests (counters). */
+  failures: "nv_inference_request_failure",
+  successes: "nv_inference_request_success",
+  /** Requests received (a counter): the queue time per request divides by its rate. */
+  requests: "nv_inference_count",
+  gpuMemoryUsed: "nv_gpu_memory_used_bytes",
+  gpuMemoryTotal: "nv_gpu_memory_total_bytes",
 } as const;
 
 /** NVIDIA DCGM exporter fields (framebuffer sizes are in MiB). */

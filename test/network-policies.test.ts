@@ -1,6 +1,6 @@
 import type { RenderResult } from "../tools/render";
 import { Endpoint, NetworkPolicies, PodEndpoint } from "./support/network-policy";
-import { HOSTED, MOCK, OLLAMA } from "./support/configs";
+import { HOSTED, MOCK, OLLAMA, TRITON } from "./support/configs";
 import { objectOf, objectsOf, renderConfig, renderStack } from "./support/render";
 
 /**
@@ -28,7 +28,7 @@ const OUTSIDERS = {
 } satisfies Record<string, Endpoint>;
 
 type Probe = { port: number; protocol?: "TCP" | "UDP" };
-const PORTS: Probe[] = [{ port: 8080 }, { port: 8000 }, { port: 11434 }, { port: 443 }, { port: 80 }, { port: 3000 }, { port: 53, protocol: "UDP" }, { port: 53 }];
+const PORTS: Probe[] = [{ port: 8080 }, { port: 8000 }, { port: 9000 }, { port: 8002 }, { port: 11434 }, { port: 443 }, { port: 80 }, { port: 3000 }, { port: 53, protocol: "UDP" }, { port: 53 }];
 
 /** Every allowed `from -> to:port/protocol` among the endpoints where at least one side is an app pod. */
 function allowedPaths(result: RenderResult, appPods: Record<string, PodEndpoint>): string[] {
@@ -162,6 +162,13 @@ describe("variants", () => {
     expect(open.paths).not.toContain("prometheus -> modelServer:11434/TCP");
     const closed = await pathsOf({ ...OLLAMA, networkPolicies: { modelHub: { enabled: false } } }, { backend: "backend", modelServer: "model-server" });
     expect(closed.paths.filter((path) => path.startsWith("modelServer ->"))).toEqual(dnsFor("modelServer").sort());
+  });
+
+  it("Triton's OpenAI port (9000) admits the backend and Prometheus, which scrapes /metrics there; nothing else is open", async () => {
+    const { paths } = await pathsOf({ ...TRITON, ...monitoringNs }, { backend: "backend", modelServer: "model-server" });
+    expect(paths.filter((path) => path.includes("-> modelServer:"))).toEqual(["backend -> modelServer:9000/TCP", "prometheus -> modelServer:9000/TCP"]);
+    expect(paths).toContain("backend -> modelServer:9000/TCP");
+    expect(paths).toContain("modelServer -> internet:443/TCP");
   });
 
   it("without monitoring, nothing scrapes", async () => {

@@ -19,7 +19,7 @@ export interface LocalModelsArgs {
   localModel: LocalModelConfig;
   /** Production: caches are kept when the stack is destroyed. */
   production: boolean;
-  /** Hugging Face token for gated models (vLLM only); stored in a Secret read by the pull. */
+  /** Hugging Face token for gated models (vLLM and Triton); stored in a Secret read by the pull. */
   huggingFaceToken?: pulumi.Input<string>;
   /** `<registry>/<prefix>` of an ECR pull-through cache of Docker Hub: a Docker Hub engine image is pulled from there. */
   dockerHubMirror?: pulumi.Input<string>;
@@ -69,7 +69,7 @@ export class LocalModels extends pulumi.ComponentResource {
         : formatImageReference(reference);
 
     let tokenSecret: k8s.core.v1.Secret | undefined;
-    if (localModel.engine === "vllm" && args.huggingFaceToken !== undefined) {
+    if (localModel.engine !== "ollama" && args.huggingFaceToken !== undefined) {
       tokenSecret = new k8s.core.v1.Secret(
         `${name}-hf-token`,
         {

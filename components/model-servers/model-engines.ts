@@ -1,8 +1,9 @@
 /**
- * What differs between the two model-server engines: image, port, health endpoint, where weights live, how they
+ * What differs between the model-server engines (Ollama, vLLM, Triton): image, port, health endpoint, where weights live, how they
  * are pulled, and how the backend reaches them. Everything else about a model server is shared.
  */
 import { ImageReference } from "../../config/image";
+import { tritonModelName } from "../../lib/backend-env";
 import { ModelEngine } from "../../config/phases";
 
 /** Where the model-cache PersistentVolumeClaim is mounted in every model-server container. */
@@ -25,7 +26,11 @@ export interface EngineProfile {
   /** Server command for the given models (vLLM serves one model per server). */
   serverCommand(models: string[], gpus: number): { command: string[]; args: string[] };
   /** The shell script of the init container that fills the cache; it skips what is already there. */
-  pullScript(models: string[]): string;
+  pullScript(models: string[], gpus: number): string;
+  /** Whether the server publishes Prometheus metrics at `/metrics` on its port (Ollama does not). */
+  servesMetrics: boolean;
+  /** Whether the engine's workers exchange tensors through /dev/shm (then it gets a memory-backed volume there). */
+  sharedMemory: boolean;
 }
 
 function shellQuote(text: string): string {
@@ -85,6 +90,8 @@ const OLLAMA: EngineProfile = {
     // Weights stay loaded between requests: reloading a model takes seconds to minutes.
     OLLAMA_KEEP_ALIVE: "-1",
   },
+  servesMetrics: false,
+  sharedMemory: false,
   serverCommand: () => ({ command: ["ollama"], args: ["serve"] }),
   pullScript: (models) =>
     [
@@ -148,33 +155,139 @@ const VLLM: EngineProfile = {
     USER: RUN_AS_USER_NAME,
     LOGNAME: RUN_AS_USER_NAME,
   },
+  servesMetrics: true,
+  sharedMemory: true,
   serverCommand: (models, gpus) => ({
     command: ["python3", "-m", "vllm.entrypoints.openai.api_server"],
     args: ["--model", models[0], "--port", "8000", ...(gpus > 1 ? ["--tensor-parallel-size", String(gpus)] : [])],
   }),
-  pullScript: (models) =>
+  pullScript: (models) => ["set -eu", ...downloadFromHub(models), 'echo "all models cached"'].join("\n"),
+};
+
+/** Hugging Face downloads into $HF_HOME, skipping models already complete; vLLM and Triton's vLLM backend share it. */
+function downloadFromHub(models: string[]): string[] {
+  return [
+    `mkdir -p "$HF_HOME/.complete"`,
+    ...pullEachModel(models, {
+      // A marker written after a complete download: a pull cut short by a restart is resumed, never trusted.
+      prepare: ['marker="$HF_HOME/.complete/$(echo "$model" | tr / _)"'],
+      isCached: '[ -f "$marker" ]',
+      verb: "download",
+      fetch: [
+        'echo "downloading $model"',
+        `python3 -c "import sys; from huggingface_hub import snapshot_download; snapshot_download(repo_id=sys.argv[1], allow_patterns=sys.argv[2:])" "$model" ${VLLM_ALLOW_PATTERNS.map(shellQuote).join(" ")}`,
+        'touch "$marker"',
+      ],
+    }),
+  ];
+}
+
+/** Triton's model repository on the cache volume: `<repository>/<model name>/config.pbtxt` and `1/model.json`. */
+export const TRITON_REPOSITORY = `${CACHE_MOUNT}/triton-repository`;
+/** Port of Triton's OpenAI-compatible frontend (main.py `--openai-port`, default 9000). */
+export const TRITON_OPENAI_PORT = 9000;
+/**
+ * `max_tokens` of a request that names none. The frontend's own default is 16 tokens (main.py `--default-max-tokens`),
+ * which cuts chat answers off mid-sentence; this matches the backend's LLM_MAX_TOKENS default.
+ */
+export const TRITON_DEFAULT_MAX_TOKENS = 1024;
+
+/**
+ * The model configuration of Triton's vLLM backend, as its sample repository has it
+ * (triton-inference-server/vllm_backend samples/model_repository/vllm_model/config.pbtxt): batching left to vLLM
+ * (max_batch_size 0), decoupled so responses stream, one model instance that owns the GPUs (KIND_MODEL).
+ */
+export function tritonModelConfig(name: string): string {
+  return [
+    `name: ${JSON.stringify(name)}`,
+    'backend: "vllm"',
+    "max_batch_size: 0",
+    "model_transaction_policy { decoupled: true }",
+    "input [",
+    '  { name: "text_input" data_type: TYPE_STRING dims: [ 1 ] },',
+    '  { name: "stream" data_type: TYPE_BOOL dims: [ 1 ] },',
+    '  { name: "sampling_parameters" data_type: TYPE_STRING dims: [ 1 ] optional: true }',
+    "]",
+    'output [ { name: "text_output" data_type: TYPE_STRING dims: [ -1 ] } ]',
+    "instance_group [ { count: 1 kind: KIND_MODEL } ]",
+    "",
+  ].join("\n");
+}
+
+/**
+ * The vLLM backend's engine arguments (`1/model.json`, read into vLLM's AsyncEngineArgs): the model by its Hugging
+ * Face id, loaded from $HF_HOME (the server runs offline), split over the pod's GPUs.
+ */
+export function tritonModelJson(model: string, gpus: number): string {
+  return JSON.stringify({ model, ...(gpus > 1 && { tensor_parallel_size: gpus }) });
+}
+
+const TRITON: EngineProfile = {
+  // verified: 26.07 is Triton 2.71.0 (triton-inference-server/server branch r26.07, build.py
+  // DEFAULT_TRITON_VERSION_MAP triton_container_version "26.07"), and the -vllm-python-py3 variant is the image its
+  // OpenAI frontend README runs. The digest is the one a public repository records for this tag (a Triton 26.07
+  // migration note, found with the code search, 2026-08); it was seen in that one source only, not confirmed against
+  // NGC's registry from here. Override `localModel.image` with a digest you pulled yourself if that matters to you.
+  defaultImage: {
+    repository: "nvcr.io/nvidia/tritonserver",
+    tag: "26.07-vllm-python-py3",
+    digest: "sha256:31e20bfbc65055d6b85553a00d45342a62c506874aa996c11ae53650151f05b1",
+  },
+  // The OpenAI frontend serves the API, `/health/ready` (Triton's server readiness: every model loaded) and
+  // `/metrics` (Triton's own Prometheus metrics, nv_*) on one port (openai_frontend/frontend/fastapi/routers/
+  // observability.py at r26.07). The KServe frontends (8000 HTTP with /v2/health/ready, 8001 gRPC) are off unless
+  // --enable-kserve-frontends, and the in-process server starts no metrics listener on 8002: one port, one path.
+  port: TRITON_OPENAI_PORT,
+  healthPath: "/health/ready",
+  apiPath: "/v1",
+  // Read-only like vLLM's: vLLM inside writes only to the volumes its env below names (see VLLM); Triton's Python
+  // backend writes its stub's shared-memory regions to /dev/shm (a volume here) and, only for a custom
+  // EXECUTION_ENV_PATH (not used), unpacks to /tmp/python_env_* (python_backend src/pb_env.cc); the tokenizer of the
+  // OpenAI frontend reads $HF_HOME. Not yet run on a GPU node with this setting: a write elsewhere fails the start.
+  writableRootFilesystem: false,
+  // vLLM runs inside Triton (the vLLM backend): the same caches on the volume, the same passwd-less user names.
+  env: { ...VLLM.env },
+  servesMetrics: true,
+  // The Python backend stub talks to Triton through shared-memory regions in /dev/shm.
+  sharedMemory: true,
+  serverCommand: (models) => ({
+    command: ["python3", "/opt/tritonserver/python/openai/openai_frontend/main.py"],
+    args: [
+      "--model-repository",
+      TRITON_REPOSITORY,
+      // Chat templates come from the model's own tokenizer, from the cache (the server runs offline).
+      "--tokenizer",
+      models[0],
+      "--openai-port",
+      String(TRITON_OPENAI_PORT),
+      "--default-max-tokens",
+      String(TRITON_DEFAULT_MAX_TOKENS),
+    ],
+  }),
+  // Weights are downloaded once (skipped when complete); the repository's two small files are rewritten on every
+  // start, so that a change of GPUs (tensor parallelism) reaches model.json.
+  pullScript: (models, gpus) =>
     [
       "set -eu",
-      `mkdir -p "$HF_HOME/.complete"`,
-      ...pullEachModel(models, {
-        // A marker written after a complete download: a pull cut short by a restart is resumed, never trusted.
-        prepare: ['marker="$HF_HOME/.complete/$(echo "$model" | tr / _)"'],
-        isCached: '[ -f "$marker" ]',
-        verb: "download",
-        fetch: [
-          'echo "downloading $model"',
-          `python3 -c "import sys; from huggingface_hub import snapshot_download; snapshot_download(repo_id=sys.argv[1], allow_patterns=sys.argv[2:])" "$model" ${VLLM_ALLOW_PATTERNS.map(shellQuote).join(" ")}`,
-          'touch "$marker"',
-        ],
+      ...downloadFromHub(models),
+      ...models.flatMap((model) => {
+        const dir = `${TRITON_REPOSITORY}/${tritonModelName(model)}`;
+        return [
+          `mkdir -p ${shellQuote(`${dir}/1`)}`,
+          `printf '%s' ${shellQuote(tritonModelConfig(tritonModelName(model)))} > ${shellQuote(`${dir}/config.pbtxt`)}`,
+          `printf '%s' ${shellQuote(tritonModelJson(model, gpus))} > ${shellQuote(`${dir}/1/model.json`)}`,
+          `echo ${shellQuote(`model repository entry ${tritonModelName(model)} written`)}`,
+        ];
       }),
       'echo "all models cached"',
     ].join("\n"),
 };
 
-export const ENGINES: Record<ModelEngine, EngineProfile> = { ollama: OLLAMA, vllm: VLLM };
+export const ENGINES: Record<ModelEngine, EngineProfile> = { ollama: OLLAMA, vllm: VLLM, triton: TRITON };
 
 /**
- * Which servers a stack runs: Ollama serves every model from one server; vLLM serves one model per server.
+ * Which servers a stack runs: Ollama serves every model from one server; vLLM and Triton (whose vLLM backend holds
+ * its model's GPUs) one model per server.
  * Names are DNS labels, unique per stack.
  */
 export function modelServerLayout(engine: ModelEngine, models: string[]): { name: string; models: string[] }[] {

@@ -42,7 +42,7 @@ export interface ModelServerArgs {
   stack: string;
   /** Object name of the server's Deployment, Service and cache (`model-server`, `model-server-<model>`). */
   serverName: string;
-  /** Ollama or vLLM: image defaults, port, health endpoint, cache layout and pull script. */
+  /** Ollama, vLLM or Triton: image defaults, port, health endpoint, cache layout and pull script. */
   engine: ModelEngine;
   /** Models this server serves and pulls into its cache before it takes traffic. */
   models: string[];
@@ -189,7 +189,7 @@ export class ModelServer extends pulumi.ComponentResource {
                   name: "pull-models",
                   image: args.image,
                   imagePullPolicy: IMAGE_PULL_POLICY,
-                  command: ["/bin/sh", "-c", engine.pullScript(args.models)],
+                  command: ["/bin/sh", "-c", engine.pullScript(args.models, gpu.count)],
                   env: [...env, ...hfToken],
                   // The pull needs network and disk, not the GPU; it runs with the server's CPU and memory.
                   resources: withEphemeralStorage(args.settings.resources, MODEL_SERVER_LOCAL_STORAGE),
@@ -204,11 +204,11 @@ export class ModelServer extends pulumi.ComponentResource {
                   imagePullPolicy: IMAGE_PULL_POLICY,
                   ...engine.serverCommand(args.models, gpu.count),
                   // The init container filled the cache; the server must not reach out to the hub on its own.
-                  env: [...env, ...(args.engine === "vllm" ? [{ name: "HF_HUB_OFFLINE", value: "1" }] : [])],
+                  env: [...env, ...(args.engine !== "ollama" ? [{ name: "HF_HUB_OFFLINE", value: "1" }] : [])],
                   ports: [{ name: "http", containerPort: engine.port, protocol: "TCP" }],
                   resources,
                   securityContext: serverSecurityContext,
-                  volumeMounts: [...volumeMounts, ...(args.engine === "vllm" ? [{ name: "dshm", mountPath: "/dev/shm" }] : [])],
+                  volumeMounts: [...volumeMounts, ...(engine.sharedMemory ? [{ name: "dshm", mountPath: "/dev/shm" }] : [])],
                   // Loading weights into GPU memory takes minutes on first start: the startup probe allows all of
                   // it, then readiness and liveness run tight on the engine's own health endpoint.
                   startupProbe: {
@@ -234,8 +234,8 @@ export class ModelServer extends pulumi.ComponentResource {
               volumes: [
                 { name: "model-cache", persistentVolumeClaim: { claimName: this.cache.metadata.name } },
                 { name: "tmp", emptyDir: { sizeLimit: MODEL_SERVER_TMP_SIZE } },
-                // vLLM's workers exchange tensors through shared memory; the container default of 64Mi is too small.
-                ...(args.engine === "vllm" ? [{ name: "dshm", emptyDir: { medium: "Memory", sizeLimit: "2Gi" } }] : []),
+                // vLLM's workers (and Triton's Python backend) use shared memory; the container default of 64Mi is too small.
+                ...(engine.sharedMemory ? [{ name: "dshm", emptyDir: { medium: "Memory", sizeLimit: "2Gi" } }] : []),
               ],
             },
           },
@@ -283,8 +283,8 @@ export class ModelServer extends pulumi.ComponentResource {
     if (args.networkPolicies) {
       const port = [tcp(engine.port)];
       const ingress: PolicyRule[] = [{ peers: [podPeer(args.network.clients)], ports: port }];
-      // Only vLLM serves metrics; Ollama's port is for the backend alone.
-      if (args.network.scraper && args.engine === "vllm") ingress.push({ peers: [podPeer(args.network.scraper)], ports: port });
+      // vLLM and Triton serve metrics on their port; Ollama's port is for the backend alone.
+      if (args.network.scraper && engine.servesMetrics) ingress.push({ peers: [podPeer(args.network.scraper)], ports: port });
       const egress: PolicyRule[] = args.network.modelHub ? [{ peers: args.network.modelHub, ports: [tcp(443)] }] : [];
       workloadNetworkPolicy(name, args.serverName, { namespace: args.namespace, labels, podLabels: selector, rules: { ingress, egress } }, childOpts);
     }

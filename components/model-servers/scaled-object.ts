@@ -4,7 +4,7 @@
  * publishes nothing, so the wake-up signal is the backend's counter of requests meant for the local model.
  */
 import { ModelEngine } from "../../config/phases";
-import { BACKEND_METRICS, VLLM_METRICS } from "../../lib/metrics-contract";
+import { BACKEND_METRICS, TRITON_METRICS, VLLM_METRICS } from "../../lib/metrics-contract";
 
 export const SCALED_OBJECT_API = "keda.sh/v1alpha1";
 
@@ -47,7 +47,7 @@ const promString = (text: string) => text.replace(/\\/g, "\\\\").replace(/"/g, '
 const promRegexLiteral = (text: string) => promString(text.replace(/[.*+?^${}()|[\]\\]/g, "\\$&"));
 
 /** The queries KEDA runs for a server; `wake` only matters for a server that may sleep. */
-export function scalingQueries(server: ScaledServer): { waiting: string; running: string; wake: string } {
+export function scalingQueries(server: ScaledServer): { waiting: string; running: string; tritonPending: string; wake: string } {
   // The ServiceMonitor (components/monitoring/scrape-targets.ts) labels vLLM's series with its Service's name.
   const vllm = `namespace="${promString(server.namespace)}", service="${promString(server.serverName)}"`;
   const models =
@@ -57,6 +57,8 @@ export function scalingQueries(server: ScaledServer): { waiting: string; running
   return {
     waiting: `sum(${VLLM_METRICS.waiting}{${vllm}})`,
     running: `sum(${VLLM_METRICS.running}{${vllm}})`,
+    // Triton's queue: requests enqueued and not yet handed to its vLLM backend (same ServiceMonitor labels).
+    tritonPending: `sum(${TRITON_METRICS.pending}{${vllm}})`,
     // Any request for one of its models in the window (served, or answered by the fallback while it slept) asks for
     // one replica, never more: clamp_max keeps it from acting as a second request-rate scaler.
     wake: `clamp_max(sum(rate(${BACKEND_METRICS.localModelRequests.name}{namespace="${promString(server.namespace)}", ${models}}[${WAKE_WINDOW}])), 1)`,
@@ -88,6 +90,7 @@ export function scaledObjectSpec(server: ScaledServer, settings: ScalingSettings
     triggers.push(trigger("queue-waiting", queries.waiting, settings.waitingRequestsPerReplica));
     triggers.push(trigger("requests-running", queries.running, settings.runningRequestsPerReplica));
   }
+  if (server.engine === "triton") triggers.push(trigger("queue-pending", queries.tritonPending, settings.waitingRequestsPerReplica));
   // Active as soon as the rate is above 0: KEDA then scales 0 -> 1 itself (the HPA takes over from 1).
   if (settings.scaleToZero) triggers.push(trigger("wake-up", queries.wake, 1, 0));
   return {

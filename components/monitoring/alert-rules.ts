@@ -4,7 +4,7 @@
  * exactly; the model-server and GPU alerts are ours. Annotations use only `{{ $labels.<name> }}` and
  * `{{ $value | <humanize function> }}`, which the promtool test cases expand to predict the exact text.
  */
-import { CLUSTER_METRICS, VALKEY_METRICS, VLLM_METRICS } from "../../lib/metrics-contract";
+import { CLUSTER_METRICS, TRITON_METRICS, VALKEY_METRICS, VLLM_METRICS } from "../../lib/metrics-contract";
 import { chatOutcomeRatio, circuitState, errorRatio, filesystemUsedRatio, gpuMemoryUsedRatio, inferenceQuantile, modelServerPods, nodeMemoryUsedRatio, volumeUsedRatio } from "./promql";
 
 export type Severity = "warning" | "critical";
@@ -41,6 +41,10 @@ export const THRESHOLDS = {
   valkeyMemoryUsedRatio: 0.9,
   fallbackRatio: 0.1,
   interruptedRatio: 0.02,
+  /** Triton: mean time a request waits in its scheduling queue before its vLLM backend takes it. */
+  tritonQueueSeconds: 1,
+  /** Triton: share of inference requests that fail. */
+  tritonFailureRatio: 0.05,
 } as const;
 
 const T = THRESHOLDS;
@@ -269,9 +273,51 @@ function valkey({ appNamespace: ns }: AlertRuleParams): RuleGroup {
   };
 }
 
+/**
+ * Triton's own signals (server docs/user_guide/metrics.md): queue time, failed requests, GPU memory. Per model
+ * (`model`, its repository name) or per GPU (`gpu_uuid`). They match nothing unless a Triton server is scraped.
+ */
+function triton({ appNamespace: ns }: AlertRuleParams): RuleGroup {
+  const m = TRITON_METRICS;
+  const sel = `{namespace="${ns}"}`;
+  const perModel = (metric: string) => `sum by (namespace, model) (rate(${metric}${sel}[${RULE_RATE_WINDOW}]))`;
+  return {
+    name: "ai-assistant.triton",
+    rules: [
+      // The queue counter is cumulative microseconds over all requests; per answered request, in seconds. The vLLM
+      // backend batches on its own, so time in Triton's queue means the model instance is saturated.
+      rule(
+        "TritonQueueTimeHigh",
+        "warning",
+        "5m",
+        `(${perModel(m.queueDurationUs)} / 1000000) / ${perModel(m.successes)} > ${T.tritonQueueSeconds}`,
+        "Requests for {{ $labels.model }} wait more than 1 s in Triton's queue",
+        "Requests for {{ $labels.model }} in {{ $labels.namespace }} wait {{ $value | humanizeDuration }} on average in Triton's queue (threshold 1s) for 5 minutes: add replicas or GPUs.",
+      ),
+      rule(
+        "TritonInferenceFailures",
+        "warning",
+        "5m",
+        `${perModel(m.failures)} / (${perModel(m.failures)} + ${perModel(m.successes)}) > ${T.tritonFailureRatio}`,
+        "More than 5% of Triton's inferences for {{ $labels.model }} fail",
+        "{{ $value | humanizePercentage }} of the inference requests for {{ $labels.model }} in {{ $labels.namespace }} failed over the last 5 minutes (threshold 5%); see the server's log.",
+      ),
+      // The same 95% as the DCGM rule, from Triton's own view of the GPU (on clusters without the DCGM exporter too).
+      rule(
+        "TritonGpuMemoryNearlyFull",
+        "warning",
+        "10m",
+        `(${m.gpuMemoryUsed}${sel} / ${m.gpuMemoryTotal}${sel}) > ${T.gpuMemoryUsedRatio}`,
+        "GPU {{ $labels.gpu_uuid }} of Triton pod {{ $labels.pod }} has less than 5% memory free",
+        "{{ $value | humanizePercentage }} of the memory of GPU {{ $labels.gpu_uuid }} used by {{ $labels.pod }} in {{ $labels.namespace }} is in use (threshold 95%); the next batch may fail with out-of-memory.",
+      ),
+    ],
+  };
+}
+
 /** Every rule group, for one stack's app namespace. */
 export function alertRuleGroups(params: AlertRuleParams): RuleGroup[] {
-  return [inferenceLatency(params), availability(params), upstreams(params), resources(), modelServer(params), gpu(), valkey(params)];
+  return [inferenceLatency(params), availability(params), upstreams(params), resources(), modelServer(params), gpu(), triton(params), valkey(params)];
 }
 
 /** Every alerting rule, flattened. */

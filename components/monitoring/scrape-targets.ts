@@ -45,5 +45,15 @@ export function scrapeTargets({ appNamespace, stack }: ScrapeTargetArgs): Scrape
     // redis_exporter beside Valkey, on its metrics Service's `metrics` port; matches nothing in a stack without Valkey.
     // Both of Valkey's Services carry these labels; only the metrics one has a port named `metrics`.
     { name: "valkey", spec: serviceMonitorSpec(appNamespace, { "app.kubernetes.io/name": VALKEY_NAME, "app.kubernetes.io/instance": instance }, "metrics") },
+    {
+      // Triton's OpenAI frontend serves Triton's metrics at /metrics on the same port as its API (routers/
+      // observability.py); no separate listener on 8002 runs in this mode. Matches nothing until Triton runs.
+      name: "model-server-triton",
+      spec: serviceMonitorSpec(appNamespace, {
+        "app.kubernetes.io/name": MODEL_SERVER_NAME,
+        "app.kubernetes.io/instance": instance,
+        "ai-assistant.io/engine": "triton",
+      }),
+    },
   ];
 }

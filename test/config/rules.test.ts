@@ -227,7 +227,27 @@ describe("config rules: every rule accepts good input and names file, key, expec
       expect(problemsWith({ ...local, localModel: { engine: "vllm", models: [] } })).toContain("ai-assistant:localModel.models: expected at least one model");
     });
     it("rejects an unknown engine", () => {
-      expect(problemsWith({ ...local, localModel: { engine: "tgi", models: ["m"] } })).toContain('ai-assistant:localModel.engine: expected "ollama" or "vllm"; found "tgi"');
+      expect(problemsWith({ ...local, localModel: { engine: "tgi", models: ["m"] } })).toContain('ai-assistant:localModel.engine: expected "ollama", "vllm" or "triton"; found "tgi"');
+    });
+    describe("triton", () => {
+      const triton = (extra: Record<string, unknown>) => ({ ...local, localModel: { engine: "triton", models: ["Qwen/Qwen2.5-1.5B-Instruct"], ...extra } });
+      it("accepts Triton with its pinned image, and an override that is another Triton vLLM-backend release", () => {
+        expect(parse(triton({})).localModel?.engine).toBe("triton");
+        const other = parse(triton({ image: "nvcr.io/nvidia/tritonserver:26.05-vllm-python-py3" }));
+        expect(other.localModel?.image).toMatchObject({ repository: "nvcr.io/nvidia/tritonserver", tag: "26.05-vllm-python-py3" });
+      });
+      it("refuses a Triton image without the vLLM backend, and another engine's image", () => {
+        expect(problemsWith(triton({ image: "nvcr.io/nvidia/tritonserver:26.07-py3" }))).toContain(
+          "ai-assistant:localModel.image: expected NVIDIA's Triton image with the vLLM backend (nvcr.io/nvidia/tritonserver:<YY.MM>-vllm-python-py3) for engine triton; found \"nvcr.io/nvidia/tritonserver:26.07-py3\"",
+        );
+        expect(problemsWith(triton({ image: "vllm/vllm-openai:v0.30.0" }))).toContain(
+          'ai-assistant:localModel.image: expected NVIDIA\'s Triton image with the vLLM backend (nvcr.io/nvidia/tritonserver:<YY.MM>-vllm-python-py3) for engine triton; found "vllm/vllm-openai:v0.30.0"',
+        );
+      });
+      it("scales Triton on its queue (it publishes one, unlike Ollama)", () => {
+        const scaled = parse(triton({ autoscaling: { enabled: true, maxReplicas: 3 }, cache: { accessMode: "ReadWriteMany" } }));
+        expect(scaled.localModel?.autoscaling).toMatchObject({ enabled: true, maxReplicas: 3 });
+      });
     });
     it("rejects several replicas on a ReadWriteOnce cache, and accepts them on ReadWriteMany", () => {
       expect(problemsWith({ ...local, localModel: { engine: "vllm", models: ["m"], replicas: 2 } })).toContain(

@@ -87,6 +87,9 @@ const tmpFs = { ...node, device: "tmpfs", fstype: "tmpfs", mountpoint: "/run" };
 const pvc = { namespace: NS, persistentvolumeclaim: "model-cache" };
 const gpu0 = { Hostname: "gpu-node-1", gpu: "0", UUID: "GPU-0", modelName: "NVIDIA A10G" };
 const vllm = { namespace: NS, model_name: "Qwen/Qwen2.5-1.5B-Instruct" };
+const tritonModel = { namespace: NS, model: "Qwen--Qwen2.5-1.5B-Instruct" };
+const tritonSeries = (labels: Record<string, string>) => ({ ...labels, version: "1", pod: "model-server-0" });
+const tritonGpu = { namespace: NS, pod: "model-server-0", gpu_uuid: "GPU-0" };
 
 function podReady(pod: string, name: string, ready: string): InputSeries[] {
   return [
@@ -241,5 +244,45 @@ export const ALERT_CASES: AlertCase[] = [
     alert: "ValkeyRejectingConnections",
     over: { series: [series("redis_rejected_connections_total", valkeyPod, counter(2))], breachAt: "1m", firing: [{ labels: { namespace: NS, pod: "valkey-0" } }] },
     under: { series: [series("redis_rejected_connections_total", valkeyPod, constant(3))] },
+  },
+  {
+    alert: "TritonQueueTimeHigh",
+    // 60 requests a minute waiting 90 s in total: 1.5 s each. Under: 54 s in total, 0.9 s each.
+    over: {
+      series: [
+        series("nv_inference_queue_duration_us", tritonSeries(tritonModel), counter(90_000_000)),
+        series("nv_inference_request_success", tritonSeries(tritonModel), counter(60)),
+      ],
+      breachAt: "1m",
+      firing: [{ labels: tritonModel, value: "1.5s" }],
+    },
+    under: {
+      series: [
+        series("nv_inference_queue_duration_us", tritonSeries(tritonModel), counter(54_000_000)),
+        series("nv_inference_request_success", tritonSeries(tritonModel), counter(60)),
+      ],
+    },
+  },
+  {
+    alert: "TritonInferenceFailures",
+    // 6 of 100 fail (6%); under: 4 of 100 (4%).
+    over: {
+      series: [series("nv_inference_request_failure", tritonSeries(tritonModel), counter(6)), series("nv_inference_request_success", tritonSeries(tritonModel), counter(94))],
+      breachAt: "1m",
+      firing: [{ labels: tritonModel, value: "6%" }],
+    },
+    under: {
+      series: [series("nv_inference_request_failure", tritonSeries(tritonModel), counter(4)), series("nv_inference_request_success", tritonSeries(tritonModel), counter(96))],
+    },
+  },
+  {
+    alert: "TritonGpuMemoryNearlyFull",
+    // 23 of 24 GB (95.83%); under: 22 of 24 GB (91.67%).
+    over: {
+      series: [series("nv_gpu_memory_used_bytes", tritonGpu, gauge(1e9, 23e9)), series("nv_gpu_memory_total_bytes", tritonGpu, constant(24e9))],
+      breachAt: "3m",
+      firing: [{ labels: tritonGpu, value: "95.83%" }],
+    },
+    under: { series: [series("nv_gpu_memory_used_bytes", tritonGpu, gauge(1e9, 22e9)), series("nv_gpu_memory_total_bytes", tritonGpu, constant(24e9))] },
   },
 ];

@@ -33,13 +33,26 @@ export const VLLM = {
   huggingFaceToken: { secure: "AAABAHFtoken" },
 };
 
+export const TRITON = {
+  ...MOCK,
+  phase: "local-model",
+  localModel: {
+    engine: "triton",
+    models: ["Qwen/Qwen2.5-7B-Instruct"],
+    gpu: { count: 2 },
+    cache: { size: "100Gi", storageClass: "gp3" },
+    startupMinutes: 20,
+  },
+  huggingFaceToken: { secure: "AAABAHFtoken" },
+};
+
 export const CPU_ONLY = {
   ...MOCK,
   phase: "local-model",
   localModel: { engine: "ollama", models: ["tinyllama"], gpu: { count: 0 } },
 };
 
-export const ALL_PHASES = { MOCK, HOSTED, OLLAMA, VLLM, CPU_ONLY };
+export const ALL_PHASES = { MOCK, HOSTED, OLLAMA, VLLM, TRITON, CPU_ONLY };
 
 /** App images pinned by digest, as a production stack must name them (the digest is made up, the form is real). */
 export const PINNED_IMAGES = {

@@ -5,6 +5,7 @@ import { gpuDashboard } from "./gpu";
 import { infrastructureDashboard } from "./infrastructure";
 import { modelServerDashboard } from "./model-server";
 import { overviewDashboard } from "./overview";
+import { tritonDashboard } from "./triton";
 import { DashboardParams } from "./params";
 import { sharedStateDashboard } from "./shared-state";
 
@@ -13,5 +14,5 @@ export type { Dashboard } from "./grafana";
 export type { DashboardParams } from "./params";
 
 export function dashboards(params: DashboardParams): Dashboard[] {
-  return [overviewDashboard(params), modelServerDashboard(params), gpuDashboard(), costDashboard(params), infrastructureDashboard(params), sharedStateDashboard(params)];
+  return [overviewDashboard(params), modelServerDashboard(params), tritonDashboard(params), gpuDashboard(), costDashboard(params), infrastructureDashboard(params), sharedStateDashboard(params)];
 }

@@ -1,7 +1,11 @@
 import { RenderResult } from "../../../tools/render";
 import { renderFiles } from "../../../tools/write-render";
 import { cacheClaimName } from "../../../components/model-servers/model-server";
-import { CPU_ONLY, OLLAMA, PINNED_IMAGES, VLLM } from "../../support/configs";
+import { execFileSync } from "child_process";
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "fs";
+import { tmpdir } from "os";
+import { join } from "path";
+import { CPU_ONLY, OLLAMA, PINNED_IMAGES, TRITON, VLLM } from "../../support/configs";
 import { K8sObject, objectOf, objectsOf, renderConfig, renderStack } from "../../support/render";
 
 const serverContainer = (deployment: K8sObject) => deployment.spec.template.spec.containers[0];
@@ -174,6 +178,93 @@ describe("given vLLM on two GPUs with two replicas on a ReadWriteMany cache", ()
     // Each server selects only its own pods.
     const selectors = objectsOf(several, "Service").filter((s) => s.metadata.name.startsWith("model-server")).map((s) => s.spec.selector["ai-assistant.io/model-server"]);
     expect(new Set(selectors).size).toBe(2);
+  });
+});
+
+describe("given Triton (vLLM backend) on two GPUs", () => {
+  let result: RenderResult;
+  let server: K8sObject;
+  beforeAll(async () => {
+    result = await renderConfig(TRITON);
+    server = objectOf(result, "Deployment", "model-server");
+  });
+
+  it("runs NVIDIA's vLLM-backend Triton release pinned by tag and digest, labelled as the triton engine", () => {
+    expect(serverContainer(server).image).toBe(
+      "nvcr.io/nvidia/tritonserver:26.07-vllm-python-py3@sha256:31e20bfbc65055d6b85553a00d45342a62c506874aa996c11ae53650151f05b1",
+    );
+    expect(pullContainer(server).image).toBe(serverContainer(server).image);
+    expect(server.spec.template.metadata.labels["ai-assistant.io/engine"]).toBe("triton");
+  });
+
+  it("starts Triton's OpenAI frontend on the cached model repository and tokenizer, offline, with a useful default answer length", () => {
+    const container = serverContainer(server);
+    expect(container.command).toEqual(["python3", "/opt/tritonserver/python/openai/openai_frontend/main.py"]);
+    expect(container.args).toEqual([
+      "--model-repository", "/models/triton-repository",
+      "--tokenizer", "Qwen/Qwen2.5-7B-Instruct",
+      "--openai-port", "9000",
+      "--default-max-tokens", "1024",
+    ]);
+    expect(container.ports).toEqual([{ name: "http", containerPort: 9000, protocol: "TCP" }]);
+    expect(container.env).toEqual(expect.arrayContaining([{ name: "HF_HOME", value: "/models/huggingface" }, { name: "HF_HUB_OFFLINE", value: "1" }]));
+    expect(container.resources.limits["nvidia.com/gpu"]).toBe("2");
+    expect(server.spec.template.spec.tolerations).toEqual([{ key: "nvidia.com/gpu", operator: "Exists", effect: "NoSchedule" }]);
+    expect(server.spec.template.spec.volumes).toContainEqual({ name: "dshm", emptyDir: { medium: "Memory", sizeLimit: "2Gi" } });
+  });
+
+  it("probes the frontend's /health/ready (every model loaded) with a 20-minute start allowance, like vLLM", () => {
+    const container = serverContainer(server);
+    for (const probe of [container.startupProbe, container.readinessProbe, container.livenessProbe]) {
+      expect(probe.httpGet).toEqual({ path: "/health/ready", port: "http" });
+    }
+    expect(container.startupProbe.periodSeconds * container.startupProbe.failureThreshold).toBe(20 * 60);
+  });
+
+  it("points the backend at the OpenAI-compatible URL with the triton provider, and waits pullMinutes plus startupMinutes", () => {
+    const settings = objectOf(result, "ConfigMap", "backend-settings").data;
+    expect(settings.LLM_PROVIDER).toBe("triton");
+    expect(settings.LLM_BASE_URL).toBe("http://model-server.assistant-test.svc.cluster.local:9000/v1");
+    expect(settings.LLM_MODEL).toBe("Qwen/Qwen2.5-7B-Instruct");
+    const plan = result.resources.find((r) => r.type === "kubernetes:apps/v1:Deployment" && r.name === "model-server")!;
+    expect(plan.customTimeouts).toEqual({ create: "50m", update: "50m" });
+  });
+
+  it("the pull uses the Hugging Face token from a Secret", () => {
+    expect(pullContainer(server).env).toContainEqual({ name: "HF_TOKEN", valueFrom: { secretKeyRef: { name: "model-server-hf-token", key: "token" } } });
+  });
+
+  describe("its pull script, run in a shell with the hub download stubbed", () => {
+    let root: string;
+    let downloads: string;
+    const run = () => {
+      const script = (pullContainer(server).command[2] as string).split("/models/").join(`${root}/models/`);
+      // python3 is only the hub download here: a stub that records what it was asked for.
+      const bin = join(root, "bin");
+      mkdirSync(bin, { recursive: true });
+      writeFileSync(join(bin, "python3"), `#!/bin/sh\necho "$3" >> ${downloads}\n`, { mode: 0o755 });
+      return execFileSync("/bin/sh", ["-c", script], { env: { PATH: `${bin}:/usr/bin:/bin`, HF_HOME: `${root}/models/huggingface` }, encoding: "utf8" });
+    };
+    beforeAll(() => {
+      root = mkdtempSync(join(tmpdir(), "triton-pull-"));
+      downloads = join(root, "downloads.log");
+    });
+    afterAll(() => rmSync(root, { recursive: true, force: true }));
+
+    it("writes the vLLM backend's repository layout under the model's repository name, then skips the download on the next start", () => {
+      const first = run();
+      expect(first).toContain("downloading Qwen/Qwen2.5-7B-Instruct");
+      const dir = `${root}/models/triton-repository/Qwen--Qwen2.5-7B-Instruct`;
+      expect(JSON.parse(readFileSync(`${dir}/1/model.json`, "utf8"))).toEqual({ model: "Qwen/Qwen2.5-7B-Instruct", tensor_parallel_size: 2 });
+      const config = readFileSync(`${dir}/config.pbtxt`, "utf8");
+      expect(config).toContain('name: "Qwen--Qwen2.5-7B-Instruct"');
+      expect(config).toContain('backend: "vllm"');
+      expect(config).toContain("model_transaction_policy { decoupled: true }");
+      expect(config).toContain('{ name: "text_input" data_type: TYPE_STRING dims: [ 1 ] }');
+      const second = run();
+      expect(second).toContain("model Qwen/Qwen2.5-7B-Instruct already cached, skipping download");
+      expect(readFileSync(downloads, "utf8").trim().split("\n")).toEqual(["Qwen/Qwen2.5-7B-Instruct"]);
+    });
   });
 });
 

@@ -85,6 +85,25 @@ describe("a vLLM server scaled on its queue", () => {
   });
 });
 
+describe("a Triton server scaled on its queue", () => {
+  it("scales on Triton's own nv_inference_pending_request_count of its Service, waitingRequestsPerReplica per replica", async () => {
+    const result = await renderConfig({ ...QUEUE_SCALED, localModel: { ...QUEUE_SCALED.localModel, engine: "triton" } });
+    const scaled = objectOf(result, "ScaledObject", "model-server");
+    expect(scaled.spec.triggers.map((t: { name: string }) => t.name)).toEqual(["queue-pending"]);
+    expect(trigger(scaled, "queue-pending").metadata).toEqual({
+      serverAddress: "http://kps-test-prometheus.monitoring.svc.cluster.local:9090",
+      query: 'sum(nv_inference_pending_request_count{namespace="assistant-test", service="model-server"})',
+      threshold: "5",
+    });
+    expect(shapeProblems(scaled.spec, SCALED_OBJECT_SPEC)).toEqual([]);
+    // Triton's metrics are scraped where the trigger reads them: a ServiceMonitor on its engine label.
+    const monitor = objectOf(result, "ServiceMonitor", "model-server-triton");
+    expect(monitor.spec.selector.matchLabels["ai-assistant.io/engine"]).toBe("triton");
+    expect(monitor.spec.endpoints).toEqual([expect.objectContaining({ port: "http", path: "/metrics" })]);
+    expect(objectOf(result, "Service", "model-server").metadata.labels?.["ai-assistant.io/engine"]).toBe("triton");
+  });
+});
+
 describe("a vLLM server that scales to zero", () => {
   let result: RenderResult;
   let scaled: K8sObject;
@@ -216,6 +235,7 @@ if (!promtool && process.env.CI) {
 withPromtool("the scaling queries", () => {
   const servers: ScaledServer[] = [
     { serverName: "model-server", engine: "vllm", models: ["Qwen/Qwen2.5-7B-Instruct"], namespace: "ai-assistant" },
+    { serverName: "model-server", engine: "triton", models: ["Qwen/Qwen2.5-7B-Instruct"], namespace: "ai-assistant" },
     { serverName: "model-server", engine: "ollama", models: ["llama3.2:3b", 'odd"name\\x'], namespace: "ai-assistant" },
   ];
   const check = (queries: string[]) => {

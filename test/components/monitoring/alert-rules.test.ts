@@ -35,6 +35,9 @@ const OURS = [
   { alert: "ModelServerNotReady", condition: /kube_pod_status_ready\{.*condition="true"\} == 0\) and on \(namespace, pod\) kube_pod_labels\{.*model-server/, for: "15m", severity: "critical" },
   { alert: "ModelServerQueueBacklog", condition: /vllm:num_requests_waiting\{.*\}\) > 10$/, for: "5m", severity: "warning" },
   { alert: "GpuMemoryNearlyFull", condition: /DCGM_FI_DEV_FB_USED \/ \(DCGM_FI_DEV_FB_USED \+ DCGM_FI_DEV_FB_FREE\)\) > 0\.95$/, for: "10m", severity: "warning" },
+  { alert: "TritonQueueTimeHigh", condition: /rate\(nv_inference_queue_duration_us\{.*\}\[5m\]\)\) \/ 1000000\) \/ .*nv_inference_request_success.* > 1$/, for: "5m", severity: "warning" },
+  { alert: "TritonInferenceFailures", condition: /nv_inference_request_failure.* \/ \(.*nv_inference_request_failure.* \+ .*nv_inference_request_success.*\) > 0\.05$/, for: "5m", severity: "warning" },
+  { alert: "TritonGpuMemoryNearlyFull", condition: /^\(nv_gpu_memory_used_bytes\{.*\} \/ nv_gpu_memory_total_bytes\{.*\}\) > 0\.95$/, for: "10m", severity: "warning" },
 ] as const;
 
 describe("alert rules", () => {

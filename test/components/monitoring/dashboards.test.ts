@@ -1,5 +1,5 @@
 import { Dashboard, dashboardQueries, dashboards } from "../../../components/monitoring/dashboards";
-import { BACKEND_METRICS, VLLM_METRICS } from "../../../lib/metrics-contract";
+import { BACKEND_METRICS, TRITON_METRICS, VLLM_METRICS } from "../../../lib/metrics-contract";
 import { KNOWN_METRICS, metricNames } from "../../support/promql";
 import { objectsOf, renderConfig } from "../../support/render";
 
@@ -11,6 +11,10 @@ const titles = (board: Dashboard) => panels(board).map((p) => p.title);
 const EXPECTED: Record<string, { title: string; panels: string[] }> = {
   "ai-assistant-overview": { title: "AI Assistant / Overview", panels: ["Request rate", "Error rate", "p95 inference latency", "p99 inference latency", "Inference latency"] },
   "ai-assistant-model-server": { title: "AI Assistant / Model server", panels: ["Tokens per second", "Time to first token", "Queue"] },
+  "ai-assistant-triton": {
+    title: "AI Assistant / Triton detail",
+    panels: ["Pending requests", "Failed inference ratio", "Queue", "Time in queue per request", "Inferences, succeeded and failed", "GPU memory used"],
+  },
   "ai-assistant-gpu": { title: "AI Assistant / GPU", panels: ["Utilisation", "Memory used"] },
   "ai-assistant-cost": { title: "AI Assistant / Cost", panels: ["GPU-hours in range", "Estimated GPU spend in range", "Projected monthly GPU spend"] },
   "ai-assistant-infrastructure": { title: "AI Assistant / Infrastructure health", panels: ["Targets up", "Node memory used", "Filesystems used", "Volumes used", "Firing alerts"] },
@@ -44,8 +48,8 @@ describe("dashboards", () => {
     }
   });
 
-  it("given the app namespace, then every query on the backend's or vLLM's metrics is scoped to it", () => {
-    const appMetrics = new Set<string>([...Object.values(BACKEND_METRICS).map((m) => m.name), ...Object.values(VLLM_METRICS)]);
+  it("given the app namespace, then every query on the backend's, vLLM's or Triton's metrics is scoped to it", () => {
+    const appMetrics = new Set<string>([...Object.values(BACKEND_METRICS).map((m) => m.name), ...Object.values(VLLM_METRICS), ...Object.values(TRITON_METRICS)]);
     const scoped = boards.flatMap(dashboardQueries).filter((q) => metricNames(q.expr).some((name) => appMetrics.has(name)));
     expect(scoped.length).toBeGreaterThan(10);
     for (const query of scoped) expect(query.expr).toContain('namespace="chat"');
@@ -54,6 +58,14 @@ describe("dashboards", () => {
   it("given the metric contract, then every metric a panel reads is a named metric of lib/metrics-contract.ts", () => {
     const unknown = boards.flatMap(dashboardQueries).flatMap((q) => metricNames(q.expr)).filter((name) => !KNOWN_METRICS.has(name));
     expect(unknown).toEqual([]);
+  });
+
+  it("given the Triton detail dashboard, then it reads Triton's queue, queue time, failures and GPU memory by their published names", () => {
+    const triton = boards.find((b) => b.uid === "ai-assistant-triton")!;
+    const used = new Set(dashboardQueries(triton).flatMap((q) => metricNames(q.expr)));
+    for (const name of ["nv_inference_pending_request_count", "nv_inference_queue_duration_us", "nv_inference_request_failure", "nv_gpu_memory_used_bytes", "nv_gpu_memory_total_bytes"]) {
+      expect(used.has(name)).toBe(true);
+    }
   });
 
   it("given a GPU-hour price, then the cost dashboard multiplies GPU-hours by it", () => {

@@ -20,6 +20,7 @@ const VARIANTS: Record<string, Record<string, unknown>> = {
   MOCK: ALL_PHASES.MOCK,
   HOSTED: ALL_PHASES.HOSTED,
   OLLAMA: ALL_PHASES.OLLAMA,
+  TRITON: ALL_PHASES.TRITON,
   HOSTED_HUGGINGFACE: { ...HOSTED, hostedApi: { provider: "huggingface", model: "meta-llama/Llama-3.1-8B-Instruct", fallbackToMock: false } },
   HOSTED_COMPATIBLE: { ...HOSTED, hostedApi: { provider: "openai-compatible", model: "llama", baseUrl: "https://llm.internal/v1" } },
   OLLAMA_WITH_HOSTED_FALLBACK: { ...OLLAMA, localModel: { ...OLLAMA.localModel, fallbackToHostedApi: true }, hostedApi: { provider: "anthropic", model: "claude-3-5-haiku-latest" }, apiKey: { secure: "AAABAFcipher" } },
@@ -55,6 +56,7 @@ describe("given every committed stack and every phase and provider, rendered", (
     expect([hosted.primary.provider, hosted.primary.baseUrl, hosted.fallbacks.map((f) => f.provider), hosted.apiKey]).toEqual(["anthropic", "https://api.anthropic.com/v1", ["mock"], FAKE_KEY]);
     expect(parsed("HOSTED_HUGGINGFACE").fallbacks).toEqual([]);
     expect(parsed("OLLAMA").models.map((m) => m.model)).toEqual(["llama3.2:3b", "qwen2.5:7b"]);
+    expect(parsed("TRITON").primary).toMatchObject({ provider: "triton", model: "Qwen/Qwen2.5-7B-Instruct", baseUrl: "http://model-server.assistant-test.svc.cluster.local:9000/v1" });
     expect(parsed("OLLAMA_WITH_HOSTED_FALLBACK").fallbacks.map((f) => f.provider)).toEqual(["anthropic", "mock"]);
     const limited = parsed("VLLM_RATE_LIMITED_BEHIND_INGRESS");
     expect([limited.rateLimit, limited.logPrompts]).toEqual([{ perMinute: 20, burst: 5, tokensPerMinute: 0, trustProxyHops: 2 }, true]);

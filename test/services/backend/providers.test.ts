@@ -10,6 +10,8 @@ interface Case {
   wire: Wire;
   model: string;
   key?: string;
+  /** The model name the upstream must be asked for, when it is not the one clients use. */
+  sentModel?: string;
   /** What the upstream must have seen of the key. */
   auth: (headers: Record<string, string | string[] | undefined>) => void;
 }
@@ -20,6 +22,16 @@ const CASES: Case[] = [
   { provider: "openai-compatible", wire: "openai", model: "llama", key: "compat-key", auth: (h) => expect(h.authorization).toBe("Bearer compat-key") },
   // In-cluster vLLM is keyless: the hosted API's key (set for the fallback) must never reach it.
   { provider: "vllm", wire: "openai", model: "Qwen/Qwen2.5-7B-Instruct", key: "hosted-key", auth: (h) => expect(h.authorization).toBeUndefined() },
+  // Triton's OpenAI-compatible frontend, keyless like vLLM: asked for the model's repository name (no `/`),
+  // while clients keep the Hugging Face id.
+  {
+    provider: "triton",
+    wire: "openai",
+    model: "Qwen/Qwen2.5-7B-Instruct",
+    sentModel: "Qwen--Qwen2.5-7B-Instruct",
+    key: "hosted-key",
+    auth: (h) => expect(h.authorization).toBeUndefined(),
+  },
   // @anthropic-ai/sdk 1.x sends the key as a bearer token (its client.js apiKeyAuth); 0.x sent x-api-key.
   {
     provider: "anthropic",
@@ -37,7 +49,7 @@ const CASES: Case[] = [
 
 const PATH: Record<Wire, string> = { openai: "/v1/chat/completions", anthropic: "/v1/messages", ollama: "/api/chat" };
 
-describe.each(CASES)("given the $provider provider and a stand-in speaking its API", ({ provider, wire, model, key, auth }) => {
+describe.each(CASES)("given the $provider provider and a stand-in speaking its API", ({ provider, wire, model, key, sentModel, auth }) => {
   let upstream: StandIn;
   let gateway: RunningBackend;
   beforeAll(async () => {
@@ -59,7 +71,7 @@ describe.each(CASES)("given the $provider provider and a stand-in speaking its A
     expect(body.usage.prompt_tokens).toBeGreaterThan(0);
     const sent = upstream.received.at(-1)!;
     expect(sent.path).toBe(PATH[wire]);
-    expect(sent.body.model).toBe(model);
+    expect(sent.body.model).toBe(sentModel ?? model);
     auth(sent.headers);
   });
 

@@ -5,7 +5,7 @@ import { embeddedCostTable } from "../../../tools/cost/doc-table";
 import { costTable } from "../../../tools/cost/format";
 import { costOfConfig, costOfStack } from "../../support/cost";
 import { OLLAMA } from "../../support/configs";
-import { planned } from "../../support/eks";
+import { planned, plannedOne } from "../../support/eks";
 import { PROJECT_DIR, stackFileSettings } from "../../support/render";
 
 const cents = (usd: number) => Math.round(usd * 100);
@@ -70,6 +70,16 @@ describe("the prod stack's estimate", () => {
     const withoutGpu = cost.items.filter((item) => item.resource !== "NodePool gpu").reduce((sum, item) => sum + cents(item.monthlyUsd), 0) / 100;
     expect(cost.min).toBeCloseTo(withoutGpu, 2);
     expect(cost.max - cost.total).toBeGreaterThan(2 * 730 * 1.006 - 367.19 - 1);
+  });
+
+  it("prices the prod stack with Triton instead of vLLM the same: the GPU pool and cache it needs, whichever engine runs", async () => {
+    const settings = stackFileSettings("prod");
+    const local = settings.localModel as Record<string, unknown>;
+    const { result, cost: triton } = await costOfConfig({ ...settings, localModel: { ...local, engine: "triton" } }, "prod");
+    const server = plannedOne(result, "kubernetes:apps/v1:Deployment", "model-server").inputs as { spec: { template: { spec: { containers: { image: string }[] } } } };
+    expect(server.spec.template.spec.containers[0].image).toMatch(/^nvcr\.io\/nvidia\/tritonserver:26\.07-vllm-python-py3@/);
+    expect(triton.items.filter((item) => item.resource === "NodePool gpu")).toEqual(cost.items.filter((item) => item.resource === "NodePool gpu"));
+    expect(triton.total).toBeCloseTo(cost.total, 2);
   });
 
   it("costs less with g6.xlarge GPU nodes than with g5.xlarge", async () => {

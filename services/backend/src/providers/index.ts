@@ -1,5 +1,5 @@
 /** Builds each upstream's provider once, at start (SDK clients keep their connections between requests). */
-import { BackendSettings, UpstreamSettings } from "../../../../lib/backend-env";
+import { BackendSettings, tritonModelName, UpstreamSettings } from "../../../../lib/backend-env";
 import { AnthropicProvider } from "./anthropic";
 import { MockProvider } from "./mock";
 import { OllamaProvider } from "./ollama";
@@ -19,6 +19,11 @@ export function createProvider(upstream: UpstreamSettings, settings: BackendSett
     case "vllm":
       // In-cluster, keyless; the hosted API's key is never sent to it.
       return new OpenAiStyleProvider("vllm", upstream.model, baseUrl, undefined);
+    case "triton":
+      // Triton's OpenAI-compatible frontend (python/openai/openai_frontend in triton-inference-server/server):
+      // the same API as vLLM's, keyless and in-cluster, under the model's repository name.
+      // Answers, logs and metrics keep the Hugging Face id clients use.
+      return new OpenAiStyleProvider("triton", upstream.model, baseUrl, undefined, tritonModelName(upstream.model));
     case "openai":
     case "huggingface":
     case "openai-compatible":

@@ -41,6 +41,8 @@ export class OpenAiStyleProvider implements Provider {
     readonly model: string,
     baseUrl: string,
     apiKey: string | undefined,
+    /** The name the upstream serves the model under, when it is not the one clients use (Triton's repository name). */
+    private readonly servedModel: string = model,
   ) {
     this.key = `${name} ${baseUrl}`;
     this.completeRaw = rawChatClient(baseUrl, apiKey);
@@ -58,7 +60,7 @@ export class OpenAiStyleProvider implements Provider {
 
   private params(request: ChatRequest): ChatCompletionCreateParamsBase {
     return {
-      model: this.model,
+      model: this.servedModel,
       messages: request.messages,
       ...(request.temperature !== undefined && { temperature: request.temperature }),
       ...(request.topP !== undefined && { top_p: request.topP }),
@@ -70,8 +72,13 @@ export class OpenAiStyleProvider implements Provider {
   }
 
   /** The answer, with the upstream's bytes (`raw`) for the client: see openai-raw.ts. */
-  complete(request: ChatRequest, signal: AbortSignal): Promise<RawCompletion> {
-    return this.completeRaw(JSON.stringify({ ...this.params(request), stream: false }), signal);
+  async complete(request: ChatRequest, signal: AbortSignal): Promise<RawCompletion | Omit<RawCompletion, "raw">> {
+    const answer = await this.completeRaw(JSON.stringify({ ...this.params(request), stream: false }), signal);
+    // An upstream serving the model under another name (Triton) would hand the client that name: its bytes are not
+    // relayed, and the gateway writes the answer under the name the client asked for.
+    if (this.servedModel === this.model) return answer;
+    const { raw: _upstreamBytes, ...rebuilt } = answer;
+    return rebuilt;
   }
 
   async *stream(request: ChatRequest, signal: AbortSignal): AsyncIterable<StreamEvent> {

@@ -66,7 +66,7 @@ class Attempt {
 }
 
 /** In-cluster model servers: they may be asleep (scaled to zero) or still waking. */
-const LOCAL_PROVIDERS: readonly ProviderName[] = ["vllm", "ollama"];
+const LOCAL_PROVIDERS: readonly ProviderName[] = ["vllm", "triton", "ollama"];
 export const isLocalProvider = (name: ProviderName) => LOCAL_PROVIDERS.includes(name);
 
 export type LocalOutcome = (typeof LOCAL_MODEL_REQUEST_REASONS)[number];
