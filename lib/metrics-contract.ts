@@ -48,7 +48,30 @@ export const BACKEND_METRICS = {
       "reason says what happened: served (the local model answered), asleep (it was scaled to zero or not ready yet: connection refused, no endpoints, 503; the fallback answered), failed (it answered with another error; the fallback answered). " +
       "KEDA wakes a sleeping model server on this counter's rate, so it must count a request before the fallback is tried.",
   },
+  knowledgeRetrievals: {
+    name: "ai_assistant_knowledge_retrievals_total",
+    type: "counter",
+    labels: ["outcome"],
+    help: "Knowledge-base lookups for chat requests; outcome is hit (passages above the similarity threshold were put before the question), miss (none was close enough) or failed (the database or the embedder failed; the question was answered without sources).",
+  },
+  knowledgeRetrievalDuration: {
+    name: "ai_assistant_knowledge_retrieval_duration_seconds",
+    type: "histogram",
+    labels: [],
+    help: "Time to embed a question and find its nearest passages, failures included.",
+  },
+  semanticCache: {
+    name: "ai_assistant_semantic_cache_requests_total",
+    type: "counter",
+    labels: ["result"],
+    help: "Chat requests the semantic cache was asked about; result is hit (an earlier answer to a question this close was sent again) or miss.",
+  },
 } as const satisfies Record<string, ContractMetric>;
+
+/** Values of the `outcome` label of {@link BACKEND_METRICS.knowledgeRetrievals}. */
+export const KNOWLEDGE_RETRIEVAL_OUTCOMES = ["hit", "miss", "failed"] as const;
+/** Buckets of {@link BACKEND_METRICS.knowledgeRetrievalDuration}. */
+export const RETRIEVAL_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5] as const;
 
 /** Values of the `reason` label of {@link BACKEND_METRICS.localModelRequests}. */
 export const LOCAL_MODEL_REQUEST_REASONS = ["served", "asleep", "failed"] as const;

@@ -14,6 +14,10 @@ import { BackendMetrics } from "./metrics";
 import { ChatRequest, StreamEvent, UpstreamError, Usage } from "./providers/types";
 import { clientAddress, RateLimiter } from "./rate-limit";
 import { ClientGone, isLocalProvider, Router, Served } from "./resilience/router";
+import { AnswerSource } from "../../../lib/answer-sources";
+import { knowledgeAdmin, knowledgeRoute } from "./knowledge/admin-api";
+import { Knowledge } from "./knowledge/knowledge";
+import { CachedAnswer } from "./knowledge/store";
 
 export const CHAT_ROUTE = "/v1/chat/completions";
 export const MODELS_ROUTE = "/v1/models";
@@ -25,6 +29,8 @@ export interface Backend {
   readonly server: Server;
   readonly metrics: BackendMetrics;
   readonly router: Router;
+  /** The knowledge base, when `KNOWLEDGE_ENABLED` is true. */
+  readonly knowledge?: Knowledge;
   /** Listens on `port` (0: any free one) and resolves with the port. */
   listen(port?: number, host?: string): Promise<number>;
   /**
@@ -45,6 +51,8 @@ interface RequestLog extends LogFields {
   failures?: string[];
   prompt?: string;
   answer?: string;
+  sources?: number;
+  cache?: string;
 }
 
 function sendJson(res: ServerResponse, status: number, body: string, headers: Record<string, string> = {}): void {
@@ -118,7 +126,9 @@ function readBody(req: IncomingMessage, maxBytes: number): Promise<unknown> {
 export function createBackend(settings: BackendSettings, options: { logger?: Logger } = {}): Backend {
   const log = options.logger ?? jsonLogger();
   const localModels = settings.models.filter((upstream) => isLocalProvider(upstream.provider)).map((upstream) => upstream.model);
-  const metrics = new BackendMetrics(localModels);
+  const metrics = new BackendMetrics(localModels, settings.knowledge !== undefined);
+  const knowledge = settings.knowledge ? new Knowledge(settings.knowledge, metrics, log) : undefined;
+  const admin = knowledge ? knowledgeAdmin(knowledge) : undefined;
   const router = new Router(settings, (model, outcome) => metrics.localModelRequest(model, outcome));
   const validate = requestValidator(settings.limits);
   const limiter = settings.rateLimit.perMinute > 0 ? new RateLimiter(settings.rateLimit.perMinute, settings.rateLimit.burst) : undefined;
@@ -148,11 +158,23 @@ export function createBackend(settings: BackendSettings, options: { logger?: Log
         throw new HttpError(429, `Too many requests from this client; retry in ${wait} s.`, "rate_limit_error", "rate_limit_exceeded", null, { "retry-after": String(wait) });
       }
     }
-    const request = validate(await readBody(req, settings.limits.bodyBytes), (model) => router.has(model), router.defaultModel);
-    entry.stream = request.stream;
-    if (settings.logPrompts) entry.prompt = request.messages.map((m) => `${m.role}: ${m.content}`).join("\n");
+    const asked = validate(await readBody(req, settings.limits.bodyBytes), (model) => router.has(model), router.defaultModel);
+    entry.stream = asked.stream;
+    if (settings.logPrompts) entry.prompt = asked.messages.map((m) => `${m.role}: ${m.content}`).join("\n");
     const started = performance.now();
-    if (request.stream) return stream(request, res, entry, client, started);
+    const grounded = knowledge ? await knowledge.ground(asked, client) : { request: asked };
+    const { request, sources } = grounded;
+    if (sources) entry.sources = sources.length;
+    // Only a conversation's first question is answered from the semantic cache: a follow-up ("and in prod?") means
+    // nothing without the turns before it.
+    const cacheKey = knowledge && isFirstQuestion(request) ? grounded.embedding : undefined;
+    const cached = knowledge ? await knowledge.cached(request.model, cacheKey) : undefined;
+    if (cached) {
+      entry.cache = "semantic-hit";
+      return answerFromCache(request, cached, res);
+    }
+    const remember = (model: string, text: string, finishReason: string) => void knowledge?.remember(model, cacheKey, text, finishReason, sources);
+    if (request.stream) return stream(request, res, entry, client, started, sources, cacheKey ? remember : undefined);
 
     const served = await router.complete(request, client);
     noteServed(entry, served);
@@ -165,12 +187,41 @@ export function createBackend(settings: BackendSettings, options: { logger?: Log
       model: served.provider.model,
       choices: [{ index: 0, message: { role: "assistant", content: text, refusal: null }, logprobs: null, finish_reason: finishReason }],
       usage: usageBody(usage),
+      ...(sources && { sources }),
     });
     sendJson(res, 200, body, providerHeaders(served));
     metrics.answered(served.provider.name, served.provider.model, (performance.now() - started) / 1000, usage);
+    if (cacheKey) remember(served.provider.model, text, finishReason);
   }
 
-  async function stream(request: ChatRequest, res: ServerResponse, entry: RequestLog, client: AbortSignal, started: number): Promise<void> {
+  /** An earlier answer to a question this close, sent again as JSON or as a stream, with its sources. */
+  function answerFromCache(request: ChatRequest, cached: CachedAnswer, res: ServerResponse): void {
+    const headers = { "x-assistant-cache": "semantic-hit" };
+    const sources = cached.sources as AnswerSource[] | null;
+    const id = `chatcmpl-${randomUUID()}`;
+    if (!request.stream) {
+      const message = { role: "assistant", content: cached.text, refusal: null };
+      const body = { id, object: "chat.completion", created: created(), model: request.model, choices: [{ index: 0, message, logprobs: null, finish_reason: cached.finishReason }], ...(sources && { sources }) };
+      return sendJson(res, 200, JSON.stringify(body), headers);
+    }
+    const base = { id, object: "chat.completion.chunk", created: created(), model: request.model };
+    const event = (choices: unknown[], extra: Record<string, unknown> = {}) => `data: ${JSON.stringify({ ...base, choices, ...extra })}\n\n`;
+    res.writeHead(200, { "content-type": "text/event-stream; charset=utf-8", "cache-control": "no-cache", "x-accel-buffering": "no", ...headers });
+    res.write(event([{ index: 0, delta: { role: "assistant", content: cached.text }, logprobs: null, finish_reason: null }]));
+    res.write(event([{ index: 0, delta: {}, logprobs: null, finish_reason: cached.finishReason }]));
+    if (sources) res.write(event([], { sources }));
+    res.end("data: [DONE]\n\n");
+  }
+
+  async function stream(
+    request: ChatRequest,
+    res: ServerResponse,
+    entry: RequestLog,
+    client: AbortSignal,
+    started: number,
+    sources: AnswerSource[] | undefined,
+    remember: ((model: string, text: string, finishReason: string) => void) | undefined,
+  ): Promise<void> {
     const opened = await router.openStream(request, client);
     noteServed(entry, opened);
     const base = { id: `chatcmpl-${randomUUID()}`, object: "chat.completion.chunk", created: created(), model: opened.provider.model };
@@ -189,13 +240,16 @@ export function createBackend(settings: BackendSettings, options: { logger?: Log
     res.flushHeaders();
     let usage: Usage | undefined;
     let answer = "";
+    let finished: string | undefined;
+    const keepAnswer = settings.logPrompts || remember !== undefined;
     await write(res, chunk({ role: "assistant", content: "" }));
     try {
       for await (const event of opened.events as AsyncIterable<StreamEvent>) {
         if (event.type === "text") {
-          if (settings.logPrompts) answer += event.text;
+          if (keepAnswer) answer += event.text;
           await write(res, chunk({ content: event.text }));
         } else if (event.type === "finish") {
+          finished = event.reason;
           await write(res, chunk({}, event.reason));
         } else usage = event.usage;
         if (res.destroyed) break;
@@ -213,8 +267,11 @@ export function createBackend(settings: BackendSettings, options: { logger?: Log
     }
     if (res.destroyed) return;
     if (request.includeUsage && usage) res.write(`data: ${JSON.stringify({ ...base, choices: [], usage: usageBody(usage) })}\n\n`);
+    // The sources ride last, in a chunk without choices (the contract in lib/answer-sources.ts).
+    if (sources) res.write(`data: ${JSON.stringify({ ...base, choices: [], ...usageField, sources })}\n\n`);
     res.end("data: [DONE]\n\n");
     metrics.answered(opened.provider.name, opened.provider.model, (performance.now() - started) / 1000, usage);
+    if (remember && finished) remember(opened.provider.model, answer, finished);
   }
 
   function models(req: IncomingMessage, res: ServerResponse): void {
@@ -252,7 +309,8 @@ export function createBackend(settings: BackendSettings, options: { logger?: Log
     const requestId = typeof header === "string" && REQUEST_ID.test(header) ? header : randomUUID();
     res.setHeader("x-request-id", requestId);
     if (draining) res.setHeader("connection", "close");
-    const route = path === CHAT_ROUTE || path === MODELS_ROUTE ? path : "other";
+    const knowledgePath = admin ? knowledgeRoute(path) : undefined;
+    const route = path === CHAT_ROUTE || path === MODELS_ROUTE ? path : (knowledgePath ?? "other");
     const entry: RequestLog = {};
     const client = new AbortController();
     inFlight++;
@@ -269,7 +327,9 @@ export function createBackend(settings: BackendSettings, options: { logger?: Log
         ? chat(req, res, entry, client.signal)
         : route === MODELS_ROUTE
           ? Promise.resolve(models(req, res))
-          : Promise.reject(new HttpError(404, `Unknown path ${path}; the API is under /v1 (POST ${CHAT_ROUTE}, GET ${MODELS_ROUTE}).`, "not_found_error", "not_found"));
+          : knowledgePath && admin
+            ? admin(req, res, path)
+            : Promise.reject(new HttpError(404, `Unknown path ${path}; the API is under /v1 (POST ${CHAT_ROUTE}, GET ${MODELS_ROUTE}).`, "not_found_error", "not_found"));
     handled.catch((thrown: unknown) => {
       if (thrown instanceof ClientGone) return;
       const error = thrown instanceof HttpError ? thrown : thrown instanceof UpstreamError ? toHttpError(thrown) : undefined;
@@ -294,6 +354,7 @@ export function createBackend(settings: BackendSettings, options: { logger?: Log
     server,
     metrics,
     router,
+    knowledge,
     listen(port = settings.port, host = settings.host) {
       return new Promise((resolve, reject) => {
         server.once("error", reject);
@@ -316,12 +377,17 @@ export function createBackend(settings: BackendSettings, options: { logger?: Log
         idle = () => {
           clearTimeout(grace);
           server.closeIdleConnections();
-          resolve();
+          void (knowledge?.close() ?? Promise.resolve()).catch(() => undefined).then(() => resolve());
         };
         if (inFlight === 0) idle();
       });
     },
   };
+}
+
+/** One user message and no earlier answers (system prompts aside). */
+function isFirstQuestion(request: ChatRequest): boolean {
+  return request.messages.filter((m) => m.role === "user").length === 1 && !request.messages.some((m) => m.role === "assistant");
 }
 
 function usageBody(usage: Usage | undefined) {
