@@ -160,7 +160,7 @@ export class KnowledgeStore {
   /** Deletes a document (by id or source) and its passages; false when there was none. */
   async removeDocument(idOrSource: string): Promise<DocumentRecord | undefined> {
     const isUuid = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(idOrSource);
-    const { rows } = await this.pool.query(`DELETE FROM knowledge_documents WHERE ${isUuid ? "id = $1::uuid OR " : ""}source = $1 RETURNING *`, [idOrSource]);
+    const { rows } = await this.pool.query(`DELETE FROM knowledge_documents WHERE ${isUuid ? "id::text = lower($1) OR " : ""}source = $1 RETURNING *`, [idOrSource]);
     return rows[0] ? toRecord(rows[0]) : undefined;
   }
 

@@ -21,15 +21,19 @@ export async function startBackend(env: Record<string, string>): Promise<Running
   const logger: Logger = { info: line("info"), warn: line("warn"), error: line("error"), drained: async () => undefined };
   const backend = createBackend(parseBackendEnv({ MOCK_WORD_DELAY_MS: "0", ...env }), { logger });
   const port = await backend.listen(0, "127.0.0.1");
+  // With knowledge on, the schema is made before the test's first request.
+  await backend.knowledge?.whenReady();
   return {
     backend,
     url: `http://127.0.0.1:${port}`,
     logs,
-    close: () =>
-      new Promise((resolve) => {
+    close: async () => {
+      await new Promise<void>((resolve) => {
         backend.server.closeAllConnections();
         backend.server.close(() => resolve());
-      }),
+      });
+      await backend.knowledge?.close();
+    },
   };
 }
 
