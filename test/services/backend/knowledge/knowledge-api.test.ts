@@ -5,25 +5,11 @@
  */
 import { Pool } from "pg";
 import { json, RunningBackend, startBackend } from "../support/backend";
-import { admin, ADMIN_KEY, EmbeddingsStandIn, startEmbeddingsStandIn } from "../support/knowledge";
+import { admin, ADMIN_KEY, CORPUS, EmbeddingsStandIn, startEmbeddingsStandIn } from "../support/knowledge";
 import { makePdf } from "../support/pdf";
 import { startTestDatabase, TestDatabase } from "../support/pglite";
 import { KnowledgeStore } from "../../../../services/backend/src/knowledge/store";
 
-export const CORPUS = {
-  backups: {
-    source: "runbooks/backups.md",
-    content:
-      "# Database backups\n\nThe knowledge database is backed up to S3 every night. Write-ahead log files are archived continuously, " +
-      "so a restore can recover to any point in time within the retention window of thirty days.\n\n## Restoring\n\n" +
-      "To restore, set knowledge.restore.from in the stack file to a backup name or a timestamp and run pulumi up.",
-  },
-  oncall: {
-    source: "https://wiki.example.com/oncall.html",
-    content: "<html><head><title>On-call escalation</title></head><body><h1>Pager duty</h1><p>When the pager fires, the duty engineer acknowledges within five minutes and escalates to the team lead after thirty minutes.</p></body></html>",
-  },
-  vacation: { source: "policies/vacation.txt", content: "Vacation policy. Employees take twenty-five days of paid vacation per year; unused vacation days carry over until March." },
-};
 const deployPdf = makePdf(["Deployment process. Releases are deployed on Tuesdays through the promote command, after the staging canary stays healthy for one hour."], "Deploying releases");
 
 // One database for the file (PGlite takes seconds to start); each group starts from empty tables.

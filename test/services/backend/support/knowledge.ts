@@ -3,6 +3,22 @@ import { createServer, Server } from "http";
 import { AddressInfo } from "net";
 import { LocalEmbedder } from "../../../../services/backend/src/knowledge/embedder";
 
+/** A small corpus of one topic per document, in three of the four types. */
+export const CORPUS = {
+  backups: {
+    source: "runbooks/backups.md",
+    content:
+      "# Database backups\n\nThe knowledge database is backed up to S3 every night. Write-ahead log files are archived continuously, " +
+      "so a restore can recover to any point in time within the retention window of thirty days.\n\n## Restoring\n\n" +
+      "To restore, set knowledge.restore.from in the stack file to a backup name or a timestamp and run pulumi up.",
+  },
+  oncall: {
+    source: "https://wiki.example.com/oncall.html",
+    content: "<html><head><title>On-call escalation</title></head><body><h1>Pager duty</h1><p>When the pager fires, the duty engineer acknowledges within five minutes and escalates to the team lead after thirty minutes.</p></body></html>",
+  },
+  vacation: { source: "policies/vacation.txt", content: "Vacation policy. Employees take twenty-five days of paid vacation per year; unused vacation days carry over until March." },
+};
+
 export const ADMIN_KEY = "test-admin-key-0123456789";
 
 export function admin(url: string, key = ADMIN_KEY) {

@@ -1,5 +1,5 @@
 /**
- * A real Postgres with pgvector for tests: PGlite served over the wire protocol (pglite-server.mjs) in a child
+ * A real Postgres with pgvector for tests: PGlite served over the wire protocol (tools/knowledge-db.mjs) in a child
  * process, reached with the backend's own `pg` driver. PGlite runs one session for all connections, so tests give
  * the backend a pool of one connection (KNOWLEDGE_DATABASE_POOL=1): transactions never interleave.
  */
@@ -14,7 +14,7 @@ export interface TestDatabase {
 }
 
 export function startTestDatabase(): Promise<TestDatabase> {
-  const child: ChildProcess = spawn(process.execPath, [join(__dirname, "pglite-server.mjs")], { stdio: ["pipe", "pipe", "inherit"] });
+  const child: ChildProcess = spawn(process.execPath, [join(__dirname, "..", "..", "..", "..", "tools", "knowledge-db.mjs")], { stdio: ["pipe", "pipe", "inherit"] });
   const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
   return new Promise((resolve, reject) => {
     child.once("error", reject);
