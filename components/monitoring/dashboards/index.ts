@@ -3,6 +3,7 @@ import { costDashboard } from "./cost";
 import { Dashboard } from "./grafana";
 import { gpuDashboard } from "./gpu";
 import { infrastructureDashboard } from "./infrastructure";
+import { knowledgeDashboard } from "./knowledge";
 import { modelServerDashboard } from "./model-server";
 import { overviewDashboard } from "./overview";
 import { DashboardParams } from "./params";
@@ -12,5 +13,5 @@ export type { Dashboard } from "./grafana";
 export type { DashboardParams } from "./params";
 
 export function dashboards(params: DashboardParams): Dashboard[] {
-  return [overviewDashboard(params), modelServerDashboard(params), gpuDashboard(), costDashboard(params), infrastructureDashboard(params)];
+  return [overviewDashboard(params), modelServerDashboard(params), gpuDashboard(), costDashboard(params), infrastructureDashboard(params), knowledgeDashboard(params)];
 }

@@ -14,6 +14,7 @@ const EXPECTED: Record<string, { title: string; panels: string[] }> = {
   "ai-assistant-gpu": { title: "AI Assistant / GPU", panels: ["Utilisation", "Memory used"] },
   "ai-assistant-cost": { title: "AI Assistant / Cost", panels: ["GPU-hours in range", "Estimated GPU spend in range", "Projected monthly GPU spend"] },
   "ai-assistant-infrastructure": { title: "AI Assistant / Infrastructure health", panels: ["Targets up", "Node memory used", "Filesystems used", "Volumes used", "Firing alerts"] },
+  "ai-assistant-knowledge": { title: "AI Assistant / Knowledge", panels: ["Questions grounded in documents", "Retrieval failures", "p95 retrieval latency", "Semantic cache hit rate"] },
 };
 
 describe("dashboards", () => {
@@ -65,7 +66,7 @@ describe("dashboards", () => {
   it("given a stack, when rendered, then each dashboard is a ConfigMap in the monitoring namespace holding exactly the built JSON", async () => {
     const result = await renderConfig({ phase: "mock", namespace: "chat", grafanaAdminPassword: "pw-for-tests", monitoring: { gpuHourlyCostUsd: 2.5, namespace: "observability" } });
     const configMaps = objectsOf(result, "ConfigMap").filter((cm) => cm.metadata.name.startsWith("dashboard-"));
-    expect(configMaps.map((cm) => cm.metadata.namespace)).toEqual(Array(5).fill("observability"));
+    expect(configMaps.map((cm) => cm.metadata.namespace)).toEqual(Array(6).fill("observability"));
     const rendered = configMaps.map((cm) => JSON.parse(Object.values(cm.data as Record<string, string>)[0]));
     expect(rendered.sort((a, b) => a.uid.localeCompare(b.uid))).toEqual([...boards].sort((a, b) => a.uid.localeCompare(b.uid)));
   });
