@@ -228,7 +228,9 @@ function embeddingsSettings(env: ParsedEnv): EmbeddingsSettings {
   const batch = env.EMBEDDINGS_BATCH;
   const hostedKey = KEYED_PROVIDERS.includes(env.LLM_PROVIDER) ? env.LLM_API_KEY : undefined;
   if (env.EMBEDDINGS_BASE_URL) {
-    return { kind: "openai", baseUrl: env.EMBEDDINGS_BASE_URL, model: env.EMBEDDINGS_MODEL ?? LOCAL_EMBEDDINGS_MODEL, dimensions, batch, apiKey: hostedKey, sendDimensions: env.LLM_PROVIDER === "openai" };
+    // The provider's key goes to the provider's own host only, never to another embeddings server.
+    const sameHost = env.LLM_BASE_URL !== undefined && new URL(env.EMBEDDINGS_BASE_URL).origin === new URL(env.LLM_BASE_URL).origin;
+    return { kind: "openai", baseUrl: env.EMBEDDINGS_BASE_URL, model: env.EMBEDDINGS_MODEL ?? LOCAL_EMBEDDINGS_MODEL, dimensions, batch, apiKey: sameHost ? hostedKey : undefined, sendDimensions: sameHost && env.LLM_PROVIDER === "openai" };
   }
   // The phase's own provider: OpenAI-style APIs serve /v1/embeddings beside chat; Ollama serves it under /v1 of its root.
   // Anthropic has no embeddings API, so it (like mock) gets the local embedder unless EMBEDDINGS_BASE_URL names one.

@@ -176,14 +176,14 @@ describe("given embeddings from the provider's OpenAI-compatible /v1/embeddings"
     embeddings = await startEmbeddingsStandIn(64);
     gateway = await startBackend({
       LLM_PROVIDER: "openai",
-      LLM_BASE_URL: "http://127.0.0.1:9/v1",
+      // The provider's own server answers embeddings (the stand-in serves /v1/embeddings only; chat is not asked here).
+      LLM_BASE_URL: embeddings.baseUrl,
       LLM_MODEL: "gpt-4o-mini",
       LLM_API_KEY: "sk-provider-key",
       KNOWLEDGE_ENABLED: "true",
       KNOWLEDGE_DATABASE_URL: db.url,
       KNOWLEDGE_DATABASE_POOL: "1",
       KNOWLEDGE_ADMIN_KEY: ADMIN_KEY,
-      EMBEDDINGS_BASE_URL: embeddings.baseUrl,
       EMBEDDINGS_MODEL: "text-embedding-3-small",
       EMBEDDINGS_DIMENSIONS: "64",
       EMBEDDINGS_BATCH: "2",
