@@ -148,6 +148,8 @@ export class KnowledgeStore {
         });
         await client.query(`INSERT INTO knowledge_chunks (document_id, ordinal, content, embedding) VALUES ${tuples.join(", ")}`, values);
       }
+      // Cached answers may rest on the old passages: the cache starts over whenever the documents change.
+      await client.query("DELETE FROM semantic_cache");
       return toRecord(rows[0]);
     });
   }
@@ -160,8 +162,11 @@ export class KnowledgeStore {
   /** Deletes a document (by id or source) and its passages; false when there was none. */
   async removeDocument(idOrSource: string): Promise<DocumentRecord | undefined> {
     const isUuid = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(idOrSource);
-    const { rows } = await this.pool.query(`DELETE FROM knowledge_documents WHERE ${isUuid ? "id::text = lower($1) OR " : ""}source = $1 RETURNING *`, [idOrSource]);
-    return rows[0] ? toRecord(rows[0]) : undefined;
+    return this.transaction(async (client) => {
+      const { rows } = await client.query(`DELETE FROM knowledge_documents WHERE ${isUuid ? "id::text = lower($1) OR " : ""}source = $1 RETURNING *`, [idOrSource]);
+      if (rows[0]) await client.query("DELETE FROM semantic_cache");
+      return rows[0] ? toRecord(rows[0]) : undefined;
+    });
   }
 
   /** The `limit` passages nearest to `embedding` with a similarity of at least `minScore`, nearest first. */

@@ -160,6 +160,17 @@ describe("given the semantic cache on, with a distance and a TTL", () => {
     expect(upstream.received).toHaveLength(3);
   });
 
+  it("when a document is added or removed, then earlier answers are no longer reused (they may rest on old passages)", async () => {
+    const question = ask("How many vacation days do employees get?");
+    await postChat(gateway.url, question);
+    expect((await postChat(gateway.url, question)).headers.get("x-assistant-cache")).toBe("semantic-hit");
+    expect((await admin(gateway.url).add({ source: "policies/sabbatical.md", content: "# Sabbatical\n\nA sabbatical of three months is granted after five years." })).status).toBe(201);
+    expect((await postChat(gateway.url, question)).headers.get("x-assistant-cache")).toBeNull();
+    expect((await postChat(gateway.url, question)).headers.get("x-assistant-cache")).toBe("semantic-hit");
+    expect((await admin(gateway.url).remove("policies/sabbatical.md")).status).toBe(200);
+    expect((await postChat(gateway.url, question)).headers.get("x-assistant-cache")).toBeNull();
+  });
+
   it("when the TTL has passed, then the cached answer is not used", async () => {
     await postChat(gateway.url, ask("Who does the pager escalate to?"));
     await new Promise((resolve) => setTimeout(resolve, 2200));
