@@ -4,7 +4,7 @@
  * exactly; the model-server and GPU alerts are ours. Annotations use only `{{ $labels.<name> }}` and
  * `{{ $value | <humanize function> }}`, which the promtool test cases expand to predict the exact text.
  */
-import { CLUSTER_METRICS, VLLM_METRICS } from "../../lib/metrics-contract";
+import { BACKEND_METRICS, CLUSTER_METRICS, VLLM_METRICS } from "../../lib/metrics-contract";
 import { errorRatio, filesystemUsedRatio, gpuMemoryUsedRatio, inferenceQuantile, modelServerPods, nodeMemoryUsedRatio, volumeUsedRatio } from "./promql";
 
 export type Severity = "warning" | "critical";
@@ -38,6 +38,7 @@ export const THRESHOLDS = {
   diskUsedRatio: 0.85,
   queuedRequests: 10,
   gpuMemoryUsedRatio: 0.95,
+  knowledgeRetrievalFailedRatio: 0.1,
 } as const;
 
 const T = THRESHOLDS;
@@ -181,9 +182,31 @@ function gpu(): RuleGroup {
   };
 }
 
+/**
+ * Retrieval failures never fail a chat request (the answer goes out without sources), so only this alert tells that
+ * answers have stopped being grounded. Silent while knowledge is off: the counter has no series then.
+ */
+function knowledge({ appNamespace: ns }: AlertRuleParams): RuleGroup {
+  const retrievals = BACKEND_METRICS.knowledgeRetrievals.name;
+  const rate = (filter: string) => `sum by (namespace) (rate(${retrievals}{namespace="${ns}"${filter}}[${RULE_RATE_WINDOW}]))`;
+  return {
+    name: "ai-assistant.knowledge",
+    rules: [
+      rule(
+        "KnowledgeRetrievalFailing",
+        "warning",
+        "10m",
+        `${rate(', outcome="failed"')} / ${rate("")} > ${T.knowledgeRetrievalFailedRatio}`,
+        "Knowledge retrieval fails for more than 10% of questions in {{ $labels.namespace }}",
+        "{{ $value | humanizePercentage }} of knowledge-base lookups failed over the last 5 minutes (threshold 10%): those answers went out without the team's documents. Check the knowledge database and the embeddings server.",
+      ),
+    ],
+  };
+}
+
 /** Every rule group, for one stack's app namespace. */
 export function alertRuleGroups(params: AlertRuleParams): RuleGroup[] {
-  return [inferenceLatency(params), availability(params), resources(), modelServer(params), gpu()];
+  return [inferenceLatency(params), availability(params), resources(), modelServer(params), gpu(), knowledge(params)];
 }
 
 /** Every alerting rule, flattened. */

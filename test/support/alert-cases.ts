@@ -56,6 +56,10 @@ function requests(ok: number, failed: number): InputSeries[] {
   return [series("ai_assistant_requests_total", { ...base, status: "200" }, counter(ok)), series("ai_assistant_requests_total", { ...base, status: "500" }, counter(failed))];
 }
 
+function retrievals(namespace: string, perMinute: Record<"hit" | "miss" | "failed", number>): InputSeries[] {
+  return Object.entries(perMinute).map(([outcome, n]) => series("ai_assistant_knowledge_retrievals_total", { namespace, outcome }, counter(n)));
+}
+
 const node = { instance: "node-a", job: "node-exporter" };
 const rootFs = { ...node, device: "/dev/nvme0n1p1", fstype: "ext4", mountpoint: "/" };
 const tmpFs = { ...node, device: "tmpfs", fstype: "tmpfs", mountpoint: "/run" };
@@ -162,5 +166,15 @@ export const ALERT_CASES: AlertCase[] = [
       firing: [{ labels: { Hostname: "gpu-node-1", gpu: "0" }, value: "95.83%" }],
     },
     under: { series: [series("DCGM_FI_DEV_FB_USED", gpu0, gauge(1000, 22000)), series("DCGM_FI_DEV_FB_FREE", gpu0, gauge(23000, 2000))] },
+  },
+  {
+    alert: "KnowledgeRetrievalFailing",
+    // 3 failed of 15 lookups a minute = 20%; under: 1 of 15 = 6.67%, and another namespace's failures are ignored.
+    over: {
+      series: retrievals(NS, { hit: 10, miss: 2, failed: 3 }),
+      breachAt: "1m",
+      firing: [{ labels: { namespace: NS }, value: "20%" }],
+    },
+    under: { series: [...retrievals(NS, { hit: 12, miss: 2, failed: 1 }), ...retrievals("other", { hit: 0, miss: 0, failed: 5 })] },
   },
 ];

@@ -24,6 +24,7 @@ const OURS = [
   { alert: "ModelServerNotReady", condition: /kube_pod_status_ready\{.*condition="true"\} == 0\) and on \(namespace, pod\) kube_pod_labels\{.*model-server/, for: "15m", severity: "critical" },
   { alert: "ModelServerQueueBacklog", condition: /vllm:num_requests_waiting\{.*\}\) > 10$/, for: "5m", severity: "warning" },
   { alert: "GpuMemoryNearlyFull", condition: /DCGM_FI_DEV_FB_USED \/ \(DCGM_FI_DEV_FB_USED \+ DCGM_FI_DEV_FB_FREE\)\) > 0\.95$/, for: "10m", severity: "warning" },
+  { alert: "KnowledgeRetrievalFailing", condition: /ai_assistant_knowledge_retrievals_total\{.*outcome="failed"\}.* \/ .*ai_assistant_knowledge_retrievals_total\{namespace="[^"]+"\}\[5m\]\)\) > 0\.1$/, for: "10m", severity: "warning" },
 ] as const;
 
 describe("alert rules", () => {
