@@ -112,7 +112,7 @@ const frontend = new Frontend("frontend", {
   backendUrl: backend.url,
   production: config.production,
   networkPolicies: network.enabled,
-  alb: cluster instanceof EksCluster ? { vpcCidr: cluster.vpcCidr, controller: cluster.loadBalancerController } : undefined,
+  alb: cluster instanceof EksCluster ? { ...cluster.albPlacement, privateCidrs, controller: cluster.loadBalancerController } : undefined,
   oidcClientSecret: config.secrets.oidcClientSecret,
 });
 

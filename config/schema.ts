@@ -252,6 +252,16 @@ function exposureRules(config: ParsedPhase, ctx: z.RefinementCtx) {
     if (expose.tlsSecretName !== undefined) {
       issue("tlsSecretName", "expected certificateArn instead on eks: an ALB serves ACM certificates, not Kubernetes Secrets", expose.tlsSecretName);
     }
+    // The ALB is pinned to these subnets and the frontend admits their ranges alone (docs/network-access.md).
+    const network = config.cluster.network;
+    if (network?.type === "existing" && (network.publicSubnetIds?.length ?? 0) < 2) {
+      ctx.addIssue({
+        code: "custom",
+        path: ["cluster", "network", "publicSubnetIds"],
+        message: "expected at least 2 public subnets in different zones with an Ingress: the ALB lives in them, and the frontend admits their ranges and nothing else of the VPC",
+        input: network.publicSubnetIds,
+      });
+    }
     return;
   }
   if (expose.certificateArn !== undefined) {

@@ -21,6 +21,7 @@ const OUTSIDERS = {
   kubeDns: { namespace: "kube-system", labels: { "k8s-app": "kube-dns" } },
   kubeSystemOther: { namespace: "kube-system", labels: { "k8s-app": "metrics-server" } },
   internet: { ip: "203.0.113.7" },
+  // The prod VPC (10.0.0.0/16, two zones): public subnets 10.0.224.0/22 and 10.0.228.0/22 (components/cluster/network.ts).
   albInVpc: { ip: "10.0.224.10" },
   nodeInVpc: { ip: "10.0.5.5" },
   metadataService: { ip: "169.254.169.254" },
@@ -64,9 +65,8 @@ describe("given the prod stack (vLLM, hosted fallback, ALB, monitoring)", () => 
   it("opens exactly the assistant's paths, and nothing more", () => {
     expect(allowedPaths(result, pods)).toEqual(
       [
-        // An ALB takes whatever addresses its subnets give it, so the frontend admits the VPC's range, nodes included.
+        // The ALB's public subnets and nothing else of the VPC: not the nodes, nor their pods.
         "albInVpc -> frontend:8080/TCP",
-        "nodeInVpc -> frontend:8080/TCP",
         "frontend -> backend:8080/TCP",
         "backend -> modelServer:8000/TCP",
         "backend -> internet:443/TCP",
@@ -76,6 +76,29 @@ describe("given the prod stack (vLLM, hosted fallback, ALB, monitoring)", () => 
         ...dnsFor("frontend", "backend", "modelServer"),
       ].sort(),
     );
+  });
+
+  it("the frontend admits the ALB's public subnets alone, derived from the VPC the stack creates, not the VPC", () => {
+    const policies = new NetworkPolicies(objectsOf(result, "NetworkPolicy"));
+    expect(objectOf(result, "NetworkPolicy", "frontend").spec.ingress).toEqual([
+      { from: [{ ipBlock: { cidr: "10.0.224.0/22" } }, { ipBlock: { cidr: "10.0.228.0/22" } }], ports: [{ protocol: "TCP", port: 8080 }] },
+    ]);
+    // An ALB node in either zone's public subnet gets in.
+    for (const ip of ["10.0.224.10", "10.0.227.254", "10.0.228.4", "10.0.231.200"]) expect(policies.canConnect({ ip }, pods.frontend, 8080)).toBe(true);
+    // An instance or a pod (VPC CNI: pods take node-subnet addresses) in a private subnet, or elsewhere in the VPC, does not.
+    for (const ip of ["10.0.5.5", "10.0.31.9", "10.0.32.1", "10.0.200.3", "10.0.232.1"]) expect(policies.canConnect({ ip }, pods.frontend, 8080)).toBe(false);
+    // The backend stays the frontend's alone, whatever sits in the public subnets.
+    expect(policies.canConnect(OUTSIDERS.albInVpc, pods.backend, 8080)).toBe(false);
+  });
+
+  it("pins the ALB to those same subnets, so its addresses are the ones admitted", () => {
+    const subnets = objectOf(result, "Ingress", "frontend").metadata.annotations!["alb.ingress.kubernetes.io/subnets"];
+    expect(subnets).toBe("cluster-network-public-0-id,cluster-network-public-1-id");
+    const subnetResources = result.resources.filter((r) => r.type === "aws:ec2/subnet:Subnet" && r.name.includes("-public-"));
+    expect(subnetResources.map((r) => [r.name, r.inputs.cidrBlock]).sort()).toEqual([
+      ["cluster-network-public-0", "10.0.224.0/22"],
+      ["cluster-network-public-1", "10.0.228.0/22"],
+    ]);
   });
 
   it("so the frontend reaches neither the model server nor the internet, and another namespace reaches nothing", () => {
@@ -164,13 +187,20 @@ describe("variants", () => {
     expect(objectOf(result, "Service", "frontend").spec.loadBalancerSourceRanges).toEqual(["198.51.100.0/24"]);
   });
 
-  it("on an existing VPC the ALB's range and the excepted range are that VPC's", async () => {
+  it("on an existing VPC the frontend admits the named public subnets' ranges (looked up), and the VPC's is excepted", async () => {
     const result = await renderConfig({
-      ...MOCK,
-      cluster: { type: "eks", network: { type: "existing", vpcId: "vpc-0abc123", privateSubnetIds: ["subnet-0aaa111", "subnet-0bbb222"] } },
+      ...HOSTED,
+      cluster: { type: "eks", network: { type: "existing", vpcId: "vpc-0abc123", privateSubnetIds: ["subnet-0aaa111", "subnet-0bbb222"], publicSubnetIds: ["subnet-0ccc333", "subnet-0ddd444"] } },
       frontend: { expose: { type: "Ingress", host: "chat.example.com", certificateArn: "arn:aws:acm:us-west-2:123456789012:certificate/abc-123" } },
     });
-    expect(objectOf(result, "NetworkPolicy", "frontend").spec.ingress[0].from).toEqual([{ ipBlock: { cidr: "10.20.0.0/16" } }]);
+    // The offline render's account answers each subnet lookup with a /24 of the VPC 10.20.0.0/16 (tools/mock-aws.ts).
+    const from = objectOf(result, "NetworkPolicy", "frontend").spec.ingress[0].from as { ipBlock: { cidr: string } }[];
+    expect(from).toHaveLength(2);
+    for (const peer of from) expect(peer.ipBlock.cidr).toMatch(/^10\.20\.\d{1,3}\.0\/24$/);
+    expect(from.map((peer) => peer.ipBlock.cidr)).not.toContain("10.20.0.0/16");
+    expect(objectOf(result, "Ingress", "frontend").metadata.annotations!["alb.ingress.kubernetes.io/subnets"]).toBe("subnet-0ccc333,subnet-0ddd444");
+    const backend = objectOf(result, "NetworkPolicy", "backend").spec.egress.find((rule: { ports: { port: number }[] }) => rule.ports[0].port === 443);
+    expect(backend.to[0].ipBlock.except).toContain("10.20.0.0/16");
   });
 
   it("networkPolicies.enabled false writes none at all, for a plugin that would ignore them", async () => {

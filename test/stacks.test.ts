@@ -9,11 +9,15 @@ const renders = new Map<string, ReturnType<typeof renderStack>>();
 const rendered = (stack: string) => renders.get(stack) ?? renders.set(stack, renderStack(stack)).get(stack)!;
 
 describe("the committed stacks", () => {
-  it.each(["dev", "prod"])("%s renders its frontend, backend and namespace", async (stack) => {
+  it.each([
+    ["dev", "ai-assistant-dev"],
+    ["prod", "ai-assistant"],
+  ])("%s renders its frontend and backend in its namespace, %s", async (stack, namespace) => {
     const result = await rendered(stack);
-    expect(objectsOf(result, "Namespace").filter((ns) => ns.metadata.name === result.outputs.namespaceName)).toHaveLength(1);
-    expect(objectOf(result, "Deployment", "backend").metadata.namespace).toBeDefined();
-    expect(objectOf(result, "Deployment", "frontend").metadata.namespace).toBeDefined();
+    expect(result.outputs.namespaceName).toBe(namespace);
+    expect(objectsOf(result, "Namespace").filter((ns) => ns.metadata.name === namespace)).toHaveLength(1);
+    expect(objectOf(result, "Deployment", "backend").metadata.namespace).toBe(namespace);
+    expect(objectOf(result, "Deployment", "frontend").metadata.namespace).toBe(namespace);
   });
 
   it.each(["dev", "prod"])("%s commits no ciphertext: its secrets are set with `pulumi config set --secret`, and render masked until then", async (stack) => {

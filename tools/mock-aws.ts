@@ -116,7 +116,13 @@ invokeResult("aws:ecr/getAuthorizationToken:getAuthorizationToken", (args) => ({
 }));
 
 // An existing subnet's zone: the render cannot look it up, so every existing subnet is placed in the first zone.
-invokeResult("aws:ec2/getSubnet:getSubnet", (args) => ({ id: args.id, availabilityZone: `${REGION}a`, vpcId: "vpc-existing" }));
+// Its range: a /24 of the existing VPC's 10.20.0.0/16 (below), derived from the ID so that renders are stable.
+invokeResult("aws:ec2/getSubnet:getSubnet", (args) => ({
+  id: args.id,
+  availabilityZone: `${REGION}a`,
+  vpcId: "vpc-existing",
+  cidrBlock: `10.20.${parseInt(hex(`subnet/${String(args.id)}`, 4), 16) % 256}.0/24`,
+}));
 
 computedOutputs("aws:sqs/queue:Queue", (name, inputs) => ({
   arn: arn("sqs", nameOf(name, inputs)),

@@ -16,17 +16,44 @@ export interface AlbAnnotationArgs {
   oidcSecretName?: string;
   /** Path the ALB's health checks request on the frontend's pods. */
   healthCheckPath: string;
+  /** The public subnets the ALB lives in: the frontend's NetworkPolicy admits their ranges alone. */
+  subnetIds: string[];
+  /** The ALB's name, which its ARN (the `signer` of its OIDC headers) carries. */
+  name: string;
 }
 
 /**
- * An internet-facing ALB sending traffic straight to the pods (target type `ip`, so the frontend's NetworkPolicy can
- * admit the VPC's range rather than every node), HTTPS on 443 with the ACM certificate, and port 80 only to
+ * The client's address is appended to `X-Forwarded-For` (AWS's default mode, `append`, pinned), without its port,
+ * so that the backend's rate limit finds it one hop before the frontend's (components/app/proxy-hops.ts). Attribute
+ * names: docs.aws.amazon.com/elasticloadbalancing/latest/application/x-forwarded-headers.html.
+ */
+export const ALB_ATTRIBUTES: Record<string, string> = {
+  "routing.http.xff_header_processing.mode": "append",
+  "routing.http.xff_client_port.enabled": "false",
+};
+
+/** The stack's attributes with the user's `load-balancer-attributes` (a `k=v,k=v` stringMap) over them. */
+function attributes(userValue: string | undefined): string {
+  const merged = { ...ALB_ATTRIBUTES };
+  for (const pair of (userValue ?? "").split(",").filter((entry) => entry.includes("="))) {
+    const at = pair.indexOf("=");
+    merged[pair.slice(0, at).trim()] = pair.slice(at + 1).trim();
+  }
+  return Object.entries(merged).map(([key, value]) => `${key}=${value}`).join(",");
+}
+
+/**
+ * An internet-facing ALB in the stack's public subnets sending traffic straight to the pods (target type `ip`, so
+ * the frontend's NetworkPolicy can admit the ALB's subnets rather than every node), HTTPS on 443 with the ACM certificate, and port 80 only to
  * redirect to it. The user's own annotations come last and win.
  */
-export function albAnnotations({ expose, oidcSecretName, healthCheckPath }: AlbAnnotationArgs): Record<string, string> {
+export function albAnnotations({ expose, oidcSecretName, healthCheckPath, subnetIds, name }: AlbAnnotationArgs): Record<string, string> {
   const oidc = expose.oidc;
   return {
     [`${PREFIX}/scheme`]: "internet-facing",
+    // Pinned rather than discovered by tag: an ALB in any other subnet would be refused by the NetworkPolicy.
+    [`${PREFIX}/subnets`]: subnetIds.join(","),
+    [`${PREFIX}/load-balancer-name`]: name,
     [`${PREFIX}/target-type`]: "ip",
     [`${PREFIX}/listen-ports`]: JSON.stringify([{ HTTP: 80 }, { HTTPS: 443 }]),
     [`${PREFIX}/ssl-redirect`]: "443",
@@ -47,5 +74,6 @@ export function albAnnotations({ expose, oidcSecretName, healthCheckPath }: AlbA
         [`${PREFIX}/auth-scope`]: oidc.scope,
       }),
     ...expose.annotations,
+    [`${PREFIX}/load-balancer-attributes`]: attributes(expose.annotations[`${PREFIX}/load-balancer-attributes`]),
   };
 }

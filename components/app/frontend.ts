@@ -5,19 +5,12 @@ import { recommendedLabels } from "../../lib/labels";
 import { namespacePeer, PolicyRule, podPeer, tcp } from "../../lib/network-policy";
 import { PROBE_TIMINGS } from "../../lib/probes";
 import { albAnnotations } from "./alb-annotations";
+import { albKeyEndpointPeers, albName, albOidcEnv, albPeers, AlbSettings, ALB_KEYS_PORT } from "./alb-access";
 import { AppComponentArgs, appPods, AppWorkload, passedThrough } from "./app-workload";
 import { BACKEND_PORT } from "./backend";
 
 /** The port the frontend server listens on in the pod (its image's PORT; the Deployment sets it too). */
 export const FRONTEND_PORT = 8080;
-
-/** The ALB the stack's AWS Load Balancer Controller makes for an Ingress (eks). */
-export interface AlbSettings {
-  /** The VPC's CIDR: an ALB in IP mode reaches the pods from its own addresses in the VPC, and from nowhere else. */
-  vpcCidr: pulumi.Input<string>;
-  /** The controller: its admission webhook must answer before the Ingress can be created. */
-  controller: pulumi.Resource;
-}
 
 export interface FrontendArgs extends AppComponentArgs {
   /** How users reach it: ClusterIP, LoadBalancer or Ingress. */
@@ -46,6 +39,8 @@ export class Frontend extends pulumi.ComponentResource {
     const identity = { component: "frontend", stack: args.stack, version: args.version };
     const { expose } = args;
     const port = [tcp(FRONTEND_PORT)];
+    // With the ALB's OIDC sign-in in front, the frontend checks the ALB's signature on every request.
+    const oidcAlb = args.alb && expose.type === "Ingress" && expose.oidc ? { ...args.alb, expose } : undefined;
 
     this.workload = new AppWorkload(
       name,
@@ -58,6 +53,7 @@ export class Frontend extends pulumi.ComponentResource {
         env: [
           { name: "PORT", value: String(FRONTEND_PORT) },
           { name: "BACKEND_URL", value: args.backendUrl },
+          ...(oidcAlb ? albOidcEnv(oidcAlb, albName(args.stack, oidcAlb.expose)) : []),
         ],
         // The server writes nothing (it serves the page from memory); /tmp is all that is writable.
         writablePaths: ["/tmp"],
@@ -67,8 +63,11 @@ export class Frontend extends pulumi.ComponentResource {
         networkRules: {
           // ClusterIP admits no one: `kubectl port-forward` enters the pod through the kubelet, not the network.
           ingress: this.exposureSources(args).map((peers): PolicyRule => ({ peers, ports: port })),
-          // The backend and nothing else: no model server, no internet.
-          egress: [{ peers: [podPeer(appPods("backend", args.stack))], ports: [tcp(BACKEND_PORT)] }],
+          // The backend and nothing else (no model server, no internet), but the ALB's key endpoint with OIDC on.
+          egress: [
+            { peers: [podPeer(appPods("backend", args.stack))], ports: [tcp(BACKEND_PORT)] },
+            ...(oidcAlb ? [{ peers: albKeyEndpointPeers(oidcAlb), ports: [tcp(ALB_KEYS_PORT)] }] : []),
+          ],
         },
       },
       { parent: this },
@@ -92,7 +91,7 @@ export class Frontend extends pulumi.ComponentResource {
     const { expose } = args;
     if (expose.type === "LoadBalancer") return [expose.sourceRanges.map((cidr) => ({ ipBlock: { cidr } }))];
     if (expose.type !== "Ingress" && expose.type !== "Gateway") return [];
-    if (args.alb && expose.type === "Ingress") return [[{ ipBlock: { cidr: args.alb.vpcCidr } }]];
+    if (args.alb && expose.type === "Ingress") return [albPeers(args.alb)];
     if (expose.controllerNamespace === undefined) return [];
     const controller = expose.controllerPodLabels
       ? podPeer({ namespace: expose.controllerNamespace, podLabels: expose.controllerPodLabels })
@@ -121,7 +120,7 @@ export class Frontend extends pulumi.ComponentResource {
   private createIngress(name: string, args: FrontendArgs, expose: IngressExposure, identity: { component: string; stack: string }): k8s.networking.v1.Ingress {
     const childOpts = { parent: this, provider: args.provider };
     const labels = recommendedLabels(identity);
-    let annotations: Record<string, string> = expose.annotations;
+    let annotations: pulumi.Input<Record<string, string>> = expose.annotations;
     if (args.alb && expose.certificateArn !== undefined) {
       let oidcSecretName: string | undefined;
       if (expose.oidc && args.oidcClientSecret !== undefined) {
@@ -137,7 +136,8 @@ export class Frontend extends pulumi.ComponentResource {
           childOpts,
         );
       }
-      annotations = albAnnotations({ expose: { ...expose, certificateArn: expose.certificateArn }, oidcSecretName, healthCheckPath: "/healthz" });
+      const alb = { expose: { ...expose, certificateArn: expose.certificateArn }, oidcSecretName, healthCheckPath: "/healthz", name: albName(args.stack, expose) };
+      annotations = pulumi.all(args.alb.subnetIds).apply((subnetIds) => albAnnotations({ ...alb, subnetIds }));
     }
     return new k8s.networking.v1.Ingress(
       name,

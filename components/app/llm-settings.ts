@@ -11,6 +11,7 @@ import { StackConfig } from "../../config/load";
 import { HostedApiConfig, ModelEngine } from "../../config/phases";
 import { resolveRateLimit } from "../../config/backend-service";
 import { BackendEnv, BackendEnvName, parseBackendEnv } from "../../lib/backend-env";
+import { trustProxyHops } from "./proxy-hops";
 
 /** ConfigMap values, typed by the contract: only its variables, enums spelled as it spells them. */
 export type BackendEnvValues = { [K in BackendEnvName]?: Exclude<BackendEnv[K], undefined> };
@@ -89,12 +90,12 @@ export function localModelSettings(
 
 /**
  * The service settings every phase shares: the per-client rate limit (its clients are named by the
- * `X-Forwarded-For` entries of the proxies in front: the frontend, plus the ingress controller with an Ingress) and
+ * `X-Forwarded-For` entries of the proxies in front, counted by {@link trustProxyHops}) and
  * prompt logging. Only what differs from the backend's defaults is written.
  */
 export function serviceSettings(config: StackConfig): BackendEnvValues {
   const rateLimit = resolveRateLimit(config.backend.rateLimit, config.production);
-  const proxies = config.frontend.expose.type === "Ingress" ? 2 : 1;
+  const proxies = trustProxyHops(config.frontend.expose);
   return {
     ...(rateLimit.enabled
       ? { RATE_LIMIT_PER_MINUTE: String(rateLimit.requestsPerMinute), RATE_LIMIT_BURST: String(rateLimit.burst), TRUST_PROXY_HOPS: String(proxies) }

@@ -28,6 +28,16 @@ export interface EksClusterArgs {
   gpuNodeSelector: Record<string, string>;
 }
 
+/** The public subnets an ALB is pinned to, and the ARN prefix of the ALBs of this account and region. */
+export interface AlbPlacement {
+  subnetIds: pulumi.Output<string>[];
+  /** Their CIDRs: the only addresses an ALB in them sends from. */
+  subnetCidrs: pulumi.Output<string>[];
+  region: string;
+  /** `arn:<partition>:elasticloadbalancing:<region>:<account>:loadbalancer/app/`; the ALB's name and ID follow. */
+  arnPrefix: pulumi.Output<string>;
+}
+
 /**
  * An EKS cluster the stack owns, ready for GPU model serving: network, control plane (secrets encrypted with its
  * own KMS key, control-plane logs in CloudWatch), CPU and GPU node pools, NVIDIA's device plugin and storage.
@@ -46,10 +56,12 @@ export class EksCluster extends pulumi.ComponentResource {
   public readonly imageRegistry: EcrSettings;
   /** The StorageClasses the stack creates; whatever claims storage depends on them. */
   public readonly storageClasses: pulumi.Resource[];
-  /** The VPC's CIDR, from which an ALB in IP mode reaches pods. */
+  /** The VPC's CIDR: internet-bound NetworkPolicy rules leave it out. */
   public readonly vpcCidr: pulumi.Output<string>;
   /** The AWS Load Balancer Controller, which serves Ingresses as ALBs. */
   public readonly loadBalancerController: LoadBalancerController;
+  /** Where an internet-facing ALB of this cluster lives, and what its ARN starts with. */
+  public readonly albPlacement: AlbPlacement;
 
   constructor(name: string, args: EksClusterArgs, opts?: pulumi.ComponentResourceOptions) {
     super("ai-assistant:cluster:EksCluster", name, {}, opts);
@@ -156,6 +168,15 @@ export class EksCluster extends pulumi.ComponentResource {
     }, { parent: this });
 
     this.vpcCidr = network.cidrBlock;
+    const awsOpts = { parent: this, provider };
+    const account = aws.getCallerIdentityOutput({}, awsOpts).accountId;
+    const partition = aws.getPartitionOutput({}, awsOpts).partition;
+    this.albPlacement = {
+      subnetIds: network.publicSubnetIds,
+      subnetCidrs: network.publicSubnetCidrs,
+      region: config.region,
+      arnPrefix: pulumi.interpolate`arn:${partition}:elasticloadbalancing:${config.region}:${account}:loadbalancer/app/`,
+    };
     this.loadBalancerController = new LoadBalancerController(`${name}-load-balancer-controller`, {
       provider,
       kubernetesProvider: this.provider,

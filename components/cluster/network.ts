@@ -24,6 +24,11 @@ export class Network extends pulumi.ComponentResource {
   /** Availability zone of each private subnet, in the same order: the GPU nodes run in the first one's. */
   public readonly privateSubnetZones: pulumi.Output<string>[];
   public readonly publicSubnetIds: pulumi.Output<string>[];
+  /**
+   * CIDR of each public subnet, in the same order: an internet-facing ALB takes its addresses from these and from
+   * nowhere else, so they are all the frontend needs to admit (never the whole VPC, where every node and pod lives).
+   */
+  public readonly publicSubnetCidrs: pulumi.Output<string>[];
 
   constructor(name: string, args: NetworkArgs, opts?: pulumi.ComponentResourceOptions) {
     super("ai-assistant:aws:Network", name, {}, opts);
@@ -34,6 +39,7 @@ export class Network extends pulumi.ComponentResource {
       this.privateSubnetIds = network.privateSubnetIds.map((id) => pulumi.output(id));
       this.privateSubnetZones = network.privateSubnetIds.map((id) => aws.ec2.getSubnetOutput({ id }, { parent: this, provider: args.provider }).availabilityZone);
       this.publicSubnetIds = network.publicSubnetIds.map((id) => pulumi.output(id));
+      this.publicSubnetCidrs = network.publicSubnetIds.map((id) => aws.ec2.getSubnetOutput({ id }, { parent: this, provider: args.provider }).cidrBlock);
       this.registerOutputs({ vpcId: this.vpcId });
       return;
     }
@@ -61,6 +67,7 @@ export class Network extends pulumi.ComponentResource {
 
     // Nodes get most of the space: with the VPC CNI every pod takes an address from its node's subnet.
     // Private subnets are the first /19s of a /16 (1/8 each); public ones share the last eighth (1/64 each).
+    const publicCidrs = Array.from({ length: zoneCount }, (_, i) => subnetCidr(network.cidrBlock, 6, 56 + i));
     const publicSubnets: aws.ec2.Subnet[] = [];
     const privateSubnets: aws.ec2.Subnet[] = [];
     for (let i = 0; i < zoneCount; i++) {
@@ -68,7 +75,7 @@ export class Network extends pulumi.ComponentResource {
       const publicSubnet = new aws.ec2.Subnet(`${name}-public-${i}`, {
         vpcId: vpc.id,
         availabilityZone: zone,
-        cidrBlock: subnetCidr(network.cidrBlock, 6, 56 + i),
+        cidrBlock: publicCidrs[i],
         mapPublicIpOnLaunch: false,
         tags: { ...clusterTag, Name: `${args.clusterName}-public-${i}`, "kubernetes.io/role/elb": "1" },
       }, childOpts);
@@ -102,6 +109,7 @@ export class Network extends pulumi.ComponentResource {
     this.privateSubnetIds = privateSubnets.map((subnet) => subnet.id);
     this.privateSubnetZones = privateSubnets.map((subnet) => subnet.availabilityZone);
     this.publicSubnetIds = publicSubnets.map((subnet) => subnet.id);
+    this.publicSubnetCidrs = publicCidrs.map((cidr) => pulumi.output(cidr));
     this.registerOutputs({ vpcId: this.vpcId });
   }
 }

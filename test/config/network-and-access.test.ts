@@ -67,6 +67,19 @@ describe("an Ingress on eks (the stack's ALB)", () => {
       "ai-assistant:oidcClientSecret: expected a secret (the OIDC client secret, because frontend.expose.oidc is set); set it with `pulumi config set --secret ai-assistant:oidcClientSecret <value> --stack prod`",
     );
   });
+  it("in an existing VPC, needs the public subnets the ALB lives in: the frontend admits their ranges, not the VPC's", () => {
+    const vpc = (publicSubnetIds?: string[]) => ({
+      ...VALID,
+      cluster: { type: "eks", network: { type: "existing", vpcId: "vpc-0abc", privateSubnetIds: ["subnet-0a1", "subnet-0b2"], ...(publicSubnetIds && { publicSubnetIds }) } },
+      frontend: { expose: { ...ingress, certificateArn: CERTIFICATE } },
+    });
+    const message = "ai-assistant:cluster.network.publicSubnetIds: expected at least 2 public subnets in different zones with an Ingress";
+    expect(problemsWith(vpc())).toContain(message);
+    expect(problemsWith(vpc(["subnet-0c3"]))).toContain(message);
+    expect(parse(vpc(["subnet-0c3", "subnet-0d4"])).cluster).toMatchObject({ network: { publicSubnetIds: ["subnet-0c3", "subnet-0d4"] } });
+    // Without an Ingress there is no ALB, and nothing to name.
+    expect(parse({ ...vpc(), frontend: { expose: { type: "ClusterIP" } } }).cluster).toMatchObject({ network: { publicSubnetIds: [] } });
+  });
   it("rejects an OIDC endpoint that is not https", () => {
     expect(problemsWith({ ...eks, oidcClientSecret: "x-secret", frontend: { expose: { ...ingress, certificateArn: CERTIFICATE, oidc: { ...OIDC, tokenEndpoint: "http://login.example.com/token" } } } })).toContain(
       "ai-assistant:frontend.expose.oidc.tokenEndpoint: expected an https URL",

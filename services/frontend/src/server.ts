@@ -4,6 +4,7 @@
  */
 import { randomUUID } from "crypto";
 import * as http from "http";
+import { requireAlbSignature } from "./alb-oidc";
 import { log } from "./log";
 import { createProxy, sendError } from "./proxy";
 import { SECURITY_HEADERS } from "./security-headers";
@@ -27,7 +28,7 @@ export function createFrontendServer(settings: FrontendSettings): FrontendServer
   const proxy = createProxy(settings.backendUrl);
   let stopping = false;
 
-  const server = http.createServer((req, res) => {
+  const server = http.createServer(requireAlbSignature(settings.albOidc, HEALTH_PATH, (req, res) => {
     const started = process.hrtime.bigint();
     const incomingId = req.headers["x-request-id"];
     const requestId = typeof incomingId === "string" && REQUEST_ID.test(incomingId) ? incomingId : randomUUID();
@@ -70,7 +71,7 @@ export function createFrontendServer(settings: FrontendSettings): FrontendServer
     }
     res.writeHead(200, { ...headers, "Content-Length": file.body.length });
     res.end(req.method === "HEAD" ? undefined : file.body);
-  });
+  }));
 
   function shutdown(graceSeconds: number): Promise<void> {
     stopping = true;

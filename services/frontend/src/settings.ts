@@ -3,6 +3,7 @@
  * one line naming the variable, what was expected and what was found.
  */
 import { join } from "path";
+import { AlbOidcSettings, AlbOidcSettingsError, readAlbOidcSettings } from "./alb-oidc";
 
 export interface FrontendSettings {
   /** Port to listen on; 0 picks a free one. */
@@ -15,6 +16,8 @@ export interface FrontendSettings {
   shutdownGraceSeconds: number;
   /** Directory of the chat page's static files. */
   publicDir: string;
+  /** With the ALB's OIDC sign-in in front: how to check its signature (alb-oidc.ts). */
+  albOidc?: AlbOidcSettings;
 }
 
 /** The port of a local run; the container image and the stack set PORT=8080. */
@@ -52,6 +55,14 @@ function backendUrl(raw: string): URL {
   return url;
 }
 
+function albOidc(env: NodeJS.ProcessEnv): AlbOidcSettings | undefined {
+  try {
+    return readAlbOidcSettings(env);
+  } catch (err) {
+    throw err instanceof AlbOidcSettingsError ? new SettingsError(err.message) : err;
+  }
+}
+
 export function readSettings(env: NodeJS.ProcessEnv = process.env): FrontendSettings {
   return {
     port: integer(env, "PORT", DEFAULT_PORT, 0, 65535),
@@ -60,5 +71,6 @@ export function readSettings(env: NodeJS.ProcessEnv = process.env): FrontendSett
     shutdownGraceSeconds: integer(env, "SHUTDOWN_GRACE_SECONDS", DEFAULT_SHUTDOWN_GRACE_SECONDS, 0, 3600),
     // From source this is services/frontend/public; in the image, dist/ sits beside public/ just the same.
     publicDir: env.PUBLIC_DIR || join(__dirname, "..", "public"),
+    albOidc: albOidc(env),
   };
 }

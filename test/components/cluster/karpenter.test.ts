@@ -153,7 +153,7 @@ describe("GPU capacity variants", () => {
       ...prod,
       cluster: {
         ...prodCluster,
-        network: { type: "existing", vpcId: "vpc-0abc123", privateSubnetIds: ["subnet-0aaa111", "subnet-0bbb222"] },
+        network: { type: "existing", vpcId: "vpc-0abc123", privateSubnetIds: ["subnet-0aaa111", "subnet-0bbb222"], publicSubnetIds: ["subnet-0ccc333", "subnet-0ddd444"] },
         karpenter: { amiVersion: "v20260801", gpuPool: { instanceTypes: ["g6.xlarge", "g6e.xlarge"], capacityTypes: ["spot", "on-demand"], diskSizeGiB: 300, consolidateAfter: "30m" } },
       },
     }, "prod");

@@ -63,6 +63,10 @@ describe("the prod stack's way in", () => {
       "alb.ingress.kubernetes.io/certificate-arn": CERTIFICATE,
       "alb.ingress.kubernetes.io/ssl-policy": "ELBSecurityPolicy-TLS13-1-2-2021-06",
       "alb.ingress.kubernetes.io/healthcheck-path": "/healthz",
+      // In the stack's public subnets, which the frontend's NetworkPolicy admits (and nothing else of the VPC).
+      "alb.ingress.kubernetes.io/subnets": "cluster-network-public-0-id,cluster-network-public-1-id",
+      "alb.ingress.kubernetes.io/load-balancer-name": "ai-assistant-prod",
+      "alb.ingress.kubernetes.io/load-balancer-attributes": "routing.http.xff_header_processing.mode=append,routing.http.xff_client_port.enabled=false",
     });
     expect(prod.outputs.frontendUrl).toBe("https://chat.example.com/");
   });
@@ -99,6 +103,34 @@ describe("OIDC sign-in in front of the chat", () => {
       userInfoEndpoint: OIDC.userInfoEndpoint,
       secretName: "frontend-oidc",
     });
+  });
+
+  it("names the ALB, and tells the frontend to accept that ALB's signature alone (region and signer, from the stack's account)", () => {
+    const annotations = objectOf(result, "Ingress", "frontend").metadata.annotations!;
+    expect(annotations["alb.ingress.kubernetes.io/load-balancer-name"]).toBe("ai-assistant-test");
+    const container = objectOf(result, "Deployment", "frontend").spec.template.spec.containers[0];
+    const env = Object.fromEntries(container.env.map((entry: { name: string; value: string }) => [entry.name, entry.value]));
+    expect(env.ALB_OIDC_REGION).toBe("us-west-2");
+    expect(env.ALB_OIDC_SIGNER).toBe("arn:aws:elasticloadbalancing:us-west-2:123456789012:loadbalancer/app/ai-assistant-test/*");
+    expect(env).not.toHaveProperty("ALB_OIDC_KEY_URL");
+  });
+
+  it("lets the frontend fetch the ALB's keys (443 outside the private ranges), and only with OIDC on", async () => {
+    const egress = objectOf(result, "NetworkPolicy", "frontend").spec.egress;
+    expect(egress).toHaveLength(2);
+    expect(egress[1]).toEqual({
+      to: [{ ipBlock: { cidr: "0.0.0.0/0", except: ["10.0.0.0/16", "10.0.0.0/8", "100.64.0.0/10", "169.254.0.0/16", "172.16.0.0/12", "192.168.0.0/16"] } }],
+      ports: [{ protocol: "TCP", port: 443 }],
+    });
+    const withoutOidc = await renderConfig({
+      phase: "mock",
+      monitoring: { enabled: false },
+      cluster: { type: "eks" },
+      frontend: { expose: { type: "Ingress", host: "chat.example.com", certificateArn: CERTIFICATE } },
+    });
+    expect(objectOf(withoutOidc, "NetworkPolicy", "frontend").spec.egress).toHaveLength(1);
+    const env = objectOf(withoutOidc, "Deployment", "frontend").spec.template.spec.containers[0].env.map((entry: { name: string }) => entry.name);
+    expect(env).not.toContain("ALB_OIDC_SIGNER");
   });
 
   it("hands the client ID and secret to the controller in a Secret with its documented keys, the secret never in the render", () => {

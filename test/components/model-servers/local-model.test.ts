@@ -148,6 +148,13 @@ describe("given vLLM on two GPUs with two replicas on a ReadWriteMany cache", ()
     expect(container.readinessProbe.httpGet.path).toBe("/health");
   });
 
+  it("claims the cache ReadWriteMany on the efs class, and mounts that one claim in both replicas", () => {
+    const claims = objectsOf(result, "PersistentVolumeClaim");
+    expect(claims).toHaveLength(1);
+    expect(claims[0].spec).toEqual({ accessModes: ["ReadWriteMany"], storageClassName: "efs", resources: { requests: { storage: "100Gi" } } });
+    expect(server.spec.template.spec.volumes).toContainEqual({ name: "model-cache", persistentVolumeClaim: { claimName: claims[0].metadata.name } });
+  });
+
   it("a ReadWriteMany cache rolls one pod at a time with no downtime", () => {
     expect(server.spec.replicas).toBe(2);
     expect(server.spec.strategy).toEqual({ type: "RollingUpdate", rollingUpdate: { maxSurge: 1, maxUnavailable: 0 } });

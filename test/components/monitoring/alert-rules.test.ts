@@ -1,8 +1,11 @@
+import { mkdtempSync, readFileSync } from "fs";
+import { tmpdir } from "os";
+import { join } from "path";
 import { parse } from "yaml";
-import { alertRuleGroups, AlertRule } from "../../../components/monitoring/alert-rules";
+import { AlertRule } from "../../../components/monitoring/alert-rules";
 import { BACKEND_METRICS } from "../../../lib/metrics-contract";
 import type { RenderResult } from "../../../tools/render";
-import { rulesFile } from "../../../tools/promtool";
+import { writeProofFiles } from "../../../tools/promtool";
 import { ALERT_CASES } from "../../support/alert-cases";
 import { KNOWN_METRICS, metricNames } from "../../support/promql";
 import { objectOf, renderStack } from "../../support/render";
@@ -58,10 +61,13 @@ describe("alert rules", () => {
     }
   });
 
-  it("given the rendered PrometheusRule, then it is exactly what lib/alert-rules.ts returns, and so is the file promtool reads", () => {
-    const groups = alertRuleGroups({ appNamespace: "ai-assistant-dev" });
-    expect(objectOf(dev, "PrometheusRule", "ai-assistant-alerts").spec.groups).toEqual(groups);
-    expect(parse(rulesFile(groups))).toEqual({ groups });
+  it("given the rendered PrometheusRule, then the file the promtool proofs read for that namespace holds exactly its rules", () => {
+    // Two separate paths, compared: what the stack deploys (the component, through the render) and what the promtool
+    // proofs test (tools/promtool.ts writing rules.yaml). Either drifting (another namespace, a dropped field, an
+    // extra rule) means the proofs no longer prove what runs.
+    const files = writeProofFiles(mkdtempSync(join(tmpdir(), "alert-rules-")), "ai-assistant-dev", ALERT_CASES);
+    const proven = parse(readFileSync(files.rules, "utf8")) as { groups: unknown[] };
+    expect(proven).toEqual({ groups: objectOf(dev, "PrometheusRule", "ai-assistant-alerts").spec.groups });
   });
 
   it("given the metric contract, then every metric a rule reads is a named metric of lib/metrics-contract.ts, and the backend's are all used", () => {

@@ -46,7 +46,8 @@ describe("given a backend streaming a slow mock answer", () => {
     expect(await backend.exited).toBe(0);
     expect(Date.now() - started).toBeGreaterThanOrEqual(900);
     expect(Date.now() - started).toBeLessThan(5000);
-    expect(["cut", "ended"]).toContain(await cut);
+    // The answer needed ~20 s: it was cut, and the client sees a broken stream, never a clean end.
+    expect(await cut).toBe("cut");
     expect(backend.logs.some((l) => l.msg === "grace period over; closing the connections still answering")).toBe(true);
   });
 });

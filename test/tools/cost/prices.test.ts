@@ -1,8 +1,12 @@
+import { readFileSync } from "fs";
+import { join } from "path";
 import { hasInstancePrice, inExtendedSupport, isGpuInstanceType, PRICED_REGIONS, PRICES_AS_OF, pricesFor } from "../../../tools/cost/prices";
 
 describe("the price tables", () => {
-  it("are dated and cover us-east-1 and us-west-2", () => {
-    expect(PRICES_AS_OF).toMatch(/^\d{4}-\d{2}$/);
+  it("are dated with the month their sources were looked up in, and cover us-east-1 and us-west-2", () => {
+    // The date users read beside every estimate: the month the header of prices.ts says the figures were checked.
+    expect(PRICES_AS_OF).toBe("2026-11");
+    expect(readFileSync(join(__dirname, "../../../tools/cost/prices.ts"), "utf8")).toContain(`(looked up ${PRICES_AS_OF}`);
     expect(PRICED_REGIONS).toEqual(expect.arrayContaining(["us-east-1", "us-west-2"]));
   });
 
