@@ -28,6 +28,7 @@
  * | `KNOWLEDGE_DATABASE_URL` | (required when enabled) | Postgres with pgvector, `postgres://…` (from the operator-made Secret) |
  * | `KNOWLEDGE_DATABASE_POOL` | `5` | connections the backend keeps to it |
  * | `KNOWLEDGE_ADMIN_KEY` | (required when enabled) | bearer key of the ingestion API (from a Secret) |
+ * | `KNOWLEDGE_TIMEOUT_MS` | `2000` | longest a chat question waits for retrieval; then it is answered without sources |
  * | `KNOWLEDGE_TOP_K`, `KNOWLEDGE_MIN_SCORE` | `4`, `0.3` | passages put before a question, and the least cosine similarity (0 to 1) they need |
  * | `KNOWLEDGE_CHUNK_CHARS`, `KNOWLEDGE_CHUNK_OVERLAP` | `1200`, `200` | passage size and the overlap of neighbours, in characters |
  * | `KNOWLEDGE_MAX_DOCUMENT_BYTES` | `10485760` | largest document the ingestion API takes (413 beyond) |
@@ -120,6 +121,7 @@ export const backendEnvSchema = z
     KNOWLEDGE_DATABASE_URL: z.url({ protocol: /^postgres(ql)?$/, message: "expected a postgres:// URL" }).optional(),
     KNOWLEDGE_DATABASE_POOL: wholeNumber(1, 100, 5),
     KNOWLEDGE_ADMIN_KEY: z.string().min(16, { message: "expected a key of at least 16 characters" }).optional(),
+    KNOWLEDGE_TIMEOUT_MS: wholeNumber(10, 60_000, 2000),
     KNOWLEDGE_TOP_K: wholeNumber(1, 20, 4),
     KNOWLEDGE_MIN_SCORE: decimal(0, 1, 0.3),
     KNOWLEDGE_CHUNK_CHARS: wholeNumber(200, 20_000, 1200),
@@ -210,6 +212,8 @@ export interface KnowledgeSettings {
   databaseUrl: string;
   poolSize: number;
   adminKey: string;
+  /** Longest a chat question waits for retrieval (and the cache lookup) before it goes on without. */
+  timeoutMs: number;
   topK: number;
   minScore: number;
   chunkChars: number;
@@ -247,6 +251,7 @@ function knowledgeSettings(env: ParsedEnv): KnowledgeSettings | undefined {
     databaseUrl: env.KNOWLEDGE_DATABASE_URL!,
     poolSize: env.KNOWLEDGE_DATABASE_POOL,
     adminKey: env.KNOWLEDGE_ADMIN_KEY!,
+    timeoutMs: env.KNOWLEDGE_TIMEOUT_MS,
     topK: env.KNOWLEDGE_TOP_K,
     minScore: env.KNOWLEDGE_MIN_SCORE,
     chunkChars: env.KNOWLEDGE_CHUNK_CHARS,

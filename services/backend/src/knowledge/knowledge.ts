@@ -117,10 +117,14 @@ export class Knowledge {
     const began = performance.now();
     const seconds = () => (performance.now() - began) / 1000;
     let embedding: number[] | undefined;
+    // A slow database or embedder must not hold the answer back: past the deadline the question goes on without.
+    const deadline = AbortSignal.timeout(this.settings.timeoutMs);
+    const within = <T>(work: Promise<T>) =>
+      Promise.race([work, new Promise<never>((_, reject) => deadline.addEventListener("abort", () => reject(new Error(`retrieval took longer than ${this.settings.timeoutMs} ms`)), { once: true }))]);
     try {
       this.ensureReady();
-      [embedding] = await this.embedder.embed([questionOf(request.messages)], signal);
-      const passages = await this.store.search(embedding, this.settings.topK, this.settings.minScore);
+      [embedding] = await within(this.embedder.embed([questionOf(request.messages)], signal ? AbortSignal.any([signal, deadline]) : deadline));
+      const passages = await within(this.store.search(embedding, this.settings.topK, this.settings.minScore));
       this.metrics.retrieval(passages.length > 0 ? "hit" : "miss", seconds());
       if (passages.length === 0) return { request, embedding };
       return { request: { ...request, messages: groundMessages(request.messages, passages) }, sources: sourcesOf(passages), embedding };

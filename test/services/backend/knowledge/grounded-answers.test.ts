@@ -7,7 +7,7 @@
 import { SOURCES_CHUNK_OBJECT } from "../../../../lib/answer-sources";
 import { CITE_INSTRUCTION, GROUNDING_HEADER } from "../../../../services/backend/src/knowledge/grounding";
 import { json, metricValue, postChat, RunningBackend, sseData, startBackend, streamedText } from "../support/backend";
-import { admin, ADMIN_KEY, CORPUS } from "../support/knowledge";
+import { admin, ADMIN_KEY, CORPUS, startEmbeddingsStandIn } from "../support/knowledge";
 import { startTestDatabase, TestDatabase } from "../support/pglite";
 import { answerText, StandIn, startStandIn } from "../support/stand-ins";
 
@@ -178,6 +178,31 @@ describe("given the semantic cache on, with a distance and a TTL", () => {
     expect((await postChat(gateway.url, ask("Who does the pager escalate to?"))).headers.get("x-assistant-cache")).toBeNull();
     expect(upstream.received).toHaveLength(1);
   });
+});
+
+describe("given a gateway whose embeddings server is slower than the retrieval deadline", () => {
+  it("then the question is answered without sources once the deadline passes, and the lookup counts as failed", async () => {
+    const slow = await startEmbeddingsStandIn(384);
+    const gateway = await startBackend({
+      ...hosted,
+      LLM_BASE_URL: upstream.baseUrl,
+      ...knowledgeEnv({ EMBEDDINGS_BASE_URL: slow.baseUrl, EMBEDDINGS_MODEL: "slow-embedder", KNOWLEDGE_TIMEOUT_MS: "300" }),
+    });
+    try {
+      slow.delayMs = 5000;
+      upstream.received.length = 0;
+      const began = Date.now();
+      const body = await json(await postChat(gateway.url, ask(RESTORE_QUESTION)));
+      expect(Date.now() - began).toBeLessThan(3000);
+      expect(body.choices[0].message.content).toBe(answerText("openai"));
+      expect("sources" in body).toBe(false);
+      expect(upstream.received[0].body.messages).toEqual([{ role: "user", content: RESTORE_QUESTION }]);
+      expect(await metricValue(gateway.url, RETRIEVALS, { outcome: "failed" })).toBe(1);
+    } finally {
+      await gateway.close();
+      await slow.close();
+    }
+  }, 30_000);
 });
 
 describe("given a gateway with knowledge on, when the database goes away", () => {

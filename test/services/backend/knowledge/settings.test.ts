@@ -29,6 +29,7 @@ describe("given the knowledge settings", () => {
       databaseUrl: DB,
       poolSize: 5,
       adminKey: KEY,
+      timeoutMs: 2000,
       topK: 4,
       minScore: 0.3,
       chunkChars: 1200,

@@ -42,13 +42,15 @@ export interface EmbeddingsStandIn {
   received: { model: string; input: string[]; dimensions?: number; authorization?: string }[];
   /** Answer every request with this status (undefined: answer). */
   failWith: number | undefined;
+  /** Answer after this many milliseconds. */
+  delayMs: number;
   close(): Promise<void>;
 }
 
 /** An OpenAI-style `/v1/embeddings` server answering with the local hashing embedder's vectors. */
 export async function startEmbeddingsStandIn(dimensions: number): Promise<EmbeddingsStandIn> {
   const embedder = new LocalEmbedder("stand-in", dimensions);
-  const state: EmbeddingsStandIn = { baseUrl: "", received: [], failWith: undefined, close: async () => undefined };
+  const state: EmbeddingsStandIn = { baseUrl: "", received: [], failWith: undefined, delayMs: 0, close: async () => undefined };
   const server: Server = createServer((req, res) => {
     let text = "";
     req.on("data", (c) => (text += c));
@@ -63,12 +65,19 @@ export async function startEmbeddingsStandIn(dimensions: number): Promise<Embedd
       }
       // Listed in reverse order on purpose: clients must order by `index`, as OpenAI documents.
       const data = input.map((t, index) => ({ object: "embedding", index, embedding: embedder.embedOne(t) })).reverse();
-      res.writeHead(200, { "content-type": "application/json" });
-      res.end(JSON.stringify({ object: "list", data, model: body.model, usage: { prompt_tokens: 1, total_tokens: 1 } }));
+      setTimeout(() => {
+        if (res.destroyed) return;
+        res.writeHead(200, { "content-type": "application/json" });
+        res.end(JSON.stringify({ object: "list", data, model: body.model, usage: { prompt_tokens: 1, total_tokens: 1 } }));
+      }, state.delayMs);
     });
   });
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
   state.baseUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}/v1`;
-  state.close = () => new Promise<void>((resolve) => server.close(() => resolve()));
+  state.close = () =>
+    new Promise<void>((resolve) => {
+      server.closeAllConnections();
+      server.close(() => resolve());
+    });
   return state;
 }
