@@ -140,7 +140,8 @@ export class Knowledge {
     const cache = this.settings.semanticCache;
     if (!cache || !embedding || !this.ready) return undefined;
     try {
-      const hit = await this.store.cachedAnswer(model, embedding, cache.maxDistance, cache.ttlMs);
+      const deadline = new Promise<never>((_, reject) => setTimeout(() => reject(new Error(`the lookup took longer than ${this.settings.timeoutMs} ms`)), this.settings.timeoutMs).unref());
+      const hit = await Promise.race([this.store.cachedAnswer(model, embedding, cache.maxDistance, cache.ttlMs), deadline]);
       this.metrics.semanticCacheLookup(hit ? "hit" : "miss");
       return hit;
     } catch (error) {
