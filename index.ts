@@ -16,15 +16,30 @@ import { Keda } from "./components/cluster/keda";
 import { prometheusPods, prometheusUrl } from "./components/monitoring/monitoring-values";
 import { backendLlm, hostedApiOf, hostedApiPort } from "./components/app/llm-settings";
 import { appPods } from "./components/app/app-workload";
+import { hasNativeSleep } from "./components/app/shutdown";
 import { internetPeers } from "./lib/network-policy";
+import { Valkey } from "./components/shared-state/valkey";
+import { clientKeys } from "./components/shared-state/client-keys";
+import { valkeyEnabled } from "./config/shared-state";
 
 const config = loadStackConfig();
 
 const cluster =
   config.cluster.type === "eks"
-    ? new EksCluster("cluster", { cluster: config.cluster, stack: config.stack, production: config.production, gpuNodeSelector: gpuNodeSelector(config.localModel) })
+    ? new EksCluster("cluster", {
+        cluster: config.cluster,
+        stack: config.stack,
+        production: config.production,
+        gpuNodeSelector: gpuNodeSelector(config.localModel),
+        dockerHubLogin:
+          config.secrets.dockerHubUsername && config.secrets.dockerHubAccessToken
+            ? { username: config.secrets.dockerHubUsername, accessToken: config.secrets.dockerHubAccessToken }
+            : undefined,
+      })
     : new ExistingCluster("cluster", { cluster: config.cluster });
 const provider = cluster.provider;
+// The app pods' preStop uses the native sleep action where the cluster's version is known to have it.
+const nativeSleep = hasNativeSleep(config.cluster.kubernetesVersion);
 /** StorageClasses the stack creates (EKS): every claim of the stack waits for them. */
 const storageClasses = cluster instanceof EksCluster ? cluster.storageClasses : undefined;
 
@@ -39,6 +54,8 @@ const namespace = new AppNamespace("namespace", {
   name: config.namespace,
   stack: config.stack,
   production: config.production,
+  // An Ingress on EKS is an ALB with IP targets: its pods get the controller's readiness gate.
+  albReadinessGate: cluster instanceof EksCluster && config.frontend.expose.type === "Ingress",
   networkPolicies: network.enabled ? { dns: network.dns, probeSourceCidrs: network.probeSourceCidrs } : undefined,
 });
 // What the NetworkPolicies open besides the app's own paths: Prometheus's scrapes, and the internet (never the
@@ -67,6 +84,8 @@ const localModels =
         localModel: config.localModel,
         production: config.production,
         huggingFaceToken: config.secrets.huggingFaceToken,
+        // Docker Hub engine images come through the stack's ECR pull-through cache when it has one.
+        dockerHubMirror: cluster instanceof EksCluster ? cluster.dockerHubMirror : undefined,
         storageClasses,
         autoscaling: kedaScaled ? { prometheusUrl: prometheusUrl(config.stack, config.monitoring.namespace), dependsOn: keda ? [keda.chart] : [] } : undefined,
         networkPolicies: network.enabled,
@@ -77,6 +96,24 @@ const localModels =
         },
       })
     : undefined;
+
+// The shared Valkey of the backend's limits and cache (docs/shared-state.md); its password is a required secret.
+const valkey = valkeyEnabled(config.valkey)
+  ? new Valkey("valkey", {
+      provider,
+      namespace: namespace.name,
+      stack: config.stack,
+      settings: config.valkey,
+      password: config.secrets.valkeyPassword!,
+      persistence: config.valkey.persistence.enabled ?? config.production,
+      production: config.production,
+      networkPolicies: network.enabled,
+      clients: appPods("backend", config.stack),
+      scraper,
+      storageClasses,
+    })
+  : undefined;
+const keys = config.secrets.clientApiKeys ? clientKeys(config.secrets.clientApiKeys, config.backend.apiKeys) : undefined;
 
 const llm = backendLlm(config, localModels?.endpoints);
 const hostedApi = hostedApiOf(config);
@@ -93,12 +130,15 @@ const backend = new Backend("backend", {
   apiKey: llm.apiKey,
   production: config.production,
   networkPolicies: network.enabled,
+  nativeSleep,
   network: {
     scraper,
     modelServers: localModels?.pods,
     // Only a backend that calls a hosted API may leave the cluster, and only to its port.
     hostedApi: hostedApi && { peers: internetPeers(network.hostedApiCidrs, privateCidrs), port: hostedApiPort(hostedApi) },
   },
+  valkey: valkey && { pods: valkey.pods, password: valkey.passwordRef },
+  clientKeys: keys,
 });
 
 const frontend = new Frontend("frontend", {
@@ -112,8 +152,10 @@ const frontend = new Frontend("frontend", {
   backendUrl: backend.url,
   production: config.production,
   networkPolicies: network.enabled,
+  nativeSleep,
   alb: cluster instanceof EksCluster ? { ...cluster.albPlacement, privateCidrs, controller: cluster.loadBalancerController } : undefined,
   oidcClientSecret: config.secrets.oidcClientSecret,
+  backendToken: keys?.frontendToken,
 });
 
 const monitoring = config.monitoring.enabled
@@ -127,12 +169,13 @@ const monitoring = config.monitoring.enabled
         config.cluster.type === "eks"
           ? // EKS's kube-proxy serves metrics on 127.0.0.1:10249 only, and its add-on resets an edited config
             // (aws/containers-roadmap#657, eksctl-io/eksctl#4081): KubeProxyDown would fire forever.
-            { managedControlPlane: true, kubeProxy: false }
-          : { managedControlPlane: false, kubeProxy: config.cluster.kubeProxy },
+            { managedControlPlane: true, controlPlaneMetrics: false, kubeProxy: false }
+          : { managedControlPlane: false, controlPlaneMetrics: config.cluster.controlPlaneMetrics, kubeProxy: config.cluster.kubeProxy },
       gpuNodeSelector: gpuNodeSelector(config.localModel),
       storageClasses,
       slackWebhookUrl: config.secrets.alertSlackWebhookUrl,
       pagerDutyRoutingKey: config.secrets.alertPagerDutyRoutingKey,
+      tokenPrices: hostedApi?.usdPerMillionTokens && { provider: hostedApi.provider, ...hostedApi.usdPerMillionTokens },
     })
   : undefined;
 

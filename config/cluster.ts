@@ -1,8 +1,10 @@
 /** Where the stack deploys: an existing cluster from a kubeconfig, or an EKS cluster the stack creates. */
 import { z } from "zod";
+import { realArn } from "./arn";
 import { gpuInstanceSpec, hasInstancePrice, pricedFamilies, PRICED_REGIONS } from "../tools/cost/prices";
 import { isRepository } from "./image";
 import { positiveInt } from "./primitives";
+import { instanceSize } from "./system-pool";
 
 const instanceType = z.string().regex(/^[a-z0-9-]+\.[a-z0-9]+$/, { message: "expected an EC2 instance type such as g5.xlarge" });
 const exactChartVersion = z.string().regex(/^\d+\.\d+\.\d+$/, { message: "expected an exact chart version such as 1.2.3" });
@@ -86,6 +88,12 @@ const karpenter = z
           .refine((types) => new Set(types).size === types.length, { message: "expected each capacity type once" })
           .default(["on-demand"]),
         diskSizeGiB: positiveInt.min(20).max(16384).default(200),
+        /**
+         * Zones GPU nodes may launch in: the first `zones` private subnets' zones. 1 (the default) keeps GPU nodes
+         * where a gp3 cache is; more lets a wake-up find GPU capacity when one zone has none, and needs a cache every
+         * zone reaches (`localModel.cache.storageClass: efs`, ReadWriteMany): an EBS volume attaches in its zone only.
+         */
+        zones: positiveInt.min(1, { message: "expected at least 1 zone" }).max(6).default(1),
         /** What the pool may hold at most, all nodes together: its cost ceiling. */
         limits: z
           .strictObject({
@@ -96,6 +104,36 @@ const karpenter = z
           .prefault({}),
         /** How long a GPU node stays after its last model-server pod left, before Karpenter removes it. */
         consolidateAfter: z.string().regex(/^\d+(s|m|h)$/, { message: "expected a duration such as 30s, 10m or 1h" }).default("10m"),
+      })
+      .prefault({}),
+    /**
+     * CPU nodes on demand, beside the fixed system pool: nothing else grows the cluster (no Cluster Autoscaler; the
+     * system node group stays at its desired size), so the backend's and frontend's HPAs could not reach their
+     * maxima without it. No taint: whatever does not fit on the system pool lands here, and Karpenter removes a
+     * node once its pods fit elsewhere. The capacity rule (schema.ts) checks that both pools together hold the
+     * workloads at their autoscaling maxima.
+     */
+    cpuPool: z
+      .strictObject({
+        enabled: z.boolean({ error: "expected true or false" }).default(true),
+        /** Exact CPU instance types; Karpenter launches the cheapest that fits the pending pods. */
+        instanceTypes: z.array(instanceType).min(1).default(["m6i.xlarge", "m6i.2xlarge"]),
+        /** on-demand, spot, or both (Karpenter then prefers spot and falls back to on-demand). */
+        capacityTypes: z
+          .array(z.enum(["on-demand", "spot"], { error: 'expected "on-demand" or "spot"' }))
+          .min(1)
+          .refine((types) => new Set(types).size === types.length, { message: "expected each capacity type once" })
+          .default(["on-demand", "spot"]),
+        diskSizeGiB: positiveInt.min(20).max(16384).default(50),
+        /** What the pool may hold at most, all nodes together: its cost ceiling. */
+        limits: z
+          .strictObject({
+            cpu: positiveInt.min(1).default(16),
+            memoryGiB: positiveInt.min(1).default(64),
+          })
+          .prefault({}),
+        /** How long an empty or underused node stays before Karpenter removes it or moves its pods. */
+        consolidateAfter: z.string().regex(/^\d+(s|m|h)$/, { message: "expected a duration such as 30s, 10m or 1h" }).default("5m"),
       })
       .prefault({}),
   })
@@ -116,7 +154,7 @@ interface PricedPools {
   region?: unknown;
   systemNodes?: { instanceTypes?: unknown };
   gpuNodes?: { instanceTypes?: unknown };
-  karpenter?: { gpuPool?: { instanceTypes?: unknown } };
+  karpenter?: { gpuPool?: { instanceTypes?: unknown }; cpuPool?: { instanceTypes?: unknown } };
 }
 
 /** The cost estimate prices every node: a region or instance type without a price is refused, never costed at $0. */
@@ -131,6 +169,7 @@ function pricedRegionAndInstanceTypes(cluster: PricedPools, ctx: z.RefinementCtx
     [["systemNodes", "instanceTypes"], cluster.systemNodes?.instanceTypes],
     [["gpuNodes", "instanceTypes"], cluster.gpuNodes?.instanceTypes],
     [["karpenter", "gpuPool", "instanceTypes"], cluster.karpenter?.gpuPool?.instanceTypes],
+    [["karpenter", "cpuPool", "instanceTypes"], cluster.karpenter?.cpuPool?.instanceTypes],
   ];
   for (const [path, types] of pools) {
     if (!Array.isArray(types)) continue;
@@ -142,7 +181,10 @@ function pricedRegionAndInstanceTypes(cluster: PricedPools, ctx: z.RefinementCtx
           message: `expected an EC2 instance type with a ${region} price in tools/cost/prices.ts (families ${pricedFamilies(region).join(", ")})`,
           input: type,
         });
-      } else if (path[0] === "karpenter" && typeof type === "string" && !gpuInstanceSpec(type)) {
+      } else if (path[1] === "cpuPool" && typeof type === "string" && (gpuInstanceSpec(type) || !instanceSize(type) || /^[a-z]\d+g\./.test(type))) {
+        // The capacity rule and the estimate need the type's size; a GPU type would put GPU prices on CPU pods.
+        ctx.addIssue({ code: "custom", path: [...path, index], message: "expected a CPU instance type whose size config/system-pool.ts knows (m5, m6i, m6a, m7i, m7a, c6i, r6i, t3)", input: type });
+      } else if (path[1] === "gpuPool" && typeof type === "string" && !gpuInstanceSpec(type)) {
         // The NodePool's cost ceiling comes from its limits divided by each type's GPUs, CPUs and memory.
         ctx.addIssue({ code: "custom", path: [...path, index], message: "expected a GPU instance type of the g5, g6 or g6e families (tools/cost/prices.ts GPU_INSTANCE_SPECS)", input: type });
       }
@@ -150,9 +192,10 @@ function pricedRegionAndInstanceTypes(cluster: PricedPools, ctx: z.RefinementCtx
   }
 }
 /** An IAM role or user ARN, the identity an EKS access entry names. */
-const iamPrincipalArn = z
-  .string()
-  .regex(/^arn:aws[a-z-]*:iam::\d{12}:(role|user)\/[\w+=,.@\/-]+$/, { message: "expected an IAM role or user ARN such as arn:aws:iam::123456789012:role/ci-deployer" });
+const iamPrincipalArn = realArn(
+  z.string().regex(/^arn:aws[a-z-]*:iam::\d{12}:(role|user)\/[\w+=,.@\/-]+$/, { message: "expected an IAM role or user ARN such as arn:aws:iam::<account>:role/ci-deployer" }),
+  "IAM role or user",
+);
 
 const ipv4Cidr = z.string().regex(/^\d{1,3}(\.\d{1,3}){3}\/([0-9]|[12]\d|3[0-2])$/, { message: "expected an IPv4 CIDR such as 203.0.113.0/24" });
 
@@ -217,6 +260,13 @@ export const eksClusterSchema = z.strictObject({
     .strictObject({
       /** Untagged images (left behind when a tag moves) are deleted after this many days. */
       untaggedImageExpiryDays: positiveInt.min(1, { message: "expected at least 1 day" }).default(14),
+      /**
+       * An ECR pull-through cache for Docker Hub: the model-server images (vllm/vllm-openai, ollama/ollama) are pulled
+       * through the stack's ECR, by the same digest, so a GPU node waking up never depends on Docker Hub's anonymous
+       * pull limits through the VPC's one NAT address. Docker Hub upstreams need a login (dockerHubUsername,
+       * dockerHubAccessToken secrets), kept in Secrets Manager under the `ecr-pullthroughcache/` prefix ECR requires.
+       */
+      dockerHubCache: z.boolean({ error: "expected true or false" }).default(false),
     })
     .prefault({}),
 }).superRefine(pricedRegionAndInstanceTypes, { when: (payload) => typeof payload.value === "object" && payload.value !== null });
@@ -259,8 +309,19 @@ export const kubeconfigClusterSchema = z.strictObject({
       kubeletInsecureTls: z.boolean({ error: "expected true or false" }).default(false),
     })
     .prefault({}),
+  /**
+   * The cluster's Kubernetes minor version, when known: from 1.30 the app pods' preStop hook uses the native `sleep`
+   * action; unknown or older, it runs `sleep` in the container (components/app/shutdown.ts).
+   */
+  kubernetesVersion: z.string().regex(/^1\.\d{2}$/, { message: "expected a Kubernetes minor version such as 1.35" }).optional(),
   /** Whether the cluster runs kube-proxy (false for Cilium's kube-proxy replacement): monitoring scrapes it only then. */
   kubeProxy: z.boolean({ error: "expected true or false" }).default(true),
+  /**
+   * Whether Prometheus can reach the control plane's scheduler, controller manager and etcd from a pod. kind (like
+   * any kubeadm cluster left at its defaults) binds their metrics to 127.0.0.1 of the control-plane node, so their
+   * targets are down and the chart's absent() alerts fire forever: false turns those three monitors and their rules off.
+   */
+  controlPlaneMetrics: z.boolean({ error: "expected true or false" }).default(true),
   /** Other stacks deploy to this cluster too: monitoring (cluster-wide CRDs, node-exporter's host port) cannot be installed twice. */
   shared: z.boolean({ error: "expected true or false" }).default(false),
   keda,

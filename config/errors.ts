@@ -50,7 +50,7 @@ function describeIssue(issue: z.core.$ZodIssue, secretSections: ReadonlySet<stri
     // One line per unknown key, at the key itself: that is the line to fix in the stack file.
     return issue.keys.map((key) => ({
       path: [...path, key],
-      expected: "a known key (see the config reference in README.md)",
+      expected: "a known key (see the config reference in docs/configuration.md)",
       found: "an unknown key",
     }));
   }

@@ -1,5 +1,6 @@
 /** How the chat frontend is reached from outside the cluster. */
 import { z } from "zod";
+import { realArn } from "./arn";
 import { ipv4Cidr } from "./network-policies";
 
 const annotations = z.record(z.string(), z.string()).default({});
@@ -55,10 +56,12 @@ export const exposureSchema = z
         /** Existing cluster: Secret holding the TLS certificate for `host`; without it the Ingress serves plain HTTP. */
         tlsSecretName: z.string().min(1).optional(),
         /** eks: ARN of the ACM certificate the ALB serves for `host`. */
-        certificateArn: z
-          .string()
-          .regex(/^arn:aws[a-z-]*:acm:[a-z0-9-]+:\d{12}:certificate\/[0-9a-f-]+$/, { message: "expected an ACM certificate ARN such as arn:aws:acm:us-west-2:123456789012:certificate/<id>" })
-          .optional(),
+        certificateArn: realArn(
+          z.string().regex(/^arn:aws[a-z-]*:acm:[a-z0-9-]+:\d{12}:certificate\/[0-9a-f-]+$/, {
+            message: "expected an ACM certificate ARN such as arn:aws:acm:us-west-2:<account>:certificate/<id>",
+          }),
+          "ACM certificate",
+        ).optional(),
         /** Existing cluster: namespace of the ingress controller's pods, the only ones the frontend admits. */
         controllerNamespace: namespaceName.optional(),
         /** Existing cluster: labels of those pods (every pod of that namespace when absent). */

@@ -29,7 +29,7 @@ const labels = z.record(z.string(), z.string());
 
 export const networkPoliciesSchema = z
   .strictObject({
-    /** Off for clusters whose network plugin does not enforce NetworkPolicies (see README). */
+    /** Off for clusters whose network plugin does not enforce NetworkPolicies (see docs/network-and-access.md). */
     enabled: z.boolean({ error: "expected true or false" }).default(true),
     /** Where the backend may open HTTPS connections to the hosted LLM API. */
     hostedApiCidrs: z.array(ipv4Cidr).min(1, { message: "expected at least one CIDR" }).default(["0.0.0.0/0"]),

@@ -25,6 +25,16 @@ export const hostedApiSchema = z
     /** Answer with canned responses when the API fails instead of returning an error. */
     fallbackToMock: z.boolean().default(true),
     timeoutSeconds: positiveInt.min(1).max(600).default(30),
+    /**
+     * What the provider charges you, USD per million tokens: the cost dashboard turns the tokens the response cache
+     * saved into money with it. Take it from your contract or the provider's price page; nothing is assumed.
+     */
+    usdPerMillionTokens: z
+      .strictObject({
+        prompt: z.number({ error: "expected USD per million prompt tokens" }).min(0).max(10_000),
+        completion: z.number({ error: "expected USD per million completion tokens" }).min(0).max(10_000),
+      })
+      .optional(),
   })
   .superRefine((api, ctx) => {
     if (api.provider === "openai-compatible" && !api.baseUrl) {

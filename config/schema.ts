@@ -13,11 +13,23 @@ import { monitoringSchema } from "./monitoring";
 import { networkPoliciesSchema } from "./network-policies";
 import { BACKEND_RESOURCES, hostedApiSchema, isKedaScaled, localModelSchema, Phase, PHASES } from "./phases";
 import { retentionDays } from "./primitives";
-import { formatCpu, formatMemory, poolNodeAllocatable, systemPoolPods, totalRequests } from "./system-pool";
+import { parseClientApiKeys, RENDER_PLACEHOLDER, valkeyEnabled, valkeyRules, valkeySchema } from "./shared-state";
+import { formatCpu, formatMemory, poolNodeAllocatable, karpenterPoolCapacity, peakExtraPods, systemPoolPods, totalRequests } from "./system-pool";
 import { workloadSchema } from "./workload";
 
 /** Keys whose values are secrets: they become Pulumi secrets and are never printed. */
-export const SECRET_KEYS = ["apiKey", "huggingFaceToken", "grafanaAdminPassword", "oidcClientSecret", "alertSlackWebhookUrl", "alertPagerDutyRoutingKey"] as const;
+export const SECRET_KEYS = [
+  "apiKey",
+  "huggingFaceToken",
+  "grafanaAdminPassword",
+  "oidcClientSecret",
+  "alertSlackWebhookUrl",
+  "alertPagerDutyRoutingKey",
+  "valkeyPassword",
+  "clientApiKeys",
+  "dockerHubUsername",
+  "dockerHubAccessToken",
+] as const;
 export type SecretKey = (typeof SECRET_KEYS)[number];
 
 const secretValue = z.string({ error: "expected a secret string" }).min(1, { message: "expected a non-empty secret" }).optional();
@@ -47,6 +59,8 @@ function commonSettings(phase: Phase) {
     monitoring: monitoringSchema,
     cost: costSchema,
     networkPolicies: networkPoliciesSchema,
+    /** The shared Valkey of the backend's limits and cache (docs/shared-state.md). */
+    valkey: valkeySchema,
     // Settings of the other phases may stay in the file, so that moving between phases changes `phase` alone.
     hostedApi: hostedApiSchema.optional(),
     localModel: localModelSchema.optional(),
@@ -59,6 +73,18 @@ function commonSettings(phase: Phase) {
     alertSlackWebhookUrl: secretValue,
     /** PagerDuty Events API v2 routing key Alertmanager pages with. */
     alertPagerDutyRoutingKey: secretValue,
+    /** Valkey's password (`valkey.enabled`). */
+    valkeyPassword: secretValue,
+    /** Client API keys of the backend's API: a JSON object of key name to key (docs/shared-state.md). */
+    // A JSON value arrives parsed (the engine parses structured config): either way it becomes the JSON text.
+    clientApiKeys: z
+      .union([z.string(), z.record(z.string(), z.unknown())], { error: 'expected a JSON object of key name to key, such as {"ci": "<key>"}' })
+      .transform((value) => (typeof value === "string" ? value : JSON.stringify(value)))
+      .optional(),
+    /** Docker Hub account the ECR pull-through cache pulls as (`cluster.registry.dockerHubCache`). */
+    dockerHubUsername: secretValue,
+    /** A Docker Hub access token of that account (read-only public repositories is enough). */
+    dockerHubAccessToken: secretValue,
   };
 }
 
@@ -100,7 +126,7 @@ export interface RequiredSecret {
  * that the offline render can tell a missing required secret (a placeholder, listed to set) from an optional one
  * left unset (rendered as unset).
  */
-export function requiredSecrets(config: Partial<Pick<ParsedPhase, "phase" | "localModel" | "monitoring" | "frontend" | "cluster">>): RequiredSecret[] {
+export function requiredSecrets(config: Partial<Pick<ParsedPhase, "phase" | "localModel" | "monitoring" | "frontend" | "cluster" | "valkey" | "production">>): RequiredSecret[] {
   const localModel = config.phase === "local-model" ? config.localModel : undefined;
   const required: RequiredSecret[] = [];
   if (config.phase === "hosted-api" || localModel?.fallbackToHostedApi) required.push({ key: "apiKey", why: "the hosted LLM API's key" });
@@ -110,9 +136,16 @@ export function requiredSecrets(config: Partial<Pick<ParsedPhase, "phase" | "loc
     if (receivers.includes("slack")) required.push({ key: "alertSlackWebhookUrl", why: "the Slack webhook URL, because monitoring.alertReceivers names slack" });
     if (receivers.includes("pagerduty")) required.push({ key: "alertPagerDutyRoutingKey", why: "the PagerDuty routing key, because monitoring.alertReceivers names pagerduty" });
   }
+  if (config.cluster?.type === "eks" && config.cluster.registry?.dockerHubCache) {
+    const why = "the Docker Hub login of the ECR pull-through cache, because cluster.registry.dockerHubCache is true";
+    required.push({ key: "dockerHubUsername", why }, { key: "dockerHubAccessToken", why });
+  }
   const expose = config.frontend?.expose;
   if (config.cluster?.type === "eks" && expose?.type === "Ingress" && expose.oidc) {
     required.push({ key: "oidcClientSecret", why: "the OIDC client secret, because frontend.expose.oidc is set" });
+  }
+  if (config.valkey && valkeyEnabled(config.valkey)) {
+    required.push({ key: "valkeyPassword", why: "Valkey's password, because valkey.enabled is true" });
   }
   return required;
 }
@@ -137,10 +170,30 @@ function crossSectionRules(config: ParsedPhase, ctx: z.RefinementCtx, stack: str
     });
   }
   if (localModel) scalingRules(config, localModel, ctx);
+  valkeyRules(config.valkey, ctx);
+  clientKeyRules(config, ctx);
   if (config.cluster?.type === "eks") systemPoolRule(config, ctx);
   exposureRules(config, ctx);
   if (config.production === true) productionRules(config, ctx);
   costRules(config, ctx);
+}
+
+/** The client API keys parse, and every quota names one of them. Values are never shown, names are (they are metric labels). */
+function clientKeyRules(config: ParsedPhase, ctx: z.RefinementCtx) {
+  const quotas = Object.keys(config.backend?.apiKeys ?? {});
+  if (config.clientApiKeys === undefined) {
+    if (quotas.length > 0) {
+      ctx.addIssue({ code: "custom", path: ["backend", "apiKeys"], message: "expected no key quotas without the secret clientApiKeys (the keys they are for)", input: quotas });
+    }
+    return;
+  }
+  // The offline render stands in "[secret]" for an encrypted value it cannot read; `pulumi up` checks the real one.
+  if (config.clientApiKeys === RENDER_PLACEHOLDER) return;
+  const { keys, problem } = parseClientApiKeys(config.clientApiKeys);
+  if (problem) return void ctx.addIssue({ code: "custom", path: ["clientApiKeys"], message: problem, input: undefined });
+  for (const name of quotas.filter((n) => !(n in keys!))) {
+    ctx.addIssue({ code: "custom", path: ["backend", "apiKeys", name], message: `expected a quota for a key in clientApiKeys (${Object.keys(keys!).join(", ")})`, input: name });
+  }
 }
 
 /**
@@ -174,6 +227,24 @@ function scalingRules(config: ParsedPhase, localModel: NonNullable<ParsedPhase["
       input: false,
     });
   }
+  const zones = karpenter.gpuPool.zones;
+  if (karpenter.enabled && zones > 1) {
+    const network = config.cluster.network;
+    const available = network.type === "new" ? network.availabilityZones : network.privateSubnetIds.length;
+    if (zones > available) {
+      ctx.addIssue({ code: "custom", path: ["cluster", "karpenter", "gpuPool", "zones"], message: `expected at most the ${available} zones the cluster's private subnets are in`, input: zones });
+    }
+    if (localModel.cache.storageClass !== "efs" || localModel.cache.accessMode !== "ReadWriteMany") {
+      ctx.addIssue({
+        code: "custom",
+        path: ["localModel", "cache", "storageClass"],
+        message:
+          `expected an efs cache (storageClass efs, accessMode ReadWriteMany) with GPU nodes in ${zones} zones (cluster.karpenter.gpuPool.zones): ` +
+          "a gp3 cache is an EBS volume that attaches in its own zone only, so the model server could never start in the others",
+        input: localModel.cache.storageClass,
+      });
+    }
+  }
   if (karpenter.enabled && !gpuNodes.enabled && karpenter.gpuPool.limits.gpus < localModel.gpu.count) {
     ctx.addIssue({
       code: "custom",
@@ -204,6 +275,7 @@ function systemPoolRule(config: ParsedPhase, ctx: z.RefinementCtx) {
         nodes: nodes.minSize,
         karpenter: config.cluster.karpenter.enabled,
         keda: config.cluster.keda.install && config.phase === "local-model" && isKedaScaled(config.localModel),
+        valkey: valkeyEnabled(config.valkey) ? config.valkey.resources : undefined,
       }),
     );
   } catch {
@@ -222,7 +294,37 @@ function systemPoolRule(config: ParsedPhase, ctx: z.RefinementCtx) {
         "raise minSize, choose a larger instance type, or lower the backend's, frontend's or Prometheus's requests",
       input: nodes.minSize,
     });
+    return;
   }
+  peakCapacityRule(config, ctx, { cpu: cpu - wanted.cpu, memory: memory - wanted.memory });
+}
+
+/**
+ * At a load peak the HPAs run their maxima. Nothing grows the system node group (no Cluster Autoscaler), so what
+ * does not fit in its room left must fit in Karpenter's CPU pool, within that pool's limits; otherwise the peak's
+ * pods stay Pending exactly when they are needed.
+ */
+function peakCapacityRule(config: ParsedPhase, ctx: z.RefinementCtx, systemRoom: { cpu: number; memory: number }) {
+  if (config.cluster.type !== "eks") return;
+  const peak = totalRequests(peakExtraPods({ frontend: config.frontend, backend: config.backend }));
+  const { karpenter } = config.cluster;
+  const cpuPool = karpenter.enabled && karpenter.cpuPool.enabled ? karpenter.cpuPool : undefined;
+  const poolRoom = cpuPool ? karpenterPoolCapacity(cpuPool, config.monitoring.enabled) : { cpu: 0, memory: 0 };
+  if (!poolRoom) return;
+  const room = { cpu: systemRoom.cpu + poolRoom.cpu, memory: systemRoom.memory + poolRoom.memory };
+  if (peak.cpu <= room.cpu && peak.memory <= room.memory) return;
+  const where = cpuPool
+    ? `the system pool's room left (${formatCpu(systemRoom.cpu)}, ${formatMemory(systemRoom.memory)}) and the CPU pool within its limits (${formatCpu(poolRoom.cpu)}, ${formatMemory(poolRoom.memory)})`
+    : `the system pool's room left (${formatCpu(systemRoom.cpu)}, ${formatMemory(systemRoom.memory)}), and no CPU pool (cluster.karpenter.cpuPool, which needs Karpenter) grows the cluster`;
+  const offKey = karpenter.enabled ? ["cluster", "karpenter", "cpuPool", "enabled"] : ["cluster", "karpenter", "enabled"];
+  ctx.addIssue({
+    code: "custom",
+    path: cpuPool ? ["cluster", "karpenter", "cpuPool", "limits"] : offKey,
+    message:
+      `expected room for the frontend's and backend's autoscaling maxima: at peak they add ${formatCpu(peak.cpu)} CPU and ${formatMemory(peak.memory)}, ` +
+      `but ${where} hold less; ${cpuPool ? "raise cpuPool.limits" : "turn the CPU pool on"}, or lower maxReplicas`,
+    input: cpuPool ? cpuPool.limits : false,
+  });
 }
 
 /**

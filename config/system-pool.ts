@@ -4,6 +4,7 @@
  * metrics-server and the cluster's own add-ons. A pool too small for them leaves pods Pending with nothing in the
  * stack file pointing at why, so the config rule in schema.ts compares the two before anything is deployed.
  */
+import { VALKEY_EXPORTER_RESOURCES } from "./shared-state";
 import { parseQuantity } from "./quantity";
 
 /** CPU (cores) and memory (bytes) requested. */
@@ -75,13 +76,30 @@ const plus = (a: Requests, b: Requests): Requests => ({ cpu: a.cpu + b.cpu, memo
 
 interface WorkloadSettings {
   replicas: number;
-  autoscaling: { enabled: boolean; minReplicas: number };
+  autoscaling: { enabled: boolean; minReplicas: number; maxReplicas?: number };
   resources: { requests: { cpu: string; memory: string } };
 }
 
 /** Pods a workload runs when idle: the HPA's lower bound, or its fixed replica count. */
 export function idlePods(workload: WorkloadSettings): number {
   return workload.autoscaling.enabled ? workload.autoscaling.minReplicas : workload.replicas;
+}
+
+/** Pods a workload runs under full load: the HPA's upper bound, or its fixed replica count. */
+export function peakPods(workload: WorkloadSettings & { autoscaling: { maxReplicas?: number } }): number {
+  return workload.autoscaling.enabled ? (workload.autoscaling.maxReplicas ?? workload.autoscaling.minReplicas) : workload.replicas;
+}
+
+/**
+ * The pods that only a load peak adds: each autoscaled app workload's replicas above its minimum. They land on the
+ * system pool where it has room and on Karpenter's CPU pool beyond that.
+ */
+export function peakExtraPods(inputs: Pick<SystemPoolInputs, "frontend" | "backend">): PoolPod[] {
+  return (["frontend", "backend"] as const).map((name) => ({
+    name: `${name} (peak)`,
+    pods: peakPods(inputs[name]) - idlePods(inputs[name]),
+    requests: requestsOf(inputs[name].resources),
+  }));
 }
 
 export interface SystemPoolInputs {
@@ -98,6 +116,8 @@ export interface SystemPoolInputs {
   karpenter?: boolean;
   /** KEDA runs here (the stack installs it for its scaled model servers). */
   keda?: boolean;
+  /** The stack's Valkey (valkey.enabled): its container's requests; the exporter beside it is added here. */
+  valkey?: { requests: { cpu: string; memory: string } };
 }
 
 /** Every pod that must land on the system pool, with its requests: the stack's own, the charts', the cluster's. */
@@ -120,6 +140,7 @@ export function systemPoolPods(inputs: SystemPoolInputs): PoolPod[] {
     );
   }
   if (inputs.karpenter) pods.push({ name: "karpenter", pods: Math.min(KARPENTER_REPLICAS, inputs.nodes), requests: requestsOf(KARPENTER_RESOURCES) });
+  if (inputs.valkey) pods.push({ name: "valkey", pods: 1, requests: plus(requestsOf(inputs.valkey), requestsOf(VALKEY_EXPORTER_RESOURCES)) });
   if (inputs.keda) pods.push(...KEDA_PODS.map((name) => ({ name: `keda-${name}`, pods: 1, requests: requestsOf(KEDA_RESOURCES) })));
   pods.push(...EKS_CLUSTER_PODS, { name: "eks-node-daemons", pods: inputs.nodes, requests: EKS_PER_NODE });
   return pods;
@@ -140,6 +161,12 @@ family(["m5", "m6i", "m6a", "m7i", "m7a", "m6g", "m7g"], GENERAL);
 family(["c6i"], GENERAL.map(([size, vcpu, memoryGiB, enis, ips]) => [size, vcpu, memoryGiB / 2, enis, ips]));
 family(["r6i"], GENERAL.map(([size, vcpu, memoryGiB, enis, ips]) => [size, vcpu, memoryGiB * 2, enis, ips]));
 family(["t3"], [["medium", 2, 4, 3, 6], ["large", 2, 8, 3, 12], ["xlarge", 4, 16, 4, 15], ["2xlarge", 8, 32, 4, 15]]);
+
+/** vCPUs and memory (GiB) of an instance type this table knows; undefined otherwise. */
+export function instanceSize(instanceType: string): { vcpu: number; memoryGiB: number } | undefined {
+  const type = INSTANCE_TYPES[instanceType];
+  return type && { vcpu: type.vcpu, memoryGiB: type.memoryGiB };
+}
 
 /**
  * CPU EKS's AL2023 nodes keep for the kubelet and runtime: 6% of the first core, 1% of the second, 0.5% of the
@@ -162,6 +189,21 @@ export function allocatable(instanceType: string): Requests | undefined {
   const maxPods = type.enis * (type.ipsPerEni - 1) + 2;
   const memory = type.memoryGiB * Gi * 0.94 - (11 * maxPods + 255) * Mi - 100 * Mi;
   return { cpu: type.vcpu - kubeReservedCpu(type.vcpu), memory };
+}
+
+/**
+ * What Karpenter's CPU pool offers pods at its limits: as many nodes of its smallest type as the CPU and memory
+ * limits allow (Karpenter counts a node's full capacity against them), each node's allocatable less the daemons
+ * every node runs (the EKS ones, and node-exporter when monitoring is on). Undefined for a type this table does
+ * not know.
+ */
+export function karpenterPoolCapacity(pool: { instanceTypes: string[]; limits: { cpu: number; memoryGiB: number } }, monitoring: boolean): Requests | undefined {
+  const types = pool.instanceTypes.map((name) => ({ name, size: INSTANCE_TYPES[name], allocatable: allocatable(name) }));
+  if (types.some((type) => !type.size || !type.allocatable)) return undefined;
+  const smallest = [...types].sort((a, b) => a.size.vcpu - b.size.vcpu)[0];
+  const nodes = Math.min(Math.floor(pool.limits.cpu / smallest.size.vcpu), Math.floor(pool.limits.memoryGiB / smallest.size.memoryGiB));
+  const daemons = monitoring ? plus(EKS_PER_NODE, requestsOf(MONITORING_COMPONENT_RESOURCES.nodeExporter)) : EKS_PER_NODE;
+  return { cpu: nodes * (smallest.allocatable!.cpu - daemons.cpu), memory: nodes * (smallest.allocatable!.memory - daemons.memory) };
 }
 
 /** Smallest allocatable of the pool's instance types (a node group may launch any of them); undefined if unknown. */

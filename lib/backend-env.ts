@@ -19,10 +19,19 @@
  * | `BREAKER_FAILURES`, `BREAKER_COOLDOWN_SECONDS` | `5`, `15` | consecutive failures that open a provider's circuit, and for how long |
  * | `MAX_BODY_BYTES`, `MAX_MESSAGES`, `MAX_MESSAGE_CHARS` | `1048576`, `100`, `32768` | request limits (413 / 400 beyond) |
  * | `RATE_LIMIT_PER_MINUTE`, `RATE_LIMIT_BURST` | `0` (off), `10` | per-client token bucket on chat requests |
+ * | `RATE_LIMIT_TOKENS_PER_MINUTE` | `0` (off) | per-client budget of prompt + completion tokens a minute (a bucket of one minute's worth) |
  * | `TRUST_PROXY_HOPS` | `0` | proxies in front (frontend, ingress) whose `X-Forwarded-For` entries name the client |
+ * | `VALKEY_URL` | (none: in-process) | `redis://host:port` of the shared Valkey: limits and cache hold across replicas |
+ * | `VALKEY_PASSWORD` | | Valkey's password (from a Secret) |
+ * | `VALKEY_FAILURE_POLICY` | `open` | Valkey unreachable: `open` (per-replica limits, warning and metric) or `closed` (503) |
+ * | `CLIENT_API_KEYS` | (none: no keys) | JSON list of `{name, sha256, requestsPerMinute?, tokensPerMinute?}` (from a Secret) |
+ * | `FRONTEND_TOKEN` | | shared token the frontend sends as `X-Assistant-Frontend-Token` (from a Secret): keyless chat |
+ * | `CACHE_MODE` | `off` | response cache: `off`, `deterministic` (requests with `temperature: 0`) or `all` |
+ * | `CACHE_TTL_SECONDS`, `CACHE_MAX_ENTRIES`, `CACHE_MAX_ENTRY_BYTES` | `3600`, `1000`, `262144` | cache bounds (entries: in-process only; Valkey's `maxmemory` bounds its own) |
  * | `LOG_PROMPTS` | `false` | log prompt and answer text (debugging only) |
  * | `MOCK_WORD_DELAY_MS` | `15` | pause between the words of a streamed mock answer |
- * | `SHUTDOWN_GRACE_SECONDS` | `25` | on SIGTERM, how long in-flight answers may finish (under the pod's 30 s grace period) |
+ * | `SHUTDOWN_DRAIN_SECONDS` | `5` | on SIGTERM, how long the backend keeps serving while failing readiness (endpoints catch up) |
+ * | `SHUTDOWN_GRACE_SECONDS` | `25` | after the drain, how long in-flight answers may finish before connections are cut |
  * | `PORT`, `HOST` | `8080`, `0.0.0.0` | where it listens |
  * | `KNOWLEDGE_ENABLED` | `false` | ground chat answers in the knowledge base and serve its admin API (`/v1/knowledge/…`) |
  * | `KNOWLEDGE_DATABASE_URL` | (required when enabled) | Postgres with pgvector, `postgres://…` (from the operator-made Secret) |
@@ -51,6 +60,14 @@ export type HostedProviderName = (typeof HOSTED_PROVIDERS)[number];
 
 /** Providers that cannot be called without `LLM_API_KEY`. */
 export const KEYED_PROVIDERS: readonly ProviderName[] = ["openai", "huggingface", "anthropic"];
+
+/**
+ * Shutdown timing (seconds), shared with the stack, which sizes each pod's terminationGracePeriodSeconds from them
+ * (components/app/app-workload.ts): readiness fails and requests are still served for the drain, then in-flight
+ * answers get the grace period.
+ */
+export const DEFAULT_SHUTDOWN_DRAIN_SECONDS = 5;
+export const DEFAULT_SHUTDOWN_GRACE_SECONDS = 25;
 
 export const FALLBACK_CHAINS = ["none", "mock", "hosted", "hosted,mock"] as const;
 export type FallbackStep = "hosted" | "mock";
@@ -89,6 +106,46 @@ const modelEndpoints = z
   })
   .pipe(z.record(z.string().min(1), httpUrl, { error: "expected a JSON object of model name to base URL" }));
 
+export const VALKEY_FAILURE_POLICIES = ["open", "closed"] as const;
+export type ValkeyFailurePolicy = (typeof VALKEY_FAILURE_POLICIES)[number];
+export const CACHE_MODES = ["off", "deterministic", "all"] as const;
+export type CacheMode = (typeof CACHE_MODES)[number];
+
+/** A client API key's name: it becomes a metric label and a bucket name, so it is short and plain. */
+export const API_KEY_NAME = /^[a-z0-9][a-z0-9_-]{0,62}$/;
+
+/** One client API key as the backend holds it: its SHA-256 (never the key) and its own quota. */
+export interface ClientApiKey {
+  name: string;
+  /** Hex SHA-256 of the key. */
+  sha256: string;
+  requestsPerMinute?: number;
+  tokensPerMinute?: number;
+}
+
+const clientApiKeyEntry = z.strictObject({
+  name: z.string().regex(API_KEY_NAME, { message: "expected a name of lower-case letters, digits, '-' and '_'" }),
+  sha256: z.string().regex(/^[0-9a-f]{64}$/, { message: "expected the key's SHA-256 in hex" }),
+  requestsPerMinute: z.number().int().min(1).max(1_000_000).optional(),
+  tokensPerMinute: z.number().int().min(1).max(1_000_000_000).optional(),
+});
+
+const clientApiKeys = z
+  .string()
+  .transform((text, ctx) => {
+    try {
+      return JSON.parse(text) as unknown;
+    } catch {
+      ctx.addIssue({ code: "custom", message: "expected a JSON list of {name, sha256, requestsPerMinute?, tokensPerMinute?}", input: text });
+      return z.NEVER;
+    }
+  })
+  .pipe(
+    z
+      .array(clientApiKeyEntry, { error: "expected a JSON list of {name, sha256, requestsPerMinute?, tokensPerMinute?}" })
+      .refine((keys) => new Set(keys.map((k) => k.name)).size === keys.length, { message: "expected each key name once" }),
+  );
+
 export const backendEnvSchema = z
   .object({
     LLM_PROVIDER: z.enum(PROVIDERS, { error: `expected one of ${listed(PROVIDERS)}` }),
@@ -111,10 +168,21 @@ export const backendEnvSchema = z
     MAX_MESSAGE_CHARS: wholeNumber(1, 10_000_000, 32_768),
     RATE_LIMIT_PER_MINUTE: wholeNumber(0, 1_000_000, 0),
     RATE_LIMIT_BURST: wholeNumber(1, 1_000_000, 10),
+    RATE_LIMIT_TOKENS_PER_MINUTE: wholeNumber(0, 1_000_000_000, 0),
     TRUST_PROXY_HOPS: wholeNumber(0, 10, 0),
+    VALKEY_URL: z.url({ protocol: /^rediss?$/, message: "expected a redis:// or rediss:// URL such as redis://valkey:6379" }).optional(),
+    VALKEY_PASSWORD: z.string().min(1, { message: "expected a non-empty password" }).optional(),
+    VALKEY_FAILURE_POLICY: z.enum(VALKEY_FAILURE_POLICIES, { error: `expected one of ${listed(VALKEY_FAILURE_POLICIES)}` }).default("open"),
+    CLIENT_API_KEYS: clientApiKeys.optional(),
+    FRONTEND_TOKEN: z.string().min(16, { message: "expected a token of at least 16 characters" }).optional(),
+    CACHE_MODE: z.enum(CACHE_MODES, { error: `expected one of ${listed(CACHE_MODES)}` }).default("off"),
+    CACHE_TTL_SECONDS: wholeNumber(1, 30 * 86_400, 3600),
+    CACHE_MAX_ENTRIES: wholeNumber(1, 1_000_000, 1000),
+    CACHE_MAX_ENTRY_BYTES: wholeNumber(1024, 16 * 1024 * 1024, 256 * 1024),
     LOG_PROMPTS: flag,
     MOCK_WORD_DELAY_MS: wholeNumber(0, 10_000, 15),
-    SHUTDOWN_GRACE_SECONDS: wholeNumber(0, 3600, 25),
+    SHUTDOWN_DRAIN_SECONDS: wholeNumber(0, 300, DEFAULT_SHUTDOWN_DRAIN_SECONDS),
+    SHUTDOWN_GRACE_SECONDS: wholeNumber(0, 3600, DEFAULT_SHUTDOWN_GRACE_SECONDS),
     PORT: wholeNumber(0, 65535, 8080),
     HOST: z.string().min(1).default("0.0.0.0"),
     KNOWLEDGE_ENABLED: flag,
@@ -194,10 +262,23 @@ export interface BackendSettings {
   maxTokens: number;
   breaker: { failures: number; cooldownMs: number };
   limits: { bodyBytes: number; messages: number; messageChars: number };
-  /** Tokens per minute and bucket size; `perMinute: 0` turns rate limiting off. */
-  rateLimit: { perMinute: number; burst: number; trustProxyHops: number };
+  /**
+   * Requests per minute and bucket size per client (`perMinute: 0`: no request limit), and prompt + completion tokens
+   * per minute (`tokensPerMinute: 0`: no token limit).
+   */
+  rateLimit: { perMinute: number; burst: number; tokensPerMinute: number; trustProxyHops: number };
+  /** The shared Valkey; absent: limits and cache live in the process. */
+  valkey?: { url: string; password?: string; failurePolicy: ValkeyFailurePolicy };
+  /** Client API keys (hashed); empty: no keys, every client is anonymous as before. */
+  clientApiKeys: ClientApiKey[];
+  /** The frontend's shared token (keyless chat through the frontend when keys are on). */
+  frontendToken?: string;
+  cache: { mode: CacheMode; ttlSeconds: number; maxEntries: number; maxEntryBytes: number };
   logPrompts: boolean;
   mockWordDelayMs: number;
+  /** After SIGTERM: failing readiness while still serving, before the listener closes. */
+  shutdownDrainMs: number;
+  /** After the drain: how long in-flight answers may finish. */
   shutdownGraceMs: number;
   /** Retrieval, ingestion and the semantic cache; absent when `KNOWLEDGE_ENABLED` is false. */
   knowledge?: KnowledgeSettings;
@@ -289,16 +370,30 @@ function toSettings(env: ParsedEnv): BackendSettings {
     maxTokens: env.LLM_MAX_TOKENS,
     breaker: { failures: env.BREAKER_FAILURES, cooldownMs: env.BREAKER_COOLDOWN_SECONDS * 1000 },
     limits: { bodyBytes: env.MAX_BODY_BYTES, messages: env.MAX_MESSAGES, messageChars: env.MAX_MESSAGE_CHARS },
-    rateLimit: { perMinute: env.RATE_LIMIT_PER_MINUTE, burst: env.RATE_LIMIT_BURST, trustProxyHops: env.TRUST_PROXY_HOPS },
+    rateLimit: { perMinute: env.RATE_LIMIT_PER_MINUTE, burst: env.RATE_LIMIT_BURST, tokensPerMinute: env.RATE_LIMIT_TOKENS_PER_MINUTE, trustProxyHops: env.TRUST_PROXY_HOPS },
+    valkey: env.VALKEY_URL ? { url: env.VALKEY_URL, password: env.VALKEY_PASSWORD, failurePolicy: env.VALKEY_FAILURE_POLICY } : undefined,
+    clientApiKeys: env.CLIENT_API_KEYS ?? [],
+    frontendToken: env.FRONTEND_TOKEN,
+    cache: { mode: env.CACHE_MODE, ttlSeconds: env.CACHE_TTL_SECONDS, maxEntries: env.CACHE_MAX_ENTRIES, maxEntryBytes: env.CACHE_MAX_ENTRY_BYTES },
     logPrompts: env.LOG_PROMPTS,
     mockWordDelayMs: env.MOCK_WORD_DELAY_MS,
+    shutdownDrainMs: env.SHUTDOWN_DRAIN_SECONDS * 1000,
     shutdownGraceMs: env.SHUTDOWN_GRACE_SECONDS * 1000,
     knowledge: knowledgeSettings(env),
   };
 }
 
-/** Never echoed in an error: keys, and the database URL (it carries the password). */
-const SECRET_VARIABLES = new Set(["LLM_API_KEY", "KNOWLEDGE_ADMIN_KEY", "KNOWLEDGE_DATABASE_URL"]);
+/** Variables whose values are secret (the database URL carries the password): a message about them never shows the value. */
+const HIDDEN_VALUES = new Set(["LLM_API_KEY", "VALKEY_PASSWORD", "CLIENT_API_KEYS", "FRONTEND_TOKEN", "VALKEY_URL", "KNOWLEDGE_ADMIN_KEY", "KNOWLEDGE_DATABASE_URL"]);
+/**
+ * A text with every URL's userinfo (`user:password@`) and query string (`?key=…`) replaced, for messages and logs:
+ * a base URL may carry credentials (an OpenAI-compatible server behind basic auth, a key as a query parameter).
+ */
+export function withoutUrlSecrets(text: string): string {
+  return text
+    .replace(/\b([a-z][a-z0-9+.-]*:\/\/)[^\s/?#@"']*@/gi, "$1[redacted]@")
+    .replace(/\b([a-z][a-z0-9+.-]*:\/\/[^\s?#"']*)\?[^\s#"']*/gi, "$1?[redacted]");
+}
 
 /** A bad environment, described in one line (the key's value is never echoed). */
 export class BackendEnvError extends Error {
@@ -308,7 +403,8 @@ export class BackendEnvError extends Error {
 function describe(issue: z.core.$ZodIssue, env: Record<string, string | undefined>): string {
   const key = String(issue.path[0] ?? "environment");
   const raw = env[key];
-  const found = raw === undefined ? "not set" : SECRET_VARIABLES.has(key) ? "a value (hidden)" : JSON.stringify(raw.length > 60 ? `${raw.slice(0, 57)}...` : raw);
+  const shown = raw === undefined ? "" : withoutUrlSecrets(raw);
+  const found = raw === undefined ? "not set" : HIDDEN_VALUES.has(key) ? "a value (hidden)" : JSON.stringify(shown.length > 60 ? `${shown.slice(0, 57)}...` : shown);
   const expected = issue.message.replace(/^Invalid input: /, "").replace(/^expected /, "");
   return `${key}: expected ${expected}, found ${found}`;
 }

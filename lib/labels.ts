@@ -29,15 +29,26 @@ export function selectorLabels(id: WorkloadIdentity): Record<string, string> {
   };
 }
 
-/** The full recommended label set for metadata. */
+/**
+ * The recommended label set for a workload's objects, without a version: a Service, ConfigMap or policy does not
+ * run the image, and a version label on them would update every one of them (a diff full of noise) whenever the
+ * image moves, as when prod goes from its own builds to promoted digests.
+ */
 export function recommendedLabels(id: WorkloadIdentity): Record<string, string> {
   return {
     ...selectorLabels(id),
     "app.kubernetes.io/component": id.component,
     "app.kubernetes.io/part-of": PART_OF,
     "app.kubernetes.io/managed-by": "pulumi",
-    ...(id.version && { "app.kubernetes.io/version": labelValue(id.version) }),
   };
+}
+
+/**
+ * Labels of what runs the image (a Deployment and its pod template): the recommended set plus
+ * `app.kubernetes.io/version`, which changes only together with the image it names.
+ */
+export function runningLabels(id: WorkloadIdentity): Record<string, string> {
+  return { ...recommendedLabels(id), ...(id.version && { "app.kubernetes.io/version": labelValue(id.version) }) };
 }
 
 /** Label values are at most 63 characters of [A-Za-z0-9._-]; a digest or long tag is cut to fit. */

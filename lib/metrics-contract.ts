@@ -7,7 +7,7 @@
 /** One metric the backend must expose. */
 export interface ContractMetric {
   name: string;
-  type: "counter" | "histogram";
+  type: "counter" | "histogram" | "gauge";
   /** Labels every series carries; values are free-form unless noted in `help`. */
   labels: readonly string[];
   help: string;
@@ -19,13 +19,76 @@ export interface ContractMetric {
  */
 export const INFERENCE_BUCKETS = [0.25, 0.5, 1, 2.5, 5, 7.5, 10, 15, 30, 60] as const;
 
+/**
+ * How a request ended: exactly one of these per request, the same in the `outcome` label of
+ * `ai_assistant_requests_total`, the `outcome` field of its log line, and what the response said.
+ * - `ok`: answered by the model it asked for (or, outside the chat route, a 2xx/3xx answer).
+ * - `fallback`: answered, but by a provider of the fallback chain (the mock's canned text included); the HTTP status
+ *   is 200, and the request still counts as an error in the alerts.
+ * - `client_error`: refused as the client's fault (4xx: bad body, unknown model or path, wrong method, too large,
+ *   rate limited by the gateway itself).
+ * - `upstream_error`: no provider answered; the response is 4xx/5xx with the kind (UPSTREAM_ERROR_KINDS) as its code.
+ * - `interrupted`: a stream broke off after its 200 was sent (the client got an error event, then `[DONE]`).
+ * - `aborted`: the client went away before the answer was complete.
+ * - `internal_error`: a bug in the gateway turned into a 500 for that request alone.
+ * Later outcomes (e.g. `cached`) are added here, and the alert rules and dashboards follow.
+ */
+/** `cached`: answered from the response cache (docs/shared-state.md) or the semantic cache (docs/knowledge.md), no model called. */
+export const REQUEST_OUTCOMES = ["ok", "cached", "fallback", "client_error", "upstream_error", "interrupted", "aborted", "internal_error"] as const;
+export type RequestOutcome = (typeof REQUEST_OUTCOMES)[number];
+
+/** Outcomes that count as failures in the error-rate alerts: a fallback answer is a failure of the provider asked. */
+export const FAILED_OUTCOMES = ["fallback", "upstream_error", "interrupted", "internal_error"] as const satisfies readonly RequestOutcome[];
+
+/**
+ * Why an upstream call failed (`kind` of `ai_assistant_upstream_errors_total`, and of an `upstream_error` outcome):
+ * `timeout` (no answer, or a gap in a stream, longer than LLM_TIMEOUT_SECONDS), `rate_limited` (429), `rejected` (the
+ * provider refused this request as malformed or too long: 400, 413, 422) and `failed` (anything else: 401/403 from a
+ * bad key, 5xx, refused connections, unreadable answers, an open circuit).
+ */
+export const UPSTREAM_ERROR_KINDS = ["timeout", "rate_limited", "rejected", "failed"] as const;
+export type UpstreamErrorKind = (typeof UPSTREAM_ERROR_KINDS)[number];
+
+/** Values of `ai_assistant_circuit_state`: closed (calls go through), half-open (one trial call), open (skipped). */
+export const CIRCUIT_STATE_VALUES = { closed: 0, "half-open": 1, open: 2 } as const;
+
+/** HTTP status recorded when the client left before any status was sent (nginx's convention). */
+export const CLIENT_CLOSED_STATUS = 499;
+
 /** What the backend must serve. Probe (`/healthz`, `/readyz`) and `/metrics` requests are not counted. */
 export const BACKEND_METRICS = {
   requests: {
     name: "ai_assistant_requests_total",
     type: "counter",
-    labels: ["route", "status"],
-    help: "HTTP API requests answered, by route template (/api/chat) and HTTP status code (200, 503). 5xx counts as an error.",
+    labels: ["route", "status", "outcome"],
+    help:
+      "HTTP API requests, by route template (/v1/chat/completions, /v1/models, /v1/knowledge/documents and /v1/knowledge/search when the knowledge base is on, other), the HTTP status sent (499 when the client left before one was sent) " +
+      `and outcome (${REQUEST_OUTCOMES.join(", ")}). A fallback answer is status 200 with outcome fallback, a stream that broke off is status 200 with outcome interrupted: ` +
+      "alerts count errors by outcome, never by status alone.",
+  },
+  upstreamErrors: {
+    name: "ai_assistant_upstream_errors_total",
+    type: "counter",
+    labels: ["provider", "kind"],
+    help: `Failed calls to a model provider, every attempt (retried or not, with a fallback answering or not); kind is one of ${UPSTREAM_ERROR_KINDS.join(", ")}.`,
+  },
+  retries: {
+    name: "ai_assistant_upstream_retries_total",
+    type: "counter",
+    labels: ["provider"],
+    help: "Calls to a model provider repeated after a 429, 5xx or refused connection (LLM_MAX_RETRIES).",
+  },
+  fallbacks: {
+    name: "ai_assistant_fallbacks_total",
+    type: "counter",
+    labels: ["from", "to"],
+    help: "Chat requests answered by a fallback provider: from is the provider of the requested model, to the one that answered.",
+  },
+  circuitState: {
+    name: "ai_assistant_circuit_state",
+    type: "gauge",
+    labels: ["provider", "upstream"],
+    help: "Circuit breaker per upstream (upstream is its base URL without credentials or query): 0 closed, 1 half-open, 2 open.",
   },
   inferenceDuration: {
     name: "ai_assistant_inference_duration_seconds",
@@ -66,12 +129,46 @@ export const BACKEND_METRICS = {
     labels: ["result"],
     help: "Chat requests the semantic cache was asked about; result is hit (an earlier answer to a question this close was sent again) or miss.",
   },
+  apiKeyRequests: {
+    name: "ai_assistant_api_key_requests_total",
+    type: "counter",
+    labels: ["key"],
+    help: "Requests made with a client API key, by the key's configured name (never the key); created at 0 for every configured key.",
+  },
+  apiKeyTokens: {
+    name: "ai_assistant_api_key_tokens_total",
+    type: "counter",
+    labels: ["key", "kind"],
+    help: "Tokens used by the answers to a client API key's requests, by key name; kind is prompt or completion. Answers from the response cache used no tokens and add none.",
+  },
+  cacheRequests: {
+    name: "ai_assistant_cache_requests_total",
+    type: "counter",
+    labels: ["result"],
+    help: "Chat requests the response cache was asked about (those CACHE_MODE makes cacheable); result is hit (answered from the cache, no model call) or miss.",
+  },
+  cacheSavedTokens: {
+    name: "ai_assistant_cache_saved_tokens_total",
+    type: "counter",
+    labels: ["provider", "model", "kind"],
+    help: "Tokens the cache's hits did not buy again: the usage the provider reported for the cached answer, by the provider and model that first answered; kind is prompt or completion.",
+  },
+  sharedStateErrors: {
+    name: "ai_assistant_shared_state_errors_total",
+    type: "counter",
+    labels: ["operation"],
+    help: "Valkey commands that failed or timed out, by operation (limit, spend, cache-get, cache-set); limits then apply VALKEY_FAILURE_POLICY, the cache counts a miss. Created at 0 when Valkey is configured.",
+  },
 } as const satisfies Record<string, ContractMetric>;
 
 /** Values of the `outcome` label of {@link BACKEND_METRICS.knowledgeRetrievals}. */
 export const KNOWLEDGE_RETRIEVAL_OUTCOMES = ["hit", "miss", "failed"] as const;
 /** Buckets of {@link BACKEND_METRICS.knowledgeRetrievalDuration}. */
 export const RETRIEVAL_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5] as const;
+/** Values of the `result` label of {@link BACKEND_METRICS.cacheRequests}. */
+export const CACHE_RESULTS = ["hit", "miss"] as const;
+/** Values of the `operation` label of {@link BACKEND_METRICS.sharedStateErrors}. */
+export const SHARED_STATE_OPERATIONS = ["limit", "spend", "cache-get", "cache-set"] as const;
 
 /** Values of the `reason` label of {@link BACKEND_METRICS.localModelRequests}. */
 export const LOCAL_MODEL_REQUEST_REASONS = ["served", "asleep", "failed"] as const;
@@ -95,6 +192,24 @@ export const DCGM_METRICS = {
   gpuTemp: "DCGM_FI_DEV_GPU_TEMP",
   power: "DCGM_FI_DEV_POWER_USAGE",
 } as const;
+
+/**
+ * redis_exporter's series for Valkey (its metric maps: `maxmemory` -> memory_max_bytes, `evicted_keys` ->
+ * evicted_keys_total, `rejected_connections` -> rejected_connections_total, … under the `redis` namespace, seen in
+ * oliver006/redis_exporter's exporter source). The exporter runs beside Valkey (components/shared-state/valkey.ts).
+ */
+export const VALKEY_METRICS = {
+  up: "redis_up",
+  memoryUsed: "redis_memory_used_bytes",
+  memoryMax: "redis_memory_max_bytes",
+  evictedKeys: "redis_evicted_keys_total",
+  rejectedConnections: "redis_rejected_connections_total",
+  commandsProcessed: "redis_commands_processed_total",
+  connectedClients: "redis_connected_clients",
+} as const;
+
+/** `app.kubernetes.io/name` of Valkey's pods and Services: the scrape target's job label. */
+export const VALKEY_NAME = "valkey";
 
 /** kube-state-metrics, node-exporter and kubelet series the chart scrapes out of the box. */
 export const CLUSTER_METRICS = {

@@ -191,7 +191,7 @@ describe("variants", () => {
     const result = await renderConfig({
       ...HOSTED,
       cluster: { type: "eks", network: { type: "existing", vpcId: "vpc-0abc123", privateSubnetIds: ["subnet-0aaa111", "subnet-0bbb222"], publicSubnetIds: ["subnet-0ccc333", "subnet-0ddd444"] } },
-      frontend: { expose: { type: "Ingress", host: "chat.example.com", certificateArn: "arn:aws:acm:us-west-2:123456789012:certificate/abc-123" } },
+      frontend: { expose: { type: "Ingress", host: "chat.example.com", certificateArn: "arn:aws:acm:us-west-2:246813579024:certificate/abc-123" } },
     });
     // The offline render's account answers each subnet lookup with a /24 of the VPC 10.20.0.0/16 (tools/mock-aws.ts).
     const from = objectOf(result, "NetworkPolicy", "frontend").spec.ingress[0].from as { ipBlock: { cidr: string } }[];

@@ -5,6 +5,9 @@ import { stackConfigSchema } from "../config/schema";
 import { PROJECT_DIR } from "./support/render";
 
 const readme = readFileSync(join(PROJECT_DIR, "README.md"), "utf8");
+/** The config reference, which the README links to. */
+const CONFIG_REFERENCE = "docs/configuration.md";
+const reference = readFileSync(join(PROJECT_DIR, CONFIG_REFERENCE), "utf8");
 
 /** Every leaf key path the schema accepts, e.g. `backend.autoscaling.minReplicas`. */
 function schemaLeafPaths(): string[] {
@@ -32,8 +35,14 @@ describe("README.md", () => {
     expect(commands).toEqual(["npm ci && npm run render -- --stack dev", "npm ci && npm test"]);
   });
 
+  it(`links the config reference, ${CONFIG_REFERENCE}`, () => {
+    expect(readme).toContain(`](${CONFIG_REFERENCE})`);
+  });
+});
+
+describe(CONFIG_REFERENCE, () => {
   it("documents every config key the schema accepts", () => {
-    const lines = readme.split("\n");
+    const lines = reference.split("\n");
     // Shapes documented as a whole: requests/limits, and the parts of an image reference.
     const documentedAsShape = /(\.resources|Resources|\.image)\./;
     const paths = schemaLeafPaths();
@@ -42,7 +51,7 @@ describe("README.md", () => {
       if (documentedAsShape.test(path)) return false;
       const parent = path.slice(0, path.lastIndexOf("."));
       const leaf = path.slice(path.lastIndexOf(".") + 1);
-      return !readme.includes(`\`${path}\``) && !lines.some((line) => line.includes(`\`${parent}.`) && line.includes(`\`${leaf}\``));
+      return !reference.includes(`\`${path}\``) && !lines.some((line) => line.includes(`\`${parent}.`) && line.includes(`\`${leaf}\``));
     });
     expect(missing).toEqual([]);
   });

@@ -115,11 +115,36 @@ describe("security properties of what was parsed", () => {
     expect(prod.document.on.push).toEqual({ branches: ["main"], paths: ["Pulumi.prod.yaml"] });
   });
 
-  it("dev deploys on pushes to main and keeps its stack outputs", () => {
+  it("dev deploys end to end on a kind cluster the job creates, on pull requests that touch the program and on main, with no secret", () => {
     const dev = byName("deploy-dev.yml");
+    expect(dev.events.sort()).toEqual(["pull_request", "push", "workflow_dispatch"]);
     expect(dev.document.on.push).toEqual({ branches: ["main"] });
-    expect(JSON.stringify(dev.document)).toContain("pulumi stack output --json --stack dev");
-    expect(dev.uses.map((u) => u.uses.split("@")[0])).toContain("actions/upload-artifact");
+    expect(dev.document.on.pull_request.paths).toEqual(expect.arrayContaining(["index.ts", "Pulumi.dev.yaml", "components/**", "config/**", "lib/**", "services/**"]));
+    const job = dev.document.jobs["kind-e2e"];
+    expect(job.permissions).toEqual({ contents: "read" });
+    // Pull requests run it: no secret, no environment, no shared cluster's kubeconfig.
+    expect(JSON.stringify(dev.document)).not.toContain("secrets.");
+    expect(job.environment).toBeUndefined();
+    const runs = (job.steps as { run?: string; if?: string; name?: string }[]).filter((step) => step.run);
+    const script = runs.map((step) => step.run).join("\n");
+    // The cluster and registry Pulumi.dev.yaml expects: context kind-ai-assistant, registry localhost:5001.
+    expect(script).toContain('kind create cluster --name "$KIND_CLUSTER"');
+    expect(job.env.KIND_CLUSTER).toBe("ai-assistant");
+    expect(script).toContain("-p 127.0.0.1:5001:5000");
+    expect(script).toContain("docker network connect kind kind-registry");
+    // Its own state and passphrase, then up, a chat request through a port-forward, and a destroy that always runs.
+    expect(script).toContain('pulumi login "file://$RUNNER_TEMP/pulumi-state"');
+    expect(script).toContain("pulumi up --yes --skip-preview --stack dev");
+    expect(script).toContain("kubectl -n \"$NAMESPACE\" port-forward svc/frontend 3000:8080");
+    expect(script).toContain("http://127.0.0.1:3000/v1/chat/completions");
+    expect(script).toContain("jq -e '.choices[0].message.content | length > 0'");
+    const destroy = runs.find((step) => step.run!.includes("pulumi destroy"))!;
+    expect(destroy.if).toBe("always()");
+    expect(destroy.run).toContain('kind delete cluster --name "$KIND_CLUSTER"');
+    expect(runs.indexOf(destroy)).toBe(runs.length - 1);
+    // On main it still keeps dev's outputs for promote.yml.
+    expect(script).toContain("pulumi stack output --json --stack dev");
+    expect(dev.uses.map((u) => u.uses.split("@")[0])).toEqual(["actions/checkout", "actions/setup-node", "pulumi/actions", "actions/upload-artifact"]);
   });
 
   it("promotion runs npm run promote and opens a pull request; releases sign, scan and publish digests", () => {

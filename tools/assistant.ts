@@ -2,7 +2,10 @@
  * `npm run assistant`: the backend and the frontend from source in one terminal, for a quick look at the chat.
  * The backend answers in the mock phase unless the environment says otherwise (LLM_PROVIDER and the rest of the
  * contract in lib/backend-env.ts pass through). The frontend starts once the backend listens, pointed at it.
- * Ctrl-C (or SIGTERM) stops both; if either stops on its own, the other is stopped too.
+ * Ctrl-C, SIGINT or SIGTERM stops both; if either stops on its own, the other is stopped too; if this process is
+ * killed outright (SIGKILL), each child sees its stdin pipe close and stops itself (the knowledge database by its own
+ * stdin handler in tools/knowledge-db.mjs, the servers by tools/exit-with-parent.js).
+ * Locally there is no load balancer to drain, so SHUTDOWN_DRAIN_SECONDS defaults to 0 here.
  *
  *   PORT          the chat's port (default 3000)
  *   BACKEND_PORT  the backend's port (default 8080); 0 for any free port, as the tests use
@@ -22,10 +25,11 @@ import { createInterface } from "readline";
 
 const ROOT = join(__dirname, "..");
 const REGISTER = join(ROOT, "tools", "register.js");
+const EXIT_WITH_PARENT = join(ROOT, "tools", "exit-with-parent.js");
 
 /** Starts `entry` from source with `env`; resolves with the port it logs in its `listening` line. */
 function startService(name: string, entry: string, env: NodeJS.ProcessEnv): { child: ChildProcess; port: Promise<number> } {
-  const child = spawn(process.execPath, ["-r", REGISTER, join(ROOT, entry)], { cwd: ROOT, env, stdio: ["ignore", "pipe", "inherit"] });
+  const child = spawn(process.execPath, ["-r", REGISTER, "-r", EXIT_WITH_PARENT, join(ROOT, entry)], { cwd: ROOT, env, stdio: ["pipe", "pipe", "inherit"] });
   const port = new Promise<number>((resolve, reject) => {
     child.once("exit", (code) => reject(new Error(`the ${name} stopped before it listened (exit ${code})`)));
     createInterface({ input: child.stdout! }).on("line", (line) => {
@@ -82,7 +86,8 @@ async function main(): Promise<void> {
   process.stdout.on("error", () => stopAll(1));
   process.on("exit", () => stopAll(0));
 
-  const backendEnv: NodeJS.ProcessEnv = { ...process.env, LLM_PROVIDER: process.env.LLM_PROVIDER || "mock", PORT: process.env.BACKEND_PORT || "8080" };
+  const local = { SHUTDOWN_DRAIN_SECONDS: process.env.SHUTDOWN_DRAIN_SECONDS || "0" };
+  const backendEnv: NodeJS.ProcessEnv = { ...process.env, ...local, LLM_PROVIDER: process.env.LLM_PROVIDER || "mock", PORT: process.env.BACKEND_PORT || "8080" };
   if (process.env.KNOWLEDGE_ENABLED === "true" && !process.env.KNOWLEDGE_DATABASE_URL) {
     const db = startKnowledgeDb();
     children.push(db.child);
@@ -98,7 +103,7 @@ async function main(): Promise<void> {
   const backendPort = await backend.port;
   const backendUrl = `http://127.0.0.1:${backendPort}`;
 
-  const frontendEnv = { ...process.env, PORT: process.env.PORT || "3000", BACKEND_URL: backendUrl };
+  const frontendEnv = { ...process.env, ...local, PORT: process.env.PORT || "3000", BACKEND_URL: backendUrl };
   const frontend = startService("frontend", "services/frontend/src/main.ts", frontendEnv);
   children.push(frontend.child);
   frontend.child.on("exit", (code) => stopAll(code ?? 1));

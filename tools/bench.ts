@@ -1,13 +1,15 @@
 /**
  * `npm run bench`: the offline render time of each committed stack, beside the time node takes to load
  * @pulumi/pulumi alone (the floor no render can beat), measured in the same run as medians of several runs; then
- * the backend's overhead as a gateway (tools/gateway-bench/measure.ts).
+ * the backend's overhead as a gateway (tools/gateway-bench/measure.ts), and what the response cache and the limiter
+ * cost with Valkey on loopback (tools/gateway-bench/shared-state.ts).
  */
 import { spawnSync } from "child_process";
 import { mkdtempSync, readdirSync } from "fs";
 import { tmpdir } from "os";
 import { join, resolve } from "path";
 import { printGatewayBench } from "./gateway-bench/measure";
+import { printSharedStateBench } from "./gateway-bench/shared-state";
 
 const PROJECT_DIR = resolve(__dirname, "..");
 const RUNS = Number(process.env.BENCH_RUNS ?? 5);
@@ -56,7 +58,9 @@ void printGatewayBench({
   roundMs: Number(process.env.BENCH_ROUND_MS ?? 1000),
   rounds: 2,
   upstreamDelayMs: Number(process.env.BENCH_UPSTREAM_MS ?? 20),
-}).catch((error: Error) => {
-  console.error(`gateway bench failed: ${error.message}`);
-  process.exitCode = 1;
-});
+})
+  .then(() => printSharedStateBench({ concurrency: 16, roundMs: Number(process.env.BENCH_ROUND_MS ?? 1000), rounds: 2 }))
+  .catch((error: Error) => {
+    console.error(`gateway bench failed: ${error.message}`);
+    process.exitCode = 1;
+  });

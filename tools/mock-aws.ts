@@ -59,6 +59,8 @@ computedOutputs("aws:kms/key:Key", (name) => {
   return { keyId, arn: arn("kms", `key/${keyId}`) };
 });
 
+// Secrets Manager appends six random characters to a secret's name in its ARN.
+computedOutputs("aws:secretsmanager/secret:Secret", (name, inputs) => ({ arn: arn("secretsmanager", `secret:${nameOf(name, inputs)}-${hex(name, 6)}`) }));
 computedOutputs("aws:cloudwatch/logGroup:LogGroup", (name, inputs) => ({ arn: arn("logs", `log-group:${nameOf(name, inputs)}`) }));
 
 computedOutputs("aws:efs/fileSystem:FileSystem", (name) => {

@@ -9,7 +9,7 @@ import { parseArgs } from "util";
 import { costSummary } from "./cost/format";
 import { stackCost } from "./cost/stack-cost";
 import { render } from "./render";
-import { readStackFile, StackFileError, UnsetSecret } from "./stack-file";
+import { readStackFile, StackFileError, UnsetSecret, UnsetSetting } from "./stack-file";
 import { OutputFolderError, writeRender } from "./write-render";
 
 const PROJECT_DIR = resolve(__dirname, "..");
@@ -39,7 +39,7 @@ function options(args: string[]) {
 }
 
 /** The closing lines for secrets the stack needs and the file does not set. */
-export function unsetSecretsNote(unset: readonly UnsetSecret[]): string {
+export function unsetSecretsNote(unset: readonly (UnsetSecret | UnsetSetting)[]): string {
   if (unset.length === 0) return "";
   const lines = unset.map(({ key, why, command }) => `  ai-assistant:${key} (${why}): ${command}`);
   return `Rendered with placeholders; to set before \`pulumi up\`:\n${lines.join("\n")}`;
@@ -58,8 +58,9 @@ async function main(): Promise<number> {
   const out = resolve(values.out ?? join(PROJECT_DIR, "rendered", stack));
   const started = process.hrtime.bigint();
   const stackFile = values["stack-file"];
-  const { config, secretKeys, unsetSecrets } = readStackFile(stackFile ?? join(PROJECT_DIR, `Pulumi.${stack}.yaml`), stack);
-  const result = await render({ stack, config, secretKeys, stackFile, runProgram: () => require(join(PROJECT_DIR, "index")) });
+  const { config, secretKeys, unsetSecrets, unsetSettings, placeholders } = readStackFile(stackFile ?? join(PROJECT_DIR, `Pulumi.${stack}.yaml`), stack);
+  const result = await render({ stack, config, secretKeys, stackFile, placeholders, runProgram: () => require(join(PROJECT_DIR, "index")) });
+  for (const warning of result.warnings) console.error(`warning: ${warning}`);
   const cost = stackCost(result, config);
   const files = writeRender(result, out, cost);
   const ms = Number(process.hrtime.bigint() - started) / 1e6;
@@ -68,7 +69,7 @@ async function main(): Promise<number> {
       `-> ${relative(process.cwd(), out) || "."}/ (${files.join(", ")}) in ${Math.round(ms)} ms`,
   );
   console.log(costSummary(cost));
-  const note = unsetSecretsNote(unsetSecrets);
+  const note = unsetSecretsNote([...unsetSettings, ...unsetSecrets]);
   if (note) console.log(note);
   return 0;
 }

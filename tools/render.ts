@@ -53,6 +53,11 @@ export interface RenderResult {
   /** Kubernetes objects (apiVersion, kind, metadata, …) with the URN of the top-level component they belong to. */
   kubernetesObjects: { object: Record<string, unknown>; group: string; urn: string }[];
   outputs: Record<string, unknown>;
+  /**
+   * What the program said with `pulumi.log.warn` (e.g. "Alertmanager has no receiver"), in order: the render returns
+   * them instead of printing them, so the CLI prints each once and tests assert the ones they are about.
+   */
+  warnings: string[];
 }
 
 export interface RenderOptions {
@@ -65,6 +70,8 @@ export interface RenderOptions {
   runProgram: () => unknown;
   /** The file config messages name, when it is not `Pulumi.<stack>.yaml` (`--stack-file`). */
   stackFile?: string;
+  /** Stand-in values of settings the stack file leaves unset, and the text the render shows in their place. */
+  placeholders?: Record<string, string>;
 }
 
 /**
@@ -106,8 +113,34 @@ function isKubernetesObject(resource: PlannedResource): boolean {
   return resource.custom && resource.type.startsWith("kubernetes:") && typeof inputs.apiVersion === "string" && typeof inputs.kind === "string";
 }
 
-/** Runs the program for one stack and returns what it would deploy, secrets masked. */
+/** How `pulumi.log.warn` writes a warning when no engine is attached, as under the mock runtime (@pulumi/pulumi log/index.js). */
+const RUNTIME_WARNING = "warning: [runtime] ";
+
+/**
+ * Runs `work` with the Pulumi runtime's warnings collected into `warnings` rather than printed. Only lines in the
+ * runtime's own format are taken; anything else written to console.warn passes through untouched.
+ */
+async function collectingWarnings<T>(warnings: string[], work: () => Promise<T>): Promise<T> {
+  const original = console.warn;
+  console.warn = (...args: unknown[]) => {
+    if (args.length === 1 && typeof args[0] === "string" && args[0].startsWith(RUNTIME_WARNING)) warnings.push(args[0].slice(RUNTIME_WARNING.length));
+    else original.apply(console, args);
+  };
+  try {
+    return await work();
+  } finally {
+    console.warn = original;
+  }
+}
+
+/** Runs the program for one stack and returns what it would deploy, secrets masked, and what it warned about. */
 export async function render(options: RenderOptions): Promise<RenderResult> {
+  const warnings: string[] = [];
+  const result = await collectingWarnings(warnings, () => renderQuietly(options));
+  return { ...result, warnings };
+}
+
+async function renderQuietly(options: RenderOptions): Promise<Omit<RenderResult, "warnings">> {
   await pulumi.runtime.setMocks(mocks, PROJECT, options.stack, false);
   const monitor = new RecordingMonitor(mocks);
   setMockOptions(monitor, PROJECT, options.stack, false);
@@ -132,7 +165,9 @@ export async function render(options: RenderOptions): Promise<RenderResult> {
   // Keys marked secret, and the secret settings even when a user left them in plain text.
   const secretConfigKeys = [...options.secretKeys, ...SECRET_KEYS.map((key) => `${PROJECT}:${key}`)];
   const secretStrings = secretConfigKeys.map((key) => options.config[key]).filter((v): v is string => !!v);
-  const clean = <T>(value: T): T => JSON.parse(redact(JSON.stringify(maskSecrets(value)), secretStrings));
+  const placeholders = Object.entries(options.placeholders ?? {});
+  const shown = (text: string) => placeholders.reduce((result, [standIn, label]) => result.split(standIn).join(label), text);
+  const clean = <T>(value: T): T => JSON.parse(shown(redact(JSON.stringify(maskSecrets(value)), secretStrings)));
 
   const byUrn = new Map(monitor.registrations.map((r) => [r.urn, r]));
   const topLevelName = (resource: PlannedResource): string => {

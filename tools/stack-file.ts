@@ -26,12 +26,40 @@ export interface UnsetSecret {
   command: string;
 }
 
+/** A required setting the file leaves unset on purpose (it names something only its owner has, a certificate). */
+export interface UnsetSetting {
+  /** Its path under the project, e.g. `frontend.expose.certificateArn`. */
+  key: string;
+  why: string;
+  /** The command that sets it. */
+  command: string;
+}
+
 export interface StackFileConfig {
   config: Record<string, string>;
   secretKeys: string[];
   /** Required secrets the file does not set: rendered as placeholders, to set before `pulumi up`. */
   unsetSecrets: UnsetSecret[];
+  /** Required settings the file does not set: rendered with a stand-in, to set before `pulumi up`. */
+  unsetSettings: UnsetSetting[];
+  /** Each stand-in value the render used, and what the render shows in its place. */
+  placeholders: Record<string, string>;
 }
+
+/**
+ * Settings a committed stack file leaves unset because no real value can be committed for everyone (a placeholder
+ * would pass the format and fail only at `pulumi up`). The schema still requires them, so a real deployment stops
+ * with the setting's name; the offline render stands in a value that passes, shows `<to set: key>` wherever it
+ * lands and lists the key to set.
+ */
+const SETTING_STAND_INS: readonly { path: string[]; standIn: string; why: string; example: string }[] = [
+  {
+    path: ["frontend", "expose", "certificateArn"],
+    standIn: "arn:aws:acm:to-set:999999999999:certificate/ffffffff-ffff-4fff-bfff-ffffffffffff",
+    why: "the ACM certificate the ALB serves the chat's host with",
+    example: "arn:aws:acm:<region>:<account>:certificate/<id>",
+  },
+];
 
 /** Forms an encrypted string inside a structured value may need to have to pass the schema. */
 const STAND_INS = ["https://secret.invalid/", "secret.invalid"];
@@ -106,6 +134,7 @@ export function stackFileConfig(document: { config?: Record<string, unknown> } |
   const missing = SECRET_KEYS.filter((name) => !(`${PROJECT}:${name}` in config));
   const trial = { ...config, ...Object.fromEntries(missing.map((name) => [`${PROJECT}:${name}`, MASK])) };
   standInsForNestedSecrets(structured, trial, nested, stack);
+  const unsetSettings = standInsForUnsetSettings(structured, trial, stack);
   const parsed = tryParse(trial, stack);
   // Invalid config keeps every placeholder, so that its message is about the real problem, not a missing secret.
   const required = parsed.success ? requiredSecrets(parsed.data) : SECRET_KEYS.map((key) => ({ key, why: "" }));
@@ -117,7 +146,24 @@ export function stackFileConfig(document: { config?: Record<string, unknown> } |
     secretKeys.push(`${PROJECT}:${key}`);
     if (parsed.success) unsetSecrets.push({ key, why, command: setSecretCommand(key, stack) });
   }
-  return { config, secretKeys, unsetSecrets };
+  const placeholders = Object.fromEntries(unsetSettings.map(({ key, standIn }) => [standIn, `<to set: ${PROJECT}:${key}>`]));
+  return { config, secretKeys, unsetSecrets, unsetSettings: unsetSettings.map(({ key, why, command }) => ({ key, why, command })), placeholders };
+}
+
+/** Stands in for each required setting the file leaves unset (see SETTING_STAND_INS); returns what it stood in for. */
+function standInsForUnsetSettings(structured: Record<string, unknown>, config: Record<string, string>, stack: string): (UnsetSetting & { standIn: string })[] {
+  const unset: (UnsetSetting & { standIn: string })[] = [];
+  for (const { path, standIn, why, example } of SETTING_STAND_INS) {
+    const result = tryParse(config, stack);
+    const unsetHere = path.reduce<unknown>((node, part) => (typeof node === "object" && node !== null ? (node as Record<string, unknown>)[part] : undefined), structured) === undefined;
+    const failsHere = !result.success && result.error.issues.some((issue) => samePath(issue.path, path));
+    if (!unsetHere || !failsHere || typeof structured[path[0]] !== "object") continue;
+    setAt(structured, path, standIn);
+    config[`${PROJECT}:${path[0]}`] = JSON.stringify(structured[path[0]]);
+    const key = path.join(".");
+    unset.push({ key, why, standIn, command: `pulumi config set --path '${PROJECT}:${key}' ${example} --stack ${stack}` });
+  }
+  return unset;
 }
 
 /** Thrown for a stack file that is missing or is not YAML: a person's mistake, printed without a stack trace. */

@@ -1,11 +1,12 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { WorkloadConfig } from "../../config/workload";
-import { recommendedLabels, selectorLabels, WorkloadIdentity } from "../../lib/labels";
+import { recommendedLabels, runningLabels, selectorLabels, WorkloadIdentity } from "../../lib/labels";
 import { restrictedContainerSecurityContext, restrictedPodSecurityContext } from "../../lib/pod-security";
 import { HealthPaths, httpProbes, ProbeTiming } from "../../lib/probes";
 import { IMAGE_PULL_POLICY, LocalStorage, withEphemeralStorage } from "../../lib/local-storage";
 import { PolicyRules, workloadNetworkPolicy } from "../../lib/network-policy";
+import { preStopHook, TERMINATION_GRACE_SECONDS } from "./shutdown";
 
 type EnvVar = k8s.types.input.core.v1.EnvVar;
 type EnvFromSource = k8s.types.input.core.v1.EnvFromSource;
@@ -28,12 +29,14 @@ export interface AppComponentArgs {
   production: boolean;
   /** Whether the namespace runs NetworkPolicies; then the workload's own policy opens exactly its paths. */
   networkPolicies: boolean;
+  /** The cluster runs the native `sleep` lifecycle action (Kubernetes 1.30 or later; see ./shutdown.ts). */
+  nativeSleep: boolean;
 }
 
 /** What a component on AppWorkload passes through unchanged: its cluster, namespace, size, image and posture. */
 export function passedThrough(args: AppComponentArgs): Omit<AppComponentArgs, "stack" | "version"> {
-  const { provider, namespace, workload, image, production, networkPolicies } = args;
-  return { provider, namespace, workload, image, production, networkPolicies };
+  const { provider, namespace, workload, image, production, networkPolicies, nativeSleep } = args;
+  return { provider, namespace, workload, image, production, networkPolicies, nativeSleep };
 }
 
 export interface AppWorkloadArgs extends Omit<AppComponentArgs, "stack" | "version"> {
@@ -61,6 +64,8 @@ export interface AppWorkloadArgs extends Omit<AppComponentArgs, "stack" | "versi
   loadBalancerSourceRanges?: string[];
   /** Who may reach the workload and whom it may reach; used when `networkPolicies` is on. */
   networkRules: PolicyRules;
+  /** What must answer before the pods are created (an admission webhook that injects into them). */
+  podsAfter?: pulumi.Resource[];
 }
 
 /** The pods of one app workload of a stack, for NetworkPolicy peers. */
@@ -111,6 +116,8 @@ export class AppWorkload extends pulumi.ComponentResource {
     const labels = recommendedLabels(identity);
     const selector = selectorLabels(identity);
     const metadata = { name: identity.component, namespace: args.namespace, labels };
+    // The version only where the image runs: it moves with the image and with nothing else.
+    const running = runningLabels(identity);
     const writablePaths = args.writablePaths ?? ["/tmp"];
     const autoscaling = workload.autoscaling.enabled ? workload.autoscaling : undefined;
 
@@ -121,17 +128,19 @@ export class AppWorkload extends pulumi.ComponentResource {
     this.deployment = new k8s.apps.v1.Deployment(
       name,
       {
-        metadata,
+        metadata: { ...metadata, labels: running },
         spec: {
           // With an HPA the replica count is the HPA's to set; a value here would fight it on every `pulumi up`.
           replicas: autoscaling ? undefined : workload.replicas,
           selector: { matchLabels: selector },
           strategy: { type: "RollingUpdate", rollingUpdate: { maxSurge: "25%", maxUnavailable: 0 } },
           template: {
-            metadata: { labels, annotations: args.podAnnotations },
+            metadata: { labels: running, annotations: args.podAnnotations },
             spec: {
               serviceAccountName: this.serviceAccount.metadata.name,
               automountServiceAccountToken: false,
+              // preStop sleep, the server's drain and grace, and the exit (./shutdown.ts).
+              terminationGracePeriodSeconds: TERMINATION_GRACE_SECONDS,
               securityContext: restrictedPodSecurityContext(),
               ...(args.production && { topologySpreadConstraints: topologySpread(selector) }),
               containers: [
@@ -145,6 +154,7 @@ export class AppWorkload extends pulumi.ComponentResource {
                   resources: withEphemeralStorage(workload.resources, APP_LOCAL_STORAGE),
                   securityContext: restrictedContainerSecurityContext(),
                   ...httpProbes(args.health, "http", args.probeTiming),
+                  lifecycle: { preStop: preStopHook(args.nativeSleep) },
                   volumeMounts: writablePaths.map((mountPath, i) => ({ name: `writable-${i}`, mountPath })),
                 },
               ],
@@ -153,7 +163,7 @@ export class AppWorkload extends pulumi.ComponentResource {
           },
         },
       },
-      childOpts,
+      { ...childOpts, dependsOn: args.podsAfter ?? [] },
     );
 
     this.service = new k8s.core.v1.Service(

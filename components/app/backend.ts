@@ -6,6 +6,7 @@ import { recommendedLabels } from "../../lib/labels";
 import { PodEndpoint, PodPeer, PolicyRule, podPeer, tcp, toPods } from "../../lib/network-policy";
 import { PROBE_TIMINGS } from "../../lib/probes";
 import { AppComponentArgs, appPods, AppWorkload, passedThrough } from "./app-workload";
+import { ClientKeys } from "../shared-state/client-keys";
 
 export const BACKEND_PORT = 8080;
 
@@ -39,6 +40,10 @@ export interface BackendArgs extends AppComponentArgs {
   apiKey?: pulumi.Input<string>;
   /** The backend's network paths (used when NetworkPolicies are on). */
   network: BackendNetwork;
+  /** The stack's Valkey: its pods (egress to them) and the Secret key holding its password (`VALKEY_PASSWORD`). */
+  valkey?: { pods: PodEndpoint; password: { name: pulumi.Input<string>; key: string } };
+  /** Client API keys, hashed, and the frontend's token (components/shared-state/client-keys.ts). */
+  clientKeys?: ClientKeys;
 }
 
 /** The chat backend API: its LLM settings, its API key (when it has one) and the workload serving `/v1`. */
@@ -46,6 +51,7 @@ export class Backend extends pulumi.ComponentResource {
   public readonly configMap: k8s.core.v1.ConfigMap;
   public readonly apiKeySecret?: k8s.core.v1.Secret;
   public readonly settingsSecret?: k8s.core.v1.Secret;
+  public readonly clientKeysSecret?: k8s.core.v1.Secret;
   public readonly workload: AppWorkload;
   /** In-cluster URL the frontend calls. */
   public readonly url: pulumi.Output<string>;
@@ -99,6 +105,24 @@ export class Backend extends pulumi.ComponentResource {
       podAnnotations["ai-assistant.io/api-key-checksum"] = keyChecksum(apiKey);
     }
 
+    if (args.valkey) {
+      env.push({ name: "VALKEY_PASSWORD", valueFrom: { secretKeyRef: { name: args.valkey.password.name, key: args.valkey.password.key } } });
+    }
+    if (args.clientKeys) {
+      this.clientKeysSecret = new k8s.core.v1.Secret(
+        `${name}-client-keys`,
+        {
+          metadata: { name: "backend-client-keys", namespace: args.namespace, labels },
+          type: "Opaque",
+          stringData: { CLIENT_API_KEYS: args.clientKeys.hashed, FRONTEND_TOKEN: args.clientKeys.frontendToken },
+        },
+        childOpts,
+      );
+      envFrom.push({ secretRef: { name: this.clientKeysSecret.metadata.name } });
+      // Unmarked on purpose, as the key's: 64 bits of a SHA-256 give nothing back, and a change rolls the pods.
+      podAnnotations["ai-assistant.io/client-keys-checksum"] = pulumi.unsecret(checksum({ keys: args.clientKeys.hashed }));
+    }
+
     const { network } = args;
     const port = [tcp(BACKEND_PORT)];
     const ingress: PolicyRule[] = [{ peers: [podPeer(appPods("frontend", args.stack))], ports: port }];
@@ -106,6 +130,7 @@ export class Backend extends pulumi.ComponentResource {
     const egress: PolicyRule[] = [];
     if (network.modelServers) egress.push(toPods(network.modelServers));
     if (network.hostedApi) egress.push({ peers: network.hostedApi.peers, ports: [tcp(network.hostedApi.port)] });
+    if (args.valkey) egress.push(toPods(args.valkey.pods));
 
     this.workload = new AppWorkload(
       name,

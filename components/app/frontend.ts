@@ -8,6 +8,7 @@ import { albAnnotations } from "./alb-annotations";
 import { albKeyEndpointPeers, albName, albOidcEnv, albPeers, AlbSettings, ALB_KEYS_PORT } from "./alb-access";
 import { AppComponentArgs, appPods, AppWorkload, passedThrough } from "./app-workload";
 import { BACKEND_PORT } from "./backend";
+import { checksum } from "./checksum";
 
 /** The port the frontend server listens on in the pod (its image's PORT; the Deployment sets it too). */
 export const FRONTEND_PORT = 8080;
@@ -21,6 +22,11 @@ export interface FrontendArgs extends AppComponentArgs {
   alb?: AlbSettings;
   /** The OIDC client secret, when `expose.oidc` puts sign-in in front of the chat. */
   oidcClientSecret?: pulumi.Input<string>;
+  /**
+   * The token the frontend sends the backend as `X-Assistant-Frontend-Token` when client API keys are on, so that
+   * the browser chat (which has no key) is admitted; kept in a Secret and read as `BACKEND_TOKEN`.
+   */
+  backendToken?: pulumi.Input<string>;
 }
 
 /**
@@ -31,6 +37,7 @@ export class Frontend extends pulumi.ComponentResource {
   public readonly workload: AppWorkload;
   public readonly ingress?: k8s.networking.v1.Ingress;
   public readonly route?: k8s.apiextensions.CustomResource;
+  public readonly tokenSecret?: k8s.core.v1.Secret;
   /** Where users open the chat: the Ingress URL, or the in-cluster URL for ClusterIP/LoadBalancer. */
   public readonly url: pulumi.Output<string>;
 
@@ -41,6 +48,22 @@ export class Frontend extends pulumi.ComponentResource {
     const port = [tcp(FRONTEND_PORT)];
     // With the ALB's OIDC sign-in in front, the frontend checks the ALB's signature on every request.
     const oidcAlb = args.alb && expose.type === "Ingress" && expose.oidc ? { ...args.alb, expose } : undefined;
+    const env: k8s.types.input.core.v1.EnvVar[] = [
+      { name: "PORT", value: String(FRONTEND_PORT) },
+      { name: "BACKEND_URL", value: args.backendUrl },
+      ...(oidcAlb ? albOidcEnv(oidcAlb, albName(args.stack, oidcAlb.expose)) : []),
+    ];
+    const podAnnotations: Record<string, pulumi.Input<string>> = {};
+    if (args.backendToken !== undefined) {
+      const token = pulumi.secret(args.backendToken);
+      this.tokenSecret = new k8s.core.v1.Secret(
+        `${name}-backend-token`,
+        { metadata: { name: "frontend-backend-token", namespace: args.namespace, labels: recommendedLabels(identity) }, type: "Opaque", stringData: { token } },
+        { parent: this, provider: args.provider },
+      );
+      env.push({ name: "BACKEND_TOKEN", valueFrom: { secretKeyRef: { name: this.tokenSecret.metadata.name, key: "token" } } });
+      podAnnotations["ai-assistant.io/backend-token-checksum"] = pulumi.unsecret(checksum({ token }));
+    }
 
     this.workload = new AppWorkload(
       name,
@@ -48,13 +71,11 @@ export class Frontend extends pulumi.ComponentResource {
         ...passedThrough(args),
         identity,
         port: FRONTEND_PORT,
-        health: { ready: "/healthz", live: "/healthz" },
+        // /readyz fails from SIGTERM on, while the server drains (services/frontend/src/server.ts).
+        health: { ready: "/readyz", live: "/healthz" },
         probeTiming: PROBE_TIMINGS.frontend,
-        env: [
-          { name: "PORT", value: String(FRONTEND_PORT) },
-          { name: "BACKEND_URL", value: args.backendUrl },
-          ...(oidcAlb ? albOidcEnv(oidcAlb, albName(args.stack, oidcAlb.expose)) : []),
-        ],
+        env,
+        podAnnotations,
         // The server writes nothing (it serves the page from memory); /tmp is all that is writable.
         writablePaths: ["/tmp"],
         serviceType: expose.type === "LoadBalancer" ? "LoadBalancer" : "ClusterIP",
@@ -69,6 +90,9 @@ export class Frontend extends pulumi.ComponentResource {
             ...(oidcAlb ? [{ peers: albKeyEndpointPeers(oidcAlb), ports: [tcp(ALB_KEYS_PORT)] }] : []),
           ],
         },
+        // After the controller on an ALB: its webhook injects the readiness gate at pod creation and fails open
+        // (failurePolicy Ignore), so pods made before it answers would run without the gate.
+        podsAfter: args.alb ? [args.alb.controller] : [],
       },
       { parent: this },
     );

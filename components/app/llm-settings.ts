@@ -10,6 +10,8 @@ import * as pulumi from "@pulumi/pulumi";
 import { StackConfig } from "../../config/load";
 import { HostedApiConfig, ModelEngine } from "../../config/phases";
 import { resolveRateLimit } from "../../config/backend-service";
+import { valkeyEnabled } from "../../config/shared-state";
+import { VALKEY_NAME, VALKEY_PORT } from "../shared-state/valkey";
 import { BackendEnv, BackendEnvName, parseBackendEnv } from "../../lib/backend-env";
 import { trustProxyHops } from "./proxy-hops";
 
@@ -96,10 +98,24 @@ export function localModelSettings(
 export function serviceSettings(config: StackConfig): BackendEnvValues {
   const rateLimit = resolveRateLimit(config.backend.rateLimit, config.production);
   const proxies = trustProxyHops(config.frontend.expose);
+  const cache = config.backend.responseCache;
   return {
     ...(rateLimit.enabled
-      ? { RATE_LIMIT_PER_MINUTE: String(rateLimit.requestsPerMinute), RATE_LIMIT_BURST: String(rateLimit.burst), TRUST_PROXY_HOPS: String(proxies) }
+      ? {
+          RATE_LIMIT_PER_MINUTE: String(rateLimit.requestsPerMinute),
+          RATE_LIMIT_BURST: String(rateLimit.burst),
+          TRUST_PROXY_HOPS: String(proxies),
+          ...(rateLimit.tokensPerMinute > 0 && { RATE_LIMIT_TOKENS_PER_MINUTE: String(rateLimit.tokensPerMinute) }),
+        }
       : {}),
+    // The Service the Valkey component creates; the password reaches the pod from its Secret.
+    ...(valkeyEnabled(config.valkey) && { VALKEY_URL: `redis://${VALKEY_NAME}:${VALKEY_PORT}`, VALKEY_FAILURE_POLICY: config.valkey.failurePolicy }),
+    ...(cache.mode !== "off" && {
+      CACHE_MODE: cache.mode,
+      CACHE_TTL_SECONDS: String(cache.ttlSeconds),
+      CACHE_MAX_ENTRIES: String(cache.maxEntries),
+      CACHE_MAX_ENTRY_BYTES: String(cache.maxEntryBytes),
+    }),
     ...(config.backend.logPrompts ? { LOG_PROMPTS: "true" } : {}),
   };
 }

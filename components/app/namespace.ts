@@ -17,6 +17,13 @@ export interface AppNamespaceArgs {
    */
   production: boolean;
   /**
+   * The frontend is an ALB's IP target (EKS Ingress): the AWS Load Balancer Controller injects its pod readiness gate
+   * into pods of a namespace with this label, so a rollout keeps old pods until the new ones are healthy in the target
+   * group (no 502s while targets register). verified: kubernetes-sigs/aws-load-balancer-controller
+   * docs/deploy/pod_readiness_gate.md (v3.x), eks-charts 3.5.0 templates/webhook.yaml (mpod.elbv2.k8s.aws selector).
+   */
+  albReadinessGate?: boolean;
+  /**
    * The cluster DNS pods, when NetworkPolicies are on: every pod is denied all traffic except DNS to these, and the
    * workloads' own policies open the rest. Absent: no NetworkPolicy at all (a plugin that would ignore them).
    */
@@ -29,6 +36,9 @@ export interface AppNamespaceArgs {
 
 /** Label a production stack puts on its namespace; the policy pack (policy/) applies its production rules there. */
 export const PRODUCTION_LABEL = "ai-assistant.io/production";
+
+/** The namespace label that makes the AWS Load Balancer Controller's webhook inject its readiness gate into pods. */
+export const ALB_READINESS_GATE_LABEL = "elbv2.k8s.aws/pod-readiness-gate-inject";
 
 /**
  * The namespace the assistant runs in. It enforces the Pod Security Standards "restricted" profile, so the API
@@ -51,6 +61,7 @@ export class AppNamespace extends pulumi.ComponentResource {
             ...labels,
             ...podSecurityLabels("restricted"),
             ...(args.production && { [PRODUCTION_LABEL]: "true" }),
+            ...(args.albReadinessGate && { [ALB_READINESS_GATE_LABEL]: "enabled" }),
           },
         },
       },

@@ -15,6 +15,8 @@ import { ServiceAccountAddon } from "./service-account-addon";
 import { MetricsServer } from "./metrics-server";
 import { Karpenter } from "./karpenter";
 import { GpuNodePool } from "./gpu-node-pool";
+import { CpuNodePool } from "./cpu-node-pool";
+import { DockerHubCache } from "./docker-hub-cache";
 import { LoadBalancerController } from "./load-balancer-controller";
 
 export interface EksClusterArgs {
@@ -26,6 +28,8 @@ export interface EksClusterArgs {
   production: boolean;
   /** Labels of the GPU nodes: the model server's node selector. */
   gpuNodeSelector: Record<string, string>;
+  /** The Docker Hub login of the pull-through cache, when `registry.dockerHubCache` is on. */
+  dockerHubLogin?: { username: pulumi.Input<string>; accessToken: pulumi.Input<string> };
 }
 
 /** The public subnets an ALB is pinned to, and the ARN prefix of the ALBs of this account and region. */
@@ -60,6 +64,8 @@ export class EksCluster extends pulumi.ComponentResource {
   public readonly vpcCidr: pulumi.Output<string>;
   /** The AWS Load Balancer Controller, which serves Ingresses as ALBs. */
   public readonly loadBalancerController: LoadBalancerController;
+  /** Where Docker Hub images are pulled through ECR (`<registry>/<prefix>`), when the cache is on. */
+  public readonly dockerHubMirror?: pulumi.Output<string>;
   /** Where an internet-facing ALB of this cluster lives, and what its ARN starts with. */
   public readonly albPlacement: AlbPlacement;
 
@@ -136,6 +142,7 @@ export class EksCluster extends pulumi.ComponentResource {
 
     new MetricsServer(`${name}-metrics-server`, { kind: "eks-addon", provider, clusterName: cluster.name, dependsOn: [nodes.system] }, { parent: this });
 
+    const nodeRoleNames: pulumi.Output<string>[] = [nodes.role.name];
     if (config.karpenter.enabled) {
       const karpenter = new Karpenter(`${name}-karpenter`, {
         provider,
@@ -146,19 +153,38 @@ export class EksCluster extends pulumi.ComponentResource {
         chartVersion: config.karpenter.chartVersion,
         systemNodeCount: config.systemNodes.minSize,
       }, { parent: this });
+      nodeRoleNames.push(karpenter.nodeRole.name);
       new GpuNodePool(`${name}-gpu-pool`, {
         provider: this.provider,
         pool: config.karpenter.gpuPool,
         amiVersion: config.karpenter.amiVersion,
         nodeRoleName: karpenter.nodeRole.name,
-        // The zone of the fixed GPU group too: the model cache is created where the first GPU node is.
-        subnetId: network.privateSubnetIds[0],
-        zone: network.privateSubnetZones[0],
+        // One zone by default, the fixed GPU group's too: a gp3 model cache is created where the first GPU node is.
+        // More (gpuPool.zones) only with an EFS cache, which every zone reaches (the config rule sees to it).
+        subnetIds: network.privateSubnetIds.slice(0, config.karpenter.gpuPool.zones),
+        zones: network.privateSubnetZones.slice(0, config.karpenter.gpuPool.zones),
         securityGroupId: cluster.vpcConfig.apply((vpc) => vpc.clusterSecurityGroupId),
         gpuNodeLabels: args.gpuNodeSelector,
         tags: { "app.kubernetes.io/part-of": PART_OF, "ai-assistant.io/stack": args.stack },
         dependsOn: [karpenter.chart, karpenter.nodeAccess],
       }, { parent: this });
+      if (config.karpenter.cpuPool.enabled) {
+        new CpuNodePool(`${name}-cpu-pool`, {
+          provider: this.provider,
+          pool: config.karpenter.cpuPool,
+          amiVersion: config.karpenter.amiVersion,
+          nodeRoleName: karpenter.nodeRole.name,
+          subnetIds: network.privateSubnetIds,
+          securityGroupId: cluster.vpcConfig.apply((vpc) => vpc.clusterSecurityGroupId),
+          tags: { "app.kubernetes.io/part-of": PART_OF, "ai-assistant.io/stack": args.stack },
+          dependsOn: [karpenter.chart, karpenter.nodeAccess],
+        }, { parent: this });
+      }
+    }
+
+    if (config.registry.dockerHubCache && args.dockerHubLogin) {
+      const cache = new DockerHubCache(`${name}-docker-hub-cache`, { provider, stack: args.stack, region: config.region, ...args.dockerHubLogin, nodeRoleNames }, { parent: this });
+      this.dockerHubMirror = cache.mirror;
     }
 
     new GpuSupport(`${name}-gpu`, {

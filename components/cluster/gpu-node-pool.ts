@@ -17,10 +17,13 @@ export interface GpuNodePoolArgs {
   amiVersion: string;
   /** Name of the IAM role of the nodes (Karpenter makes their instance profile from it). */
   nodeRoleName: pulumi.Input<string>;
-  /** The subnet GPU nodes launch in: the first private subnet, where the model cache's EBS volume lives. */
-  subnetId: pulumi.Input<string>;
-  /** Its availability zone; the NodePool requires it, so a pod bound to the cache is never offered another zone. */
-  zone: pulumi.Input<string>;
+  /**
+   * The subnets GPU nodes launch in: the first private subnet (where a gp3 cache's EBS volume lives), or the first
+   * `gpuPool.zones` of them with an EFS cache.
+   */
+  subnetIds: pulumi.Input<string>[];
+  /** Their availability zones; the NodePool requires them, so a pod bound to the cache is never offered another zone. */
+  zones: pulumi.Input<string>[];
   /** The cluster security group EKS made: nodes need it to reach the control plane and each other. */
   securityGroupId: pulumi.Input<string>;
   /** Labels every GPU node carries: the model server's node selector. */
@@ -39,7 +42,7 @@ export function amiAlias(version: string): string {
   return `al2023@${version}`;
 }
 
-const CAPACITY_TYPE = { "on-demand": "on-demand", spot: "spot" } as const;
+export const CAPACITY_TYPE = { "on-demand": "on-demand", spot: "spot" } as const;
 
 /**
  * GPU nodes on demand: an EC2NodeClass (AMI, subnet, security group, disk) and a NodePool (which instances, where,
@@ -62,7 +65,7 @@ export class GpuNodePool extends pulumi.ComponentResource {
       spec: {
         role: args.nodeRoleName,
         amiSelectorTerms: [{ alias: amiAlias(args.amiVersion) }],
-        subnetSelectorTerms: [{ id: args.subnetId }],
+        subnetSelectorTerms: args.subnetIds.map((id) => ({ id })),
         securityGroupSelectorTerms: [{ id: args.securityGroupId }],
         // The root volume holds the ~10 GB vLLM image; the weights are on the cache volume.
         blockDeviceMappings: [{ deviceName: "/dev/xvda", ebs: { volumeSize: `${pool.diskSizeGiB}Gi`, volumeType: "gp3", encrypted: true, deleteOnTermination: true } }],
@@ -86,7 +89,7 @@ export class GpuNodePool extends pulumi.ComponentResource {
               { key: "node.kubernetes.io/instance-type", operator: "In", values: pool.instanceTypes },
               // With both, Karpenter prefers spot and falls back to on-demand (concepts/nodepools.md, v1.14).
               { key: "karpenter.sh/capacity-type", operator: "In", values: pool.capacityTypes.map((type) => CAPACITY_TYPE[type]) },
-              { key: "topology.kubernetes.io/zone", operator: "In", values: [args.zone] },
+              { key: "topology.kubernetes.io/zone", operator: "In", values: args.zones },
               { key: "kubernetes.io/arch", operator: "In", values: ["amd64"] },
               { key: "kubernetes.io/os", operator: "In", values: ["linux"] },
             ],

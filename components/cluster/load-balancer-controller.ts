@@ -76,6 +76,17 @@ export class LoadBalancerController extends pulumi.ComponentResource {
           resources: LOAD_BALANCER_CONTROLLER_RESOURCES,
           createIngressClassResource: true,
           ingressClass: "alb",
+          // Off: the chart's Service mutating webhook (mservice.elbv2.k8s.aws, failurePolicy Fail, every Service in
+          // every namespace) would refuse the Services of Karpenter, KEDA, kube-prometheus-stack and the rest with
+          // "no endpoints available" until the controller's pods are ready, and Pulumi does not retry that on a first
+          // up (aws-load-balancer-controller#4140). It only makes the controller the default for LoadBalancer
+          // Services, and the stack has none: the frontend is an Ingress. Its other webhooks need no ordering: the
+          // pod mutator (readiness gate) answers only in namespaces labelled for it and fails open (Ignore); the
+          // Ingress and TargetGroupBinding validators match only those kinds, which wait for this release.
+          // verified: aws/eks-charts stable/aws-load-balancer-controller 3.5.0 (5239609) templates/webhook.yaml and
+          // values.yaml (enableServiceMutatorWebhook: true, serviceMutatorWebhookConfig.failurePolicy: Fail,
+          // podMutatorWebhookConfig.failurePolicy: Ignore).
+          enableServiceMutatorWebhook: false,
         },
       },
       { parent: this, provider: args.kubernetesProvider, dependsOn: [this.role] },

@@ -49,7 +49,7 @@ function isEcr(registry: EcrSettings | ExistingRegistrySettings): registry is Ec
 export class ContainerImages extends pulumi.ComponentResource {
   /** Per workload: the reference the pods run. */
   public readonly references: Record<string, pulumi.Output<string>> = {};
-  /** Per workload: a version for the `app.kubernetes.io/version` label (the tag). */
+  /** Per workload: a version for the `app.kubernetes.io/version` label: the tag, or the digest's first 12 digits. */
   public readonly versions: Record<string, string | undefined> = {};
   /** Per workload whose digest is known (pushed builds, digest-pinned references): `repository@sha256:…`. */
   public readonly digests: pulumi.Output<Record<string, string>>;
@@ -59,9 +59,12 @@ export class ContainerImages extends pulumi.ComponentResource {
     super("ai-assistant:images:ContainerImages", name, {}, opts);
     const digests: Record<string, pulumi.Output<string>> = {};
     for (const [workload, source] of Object.entries(args.images)) {
+      // Every workload's repository, built or not: a stack that moves from its own builds to promoted digests (and
+      // back) keeps its repositories and the images in them, rather than deleting them in the same `pulumi up`.
+      if (args.registry && isEcr(args.registry)) this.ecrRepository(`${name}-${workload}`, workload, args.registry);
       if (!isImageBuild(source)) {
         this.references[workload] = pulumi.output(formatImageReference(source));
-        this.versions[workload] = source.tag;
+        this.versions[workload] = source.tag ?? (source.digest && shortDigest(source.digest));
         if (source.digest) digests[workload] = pulumi.output(`${source.repository}@${source.digest}`);
         continue;
       }
@@ -104,8 +107,12 @@ export class ContainerImages extends pulumi.ComponentResource {
     }, { parent: this });
   }
 
-  private pushToEcr(name: string, workload: string, build: ImageBuild, tag: string, registry: EcrSettings): docker.Image {
-    const awsOpts = { parent: this, provider: registry.provider };
+  /**
+   * The workload's ECR repository and its lifecycle policy. Production: immutable tags, never emptied by Pulumi
+   * (`forceDelete` off) and left in the account by a destroy (`retainOnDelete`), with the images that ran.
+   */
+  private ecrRepository(name: string, workload: string, registry: EcrSettings): aws.ecr.Repository {
+    const awsOpts = { parent: this, provider: registry.provider, retainOnDelete: registry.production };
     const repository = new aws.ecr.Repository(name, {
       name: `${registry.repositoryPrefix}/${workload}`,
       imageTagMutability: registry.production ? "IMMUTABLE" : "MUTABLE",
@@ -126,6 +133,12 @@ export class ContainerImages extends pulumi.ComponentResource {
         ],
       }),
     }, awsOpts);
+    return repository;
+  }
+
+  private pushToEcr(name: string, workload: string, build: ImageBuild, tag: string, registry: EcrSettings): docker.Image {
+    const awsOpts = { parent: this, provider: registry.provider };
+    const repository = this.repositories[workload];
     const token = aws.ecr.getAuthorizationTokenOutput({ registryId: repository.registryId }, awsOpts);
     return new docker.Image(name, {
       imageName: pulumi.interpolate`${repository.repositoryUrl}:${tag}`,
@@ -133,6 +146,11 @@ export class ContainerImages extends pulumi.ComponentResource {
       registry: { server: repository.repositoryUrl, username: token.userName, password: pulumi.secret(token.password) },
     }, { parent: this });
   }
+}
+
+/** `sha256:<64 hex>` -> its first 12 hex digits, as `docker images` shows an ID: a version label for a pinned digest. */
+function shortDigest(digest: string): string {
+  return digest.replace(/^sha256:/, "").slice(0, 12);
 }
 
 function dockerBuild(build: ImageBuild): docker.types.input.DockerBuild {

@@ -26,6 +26,15 @@ function files(root: string, dir: string, filter: ContextFilter): string[] {
   });
 }
 
+/**
+ * The files of `context` the builder receives for `dockerfile` (relative to the context), sorted: what its
+ * `.dockerignore` lets in. The e2e harness stages exactly these for Docker's legacy builder, which reads only a
+ * `.dockerignore` at the context root and not the per-Dockerfile one BuildKit reads.
+ */
+export function contextFiles(context: string, dockerfile: string): string[] {
+  return files(context, context, contextFilter(context, dockerfile).filter).sort();
+}
+
 /** The build settings the tag depends on; `dockerfile` is relative to the context. */
 export interface DigestSettings {
   dockerfile: string;

@@ -21,6 +21,8 @@ export interface LocalModelsArgs {
   production: boolean;
   /** Hugging Face token for gated models (vLLM only); stored in a Secret read by the pull. */
   huggingFaceToken?: pulumi.Input<string>;
+  /** `<registry>/<prefix>` of an ECR pull-through cache of Docker Hub: a Docker Hub engine image is pulled from there. */
+  dockerHubMirror?: pulumi.Input<string>;
   /** The cluster's StorageClasses (EKS); the caches are claimed after they exist. */
   storageClasses?: pulumi.Input<pulumi.Resource>[];
   /**
@@ -32,6 +34,16 @@ export interface LocalModelsArgs {
   networkPolicies: boolean;
   /** The servers' clients, scraper and model hub. */
   network: ModelServerNetwork;
+}
+
+/** `docker.io/vllm/vllm-openai` -> `vllm/vllm-openai`; `ollama` -> `library/ollama`; undefined when not on Docker Hub. */
+export function dockerHubPath(repository: string): string | undefined {
+  const parts = repository.split("/");
+  const first = parts[0];
+  const hasHost = parts.length > 1 && (first.includes(".") || first.includes(":") || first === "localhost");
+  if (hasHost && first !== "docker.io" && first !== "registry-1.docker.io" && first !== "index.docker.io") return undefined;
+  const path = hasHost ? parts.slice(1) : parts;
+  return path.length === 1 ? `library/${path[0]}` : path.join("/");
 }
 
 /**
@@ -48,7 +60,13 @@ export class LocalModels extends pulumi.ComponentResource {
   constructor(name: string, args: LocalModelsArgs, opts?: pulumi.ComponentResourceOptions) {
     super("ai-assistant:app:LocalModels", name, {}, opts);
     const { localModel } = args;
-    const image = formatImageReference(localModel.image ?? ENGINES[localModel.engine].defaultImage);
+    const reference = localModel.image ?? ENGINES[localModel.engine].defaultImage;
+    const hubPath = args.dockerHubMirror ? dockerHubPath(reference.repository) : undefined;
+    // Through the cache: the same tag and digest, from `<account>.dkr.ecr.<region>.amazonaws.com/<prefix>/<path>`.
+    const image: pulumi.Input<string> =
+      args.dockerHubMirror && hubPath
+        ? pulumi.interpolate`${args.dockerHubMirror}/${formatImageReference({ ...reference, repository: hubPath })}`
+        : formatImageReference(reference);
 
     let tokenSecret: k8s.core.v1.Secret | undefined;
     if (localModel.engine === "vllm" && args.huggingFaceToken !== undefined) {

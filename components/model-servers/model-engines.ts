@@ -123,7 +123,7 @@ const VLLM: EngineProfile = {
   apiPath: "/v1",
   // vllm/vllm-openai (docker/Dockerfile, vllm/envs.py) writes only under $HOME (~/.config/vllm, ~/.triton, FlashInfer's
   // JIT cache), $XDG_CACHE_HOME, VLLM_CACHE_ROOT (its torch.compile cache) and the temp dir (RPC sockets, inductor):
-  // all on volumes here, so its root filesystem stays read-only like Ollama's.
+  // all on volumes here: vLLM itself needs no writable root. On a GPU the NVIDIA toolkit's hook does (model-server.ts).
   writableRootFilesystem: false,
   env: {
     HOME: HOME_DIR,

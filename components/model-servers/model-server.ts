@@ -132,7 +132,17 @@ export class ModelServer extends pulumi.ComponentResource {
       { name: "model-cache", mountPath: CACHE_MOUNT },
       { name: "tmp", mountPath: "/tmp" },
     ];
+    // A container given a GPU keeps a writable root: the NVIDIA Container Toolkit (1.18+ defaults to jit-CDI, which the
+    // EKS AL2023 NVIDIA AMI runs, awslabs/amazon-eks-ami#2816) injects the host's driver libraries with a
+    // createContainer hook, `nvidia-cdi-hook update-ldcache`, that pivots into the container's root and there writes
+    // drop-ins into /etc/ld.so.conf.d and runs `ldconfig -C /etc/ld.so.cache` (NVIDIA/nvidia-container-toolkit
+    // internal/ldconfig/ldconfig.go, UpdateLDCache; always, since #1326). On a read-only root the hook fails and the
+    // container is never created (kserve/kserve#5711 turned read-only root off for vLLM for this). No volume can stand
+    // in: an emptyDir on /etc/ld.so.conf.d would hide the image's CUDA entries, and ld.so.cache is a file in /etc
+    // itself. Pod Security "restricted" does not ask for a read-only root; everything else of it still holds.
+    const gpuHookWritesRoot = gpu.count > 0;
     const securityContext = restrictedContainerSecurityContext({ readOnlyRootFilesystem: !engine.writableRootFilesystem });
+    const serverSecurityContext = restrictedContainerSecurityContext({ readOnlyRootFilesystem: !(engine.writableRootFilesystem || gpuHookWritesRoot) });
     const gpuResources: Record<string, string> = gpu.count > 0 ? { "nvidia.com/gpu": String(gpu.count) } : {};
     const resources = withEphemeralStorage(
       { requests: { ...args.settings.resources.requests, ...gpuResources }, limits: { ...args.settings.resources.limits, ...gpuResources } },
@@ -197,7 +207,7 @@ export class ModelServer extends pulumi.ComponentResource {
                   env: [...env, ...(args.engine === "vllm" ? [{ name: "HF_HUB_OFFLINE", value: "1" }] : [])],
                   ports: [{ name: "http", containerPort: engine.port, protocol: "TCP" }],
                   resources,
-                  securityContext,
+                  securityContext: serverSecurityContext,
                   volumeMounts: [...volumeMounts, ...(args.engine === "vllm" ? [{ name: "dshm", mountPath: "/dev/shm" }] : [])],
                   // Loading weights into GPU memory takes minutes on first start: the startup probe allows all of
                   // it, then readiness and liveness run tight on the engine's own health endpoint.

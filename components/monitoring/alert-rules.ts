@@ -4,8 +4,8 @@
  * exactly; the model-server and GPU alerts are ours. Annotations use only `{{ $labels.<name> }}` and
  * `{{ $value | <humanize function> }}`, which the promtool test cases expand to predict the exact text.
  */
-import { BACKEND_METRICS, CLUSTER_METRICS, VLLM_METRICS } from "../../lib/metrics-contract";
-import { errorRatio, filesystemUsedRatio, gpuMemoryUsedRatio, inferenceQuantile, modelServerPods, nodeMemoryUsedRatio, volumeUsedRatio } from "./promql";
+import { BACKEND_METRICS, CLUSTER_METRICS, VALKEY_METRICS, VLLM_METRICS } from "../../lib/metrics-contract";
+import { chatOutcomeRatio, circuitState, errorRatio, filesystemUsedRatio, gpuMemoryUsedRatio, inferenceQuantile, modelServerPods, nodeMemoryUsedRatio, volumeUsedRatio } from "./promql";
 
 export type Severity = "warning" | "critical";
 
@@ -39,6 +39,9 @@ export const THRESHOLDS = {
   queuedRequests: 10,
   gpuMemoryUsedRatio: 0.95,
   knowledgeRetrievalFailedRatio: 0.1,
+  valkeyMemoryUsedRatio: 0.9,
+  fallbackRatio: 0.1,
+  interruptedRatio: 0.02,
 } as const;
 
 const T = THRESHOLDS;
@@ -84,7 +87,7 @@ function availability({ appNamespace: ns }: AlertRuleParams): RuleGroup {
         "5m",
         `${errorRatio(ns, RULE_RATE_WINDOW)} > ${T.errorRatioHigh}`,
         "More than 5% of requests fail in {{ $labels.namespace }}",
-        "{{ $value | humanizePercentage }} of backend requests answered 5xx over the last 5 minutes (threshold 5%).",
+        "{{ $value | humanizePercentage }} of backend requests failed over the last 5 minutes (threshold 5%): upstream errors (fallback answers included), broken streams, gateway errors.",
       ),
       rule(
         "ErrorRateCritical",
@@ -92,7 +95,7 @@ function availability({ appNamespace: ns }: AlertRuleParams): RuleGroup {
         "1m",
         `${errorRatio(ns, RULE_RATE_WINDOW)} > ${T.errorRatioCritical}`,
         "More than 10% of requests fail in {{ $labels.namespace }}",
-        "{{ $value | humanizePercentage }} of backend requests answered 5xx over the last 5 minutes (threshold 10%).",
+        "{{ $value | humanizePercentage }} of backend requests failed over the last 5 minutes (threshold 10%): upstream errors (fallback answers included), broken streams, gateway errors.",
       ),
       rule(
         "ServiceDown",
@@ -101,6 +104,44 @@ function availability({ appNamespace: ns }: AlertRuleParams): RuleGroup {
         `up{namespace="${ns}"} == 0`,
         "{{ $labels.job }} target {{ $labels.instance }} is down",
         "Prometheus cannot scrape {{ $labels.job }} at {{ $labels.instance }} in {{ $labels.namespace }}: the pod is gone, not listening or not serving /metrics.",
+      ),
+    ],
+  };
+}
+
+/**
+ * The model providers behind the gateway. A fallback answer is a 200 that the user reads as an answer, so its share
+ * is watched on its own (the error-rate alerts count it too); a circuit that stays open means a provider is down or
+ * refuses the key; a stream that breaks after its 200 leaves the user with half an answer.
+ */
+function upstreams({ appNamespace: ns }: AlertRuleParams): RuleGroup {
+  return {
+    name: "ai-assistant.upstreams",
+    rules: [
+      rule(
+        "FallbackAnswersHigh",
+        "warning",
+        "5m",
+        `${chatOutcomeRatio("fallback", ns, RULE_RATE_WINDOW)} > ${T.fallbackRatio}`,
+        "More than 10% of chat answers come from a fallback in {{ $labels.namespace }}",
+        "{{ $value | humanizePercentage }} of chat requests over the last 5 minutes were answered by a fallback provider (threshold 10%): the configured model is failing, and users get the fallback's answers (the mock's say the model is unavailable).",
+      ),
+      // A circuit that keeps failing alternates open and half-open (each trial fails) and never closes: >= 1.
+      rule(
+        "ProviderCircuitOpen",
+        "warning",
+        "5m",
+        `${circuitState(ns)} >= 1`,
+        "The circuit of {{ $labels.provider }} has stayed open for 5 minutes",
+        "Calls to {{ $labels.provider }} at {{ $labels.upstream }} keep failing, so the gateway skips it (fallback or 503): check the provider's status, the key and the network path.",
+      ),
+      rule(
+        "StreamsInterrupted",
+        "warning",
+        "5m",
+        `${chatOutcomeRatio("interrupted", ns, RULE_RATE_WINDOW)} > ${T.interruptedRatio}`,
+        "More than 2% of chat streams break off in {{ $labels.namespace }}",
+        "{{ $value | humanizePercentage }} of chat requests over the last 5 minutes ended with a stream that broke after it started (threshold 2%): users see half an answer and an error.",
       ),
     ],
   };
@@ -204,9 +245,56 @@ function knowledge({ appNamespace: ns }: AlertRuleParams): RuleGroup {
   };
 }
 
+/**
+ * The shared Valkey (docs/shared-state.md), from redis_exporter's series. With an LRU eviction policy, memory at
+ * `maxmemory` means evicting, which drops old cache entries and, worse, rate-limit buckets (limits reset early):
+ * so memory near the bound and steady evictions warn. Valkey down fails limits open or closed (the backend's policy).
+ */
+function valkey({ appNamespace: ns }: AlertRuleParams): RuleGroup {
+  const V = VALKEY_METRICS;
+  const sel = `{namespace="${ns}"}`;
+  return {
+    name: "ai-assistant.valkey",
+    rules: [
+      rule(
+        "ValkeyDown",
+        "critical",
+        "1m",
+        `max by (namespace, pod) (${V.up}${sel}) == 0`,
+        "Valkey {{ $labels.pod }} does not answer its exporter",
+        "The exporter beside {{ $labels.pod }} in {{ $labels.namespace }} cannot reach Valkey: rate limits fall back to each replica (failure policy open) or refuse requests (closed), and the cache misses.",
+      ),
+      rule(
+        "ValkeyMemoryNearMax",
+        "warning",
+        "10m",
+        `max by (namespace, pod) (${V.memoryUsed}${sel}) / max by (namespace, pod) (${V.memoryMax}${sel} > 0) > ${T.valkeyMemoryUsedRatio}`,
+        "Valkey {{ $labels.pod }} is near its maxmemory",
+        "{{ $value | humanizePercentage }} of maxmemory is used (threshold 90%) in {{ $labels.namespace }}: Valkey evicts soon; raise valkey.maxmemory (and its memory limit) or shorten backend.responseCache.ttlSeconds.",
+      ),
+      rule(
+        "ValkeyEvictingKeys",
+        "warning",
+        "15m",
+        `sum by (namespace, pod) (rate(${V.evictedKeys}${sel}[${RULE_RATE_WINDOW}])) > 0`,
+        "Valkey {{ $labels.pod }} is evicting keys",
+        "{{ $value | humanize }} keys/s evicted for 15 minutes in {{ $labels.namespace }}: cache entries and rate-limit buckets are dropped early; raise valkey.maxmemory.",
+      ),
+      rule(
+        "ValkeyRejectingConnections",
+        "warning",
+        "1m",
+        `sum by (namespace, pod) (increase(${V.rejectedConnections}${sel}[${RULE_RATE_WINDOW}])) > 0`,
+        "Valkey {{ $labels.pod }} rejects connections",
+        "Valkey in {{ $labels.namespace }} refused connections in the last 5 minutes (maxclients reached): backend replicas cannot reach their limits and cache.",
+      ),
+    ],
+  };
+}
+
 /** Every rule group, for one stack's app namespace. */
 export function alertRuleGroups(params: AlertRuleParams): RuleGroup[] {
-  return [inferenceLatency(params), availability(params), resources(), modelServer(params), gpu(), knowledge(params)];
+  return [inferenceLatency(params), availability(params), upstreams(params), resources(), modelServer(params), gpu(), valkey(params), knowledge(params)];
 }
 
 /** Every alerting rule, flattened. */

@@ -74,6 +74,12 @@ export interface ClusterTraits {
    * `absent(up{...})` alerts (KubeControllerManagerDown, KubeSchedulerDown, critical) would fire forever.
    */
   managedControlPlane: boolean;
+  /**
+   * The scheduler, controller manager and etcd serve metrics where a pod can reach them. False on kind (kubeadm's
+   * defaults bind them to 127.0.0.1), where their targets would be down and KubeSchedulerDown,
+   * KubeControllerManagerDown and the etcd alerts would fire forever.
+   */
+  controlPlaneMetrics: boolean;
   /** kube-proxy runs on the nodes; without it the chart's KubeProxyDown would fire forever. */
   kubeProxy: boolean;
 }
@@ -105,12 +111,17 @@ export function kubePrometheusStackValues({ settings, grafanaAdminSecret, releas
   // one, the exporters' in theirs), so nobody else's ServiceMonitor in the cluster changes what this Prometheus does.
   const ownNamespaces = { matchExpressions: [{ key: NAMESPACE_NAME_LABEL, operator: "In", values: [settings.namespace, settings.exportersNamespace] }] };
   const routing = alertmanagerConfig(receivers);
+  const controlPlaneScraped = !cluster.managedControlPlane && cluster.controlPlaneMetrics;
   return {
     // Object names from the release, which follows the stack: two stacks' releases never collide.
     fullnameOverride: release,
-    kubeControllerManager: { enabled: !cluster.managedControlPlane },
-    kubeScheduler: { enabled: !cluster.managedControlPlane },
-    kubeEtcd: { enabled: !cluster.managedControlPlane },
+    // `<component>.enabled` (values.yaml, "Component scraping the kube controller manager" and its siblings) gates
+    // both the component's Service and ServiceMonitor and its default rules: the rule templates test it, e.g.
+    // templates/prometheus/rules-1.14/kubernetes-system-controller-manager.yaml `if and ... .Values.kubeControllerManager.enabled`
+    // (prometheus-community/helm-charts, kube-prometheus-stack 88.5.3).
+    kubeControllerManager: { enabled: controlPlaneScraped },
+    kubeScheduler: { enabled: controlPlaneScraped },
+    kubeEtcd: { enabled: controlPlaneScraped },
     kubeProxy: { enabled: cluster.kubeProxy },
     prometheusOperator: {
       // The webhook's TLS certificate is made by Helm hook Jobs, which helm.v4.Chart never runs (see

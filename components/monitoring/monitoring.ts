@@ -23,6 +23,8 @@ import { scrapeTargets } from "./scrape-targets";
 import { NO_RECEIVER_WARNING, RECEIVER_KEYS, RECEIVERS_SECRET } from "./alertmanager";
 
 export interface MonitoringArgs {
+  /** The hosted API's prices per million tokens, for the money the response cache saved (cost dashboard). */
+  tokenPrices?: { provider: string; prompt: number; completion: number };
   /** Provider of the target cluster. */
   provider: k8s.Provider;
   /** Stack name: the instance label the scrape selectors match, and part of every object's labels. */
@@ -183,7 +185,7 @@ export class Monitoring extends pulumi.ComponentResource {
       afterChart,
     );
 
-    for (const board of dashboards({ appNamespace: args.appNamespace, gpuHourlyCostUsd: settings.gpuHourlyCostUsd })) {
+    for (const board of dashboards({ appNamespace: args.appNamespace, gpuHourlyCostUsd: settings.gpuHourlyCostUsd, tokenPrices: args.tokenPrices })) {
       new k8s.core.v1.ConfigMap(
         `${name}-dashboard-${board.uid}`,
         {

@@ -2,7 +2,10 @@
  * PromQL expressions that the alert rules and the dashboards share, so that a panel shows exactly the quantity an
  * alert compares with its threshold. Rules pass a fixed window ("5m"); dashboards pass Grafana's $__rate_interval.
  */
-import { BACKEND_METRICS, CLUSTER_METRICS, DCGM_METRICS, MODEL_SERVER_NAME } from "../../lib/metrics-contract";
+import { BACKEND_METRICS, CLUSTER_METRICS, DCGM_METRICS, FAILED_OUTCOMES, MODEL_SERVER_NAME, RequestOutcome } from "../../lib/metrics-contract";
+
+/** The chat route's label value in the request counter. */
+export const CHAT_ROUTE_LABEL = "/v1/chat/completions";
 
 /** Real block devices; tmpfs and container overlays fill and empty with pods and are not "the disk". */
 export const REAL_FILESYSTEMS = 'fstype!="", fstype!~"tmpfs|ramfs|squashfs|overlay|nsfs"';
@@ -12,15 +15,29 @@ export function inferenceQuantile(q: number, namespace: string, window: string):
   return `histogram_quantile(${q}, sum by (namespace, le) (rate(${BACKEND_METRICS.inferenceDuration.name}_bucket{namespace="${namespace}"}[${window}])))`;
 }
 
-/** Request rate per namespace, optionally only the 5xx answers. */
+/**
+ * Request rate per namespace, optionally only the failed ones: by outcome (lib/metrics-contract.ts FAILED_OUTCOMES),
+ * so a fallback answer or a stream that broke after its 200 counts as the failure it is, not by status.
+ */
 export function requestRate(namespace: string, window: string, errorsOnly = false): string {
-  const status = errorsOnly ? ', status=~"5.."' : "";
-  return `sum by (namespace) (rate(${BACKEND_METRICS.requests.name}{namespace="${namespace}"${status}}[${window}]))`;
+  const failed = errorsOnly ? `, outcome=~"${FAILED_OUTCOMES.join("|")}"` : "";
+  return `sum by (namespace) (rate(${BACKEND_METRICS.requests.name}{namespace="${namespace}"${failed}}[${window}]))`;
 }
 
-/** Fraction of backend requests answered 5xx. */
+/** Fraction of backend requests that failed: upstream errors (answered by a fallback or not), broken streams, bugs. */
 export function errorRatio(namespace: string, window: string): string {
   return `${requestRate(namespace, window, true)} / ${requestRate(namespace, window)}`;
+}
+
+/** Fraction of chat requests that ended in `outcome` (fallback, interrupted, …). */
+export function chatOutcomeRatio(outcome: RequestOutcome, namespace: string, window: string): string {
+  const chat = `${BACKEND_METRICS.requests.name}{namespace="${namespace}", route="${CHAT_ROUTE_LABEL}"`;
+  return `sum by (namespace) (rate(${chat}, outcome="${outcome}"}[${window}])) / sum by (namespace) (rate(${chat}}[${window}]))`;
+}
+
+/** Circuit state per upstream, the highest over the backend pods (each pod keeps its own circuits). */
+export function circuitState(namespace: string): string {
+  return `max by (namespace, provider, upstream) (${BACKEND_METRICS.circuitState.name}{namespace="${namespace}"})`;
 }
 
 /** Fraction of each node's memory in use. */

@@ -4,7 +4,7 @@
  * reach into the app namespace with a namespaceSelector.
  */
 import { PART_OF } from "../../lib/labels";
-import { MODEL_SERVER_NAME } from "../../lib/metrics-contract";
+import { MODEL_SERVER_NAME, VALKEY_NAME } from "../../lib/metrics-contract";
 
 /** One scrape target, as a ServiceMonitor spec and the name it goes by. */
 export interface ScrapeTarget {
@@ -17,14 +17,14 @@ export interface ScrapeTargetArgs {
   stack: string;
 }
 
-function serviceMonitorSpec(appNamespace: string, matchLabels: Record<string, string>) {
+function serviceMonitorSpec(appNamespace: string, matchLabels: Record<string, string>, port = "http") {
   return {
     // The job label becomes the Service's app.kubernetes.io/name (backend, model-server): stable, whatever the
     // Service is called, so that the alerts and dashboards can name it.
     jobLabel: "app.kubernetes.io/name",
     namespaceSelector: { matchNames: [appNamespace] },
     selector: { matchLabels },
-    endpoints: [{ port: "http", path: "/metrics", interval: "30s", scrapeTimeout: "10s" }],
+    endpoints: [{ port, path: "/metrics", interval: "30s", scrapeTimeout: "10s" }],
   };
 }
 
@@ -42,5 +42,8 @@ export function scrapeTargets({ appNamespace, stack }: ScrapeTargetArgs): Scrape
         "ai-assistant.io/engine": "vllm",
       }),
     },
+    // redis_exporter beside Valkey, on its metrics Service's `metrics` port; matches nothing in a stack without Valkey.
+    // Both of Valkey's Services carry these labels; only the metrics one has a port named `metrics`.
+    { name: "valkey", spec: serviceMonitorSpec(appNamespace, { "app.kubernetes.io/name": VALKEY_NAME, "app.kubernetes.io/instance": instance }, "metrics") },
   ];
 }

@@ -7,7 +7,7 @@ import { parse, problemsWith, VALID } from "../support/config";
 describe("backend.rateLimit and backend.logPrompts", () => {
   it("default to a rate limit decided by `production`, 30 a minute with a burst of 10, and no prompt logging", () => {
     const config = parse(VALID);
-    expect(config.backend.rateLimit).toEqual({ requestsPerMinute: 30, burst: 10 });
+    expect(config.backend.rateLimit).toEqual({ requestsPerMinute: 30, burst: 10, tokensPerMinute: 0 });
     expect(config.backend.logPrompts).toBe(false);
     expect(resolveRateLimit(config.backend.rateLimit, false).enabled).toBe(false);
     expect(resolveRateLimit(config.backend.rateLimit, true).enabled).toBe(true);
@@ -16,7 +16,7 @@ describe("backend.rateLimit and backend.logPrompts", () => {
 
   it("accept explicit settings", () => {
     const config = parse({ ...VALID, backend: { rateLimit: { enabled: true, requestsPerMinute: 120, burst: 40 }, logPrompts: true } });
-    expect(config.backend.rateLimit).toEqual({ enabled: true, requestsPerMinute: 120, burst: 40 });
+    expect(config.backend.rateLimit).toEqual({ enabled: true, requestsPerMinute: 120, burst: 40, tokensPerMinute: 0 });
     expect(config.backend.logPrompts).toBe(true);
   });
 

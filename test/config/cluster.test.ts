@@ -43,9 +43,15 @@ describe("eks cluster config", () => {
     ["devicePlugin.chartVersion", { devicePlugin: { chartVersion: "0.19.1" } }, { devicePlugin: { chartVersion: "0.20" } }, "cluster.devicePlugin.chartVersion: expected an exact chart version such as 0.20.0"],
     [
       "adminPrincipals",
-      { adminPrincipals: ["arn:aws:iam::123456789012:role/ci-deployer", "arn:aws:iam::123456789012:user/alice"] },
+      { adminPrincipals: ["arn:aws:iam::246813579024:role/ci-deployer", "arn:aws:iam::246813579024:user/alice"] },
       { adminPrincipals: ["ci-deployer"] },
-      "cluster.adminPrincipals[0]: expected an IAM role or user ARN such as arn:aws:iam::123456789012:role/ci-deployer",
+      "cluster.adminPrincipals[0]: expected an IAM role or user ARN such as arn:aws:iam::<account>:role/ci-deployer",
+    ],
+    [
+      "adminPrincipals (example account)",
+      { adminPrincipals: ["arn:aws:iam::246813579024:role/admin"] },
+      { adminPrincipals: ["arn:aws:iam::123456789012:role/ci-deployer"] },
+      "cluster.adminPrincipals[0]: expected the ARN of your own IAM role or user: account 123456789012 is an example from AWS's documentation",
     ],
     ["publicAccessCidrs", { publicAccessCidrs: ["203.0.113.0/24"] }, { publicAccessCidrs: ["203.0.113.0"] }, "cluster.publicAccessCidrs[0]: expected an IPv4 CIDR such as 203.0.113.0/24"],
     ["publicAccessCidrs empty", { publicAccessCidrs: ["198.51.100.7/32"] }, { publicAccessCidrs: [] }, "cluster.publicAccessCidrs: expected at least one CIDR"],
@@ -62,6 +68,7 @@ describe("existing cluster config", () => {
       type: "kubeconfig",
       metricsServer: { install: false, kubeletInsecureTls: false },
       kubeProxy: true,
+      controlPlaneMetrics: true,
       shared: false,
       keda: { install: true, chartVersion: "2.20.2" },
     });
@@ -72,6 +79,8 @@ describe("existing cluster config", () => {
     ["metricsServer.kubeletInsecureTls", { metricsServer: { kubeletInsecureTls: true } }, { metricsServer: { kubeletInsecureTls: 1 } }, "cluster.metricsServer.kubeletInsecureTls: expected true or false"],
     ["kubeProxy", { kubeProxy: false }, { kubeProxy: "no" }, "cluster.kubeProxy: expected true or false"],
     ["shared", { shared: true }, { shared: "yes" }, "cluster.shared: expected true or false"],
+    ["kubernetesVersion", { kubernetesVersion: "1.31" }, { kubernetesVersion: "1.31.2" }, "cluster.kubernetesVersion: expected a Kubernetes minor version such as 1.35"],
+    ["controlPlaneMetrics", { controlPlaneMetrics: false }, { controlPlaneMetrics: "off" }, "cluster.controlPlaneMetrics: expected true or false"],
   ])("%s: accepts a valid value and names the key of an invalid one", (_key, valid, invalid, message) => {
     expect(() => parse({ cluster: { type: "kubeconfig", ...valid } })).not.toThrow();
     expect(problem({ cluster: { type: "kubeconfig", ...invalid } })).toContain(`ai-assistant:${message}`);

@@ -1,6 +1,6 @@
 import { parse, problemsWith, VALID } from "../support/config";
 
-const CERTIFICATE = "arn:aws:acm:us-west-2:123456789012:certificate/00000000-0000-4000-8000-000000000000";
+const CERTIFICATE = "arn:aws:acm:us-west-2:246813579024:certificate/3f6c2a1e-8b4d-4c7a-9e21-5d0b7c9a4f12";
 const eks = { ...VALID, cluster: { type: "eks" } };
 const ingress = { type: "Ingress", host: "chat.example.com" };
 const OIDC = {
@@ -47,7 +47,17 @@ describe("an Ingress on eks (the stack's ALB)", () => {
   });
   it("rejects a malformed certificate ARN", () => {
     expect(problemsWith({ ...eks, frontend: { expose: { ...ingress, certificateArn: "my-cert" } } })).toContain(
-      'ai-assistant:frontend.expose.certificateArn: expected an ACM certificate ARN such as arn:aws:acm:us-west-2:123456789012:certificate/<id>; found "my-cert"',
+      'ai-assistant:frontend.expose.certificateArn: expected an ACM certificate ARN such as arn:aws:acm:us-west-2:<account>:certificate/<id>; found "my-cert"',
+    );
+  });
+  it.each([
+    ["AWS's example account", "arn:aws:acm:us-west-2:123456789012:certificate/3f6c2a1e-8b4d-4c7a-9e21-5d0b7c9a4f12", "account 123456789012 is an example from AWS's documentation"],
+    ["another documented example account", "arn:aws:acm:us-west-2:111122223333:certificate/3f6c2a1e-8b4d-4c7a-9e21-5d0b7c9a4f12", "account 111122223333 is an example"],
+    ["the all-zero account", "arn:aws:acm:us-west-2:000000000000:certificate/3f6c2a1e-8b4d-4c7a-9e21-5d0b7c9a4f12", "account 000000000000 is all zeros"],
+    ["a nil certificate ID", "arn:aws:acm:us-west-2:246813579024:certificate/00000000-0000-4000-8000-000000000000", "the ID 00000000-0000-4000-8000-000000000000 is all zeros"],
+  ])("refuses a certificate ARN with %s: a placeholder left in the stack file", (_case, arn, why) => {
+    expect(problemsWith({ ...eks, frontend: { expose: { ...ingress, certificateArn: arn } } })).toContain(
+      `ai-assistant:frontend.expose.certificateArn: expected the ARN of your own ACM certificate: ${why}`,
     );
   });
   it("rejects the nginx class, which nothing on the cluster serves", () => {

@@ -7,7 +7,7 @@ describe("config rules: every rule accepts good input and names file, key, expec
     expect(config.phase).toBe("mock");
     expect(config.namespace).toBe("ai-assistant");
     expect(config.backend.resources).toEqual({ requests: { cpu: "100m", memory: "128Mi" }, limits: { cpu: "500m", memory: "256Mi" } });
-    expect(config.cluster).toEqual({ type: "kubeconfig", metricsServer: { install: false, kubeletInsecureTls: false }, kubeProxy: true, shared: false, keda: { install: true, chartVersion: "2.20.2" } });
+    expect(config.cluster).toEqual({ type: "kubeconfig", metricsServer: { install: false, kubeletInsecureTls: false }, kubeProxy: true, controlPlaneMetrics: true, shared: false, keda: { install: true, chartVersion: "2.20.2" } });
     expect(config.frontend.expose).toEqual({ type: "ClusterIP" });
   });
 

@@ -2,7 +2,7 @@ import { join } from "path";
 import { parseStackConfig } from "../../config/load";
 import { parseQuantity } from "../../config/quantity";
 import { ParsedStackConfig } from "../../config/schema";
-import { allocatable, kubeReservedCpu, PoolPod, systemPoolPods } from "../../config/system-pool";
+import { allocatable, karpenterPoolCapacity, kubeReservedCpu, peakExtraPods, PoolPod, systemPoolPods } from "../../config/system-pool";
 import { readStackFile } from "../../tools/stack-file";
 import type { RenderResult } from "../../tools/render";
 import { parse, problemsWith } from "../support/config";
@@ -46,6 +46,9 @@ describe("the system pool capacity rule", () => {
     apiKey: "sk-test",
     grafanaAdminPassword: "pw",
     alertSlackWebhookUrl: "https://hooks.slack.com/services/T0/B0/test",
+    valkeyPassword: "valkey-test-password",
+    dockerHubUsername: "acme-pulls",
+    dockerHubAccessToken: "dckr_pat_test",
     cluster: { ...(prod.cluster as object), systemNodes },
   });
 
@@ -59,7 +62,7 @@ describe("the system pool capacity rule", () => {
     expect(() => committed("prod")).not.toThrow();
     expect(committed("prod").cluster).toMatchObject({ systemNodes: { instanceTypes: ["m6i.xlarge"], minSize: 2 } });
     expect(() => parseSettings(withSystemNodes({ instanceTypes: ["m6i.large"], minSize: 4, desiredSize: 4, maxSize: 5 }))).not.toThrow();
-    expect(() => parseSettings(withSystemNodes({ instanceTypes: ["m6i.large"], minSize: 3, desiredSize: 3, maxSize: 4 }))).toThrow(/its pods request 6185m CPU/);
+    expect(() => parseSettings(withSystemNodes({ instanceTypes: ["m6i.large"], minSize: 3, desiredSize: 3, maxSize: 4 }))).toThrow(/its pods request 6305m CPU/);
   });
 
   it("counts the load balancer controller's two replicas, which every eks stack runs there", () => {
@@ -74,6 +77,39 @@ describe("the system pool capacity rule", () => {
     const names = systemPoolPods({ ...base, karpenter: true, keda: true }).map((pod) => [pod.name, pod.pods]);
     expect(names).toEqual(expect.arrayContaining([["karpenter", 2], ["keda-operator", 1], ["keda-metricServer", 1], ["keda-webhooks", 1]]));
     expect(systemPoolPods(base).map((pod) => pod.name)).not.toContain("karpenter");
+  });
+
+  it("given the committed prod stack, the backend's and frontend's HPA maxima fit the system pool's room and the CPU pool's limits", () => {
+    const config = committed("prod");
+    expect(config.cluster).toMatchObject({ karpenter: { cpuPool: { enabled: true, limits: { cpu: 16, memoryGiB: 64 } } } });
+    expect(karpenterPoolCapacity(config.cluster.type === "eks" ? config.cluster.karpenter.cpuPool : ({} as never), true)!.cpu).toBeGreaterThan(9);
+  });
+
+  it("counts the replicas only a peak adds (maxReplicas above minReplicas) with each pod's requests", () => {
+    const config = committed("prod");
+    expect(peakExtraPods({ frontend: config.frontend, backend: config.backend })).toEqual([
+      { name: "frontend (peak)", pods: 8, requests: { cpu: cpu(config.frontend.resources.requests.cpu), memory: cpu(config.frontend.resources.requests.memory) } },
+      { name: "backend (peak)", pods: 4, requests: { cpu: 1.5, memory: 4 * 2 ** 30 } },
+    ]);
+  });
+
+  it("given prod without the CPU pool, it refuses: the backend's six 1500m pods cannot all run on the fixed system pool", () => {
+    const withoutCpuPool = { ...withSystemNodes((prod.cluster as { systemNodes: Record<string, unknown> }).systemNodes) };
+    const cluster = withoutCpuPool.cluster as unknown as { karpenter: Record<string, unknown> };
+    cluster.karpenter = { ...cluster.karpenter, cpuPool: { enabled: false } };
+    expect(problemWith(withoutCpuPool)).toContain(
+      "ai-assistant:cluster.karpenter.cpuPool.enabled: expected room for the frontend's and backend's autoscaling maxima: at peak they add",
+    );
+    expect(problemWith(withoutCpuPool)).toMatch(/no CPU pool \(cluster\.karpenter\.cpuPool, which needs Karpenter\) grows the cluster hold less; turn the CPU pool on, or lower maxReplicas/);
+  });
+
+  it("given a CPU pool whose limits are too small for the peak, it names the limits; lower maxima pass without it", () => {
+    const small = withSystemNodes((prod.cluster as { systemNodes: Record<string, unknown> }).systemNodes);
+    const cluster = small.cluster as unknown as { karpenter: Record<string, unknown> };
+    cluster.karpenter = { ...cluster.karpenter, cpuPool: { limits: { cpu: 4, memoryGiB: 16 } } };
+    expect(problemWith(small)).toContain("ai-assistant:cluster.karpenter.cpuPool.limits: expected room for the frontend's and backend's autoscaling maxima");
+    const fewer = { ...small, backend: { ...(prod.backend as object), autoscaling: { minReplicas: 2, maxReplicas: 2 } }, frontend: { ...(prod.frontend as object), autoscaling: { minReplicas: 2, maxReplicas: 2 } } };
+    expect(() => parseSettings(fewer)).not.toThrow();
   });
 
   it("given an instance type it has no size for, it stays silent rather than guess", () => {

@@ -117,7 +117,7 @@ describe("crafted violations each fail with their message", () => {
   it("network-policy-per-namespace: the default deny removed, or opened up", () => {
     const withoutDeny = resources.filter((r) => r.props.kind !== "NetworkPolicy" || r.props.metadata.name !== "default-deny");
     expect(messages(networkPolicyPerNamespace, withoutDeny)).toEqual([
-      expect.stringMatching(/^namespace ai-assistant runs the assistant \(Deployment ai-assistant\/\S+\) without a default-deny NetworkPolicy/),
+      expect.stringMatching(/^namespace ai-assistant runs the assistant \((?:Deployment|StatefulSet) ai-assistant\/\S+\) without a default-deny NetworkPolicy/),
     ]);
     byKind(resources, "NetworkPolicy", "default-deny").props.spec.ingress = [{}];
     expect(messages(networkPolicyPerNamespace, resources)).toHaveLength(1);

@@ -33,6 +33,8 @@ export interface AlertCase {
 }
 
 const SAMPLES = 45;
+/** redis_exporter's labels as the ServiceMonitor scrapes them beside Valkey. */
+const valkeyPod = { namespace: "ai-assistant", pod: "valkey-0", job: "valkey", instance: "10.0.1.9:9121" };
 
 /** A counter growing by `perMinute` every minute. */
 const counter = (perMinute: number) => `0+${perMinute}x${SAMPLES}`;
@@ -51,14 +53,37 @@ function histogram(counts: Record<string, number>): InputSeries[] {
   );
 }
 
+const CHAT = "/v1/chat/completions";
+const chatRequests = (status: string, outcome: string, perMinute: number) =>
+  series("ai_assistant_requests_total", { namespace: NS, route: CHAT, status, outcome }, counter(perMinute));
+
+/**
+ * `ok` good answers and `failed` failures, spread over the failed outcomes (a fallback answer is a 200, a broken
+ * stream too), with client errors and aborted requests as decoys that count in the total but never as failures.
+ */
 function requests(ok: number, failed: number): InputSeries[] {
-  const base = { namespace: NS, route: "/api/chat" };
-  return [series("ai_assistant_requests_total", { ...base, status: "200" }, counter(ok)), series("ai_assistant_requests_total", { ...base, status: "500" }, counter(failed))];
+  const share = failed / 4;
+  return [
+    chatRequests("200", "ok", ok - 2),
+    chatRequests("404", "client_error", 1),
+    chatRequests("499", "aborted", 1),
+    chatRequests("200", "fallback", share),
+    chatRequests("502", "upstream_error", share),
+    chatRequests("200", "interrupted", share),
+    chatRequests("500", "internal_error", share),
+  ];
 }
 
 function retrievals(namespace: string, perMinute: Record<"hit" | "miss" | "failed", number>): InputSeries[] {
   return Object.entries(perMinute).map(([outcome, n]) => series("ai_assistant_knowledge_retrievals_total", { namespace, outcome }, counter(n)));
 }
+
+/** Chat requests of which `n` per 100 ended in `outcome`; upstream errors and client errors as decoys. */
+function chatShare(outcome: string, n: number): InputSeries[] {
+  return [chatRequests("200", "ok", 90 - n), chatRequests("200", outcome, n), chatRequests("502", "upstream_error", 5), chatRequests("400", "client_error", 5)];
+}
+
+const circuit = (upstream: string, values: string) => series("ai_assistant_circuit_state", { namespace: NS, pod: "backend-1", provider: "openai", upstream }, values);
 
 const node = { instance: "node-a", job: "node-exporter" };
 const rootFs = { ...node, device: "/dev/nvme0n1p1", fstype: "ext4", mountpoint: "/" };
@@ -96,6 +121,27 @@ export const ALERT_CASES: AlertCase[] = [
     alert: "ErrorRateCritical",
     over: { series: requests(89, 11), breachAt: "1m", firing: [{ labels: { namespace: NS }, value: "11%" }] },
     under: { series: requests(91, 9) },
+  },
+  {
+    alert: "FallbackAnswersHigh",
+    over: { series: chatShare("fallback", 11), breachAt: "1m", firing: [{ labels: { namespace: NS }, value: "11%" }] },
+    under: { series: chatShare("fallback", 9) },
+  },
+  {
+    alert: "StreamsInterrupted",
+    over: { series: chatShare("interrupted", 3), breachAt: "1m", firing: [{ labels: { namespace: NS }, value: "3%" }] },
+    under: { series: chatShare("interrupted", 1) },
+  },
+  {
+    alert: "ProviderCircuitOpen",
+    // Open (2) and half-open (1) alternate while the provider keeps failing; closed (0) before.
+    over: {
+      series: [circuit("https://api.openai.com/v1", "0x2 2 1 2 2 1 2x40")],
+      breachAt: "3m",
+      firing: [{ labels: { namespace: NS, provider: "openai", upstream: "https://api.openai.com/v1" } }],
+    },
+    // Open for a moment, then closed again (the trial succeeded).
+    under: { series: [circuit("https://api.openai.com/v1", "0x2 2 2 1 0x40")] },
   },
   {
     alert: "ServiceDown",
@@ -176,5 +222,38 @@ export const ALERT_CASES: AlertCase[] = [
       firing: [{ labels: { namespace: NS }, value: "20%" }],
     },
     under: { series: [...retrievals(NS, { hit: 12, miss: 2, failed: 1 }), ...retrievals("other", { hit: 0, miss: 0, failed: 5 })] },
+  },
+  {
+    alert: "ValkeyDown",
+    over: { series: [series("redis_up", valkeyPod, gauge(1, 0))], breachAt: "3m", firing: [{ labels: { namespace: NS, pod: "valkey-0" } }] },
+    // Another stack's Valkey being down is not this stack's business.
+    under: { series: [series("redis_up", valkeyPod, constant(1)), series("redis_up", { ...valkeyPod, namespace: "other" }, constant(0))] },
+  },
+  {
+    alert: "ValkeyMemoryNearMax",
+    // 230 / 250 = 92%; under: 220 / 250 = 88%. A Valkey without maxmemory (0) never fires.
+    over: {
+      series: [series("redis_memory_max_bytes", valkeyPod, constant(250)), series("redis_memory_used_bytes", valkeyPod, gauge(100, 230))],
+      breachAt: "3m",
+      firing: [{ labels: { namespace: NS, pod: "valkey-0" }, value: "92%" }],
+    },
+    under: {
+      series: [
+        series("redis_memory_max_bytes", valkeyPod, constant(250)),
+        series("redis_memory_used_bytes", valkeyPod, gauge(100, 220)),
+        series("redis_memory_max_bytes", { ...valkeyPod, pod: "valkey-unbounded" }, constant(0)),
+        series("redis_memory_used_bytes", { ...valkeyPod, pod: "valkey-unbounded" }, constant(1000)),
+      ],
+    },
+  },
+  {
+    alert: "ValkeyEvictingKeys",
+    over: { series: [series("redis_evicted_keys_total", valkeyPod, counter(60))], breachAt: "1m", firing: [{ labels: { namespace: NS, pod: "valkey-0" }, value: "1" }] },
+    under: { series: [series("redis_evicted_keys_total", valkeyPod, constant(500))] },
+  },
+  {
+    alert: "ValkeyRejectingConnections",
+    over: { series: [series("redis_rejected_connections_total", valkeyPod, counter(2))], breachAt: "1m", firing: [{ labels: { namespace: NS, pod: "valkey-0" } }] },
+    under: { series: [series("redis_rejected_connections_total", valkeyPod, constant(3))] },
   },
 ];

@@ -1,6 +1,6 @@
 /** Parses config written in a test the way the engine would hand it over (structured values as JSON). */
 import { parseStackConfig } from "../../config/load";
-import { ParsedStackConfig } from "../../config/schema";
+import { ParsedStackConfig, SECRET_KEYS } from "../../config/schema";
 
 /** Config keys without the namespace, values as a stack file would hold them. */
 export type TestConfig = Record<string, unknown>;
@@ -27,4 +27,9 @@ export function problemsWith(config: TestConfig, stack = "dev"): string {
     return (error as Error).message;
   }
   throw new Error(`expected config to be rejected: ${JSON.stringify(config)}`);
+}
+
+/** Every secret key set to a value of its shape (clientApiKeys is a JSON object of key name to key), for tests in which only one rule may speak. */
+export function everySecret(): Record<string, string> {
+  return Object.fromEntries(SECRET_KEYS.map((key) => [key, key === "clientApiKeys" ? JSON.stringify({ test: "k".repeat(32) }) : "secret-value"]));
 }

@@ -18,13 +18,41 @@ export type K8sObject = {
   [field: string]: any;
 };
 
+/**
+ * Process events that modules of the program add a listener to when they load: @pulumi/pulumi's leak report on
+ * `exit` (runtime/debuggable.js) and @pulumi/aws's bucket-object flush on `beforeExit` (s3/s3Mixins.js).
+ */
+const PROCESS_EVENTS: string[] = ["exit", "beforeExit"];
+
+/**
+ * Runs `work` and then removes the process listeners that modules loaded during it added. Each render loads the
+ * program and its SDKs afresh in its own module registry, which is thrown away afterwards, so without this every
+ * render in a test file would leave one more listener behind (MaxListenersExceededWarning after ten renders),
+ * each holding on to a runtime nobody uses any more.
+ */
+async function withoutLeftoverListeners<T>(work: () => Promise<T>): Promise<T> {
+  const listeners = (event: string) => process.listeners(event as "exit") as ((...args: unknown[]) => void)[];
+  const before = new Map(PROCESS_EVENTS.map((event) => [event, new Set(listeners(event))]));
+  try {
+    return await work();
+  } finally {
+    for (const event of PROCESS_EVENTS) {
+      for (const listener of listeners(event)) {
+        if (!before.get(event)!.has(listener)) process.removeListener(event, listener);
+      }
+    }
+  }
+}
+
 async function renderIsolated(stack: string, load: (stackFile: typeof import("../../tools/stack-file")) => StackFileConfig): Promise<RenderResult> {
   let result!: RenderResult;
-  await jest.isolateModulesAsync(async () => {
-    const { render } = require("../../tools/render") as typeof import("../../tools/render");
-    const { config, secretKeys } = load(require("../../tools/stack-file"));
-    result = await render({ stack, config, secretKeys, runProgram: () => require("../../index") });
-  });
+  await withoutLeftoverListeners(() =>
+    jest.isolateModulesAsync(async () => {
+      const { render } = require("../../tools/render") as typeof import("../../tools/render");
+      const { config, secretKeys, placeholders } = load(require("../../tools/stack-file"));
+      result = await render({ stack, config, secretKeys, placeholders, runProgram: () => require("../../index") });
+    }),
+  );
   return result;
 }
 
@@ -47,10 +75,21 @@ export function renderStackDocument(config: Record<string, unknown>, stack = "te
   return renderIsolated(stack, (stackFile) => stackFile.stackFileConfig({ config }, stack));
 }
 
-/** The committed stack file's `config:` block, keys without the namespace, for tests that vary one setting. */
+/** A certificate ARN of the form a deployer sets (account and ID made up, neither an example nor all zeros). */
+export const TEST_CERTIFICATE_ARN = "arn:aws:acm:us-west-2:246813579024:certificate/3f6c2a1e-8b4d-4c7a-9e21-5d0b7c9a4f12";
+
+/**
+ * The committed stack file's `config:` block, keys without the namespace, for tests that vary one setting; the
+ * certificate the file leaves to set before `pulumi up` is set, as a deployer would.
+ */
 export function stackFileSettings(stack: string): Record<string, unknown> {
   const document = parse(readFileSync(join(PROJECT_DIR, `Pulumi.${stack}.yaml`), "utf8")) as { config: Record<string, unknown> };
-  return Object.fromEntries(Object.entries(document.config).map(([key, value]) => [key.replace(/^ai-assistant:/, ""), value]));
+  const settings = Object.fromEntries(Object.entries(document.config).map(([key, value]) => [key.replace(/^ai-assistant:/, ""), value])) as Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
+  const expose = settings.frontend?.expose;
+  if (settings.cluster?.type === "eks" && expose?.type === "Ingress" && expose.certificateArn === undefined) {
+    settings.frontend = { ...settings.frontend, expose: { ...expose, certificateArn: TEST_CERTIFICATE_ARN } };
+  }
+  return settings;
 }
 
 /** Every rendered Kubernetes object of `kind` (and `name`, when given). */

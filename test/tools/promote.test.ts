@@ -4,7 +4,9 @@ import { join } from "path";
 import { parse } from "yaml";
 import { digestsFrom, PromoteError } from "../../tools/promote/digests";
 import { withImages } from "../../tools/promote/stack-file-edit";
-import { objectOf, PROJECT_DIR, renderStackDocument } from "../support/render";
+import { compareStack } from "../../tools/diff/compare";
+import { formatPath } from "../../tools/diff/fields";
+import { objectOf, PROJECT_DIR, renderStack, renderStackDocument } from "../support/render";
 import { ScratchRepo, scratchRepo } from "../support/scratch-repo";
 
 const BACKEND = `ghcr.io/acme/ai-assistant-backend@sha256:${"a".repeat(64)}`;
@@ -47,6 +49,31 @@ describe("writing digests into a copy of the prod stack file", () => {
     expect(objectOf(result, "Deployment", "backend").spec.template.spec.containers[0].image).toBe(BACKEND);
     expect(objectOf(result, "Deployment", "frontend").spec.template.spec.containers[0].image).toBe(FRONTEND);
     expect(result.outputs.imageDigests).toEqual({ backend: BACKEND, frontend: FRONTEND });
+  });
+});
+
+describe("the diff of promoting the committed prod stack", () => {
+  it("lists the image changes and nothing else: the two Deployments' images (and the version label that names them), the builds no longer made, the digests output", async () => {
+    const before = await renderStack("prod");
+    const { text } = withImages(PROD, "Pulumi.prod.yaml", { backend: BACKEND, frontend: FRONTEND });
+    const after = await renderStackDocument(parse(text).config, "prod");
+    const diff = compareStack("prod", before, after);
+
+    const updates = diff.resources.filter((r) => r.change !== "remove");
+    expect(updates.map((r) => `${r.change} ${r.name}`).sort()).toEqual(["update Deployment ai-assistant/backend", "update Deployment ai-assistant/frontend"]);
+    for (const update of updates) {
+      const workload = update.name.split("/")[1];
+      expect(update.fields.map((f) => formatPath(f.path)).sort()).toEqual([
+        'metadata.labels["app.kubernetes.io/version"]',
+        'spec.template.metadata.labels["app.kubernetes.io/version"]',
+        `spec.template.spec.containers[${workload}].image`,
+      ]);
+      expect(update.fields.find((f) => formatPath(f.path).endsWith(".image"))?.after).toBe(workload === "backend" ? BACKEND : FRONTEND);
+      expect(update.risks).toEqual([]);
+    }
+    // The builds are no longer made; the ECR repositories (and the images in them) stay.
+    expect(diff.resources.filter((r) => r.change === "remove").map((r) => r.name).sort()).toEqual(["docker:index/image:Image images-backend", "docker:index/image:Image images-frontend"]);
+    expect(diff.outputs.map((o) => formatPath(o.path)).sort()).toEqual(["imageDigests.backend", "imageDigests.frontend"]);
   });
 });
 

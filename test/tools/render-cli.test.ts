@@ -16,7 +16,7 @@ describe("npm run render", () => {
     const run = renderCli("--stack", "dev", "--out", out);
     // dev configures no Alertmanager receiver, and the render says so, on one line.
     expect(run.stderr).toBe(
-      "warning: [runtime] monitoring: Alertmanager has no receiver, so alerts reach no one; name slack or pagerduty in ai-assistant:monitoring.alertReceivers and set its secret (alertSlackWebhookUrl, alertPagerDutyRoutingKey)\n",
+      "warning: monitoring: Alertmanager has no receiver, so alerts reach no one; name slack or pagerduty in ai-assistant:monitoring.alertReceivers and set its secret (alertSlackWebhookUrl, alertPagerDutyRoutingKey)\n",
     );
     expect(run.status).toBe(0);
     // dev sets no Grafana password yet: the render says what to set before `pulumi up`, and nothing it does not need.
@@ -33,6 +33,15 @@ describe("npm run render", () => {
     expect(plan).toMatchObject({ project: "ai-assistant", stack: "dev" });
     const entry = plan.resources.find((r: { type: string }) => r.type === "kubernetes:apps/v1:Deployment");
     expect(Object.keys(entry)).toEqual(expect.arrayContaining(["type", "name", "parent", "inputs"]));
+  });
+
+  it("lists prod's certificate among what to set before `pulumi up`: the committed file holds no example ARN", () => {
+    const out = mkdtempSync(join(tmpdir(), "render-prod-"));
+    const run = renderCli("--stack", "prod", "--out", out);
+    expect(run.status).toBe(0);
+    expect(run.stdout).toContain("  ai-assistant:frontend.expose.certificateArn (the ACM certificate the ALB serves the chat's host with): pulumi config set --path");
+    expect(readFileSync(join(PROJECT_DIR, "Pulumi.prod.yaml"), "utf8")).not.toMatch(/certificateArn:\s*arn:/);
+    expect(readFileSync(join(out, "frontend.yaml"), "utf8")).toContain('alb.ingress.kubernetes.io/certificate-arn: "<to set: ai-assistant:frontend.expose.certificateArn>"');
   });
 
   it("renders the same stack to the same bytes twice, so renders diff cleanly on pull requests", () => {

@@ -31,6 +31,46 @@ describe("optional secrets a stack does not set render as unset", () => {
   });
 });
 
+describe("a required setting a stack file leaves unset (the prod certificate)", () => {
+  const eksIngress = (expose: Record<string, unknown>) => ({
+    config: {
+      "ai-assistant:phase": "mock",
+      "ai-assistant:grafanaAdminPassword": { secure: "AAAB" },
+      "ai-assistant:cluster": { type: "eks" },
+      "ai-assistant:frontend": { expose: { type: "Ingress", host: "chat.example.com", ...expose } },
+    },
+  });
+
+  it("is listed to set before `pulumi up`, with its command, and rendered as a labelled placeholder", async () => {
+    const { unsetSettings, placeholders, config } = stackFileConfig(eksIngress({}), "prod");
+    expect(unsetSettings).toEqual([
+      {
+        key: "frontend.expose.certificateArn",
+        why: "the ACM certificate the ALB serves the chat's host with",
+        command: "pulumi config set --path 'ai-assistant:frontend.expose.certificateArn' arn:aws:acm:<region>:<account>:certificate/<id> --stack prod",
+      },
+    ]);
+    const standIn = JSON.parse(config["ai-assistant:frontend"]).expose.certificateArn;
+    expect(placeholders).toEqual({ [standIn]: "<to set: ai-assistant:frontend.expose.certificateArn>" });
+    const result = await renderStackDocument(eksIngress({}).config, "prod");
+    expect(objectOf(result, "Ingress", "frontend").metadata.annotations!["alb.ingress.kubernetes.io/certificate-arn"]).toBe("<to set: ai-assistant:frontend.expose.certificateArn>");
+    expect(JSON.stringify(result)).not.toContain(standIn);
+  });
+
+  it("is not listed, nor stood in for, when the file sets it", () => {
+    const arn = "arn:aws:acm:us-west-2:246813579024:certificate/3f6c2a1e-8b4d-4c7a-9e21-5d0b7c9a4f12";
+    const { unsetSettings, placeholders, config } = stackFileConfig(eksIngress({ certificateArn: arn }), "prod");
+    expect(unsetSettings).toEqual([]);
+    expect(placeholders).toEqual({});
+    expect(JSON.parse(config["ai-assistant:frontend"]).expose.certificateArn).toBe(arn);
+  });
+
+  it("is not stood in for when the file sets a placeholder ARN: that is a config error", () => {
+    const { unsetSettings } = stackFileConfig(eksIngress({ certificateArn: "arn:aws:acm:us-west-2:123456789012:certificate/00000000-0000-4000-8000-000000000000" }), "prod");
+    expect(unsetSettings).toEqual([]);
+  });
+});
+
 describe("a secure: value under a key other than the secret keys stays secret in what is registered", () => {
   const encryptedUrl = { ...HOSTED, hostedApi: { provider: "openai-compatible", model: "private-model", baseUrl: { secure: "AAABAHVybA==" } } };
 

@@ -21,8 +21,9 @@ async function main(): Promise<number> {
     return 0;
   }
   const stack = values.stack!;
-  const { config, secretKeys } = readStackFile(join(PROJECT_DIR, `Pulumi.${stack}.yaml`));
-  const result = await render({ stack, config, secretKeys, runProgram: () => require(join(PROJECT_DIR, "index")) });
+  const { config, secretKeys, placeholders } = readStackFile(join(PROJECT_DIR, `Pulumi.${stack}.yaml`));
+  const result = await render({ stack, config, secretKeys, placeholders, runProgram: () => require(join(PROJECT_DIR, "index")) });
+  for (const warning of result.warnings) console.error(`warning: ${warning}`);
   const table = costTable(stackCost(result, config));
   if (!values.write) {
     console.log(table);

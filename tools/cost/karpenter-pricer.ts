@@ -9,6 +9,7 @@ import { CostLine, Pricer, PricingContext, Range } from "./estimate";
 import { Inputs, KubernetesObject, objectName } from "./plan-index";
 import { GpuInstanceSpec, gpuInstanceSpec, HOURS_PER_MONTH } from "./prices";
 import { gibibytes } from "./storage";
+import { instanceSize } from "../../config/system-pool";
 
 const DAYS_PER_MONTH = HOURS_PER_MONTH / 24;
 type Requirement = { key: string; operator: string; values?: string[] };
@@ -77,11 +78,12 @@ export const karpenterNodePool: Pricer = {
   scope: "cluster",
   appliesTo: isNodePool,
   lines(resource, context) {
-    const { prices, settings, plan } = context;
+    const { prices, settings } = context;
     const pool = resource.inputs as KubernetesObject;
-    const spec = pool.spec as { template: { metadata?: { labels?: Record<string, string> }; spec: { requirements: Requirement[]; nodeClassRef?: { name?: string } } }; limits?: Record<string, unknown> };
+    const spec = pool.spec as PoolSpec;
     const requirements = spec.template.spec.requirements ?? [];
     const types = requirementValues(requirements, "node.kubernetes.io/instance-type") ?? [];
+    if (!types.some((type) => gpuInstanceSpec(type))) return cpuPoolLines(pool, spec, requirements, types, context);
     const priced = types.filter((type) => prices.ec2[type] !== undefined && gpuInstanceSpec(type));
     // Config refuses unpriced types; a NodePool that still has none is a bug in the estimate, not a $0 pool.
     if (priced.length === 0) throw new Error(`no ${settings.region} price for the instance types of NodePool ${pool.metadata.name} (${types.join(", ") || "none listed"})`);
@@ -89,7 +91,6 @@ export const karpenterNodePool: Pricer = {
     const instanceType = [...priced].sort((a, b) => prices.ec2[a] - prices.ec2[b])[0];
     const instance = gpuInstanceSpec(instanceType)!;
     const spot = (requirementValues(requirements, "karpenter.sh/capacity-type") ?? ["on-demand"]).includes("spot");
-    const onDemand = prices.ec2[instanceType];
 
     const demand = demandOn(spec.template.metadata?.labels ?? {}, context);
     const nodesFor = (pick: (pods: Range) => number) =>
@@ -108,25 +109,54 @@ export const karpenterNodePool: Pricer = {
     );
     if (spot) context.note(`Karpenter NodePool ${pool.metadata.name} allows spot: priced at cost.spotDiscount (${settings.spotDiscount}) off on-demand; it falls back to on-demand when spot has no capacity.`);
 
-    const nodeClassName = spec.template.spec.nodeClassRef?.name;
-    const nodeClass = plan.objectsOfKind("EC2NodeClass").find((c) => c.metadata.name === nodeClassName);
-    const disk = rootVolume(nodeClass);
-    const diskMonths = (hours: number) => (hours / HOURS_PER_MONTH) * disk.gib;
-    const name = objectName(pool);
-    const lines: CostLine[] = [
-      {
-        resource: name,
-        type: `EC2 ${instanceType} ${spot ? "spot" : "on-demand"} instance-hour`,
-        unitPrice: spot ? Math.round(onDemand * (1 - settings.spotDiscount) * 1e6) / 1e6 : onDemand,
-        quantity: nodeHours,
-      },
-      {
-        resource: name,
-        type: `EBS ${disk.volumeType === "gp2" ? "gp2" : "gp3"} GiB-month (node root volumes)`,
-        unitPrice: disk.volumeType === "gp2" ? prices.ebs.gp2GiBMonth : prices.ebs.gp3GiBMonth,
-        quantity: { min: diskMonths(nodeHours.min), expected: diskMonths(nodeHours.expected), max: diskMonths(nodeHours.max) },
-      },
-    ];
-    return lines;
+    return poolLines(pool, spec.template.spec.nodeClassRef?.name, instanceType, spot, nodeHours, context);
   },
 };
+
+type PoolSpec = { template: { metadata?: { labels?: Record<string, string> }; spec: { requirements: Requirement[]; nodeClassRef?: { name?: string } } }; limits?: Record<string, unknown> };
+
+/**
+ * A CPU NodePool (no GPU type): its nodes exist only while a load peak outgrows the system pool, so it costs
+ * nothing at the minimum and the expected load (the HPAs' lower bounds fit the system pool: the capacity rule in
+ * config/schema.ts sees to that) and its limits around the clock at the maximum.
+ */
+function cpuPoolLines(pool: KubernetesObject, spec: PoolSpec, requirements: Requirement[], types: string[], context: PricingContext): CostLine[] {
+  const { prices, settings } = context;
+  const priced = types.filter((type) => prices.ec2[type] !== undefined && instanceSize(type));
+  if (priced.length === 0) throw new Error(`no ${settings.region} price for the instance types of NodePool ${pool.metadata.name} (${types.join(", ") || "none listed"})`);
+  const instanceType = [...priced].sort((a, b) => prices.ec2[a] - prices.ec2[b])[0];
+  const size = instanceSize(instanceType)!;
+  const ceiling = nodesWithinLimits(spec.limits ?? {}, { gpus: 0, vcpu: size.vcpu, memoryGiB: size.memoryGiB });
+  const spot = (requirementValues(requirements, "karpenter.sh/capacity-type") ?? ["on-demand"]).includes("spot");
+  context.note(
+    `Karpenter NodePool ${pool.metadata.name}: CPU nodes only while a load peak outgrows the system pool (none at the expected load); ` +
+      `its limits (${ceiling} x ${instanceType}, the cheapest type it may launch) around the clock at the maximum.`,
+  );
+  if (spot) context.note(`Karpenter NodePool ${pool.metadata.name} allows spot: priced at cost.spotDiscount (${settings.spotDiscount}) off on-demand; it falls back to on-demand when spot has no capacity.`);
+  return poolLines(pool, spec.template.spec.nodeClassRef?.name, instanceType, spot, { min: 0, expected: 0, max: ceiling * HOURS_PER_MONTH }, context);
+}
+
+/** The instance-hours of a pool's nodes and their root volumes (from the EC2NodeClass it names). */
+function poolLines(pool: KubernetesObject, nodeClassName: string | undefined, instanceType: string, spot: boolean, nodeHours: Range, context: PricingContext): CostLine[] {
+  const { prices, settings, plan } = context;
+  const onDemand = prices.ec2[instanceType];
+  const nodeClass = plan.objectsOfKind("EC2NodeClass").find((c) => c.metadata.name === nodeClassName);
+  const disk = rootVolume(nodeClass);
+  const diskMonths = (hours: number) => (hours / HOURS_PER_MONTH) * disk.gib;
+  const name = objectName(pool);
+  const lines: CostLine[] = [
+    {
+      resource: name,
+      type: `EC2 ${instanceType} ${spot ? "spot" : "on-demand"} instance-hour`,
+      unitPrice: spot ? Math.round(onDemand * (1 - settings.spotDiscount) * 1e6) / 1e6 : onDemand,
+      quantity: nodeHours,
+    },
+    {
+      resource: name,
+      type: `EBS ${disk.volumeType === "gp2" ? "gp2" : "gp3"} GiB-month (node root volumes)`,
+      unitPrice: disk.volumeType === "gp2" ? prices.ebs.gp2GiBMonth : prices.ebs.gp3GiBMonth,
+      quantity: { min: diskMonths(nodeHours.min), expected: diskMonths(nodeHours.expected), max: diskMonths(nodeHours.max) },
+    },
+  ];
+  return lines;
+}

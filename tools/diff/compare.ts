@@ -76,7 +76,16 @@ function deletedFirst(resource: PlannedResource): boolean {
   return resource.type.startsWith("kubernetes:") && typeof metadata?.name === "string";
 }
 
-function compareResource(before: PlannedResource, after: PlannedResource, head: PlanIndex): ResourceDiff | undefined {
+/**
+ * The dependencies of `resource` on resources both plans hold: a dependency on something created or deleted in the
+ * same diff is that resource's own line (a promoted image drops the Deployment's dependency on the image build).
+ */
+function sharedDependencies(resource: PlannedResource, base: PlanIndex, head: PlanIndex): string[] | undefined {
+  const shared = resource.dependencies?.filter((urn) => base.byUrn.has(urn) && head.byUrn.has(urn));
+  return shared && shared.length > 0 ? shared : undefined;
+}
+
+function compareResource(before: PlannedResource, after: PlannedResource, head: PlanIndex, base: PlanIndex): ResourceDiff | undefined {
   const fields: FieldDiff[] = diffValues(before.inputs, after.inputs).map((change) => {
     const verdict = verdictFor(change, before, after, head);
     return verdict ? { ...change, verdict } : change;
@@ -85,7 +94,10 @@ function compareResource(before: PlannedResource, after: PlannedResource, head: 
   // customTimeouts), as `(options).<name>`; identity fields are the URN's and never differ here.
   const optionKeys = [...new Set([...Object.keys(before), ...Object.keys(after)])].filter((key) => !IDENTITY_FIELDS.includes(key)).sort();
   for (const key of optionKeys) {
-    const [a, b] = [(before as unknown as Record<string, unknown>)[key], (after as unknown as Record<string, unknown>)[key]];
+    const [a, b] =
+      key === "dependencies"
+        ? [sharedDependencies(before, base, head), sharedDependencies(after, base, head)]
+        : [(before as unknown as Record<string, unknown>)[key], (after as unknown as Record<string, unknown>)[key]];
     const flag = (OPTION_KEYS as readonly string[]).includes(key);
     if (flag ? Boolean(a) !== Boolean(b) : JSON.stringify(a) !== JSON.stringify(b)) {
       fields.push(...diffValues(flag ? (a ?? false) : a, flag ? (b ?? false) : b, ["(options)", key]));
@@ -126,7 +138,7 @@ export function compareStack(stack: string, basePlan: Plan | undefined, headPlan
       resources.push({ change: "add", name: displayName(after), type: after.type, component: head.component(after), fields: [], risks: [], ...(chart && { chart: { name: chart.name, after: chart.version } }) });
       continue;
     }
-    const diff = compareResource(before, after, head);
+    const diff = compareResource(before, after, head, base);
     if (diff) resources.push(diff);
   }
   for (const [id, before] of base.byIdentity) {

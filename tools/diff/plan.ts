@@ -44,7 +44,7 @@ export function displayName(resource: PlannedResource): string {
 /** Resources of a plan by identity, and the top-level component each belongs to. */
 export class PlanIndex {
   readonly byIdentity = new Map<string, PlannedResource>();
-  private readonly byUrn = new Map<string, PlannedResource>();
+  readonly byUrn = new Map<string, PlannedResource>();
 
   constructor(readonly plan: Plan) {
     for (const resource of plan.resources) {

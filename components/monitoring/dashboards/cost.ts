@@ -2,7 +2,8 @@
  * Cost: GPU-hours and what they cost. GPUs are counted from the nodes' capacity (kube-state-metrics), because an
  * idle GPU costs as much as a busy one; DCGM's utilisation shows how much of that is put to use.
  */
-import { DCGM_METRICS, VLLM_METRICS } from "../../../lib/metrics-contract";
+import { BACKEND_METRICS, DCGM_METRICS, VLLM_METRICS } from "../../../lib/metrics-contract";
+import { cacheHitRatio } from "./shared-state";
 import { GPU_CAPACITY } from "../promql";
 import { dashboard, Dashboard } from "./grafana";
 import { DashboardParams, RATE } from "./params";
@@ -10,7 +11,13 @@ import { DashboardParams, RATE } from "./params";
 /** Hours in an average month, for the monthly projection. */
 const HOURS_PER_MONTH = 730;
 
-export function costDashboard({ appNamespace: ns, gpuHourlyCostUsd: price }: DashboardParams): Dashboard {
+/** USD the cache's hits saved over `window`, at the hosted API's prices (tokens the hosted provider first answered). */
+export function cacheSavingsUsd(ns: string, window: string, prices: NonNullable<DashboardParams["tokenPrices"]>): string {
+  const saved = (kind: string) => `sum(increase(${BACKEND_METRICS.cacheSavedTokens.name}{namespace="${ns}", provider="${prices.provider}", kind="${kind}"}[${window}]))`;
+  return `(${saved("prompt")} * ${prices.prompt} + ${saved("completion")} * ${prices.completion}) / 1e6`;
+}
+
+export function costDashboard({ appNamespace: ns, gpuHourlyCostUsd: price, tokenPrices }: DashboardParams): Dashboard {
   // One sample per hour over the dashboard's range: each counts the GPUs present in that hour.
   const gpuHours = `sum_over_time(${GPU_CAPACITY}[$__range:1h])`;
   return dashboard(
@@ -39,6 +46,25 @@ export function costDashboard({ appNamespace: ns, gpuHourlyCostUsd: price }: Das
         queries: [{ expr: `(${GPU_CAPACITY} * ${price} / 3600) / (sum(rate(${VLLM_METRICS.generationTokens}{namespace="${ns}"}[${RATE}])) / 1000)`, legend: "USD per 1k tokens" }],
       },
       { title: "Spend rate", type: "timeseries", unit: "currencyUSD", width: 24, queries: [{ expr: `${GPU_CAPACITY} * ${price}`, legend: "USD per hour" }] },
+      // The response cache: each hit is a model call not made (docs/shared-state.md).
+      { title: "Cache hit rate in range", type: "stat", unit: "percentunit", queries: [{ expr: cacheHitRatio(ns, "$__range") }] },
+      {
+        title: "Tokens the cache saved in range",
+        type: "stat",
+        unit: "short",
+        queries: [{ expr: `sum(increase(${BACKEND_METRICS.cacheSavedTokens.name}{namespace="${ns}"}[$__range]))` }],
+      },
+      ...(tokenPrices
+        ? [
+            {
+              title: "Hosted API spend the cache saved in range",
+              type: "stat" as const,
+              unit: "currencyUSD",
+              description: `At ${tokenPrices.provider}'s $${tokenPrices.prompt} (prompt) and $${tokenPrices.completion} (completion) per million tokens (config hostedApi.usdPerMillionTokens).`,
+              queries: [{ expr: cacheSavingsUsd(ns, "$__range", tokenPrices) }],
+            },
+          ]
+        : []),
     ],
   );
 }

@@ -7,11 +7,12 @@ import { knowledgeDashboard } from "./knowledge";
 import { modelServerDashboard } from "./model-server";
 import { overviewDashboard } from "./overview";
 import { DashboardParams } from "./params";
+import { sharedStateDashboard } from "./shared-state";
 
 export { dashboardQueries } from "./grafana";
 export type { Dashboard } from "./grafana";
 export type { DashboardParams } from "./params";
 
 export function dashboards(params: DashboardParams): Dashboard[] {
-  return [overviewDashboard(params), modelServerDashboard(params), gpuDashboard(), costDashboard(params), infrastructureDashboard(params), knowledgeDashboard(params)];
+  return [overviewDashboard(params), modelServerDashboard(params), gpuDashboard(), costDashboard(params), infrastructureDashboard(params), sharedStateDashboard(params), knowledgeDashboard(params)];
 }

@@ -1,17 +1,51 @@
-/** Overview: is the assistant answering, how often does it fail, how long do answers take. */
+/** Overview: is the assistant answering, how often does it fail (by outcome), how long do answers take. */
 import { THRESHOLDS } from "../alert-rules";
 import { BACKEND_METRICS } from "../../../lib/metrics-contract";
-import { errorRatio, inferenceQuantile, requestRate } from "../promql";
+import { chatOutcomeRatio, circuitState, errorRatio, inferenceQuantile, requestRate } from "../promql";
 import { dashboard, Dashboard } from "./grafana";
 import { DashboardParams, RATE } from "./params";
 
 export function overviewDashboard({ appNamespace: ns }: DashboardParams): Dashboard {
   const requests = BACKEND_METRICS.requests.name;
+  const m = BACKEND_METRICS;
   return dashboard("ai-assistant-overview", "AI Assistant / Overview", "Request rate, error rate and inference latency of the backend.", [
     { title: "Request rate", type: "stat", unit: "reqps", queries: [{ expr: requestRate(ns, RATE) }] },
-    { title: "Error rate (5xx)", type: "stat", unit: "percentunit", threshold: THRESHOLDS.errorRatioHigh, queries: [{ expr: errorRatio(ns, RATE) }] },
+    { title: "Error rate (failed outcomes)", type: "stat", unit: "percentunit", threshold: THRESHOLDS.errorRatioHigh, queries: [{ expr: errorRatio(ns, RATE) }] },
+    { title: "Fallback answers", type: "stat", unit: "percentunit", threshold: THRESHOLDS.fallbackRatio, queries: [{ expr: chatOutcomeRatio("fallback", ns, RATE) }] },
     { title: "p95 inference latency", type: "stat", unit: "s", threshold: THRESHOLDS.p95LatencySeconds, queries: [{ expr: inferenceQuantile(0.95, ns, RATE) }] },
     { title: "p99 inference latency", type: "stat", unit: "s", threshold: THRESHOLDS.p99LatencySeconds, queries: [{ expr: inferenceQuantile(0.99, ns, RATE) }] },
+    {
+      title: "Requests by outcome",
+      type: "timeseries",
+      unit: "reqps",
+      description: "ok, fallback (answered by a fallback provider), client_error, upstream_error, interrupted (stream broke after it started), aborted (client left), internal_error. See docs/monitoring.md.",
+      queries: [{ expr: `sum by (outcome) (rate(${requests}{namespace="${ns}"}[${RATE}]))`, legend: "{{outcome}}" }],
+    },
+    {
+      title: "Upstream errors by provider and kind",
+      type: "timeseries",
+      unit: "reqps",
+      description: "Every failed call to a model provider, retried or not; kind is timeout, rate_limited, rejected or failed.",
+      queries: [
+        { expr: `sum by (provider, kind) (rate(${m.upstreamErrors.name}{namespace="${ns}"}[${RATE}]))`, legend: "{{provider}} {{kind}}" },
+        { expr: `sum by (provider) (rate(${m.retries.name}{namespace="${ns}"}[${RATE}]))`, legend: "{{provider}} retries" },
+        { expr: `sum by (from, to) (rate(${m.fallbacks.name}{namespace="${ns}"}[${RATE}]))`, legend: "fallback {{from}} → {{to}}" },
+      ],
+    },
+    {
+      title: "Circuit state per upstream",
+      type: "timeseries",
+      unit: "none",
+      description: "0 closed, 1 half-open, 2 open (the highest over the backend pods). Alert: not closed for 5 minutes.",
+      queries: [{ expr: circuitState(ns), legend: "{{provider}} {{upstream}}" }],
+    },
+    {
+      title: "Interrupted streams",
+      type: "timeseries",
+      unit: "percentunit",
+      threshold: THRESHOLDS.interruptedRatio,
+      queries: [{ expr: chatOutcomeRatio("interrupted", ns, RATE), legend: "interrupted share" }],
+    },
     {
       title: "Requests by status",
       type: "timeseries",
@@ -23,8 +57,8 @@ export function overviewDashboard({ appNamespace: ns }: DashboardParams): Dashbo
       type: "timeseries",
       unit: "percentunit",
       threshold: THRESHOLDS.errorRatioHigh,
-      description: "Alerts: above 5% for 5 minutes (warning), above 10% for 1 minute (critical).",
-      queries: [{ expr: errorRatio(ns, RATE), legend: "5xx share" }],
+      description: "Failed outcomes (fallback, upstream_error, interrupted, internal_error) over all requests. Alerts: above 5% for 5 minutes (warning), above 10% for 1 minute (critical).",
+      queries: [{ expr: errorRatio(ns, RATE), legend: "failed share" }],
     },
     {
       title: "Inference latency",

@@ -4,6 +4,11 @@ export interface DashboardParams {
   appNamespace: string;
   /** USD per GPU-hour, for the cost estimate. */
   gpuHourlyCostUsd: number;
+  /**
+   * What the hosted API charges per million tokens (config hostedApi.usdPerMillionTokens), for the money the response
+   * cache saved; absent: the cost dashboard shows the tokens saved only.
+   */
+  tokenPrices?: { provider: string; prompt: number; completion: number };
 }
 
 /** Grafana's rate window: at least four scrapes, whatever the zoom. */

@@ -6,6 +6,7 @@
 import { z } from "zod";
 import { BackendSettings } from "../../../lib/backend-env";
 import { badRequest, HttpError } from "./errors";
+import { excerpt } from "./redact";
 import { ChatRequest, Role } from "./providers/types";
 
 const ROLES = ["system", "developer", "user", "assistant"] as const satisfies readonly Role[];
@@ -58,7 +59,7 @@ export function requestValidator(limits: BackendSettings["limits"]): RequestVali
     const r = parsed.data;
     const model = r.model ?? defaultModel;
     if (!knownModel(model)) {
-      throw new HttpError(404, `The model \`${model}\` does not exist here; GET /v1/models lists the served ones.`, "invalid_request_error", "model_not_found", "model");
+      throw new HttpError(404, `The model \`${excerpt(model)}\` does not exist here; GET /v1/models lists the served ones.`, "invalid_request_error", "model_not_found", "model");
     }
     return {
       model,

@@ -3,7 +3,8 @@
  * slow reader would stall every request; here lines are gathered and written with fs.write from libuv's thread
  * pool, one write in flight at a time, never blocking the event loop. If the reader falls far behind, lines are
  * dropped (and the count logged) rather than memory growing. Never handed the API key; prompt text only when
- * LOG_PROMPTS is on (server.ts decides).
+ * LOG_PROMPTS is on (server.ts decides). Every line the backend logs passes {@link redactingLogger} first, so key-like
+ * strings and URL credentials in upstream error text never reach the log.
  */
 import { write as fsWrite, writeSync } from "fs";
 
@@ -69,5 +70,24 @@ export function jsonLogger(fd = 1): Logger {
       }
       return new Promise((resolve) => waiting.push(resolve));
     },
+  };
+}
+
+/** `logger` with every message and string field passed through `clean` (redact.ts) first. */
+export function redactingLogger(logger: Logger, clean: (text: string) => string): Logger {
+  const scrub = (fields?: LogFields): LogFields | undefined => {
+    if (!fields) return fields;
+    const out: LogFields = {};
+    for (const key in fields) {
+      const value = fields[key];
+      out[key] = typeof value === "string" ? clean(value) : Array.isArray(value) ? value.map(clean) : value;
+    }
+    return out;
+  };
+  return {
+    info: (msg, fields) => logger.info(clean(msg), scrub(fields)),
+    warn: (msg, fields) => logger.warn(clean(msg), scrub(fields)),
+    error: (msg, fields) => logger.error(clean(msg), scrub(fields)),
+    drained: () => logger.drained(),
   };
 }

@@ -1,9 +1,12 @@
 /**
  * The backend's entry point: settings from the environment (the contract in lib/backend-env.ts), then the server.
- * A bad setting stops it at once with one line on stderr naming the variable; SIGTERM drains it gracefully.
+ * A bad setting stops it at once with one line on stderr naming the variable (URL credentials and the key hidden).
+ * SIGTERM (or SIGINT) drains it: readiness fails and it keeps serving for SHUTDOWN_DRAIN_SECONDS, then it stops
+ * accepting and in-flight answers get SHUTDOWN_GRACE_SECONDS.
  */
-import { BackendEnvError, parseBackendEnv } from "../../../lib/backend-env";
-import { jsonLogger } from "./log";
+import { BackendEnvError, parseBackendEnv, withoutUrlSecrets } from "../../../lib/backend-env";
+import { jsonLogger, redactingLogger } from "./log";
+import { redactor } from "./redact";
 import { createBackend } from "./server";
 
 function start(): void {
@@ -15,8 +18,14 @@ function start(): void {
     process.stderr.write(`backend: ${error.message}\n`);
     process.exit(1);
   }
-  const log = jsonLogger();
-  const backend = createBackend(settings, { logger: log });
+  const raw = jsonLogger();
+  const log = redactingLogger(raw, redactor([settings.apiKey]));
+  // Last line of defence: an exception no request handler caught (an error event of a stream nobody listened to) is
+  // logged, and the process keeps serving. Each request's state is its own, so one broken request leaves the others
+  // sound; exiting would cut every stream on the pod, and a client that can trigger it could keep every pod restarting.
+  process.on("uncaughtException", (error) => log.error("uncaught exception; the process keeps serving", { error: String(error?.stack ?? error) }));
+  process.on("unhandledRejection", (reason) => log.error("unhandled rejection; the process keeps serving", { error: String((reason as Error)?.stack ?? reason) }));
+  const backend = createBackend(settings, { logger: raw });
   backend.listen().then(
     (port) =>
       log.info("listening", {
@@ -28,7 +37,7 @@ function start(): void {
         rate_limit_per_minute: settings.rateLimit.perMinute,
       }),
     (error: Error) => {
-      process.stderr.write(`backend: cannot listen on ${settings.host}:${settings.port}: ${error.message}\n`);
+      process.stderr.write(`backend: cannot listen on ${withoutUrlSecrets(settings.host)}:${settings.port}: ${error.message}\n`);
       process.exit(1);
     },
   );
@@ -36,7 +45,7 @@ function start(): void {
   const stop = (signal: string) => {
     if (stopping) return;
     stopping = true;
-    log.info("shutting down", { signal, grace_seconds: settings.shutdownGraceMs / 1000 });
+    log.info("shutting down", { signal, drain_seconds: settings.shutdownDrainMs / 1000, grace_seconds: settings.shutdownGraceMs / 1000 });
     void backend
       .shutdown()
       .then(() => log.info("stopped"))

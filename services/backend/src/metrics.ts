@@ -1,37 +1,67 @@
 /**
  * The metrics contract of lib/metrics-contract.ts (the same module the alert rules and dashboards are built from),
  * served with prom-client beside its process defaults. Labels stay low-cardinality: routes are templates (unknown
- * paths are `other`), models are only the served ones (unknown models are refused before they reach a metric).
+ * paths are `other`), models are only the served ones (unknown models are refused before they reach a metric),
+ * outcomes and kinds are fixed lists.
  */
-import { collectDefaultMetrics, Counter, Histogram, Registry } from "prom-client";
-import { BACKEND_METRICS, INFERENCE_BUCKETS, KNOWLEDGE_RETRIEVAL_OUTCOMES, LOCAL_MODEL_REQUEST_REASONS, RETRIEVAL_BUCKETS } from "../../../lib/metrics-contract";
+import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from "prom-client";
+import {
+  BACKEND_METRICS,
+  CIRCUIT_STATE_VALUES,
+  INFERENCE_BUCKETS,
+  KNOWLEDGE_RETRIEVAL_OUTCOMES,
+  LOCAL_MODEL_REQUEST_REASONS,
+  RequestOutcome,
+  RETRIEVAL_BUCKETS,
+  UpstreamErrorKind,
+} from "../../../lib/metrics-contract";
 import { Usage } from "./providers/types";
+import { CircuitView, RouterEvents } from "./resilience/router";
 
 export class BackendMetrics {
   readonly registry = new Registry();
-  private readonly requests: Counter<"route" | "status">;
+  private readonly requests: Counter<"route" | "status" | "outcome">;
   private readonly inference: Histogram<"provider" | "model">;
   private readonly tokens: Counter<"provider" | "model" | "kind">;
   private readonly localModelRequests: Counter<"model" | "reason">;
+  private readonly upstreamErrors: Counter<"provider" | "kind">;
+  private readonly retries: Counter<"provider">;
+  private readonly fallbacks: Counter<"from" | "to">;
   private readonly retrievals: Counter<"outcome">;
   private readonly retrievalDuration: Histogram;
   private readonly semanticCache: Counter<"result">;
 
-  /** `localModels`: the models an in-cluster server (vLLM, Ollama) serves; their request counter starts at 0. */
-  /** `knowledge`: retrieval is on, so its series start at 0 (a failure rate needs a first sample to rise from). */
-  constructor(localModels: readonly string[] = [], knowledge = false) {
+  /**
+   * `localModels`: the models an in-cluster server (vLLM, Ollama) serves; their request counter starts at 0.
+   * `circuits`: read at every scrape, as a circuit turns half-open by the clock alone.
+   * `knowledge`: retrieval is on, so its series start at 0 (a failure rate needs a first sample to rise from).
+   */
+  constructor(localModels: readonly string[] = [], circuits: () => CircuitView[] = () => [], knowledge = false) {
     const m = BACKEND_METRICS;
-    this.requests = new Counter({ name: m.requests.name, help: m.requests.help, labelNames: m.requests.labels, registers: [this.registry] });
+    const registers = [this.registry];
+    this.requests = new Counter({ name: m.requests.name, help: m.requests.help, labelNames: m.requests.labels, registers });
     this.inference = new Histogram({
       name: m.inferenceDuration.name,
       help: m.inferenceDuration.help,
       labelNames: m.inferenceDuration.labels,
       buckets: [...INFERENCE_BUCKETS],
-      registers: [this.registry],
+      registers,
     });
-    this.tokens = new Counter({ name: m.tokens.name, help: m.tokens.help, labelNames: m.tokens.labels, registers: [this.registry] });
+    this.tokens = new Counter({ name: m.tokens.name, help: m.tokens.help, labelNames: m.tokens.labels, registers });
     const local = m.localModelRequests;
-    this.localModelRequests = new Counter({ name: local.name, help: local.help, labelNames: local.labels, registers: [this.registry] });
+    this.localModelRequests = new Counter({ name: local.name, help: local.help, labelNames: local.labels, registers });
+    this.upstreamErrors = new Counter({ name: m.upstreamErrors.name, help: m.upstreamErrors.help, labelNames: m.upstreamErrors.labels, registers });
+    this.retries = new Counter({ name: m.retries.name, help: m.retries.help, labelNames: m.retries.labels, registers });
+    this.fallbacks = new Counter({ name: m.fallbacks.name, help: m.fallbacks.help, labelNames: m.fallbacks.labels, registers });
+    new Gauge({
+      name: m.circuitState.name,
+      help: m.circuitState.help,
+      labelNames: m.circuitState.labels,
+      registers,
+      collect() {
+        for (const circuit of circuits()) this.labels(circuit.provider, circuit.upstream).set(CIRCUIT_STATE_VALUES[circuit.state]);
+      },
+    });
     // Every series exists from the start, so that rate() sees the first request for a sleeping model: KEDA wakes the
     // server on this counter, and a series born at 1 has no earlier sample to rise from.
     for (const model of localModels) for (const reason of LOCAL_MODEL_REQUEST_REASONS) this.localModelRequests.labels(model, reason).inc(0);
@@ -48,7 +78,17 @@ export class BackendMetrics {
     collectDefaultMetrics({ register: this.registry });
   }
 
-  /** A request meant for an in-cluster model: who answered it (see LOCAL_MODEL_REQUEST_REASONS). */
+  /** The router's events, counted. */
+  routerEvents(): RouterEvents {
+    return {
+      local: (model, reason) => this.localModelRequests.labels(model, reason).inc(),
+      upstreamError: (provider, kind: UpstreamErrorKind) => this.upstreamErrors.labels(provider, kind).inc(),
+      retry: (provider) => this.retries.labels(provider).inc(),
+      fallback: (from, to) => this.fallbacks.labels(from, to).inc(),
+    };
+  }
+
+  /** A request for an in-cluster model: who answered it (see LOCAL_MODEL_REQUEST_REASONS). */
   localModelRequest(model: string, reason: (typeof LOCAL_MODEL_REQUEST_REASONS)[number]): void {
     this.localModelRequests.labels(model, reason).inc();
   }
@@ -62,8 +102,8 @@ export class BackendMetrics {
     this.semanticCache.labels(result).inc();
   }
 
-  request(route: string, status: number): void {
-    this.requests.labels(route, String(status)).inc();
+  request(route: string, status: number, outcome: RequestOutcome): void {
+    this.requests.labels(route, String(status), outcome).inc();
   }
 
   answered(provider: string, model: string, seconds: number, usage: Usage | undefined): void {

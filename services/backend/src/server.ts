@@ -2,27 +2,36 @@
  * The backend's HTTP server: an OpenAI-compatible gateway (`POST /v1/chat/completions`, JSON or server-sent events;
  * `GET /v1/models`), probes (`/healthz` alive, `/readyz` taking traffic), and `/metrics`. Plain node:http, so that
  * the hot path is the request, one validation, one upstream call and the writes, nothing else.
+ *
+ * Every request ends in exactly one outcome (lib/metrics-contract.ts REQUEST_OUTCOMES), written once, when its
+ * response closes, to the request counter and the log line. Whatever a request does, it cannot stop the server: an
+ * unexpected exception becomes a logged 500 for that request alone.
  */
 import { randomUUID } from "crypto";
 import { createServer, IncomingMessage, Server, ServerResponse } from "http";
 import { AddressInfo } from "net";
 import { BackendSettings } from "../../../lib/backend-env";
+import { CLIENT_CLOSED_STATUS, RequestOutcome, UpstreamErrorKind } from "../../../lib/metrics-contract";
 import { requestValidator } from "./chat-request";
-import { badRequest, HttpError } from "./errors";
-import { jsonLogger, LogFields, Logger } from "./log";
+import { HttpError } from "./errors";
+import { guardServer, SERVER_LIMITS } from "./http-limits";
+import { jsonLogger, LogFields, Logger, redactingLogger } from "./log";
 import { BackendMetrics } from "./metrics";
 import { ChatRequest, StreamEvent, UpstreamError, Usage } from "./providers/types";
-import { clientAddress, RateLimiter } from "./rate-limit";
+import { redactor } from "./redact";
+import { checkJsonBody, readJsonBody } from "./request-body";
 import { ClientGone, isLocalProvider, Router, Served } from "./resilience/router";
 import { AnswerSource } from "../../../lib/answer-sources";
 import { knowledgeAdmin, knowledgeRoute } from "./knowledge/admin-api";
 import { Knowledge } from "./knowledge/knowledge";
-import { CachedAnswer } from "./knowledge/store";
+import { CachedAnswer as SemanticCachedAnswer } from "./knowledge/store";
+import { Admitted, SharedState } from "./shared-state";
+import { CachedAnswer } from "./shared-state/response-cache";
+import { allowedMethods, CHAT_ROUTE, methodNotAllowed, MODELS_ROUTE, notFound, QUIET_PATHS } from "./routes";
+import { retryAfterSeconds, streamInterruptedEvent, toHttpError, upstreamKind } from "./upstream-errors";
 
-export const CHAT_ROUTE = "/v1/chat/completions";
-export const MODELS_ROUTE = "/v1/models";
-/** Not counted in the request metrics, nor logged: probes and scrapes would drown the traffic. */
-const QUIET_PATHS = new Set(["/healthz", "/readyz", "/metrics"]);
+export { CHAT_ROUTE, MODELS_ROUTE } from "./routes";
+
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
 
 export interface Backend {
@@ -31,10 +40,13 @@ export interface Backend {
   readonly router: Router;
   /** The knowledge base, when `KNOWLEDGE_ENABLED` is true. */
   readonly knowledge?: Knowledge;
+  /** Client keys, limits and the response cache (in Valkey when configured). */
+  readonly shared: SharedState;
   /** Listens on `port` (0: any free one) and resolves with the port. */
   listen(port?: number, host?: string): Promise<number>;
   /**
-   * Stops accepting connections, fails readiness, lets in-flight answers finish for the grace period, then cuts
+   * Fails readiness at once and keeps serving for the drain period (so that endpoints and load balancers stop
+   * sending here), then stops accepting connections, lets in-flight answers finish for the grace period, then cuts
    * what is left. Resolves when no request is in flight.
    */
   shutdown(): Promise<void>;
@@ -42,6 +54,8 @@ export interface Backend {
 
 /** What one request did, for its log line. */
 interface RequestLog extends LogFields {
+  outcome?: RequestOutcome;
+  upstream_error?: UpstreamErrorKind;
   provider?: string;
   model?: string;
   fallback?: boolean;
@@ -52,8 +66,22 @@ interface RequestLog extends LogFields {
   prompt?: string;
   answer?: string;
   sources?: number;
-  cache?: string;
+  /** The client API key's name (never the key). */
+  api_key?: string;
+  /** hit or miss: the exact response cache; semantic-hit: the knowledge base's semantic cache. */
+  cache?: "hit" | "miss" | "semantic-hit";
 }
+
+const LEVEL: Record<RequestOutcome, "info" | "warn" | "error"> = {
+  ok: "info",
+  cached: "info",
+  client_error: "info",
+  aborted: "info",
+  fallback: "warn",
+  upstream_error: "error",
+  interrupted: "error",
+  internal_error: "error",
+};
 
 function sendJson(res: ServerResponse, status: number, body: string, headers: Record<string, string> = {}): void {
   res.writeHead(status, { "content-type": "application/json", "content-length": Buffer.byteLength(body), ...headers });
@@ -61,7 +89,7 @@ function sendJson(res: ServerResponse, status: number, body: string, headers: Re
 }
 
 function sendError(res: ServerResponse, error: HttpError): void {
-  if (res.headersSent) return;
+  if (res.headersSent || res.destroyed) return;
   sendJson(res, error.status, error.body(), error.headers);
 }
 
@@ -79,61 +107,29 @@ function write(res: ServerResponse, text: string): Promise<void> | undefined {
   });
 }
 
-/** An upstream failure as the client sees it. */
-export function toHttpError(error: UpstreamError): HttpError {
-  switch (error.kind) {
-    case "timeout":
-      return new HttpError(504, `The model provider did not answer in time: ${error.message}.`, "timeout_error", "upstream_timeout");
-    case "circuit-open":
-      return new HttpError(503, `No model provider is available right now: ${error.message}.`, "service_unavailable", "circuit_open");
-    default:
-      if (error.clientFault) return new HttpError(error.status!, `The model provider refused the request: ${error.message}`, "invalid_request_error", "upstream_rejected");
-      if (error.status === 429) {
-        const seconds = error.retryAfterMs !== undefined ? String(Math.max(1, Math.ceil(error.retryAfterMs / 1000))) : undefined;
-        return new HttpError(429, `The model provider is rate limiting: ${error.message}`, "rate_limit_error", "upstream_rate_limited", null, seconds ? { "retry-after": seconds } : {});
-      }
-      return new HttpError(502, `The model provider failed: ${error.message}`, "upstream_error", "upstream_failed");
-  }
-}
-
-function readBody(req: IncomingMessage, maxBytes: number): Promise<unknown> {
-  const tooLarge = () => new HttpError(413, `The request body is larger than ${maxBytes} bytes.`, "invalid_request_error", "request_too_large");
-  if (Number(req.headers["content-length"]) > maxBytes) return Promise.reject(tooLarge());
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    let size = 0;
-    const onData = (chunk: Buffer) => {
-      size += chunk.length;
-      if (size <= maxBytes) return void chunks.push(chunk);
-      // Stop keeping it, but let the rest flow away, so the 413 can still be written on this connection.
-      req.off("data", onData);
-      req.resume();
-      reject(tooLarge());
-    };
-    req.on("data", onData);
-    req.once("error", reject);
-    req.once("end", () => {
-      if (size > maxBytes) return;
-      try {
-        resolve(JSON.parse(Buffer.concat(chunks, size).toString("utf8")));
-      } catch {
-        reject(badRequest("The request body is not valid JSON.", null, "invalid_json"));
-      }
-    });
-  });
+/** The outcome of a finished response: what the handler decided, unless the client left first. */
+function finalOutcome(res: ServerResponse, entry: RequestLog): RequestOutcome {
+  if (entry.outcome === "interrupted") return "interrupted";
+  if (!res.writableFinished) return "aborted";
+  if (entry.outcome) return entry.outcome;
+  if (res.statusCode >= 500) return "internal_error";
+  return res.statusCode >= 400 ? "client_error" : "ok";
 }
 
 export function createBackend(settings: BackendSettings, options: { logger?: Logger } = {}): Backend {
-  const log = options.logger ?? jsonLogger();
+  const clean = redactor([settings.apiKey]);
+  const log = redactingLogger(options.logger ?? jsonLogger(), clean);
   const localModels = settings.models.filter((upstream) => isLocalProvider(upstream.provider)).map((upstream) => upstream.model);
-  const metrics = new BackendMetrics(localModels, settings.knowledge !== undefined);
+  let router: Router | undefined;
+  const metrics = new BackendMetrics(localModels, () => router?.circuits() ?? [], settings.knowledge !== undefined);
+  router = new Router(settings, metrics.routerEvents());
   const knowledge = settings.knowledge ? new Knowledge(settings.knowledge, metrics, log) : undefined;
   const admin = knowledge ? knowledgeAdmin(knowledge) : undefined;
-  const router = new Router(settings, (model, outcome) => metrics.localModelRequest(model, outcome));
   const validate = requestValidator(settings.limits);
-  const limiter = settings.rateLimit.perMinute > 0 ? new RateLimiter(settings.rateLimit.perMinute, settings.rateLimit.burst) : undefined;
+  const shared = new SharedState(settings, metrics.registry, log);
   const created = () => Math.floor(Date.now() / 1000);
   let draining = false;
+  let closing = false;
   let inFlight = 0;
   let idle: (() => void) | undefined;
 
@@ -143,6 +139,7 @@ export function createBackend(settings: BackendSettings, options: { logger?: Log
   });
 
   const noteServed = (entry: RequestLog, served: Served) => {
+    entry.outcome = served.fallback ? "fallback" : "ok";
     entry.provider = served.provider.name;
     entry.model = served.provider.model;
     entry.fallback = served.fallback;
@@ -151,35 +148,51 @@ export function createBackend(settings: BackendSettings, options: { logger?: Log
   };
 
   async function chat(req: IncomingMessage, res: ServerResponse, entry: RequestLog, client: AbortSignal): Promise<void> {
-    if (req.method !== "POST") throw new HttpError(405, "Use POST for chat completions.", "invalid_request_error", "method_not_allowed", null, { allow: "POST" });
-    if (limiter) {
-      const wait = limiter.take(clientAddress(req, settings.rateLimit.trustProxyHops));
-      if (wait !== undefined) {
-        throw new HttpError(429, `Too many requests from this client; retry in ${wait} s.`, "rate_limit_error", "rate_limit_exceeded", null, { "retry-after": String(wait) });
-      }
-    }
-    const asked = validate(await readBody(req, settings.limits.bodyBytes), (model) => router.has(model), router.defaultModel);
+    checkJsonBody(req);
+    const admitted = await shared.admit(req);
+    if (admitted.caller.kind === "key") entry.api_key = admitted.caller.key.name;
+    const asked = validate(await readJsonBody(req, settings.limits.bodyBytes), (model) => router!.has(model), router!.defaultModel);
     entry.stream = asked.stream;
     if (settings.logPrompts) entry.prompt = asked.messages.map((m) => `${m.role}: ${m.content}`).join("\n");
     const started = performance.now();
+    // The exact response cache first: keyed on the request as asked, it needs no embedding.
+    const cacheKey = shared.cache?.keyFor(asked);
+    if (cacheKey !== undefined) {
+      const hit = await shared.cache!.get(cacheKey);
+      shared.metrics.cache(hit ? "hit" : "miss");
+      entry.cache = hit ? "hit" : "miss";
+      if (hit) return answerFromCache(asked, hit, res, entry);
+      res.setHeader("x-assistant-cache", "miss");
+    }
     const grounded = knowledge ? await knowledge.ground(asked, client) : { request: asked };
     const { request, sources } = grounded;
     if (sources) entry.sources = sources.length;
     // Only a conversation's first question is answered from the semantic cache: a follow-up ("and in prod?") means
     // nothing without the turns before it.
-    const cacheKey = knowledge && isFirstQuestion(request) ? grounded.embedding : undefined;
-    const cached = knowledge ? await knowledge.cached(request.model, cacheKey) : undefined;
-    if (cached) {
+    const semanticKey = knowledge && isFirstQuestion(request) ? grounded.embedding : undefined;
+    const similar = knowledge ? await knowledge.cached(request.model, semanticKey) : undefined;
+    if (similar) {
       entry.cache = "semantic-hit";
-      return answerFromCache(request, cached, res);
+      return answerFromSemanticCache(request, similar, res, entry);
     }
-    const remember = (model: string, text: string, finishReason: string) => void knowledge?.remember(model, cacheKey, text, finishReason, sources);
-    if (request.stream) return stream(request, res, entry, client, started, sources, cacheKey ? remember : undefined);
+    const remember = (model: string, text: string, finishReason: string) => void knowledge?.remember(model, semanticKey, text, finishReason, sources);
+    if (request.stream) return stream(request, res, entry, client, started, admitted, cacheKey, sources, semanticKey ? remember : undefined);
 
-    const served = await router.complete(request, client);
+    const served = await router!.complete(request, client);
     noteServed(entry, served);
-    const { text, finishReason, usage } = served.value;
+    const { text, finishReason, usage, raw } = served.value;
+    shared.answered(admitted, usage);
+    if (cacheKey !== undefined && !served.fallback) shared.cache!.put(cacheKey, { text, finishReason, usage, provider: served.provider.name, model: served.provider.model });
     if (settings.logPrompts) entry.answer = text;
+    if (semanticKey) remember(served.provider.model, text, finishReason);
+    // A grounded answer with sources is built here, so that `sources` can be added; otherwise relayed as received.
+    if (raw && !sources) {
+      // Already an OpenAI chat.completion, checked by the provider: relayed as received.
+      res.writeHead(200, { "content-type": "application/json", "content-length": raw.length, ...providerHeaders(served) });
+      res.end(raw);
+      metrics.answered(served.provider.name, served.provider.model, (performance.now() - started) / 1000, usage);
+      return;
+    }
     const body = JSON.stringify({
       id: `chatcmpl-${randomUUID()}`,
       object: "chat.completion",
@@ -191,11 +204,13 @@ export function createBackend(settings: BackendSettings, options: { logger?: Log
     });
     sendJson(res, 200, body, providerHeaders(served));
     metrics.answered(served.provider.name, served.provider.model, (performance.now() - started) / 1000, usage);
-    if (cacheKey) remember(served.provider.model, text, finishReason);
   }
 
-  /** An earlier answer to a question this close, sent again as JSON or as a stream, with its sources. */
-  function answerFromCache(request: ChatRequest, cached: CachedAnswer, res: ServerResponse): void {
+  /** An earlier answer to a question this close (the knowledge base's semantic cache), sent again as JSON or as a stream, with its sources. */
+  function answerFromSemanticCache(request: ChatRequest, cached: SemanticCachedAnswer, res: ServerResponse, entry: RequestLog): void {
+    entry.outcome = "cached";
+    entry.model = request.model;
+    if (settings.logPrompts) entry.answer = cached.text;
     const headers = { "x-assistant-cache": "semantic-hit" };
     const sources = cached.sources as AnswerSource[] | null;
     const id = `chatcmpl-${randomUUID()}`;
@@ -206,11 +221,41 @@ export function createBackend(settings: BackendSettings, options: { logger?: Log
     }
     const base = { id, object: "chat.completion.chunk", created: created(), model: request.model };
     const event = (choices: unknown[], extra: Record<string, unknown> = {}) => `data: ${JSON.stringify({ ...base, choices, ...extra })}\n\n`;
-    res.writeHead(200, { "content-type": "text/event-stream; charset=utf-8", "cache-control": "no-cache", "x-accel-buffering": "no", ...headers });
+    res.writeHead(200, { "content-type": "text/event-stream; charset=utf-8", "cache-control": "no-cache", connection: draining ? "close" : "keep-alive", "x-accel-buffering": "no", ...headers });
     res.write(event([{ index: 0, delta: { role: "assistant", content: cached.text }, logprobs: null, finish_reason: null }]));
     res.write(event([{ index: 0, delta: {}, logprobs: null, finish_reason: cached.finishReason }]));
     if (sources) res.write(event([], { sources }));
     res.end("data: [DONE]\n\n");
+  }
+
+  /** A cached answer, as JSON or as a stream like a live one; no model is called, no tokens are spent. */
+  function answerFromCache(request: ChatRequest, hit: CachedAnswer, res: ServerResponse, entry: RequestLog): void {
+    entry.provider = hit.provider;
+    entry.model = hit.model;
+    entry.outcome = "cached";
+    if (settings.logPrompts) entry.answer = hit.text;
+    if (hit.usage) shared.metrics.saved(hit.provider, hit.model, hit.usage);
+    const headers = { "x-assistant-provider": hit.provider, "x-assistant-cache": "hit" };
+    const id = `chatcmpl-${randomUUID()}`;
+    if (!request.stream) {
+      const body = JSON.stringify({
+        id,
+        object: "chat.completion",
+        created: created(),
+        model: hit.model,
+        choices: [{ index: 0, message: { role: "assistant", content: hit.text, refusal: null }, logprobs: null, finish_reason: hit.finishReason }],
+        usage: usageBody(hit.usage),
+      });
+      return sendJson(res, 200, body, headers);
+    }
+    const base = { id, object: "chat.completion.chunk", created: created(), model: hit.model };
+    const usageField = request.includeUsage ? { usage: null } : {};
+    const chunk = (delta: Record<string, string>, finishReason: string | null = null) =>
+      `data: ${JSON.stringify({ ...base, choices: [{ index: 0, delta, logprobs: null, finish_reason: finishReason }], ...usageField })}\n\n`;
+    res.writeHead(200, { "content-type": "text/event-stream; charset=utf-8", "cache-control": "no-cache", connection: draining ? "close" : "keep-alive", "x-accel-buffering": "no", ...headers });
+    let body = chunk({ role: "assistant", content: "" }) + chunk({ content: hit.text }) + chunk({}, hit.finishReason);
+    if (request.includeUsage && hit.usage) body += `data: ${JSON.stringify({ ...base, choices: [], usage: usageBody(hit.usage) })}\n\n`;
+    res.end(`${body}data: [DONE]\n\n`);
   }
 
   async function stream(
@@ -219,10 +264,12 @@ export function createBackend(settings: BackendSettings, options: { logger?: Log
     entry: RequestLog,
     client: AbortSignal,
     started: number,
+    admitted: Admitted,
+    cacheKey: string | undefined,
     sources: AnswerSource[] | undefined,
     remember: ((model: string, text: string, finishReason: string) => void) | undefined,
   ): Promise<void> {
-    const opened = await router.openStream(request, client);
+    const opened = await router!.openStream(request, client);
     noteServed(entry, opened);
     const base = { id: `chatcmpl-${randomUUID()}`, object: "chat.completion.chunk", created: created(), model: opened.provider.model };
     // With include_usage, OpenAI sends `usage: null` on every chunk and the totals in a last chunk without choices.
@@ -240,8 +287,8 @@ export function createBackend(settings: BackendSettings, options: { logger?: Log
     res.flushHeaders();
     let usage: Usage | undefined;
     let answer = "";
-    let finished: string | undefined;
-    const keepAnswer = settings.logPrompts || remember !== undefined;
+    let finishReason: string | undefined;
+    const keepAnswer = settings.logPrompts || (cacheKey !== undefined && !opened.fallback) || remember !== undefined;
     await write(res, chunk({ role: "assistant", content: "" }));
     try {
       for await (const event of opened.events as AsyncIterable<StreamEvent>) {
@@ -249,7 +296,7 @@ export function createBackend(settings: BackendSettings, options: { logger?: Log
           if (keepAnswer) answer += event.text;
           await write(res, chunk({ content: event.text }));
         } else if (event.type === "finish") {
-          finished = event.reason;
+          finishReason = event.reason;
           await write(res, chunk({}, event.reason));
         } else usage = event.usage;
         if (res.destroyed) break;
@@ -258,37 +305,42 @@ export function createBackend(settings: BackendSettings, options: { logger?: Log
       if (thrown instanceof ClientGone || res.destroyed) return;
       const error = thrown instanceof UpstreamError ? thrown : new UpstreamError(String(thrown), "protocol");
       // The status is sent; the stream ends with an error event as OpenAI sends one (the SDKs raise it), then [DONE].
+      entry.outcome = "interrupted";
+      entry.upstream_error = upstreamKind(error);
       entry.error = `stream interrupted: ${error.message}`;
-      const body = { error: { message: `The model provider's stream broke off: ${error.message}`, type: "upstream_error", param: null, code: "stream_interrupted" } };
-      res.end(`data: ${JSON.stringify(body)}\n\ndata: [DONE]\n\n`);
+      res.end(`data: ${streamInterruptedEvent(error)}\n\ndata: [DONE]\n\n`);
       return;
     } finally {
       if (settings.logPrompts) entry.answer = answer;
+      shared.answered(admitted, usage);
     }
     if (res.destroyed) return;
+    // Only a stream that ran to its end, from the provider asked, is worth answering again.
+    if (cacheKey !== undefined && !opened.fallback && finishReason) shared.cache!.put(cacheKey, { text: answer, finishReason, usage, provider: opened.provider.name, model: opened.provider.model });
     if (request.includeUsage && usage) res.write(`data: ${JSON.stringify({ ...base, choices: [], usage: usageBody(usage) })}\n\n`);
     // The sources ride last, in a chunk without choices (the contract in lib/answer-sources.ts).
     if (sources) res.write(`data: ${JSON.stringify({ ...base, choices: [], ...usageField, sources })}\n\n`);
     res.end("data: [DONE]\n\n");
     metrics.answered(opened.provider.name, opened.provider.model, (performance.now() - started) / 1000, usage);
-    if (remember && finished) remember(opened.provider.model, answer, finished);
+    if (remember && finishReason) remember(opened.provider.model, answer, finishReason);
   }
 
   function models(req: IncomingMessage, res: ServerResponse): void {
-    if (req.method !== "GET") throw new HttpError(405, "Use GET to list models.", "invalid_request_error", "method_not_allowed", null, { allow: "GET" });
+    shared.identify(req);
     const at = created();
-    const data = router.models.map((id) => ({ id, object: "model", created: at, owned_by: settings.primary.provider }));
+    const data = router!.models.map((id) => ({ id, object: "model", created: at, owned_by: settings.primary.provider }));
     sendJson(res, 200, JSON.stringify({ object: "list", data }));
   }
 
-  function quiet(path: string, req: IncomingMessage, res: ServerResponse): void {
+  function quiet(path: string, res: ServerResponse): void {
     if (path === "/healthz") return sendJson(res, 200, '{"status":"alive"}');
     if (path === "/readyz") {
       // Ready while serving: an upstream outage hits every replica alike, so taking pods out of the Service would
       // only turn the gateway's clear 503 (or the fallback's answer) into refused connections. Probes never call
-      // an upstream, so they cost no tokens; the circuits are shown for people.
-      const body = JSON.stringify({ status: draining ? "draining" : "ready", circuits: router.breakerStates() });
-      return sendJson(res, draining ? 503 : 200, body);
+      // an upstream, so they cost no tokens; the circuits are shown for people (URLs without credentials).
+      const circuits = Object.fromEntries(router!.circuits().map((c) => [c.upstream === c.provider ? c.provider : `${c.provider} ${c.upstream}`, c.state]));
+      const body = JSON.stringify({ status: draining ? "draining" : "ready", circuits });
+      return draining ? sendJson(res, 503, body, { "retry-after": retryAfterSeconds(settings.shutdownDrainMs + settings.shutdownGraceMs) }) : sendJson(res, 200, body);
     }
     metrics.registry.metrics().then(
       (text) => {
@@ -297,12 +349,54 @@ export function createBackend(settings: BackendSettings, options: { logger?: Log
       },
       () => sendJson(res, 500, '{"status":"metrics failed"}'),
     );
-    void req;
   }
 
-  const server = createServer({ noDelay: true, keepAliveTimeout: 65_000, headersTimeout: 66_000 }, (req, res) => {
-    const path = (req.url ?? "/").split("?", 1)[0];
-    if (QUIET_PATHS.has(path) && req.method === "GET") return quiet(path, req, res);
+  /** The answer to one request, by path and method; rejects with what went wrong. */
+  function dispatch(path: string, req: IncomingMessage, res: ServerResponse, entry: RequestLog, client: AbortSignal): Promise<void> {
+    // The knowledge base's own API (when enabled) answers its methods itself (405 with Allow for others).
+    if (admin && knowledgeRoute(path)) return admin(req, res, path);
+    const allowed = allowedMethods(path);
+    if (!allowed) throw notFound(path);
+    if (req.method === "OPTIONS") {
+      res.writeHead(204, { allow: allowed.join(", ") });
+      res.end();
+      return Promise.resolve();
+    }
+    if (!allowed.includes(req.method ?? "")) throw methodNotAllowed(req.method, allowed);
+    if (path === CHAT_ROUTE) return chat(req, res, entry, client);
+    if (path === MODELS_ROUTE) models(req, res);
+    else quiet(path, res);
+    return Promise.resolve();
+  }
+
+  /** Whatever a request threw, as its answer: an HTTP error, an upstream's (in safe words), or a 500. */
+  function failed(thrown: unknown, res: ServerResponse, entry: RequestLog): void {
+    if (thrown instanceof ClientGone) return;
+    if (thrown instanceof UpstreamError) {
+      entry.outcome = "upstream_error";
+      entry.upstream_error = upstreamKind(thrown);
+      entry.error = thrown.message;
+      entry.failures ??= [thrown.message];
+      return sendError(res, toHttpError(thrown, settings.breaker.cooldownMs));
+    }
+    if (thrown instanceof HttpError) {
+      entry.outcome = thrown.status >= 500 ? "internal_error" : "client_error";
+      entry.error = thrown.message;
+      // A body left unread (too large) would keep the connection busy: answer, then close it.
+      if (thrown.status === 413 && !res.headersSent) res.setHeader("connection", "close");
+      return sendError(res, thrown);
+    }
+    entry.outcome = "internal_error";
+    entry.error = `internal: ${(thrown as Error)?.stack ?? String(thrown)}`;
+    if (res.headersSent) res.destroy();
+    else sendError(res, new HttpError(500, "The gateway failed on this request.", "server_error", "internal_error"));
+  }
+
+  function handle(req: IncomingMessage, res: ServerResponse): void {
+    const url = req.url ?? "/";
+    const query = url.indexOf("?");
+    const path = query < 0 ? url : url.slice(0, query);
+    if (QUIET_PATHS.has(path) && (req.method === "GET" || req.method === "HEAD")) return quiet(path, res);
 
     const begun = performance.now();
     const header = req.headers["x-request-id"];
@@ -314,47 +408,73 @@ export function createBackend(settings: BackendSettings, options: { logger?: Log
     const entry: RequestLog = {};
     const client = new AbortController();
     inFlight++;
-    res.on("close", () => {
+    res.once("close", () => {
       if (!res.writableFinished) client.abort();
       inFlight--;
-      metrics.request(route, res.statusCode);
-      log.info("request", { request_id: requestId, method: req.method, route, status: res.statusCode, duration_ms: Math.round((performance.now() - begun) * 10) / 10, ...entry });
-      if (inFlight === 0) idle?.();
+      try {
+        const outcome = finalOutcome(res, entry);
+        const status = res.headersSent ? res.statusCode : CLIENT_CLOSED_STATUS;
+        metrics.request(route, status, outcome);
+        const fields = { request_id: requestId, method: req.method, route, status, duration_ms: Math.round((performance.now() - begun) * 10) / 10, ...entry, outcome };
+        log[LEVEL[outcome]]("request", fields);
+      } finally {
+        if (inFlight === 0) idle?.();
+      }
     });
 
-    const handled =
-      route === CHAT_ROUTE
-        ? chat(req, res, entry, client.signal)
-        : route === MODELS_ROUTE
-          ? Promise.resolve(models(req, res))
-          : knowledgePath && admin
-            ? admin(req, res, path)
-            : Promise.reject(new HttpError(404, `Unknown path ${path}; the API is under /v1 (POST ${CHAT_ROUTE}, GET ${MODELS_ROUTE}).`, "not_found_error", "not_found"));
-    handled.catch((thrown: unknown) => {
-      if (thrown instanceof ClientGone) return;
-      const error = thrown instanceof HttpError ? thrown : thrown instanceof UpstreamError ? toHttpError(thrown) : undefined;
-      if (!error) {
-        entry.error = `internal: ${(thrown as Error)?.message ?? String(thrown)}`;
-        if (res.headersSent) res.destroy();
-        else sendError(res, new HttpError(500, "The gateway failed on this request.", "server_error", "internal_error"));
-        return;
-      }
-      entry.error = error.message;
-      if (thrown instanceof UpstreamError) entry.failures = [thrown.message];
-      // A body left unread (too large) would keep the connection busy: answer, then close it.
-      if (error.status === 413) res.setHeader("connection", "close");
-      sendError(res, error);
+    let handled: Promise<void>;
+    try {
+      handled = dispatch(path, req, res, entry, client.signal);
+    } catch (thrown) {
+      handled = Promise.reject(thrown);
+    }
+    handled.catch((thrown: unknown) => failed(thrown, res, entry)).catch((thrown: unknown) => lastResort(thrown, res));
+  }
+
+  /** A bug in the error path itself: log it, end this response, keep the process. */
+  function lastResort(thrown: unknown, res: ServerResponse): void {
+    log.error("request handler failed", { error: clean(String((thrown as Error)?.stack ?? thrown)) });
+    if (!res.headersSent && !res.destroyed) sendError(res, new HttpError(500, "The gateway failed on this request.", "server_error", "internal_error"));
+    else res.destroy();
+  }
+
+  const server = createServer({ ...SERVER_LIMITS, noDelay: true }, (req, res) => {
+    try {
+      handle(req, res);
+    } catch (thrown) {
+      lastResort(thrown, res);
+    }
+  });
+  guardServer(server);
+
+  /** Valkey's connection and the knowledge base's pool, once the last request is answered. */
+  const release = (): Promise<unknown> => Promise.allSettled([shared.close(), knowledge?.close() ?? Promise.resolve()]);
+
+  function close(): Promise<void> {
+    closing = true;
+    server.close();
+    server.closeIdleConnections();
+    return new Promise<void>((resolve) => {
+      const grace = setTimeout(() => {
+        log.warn("grace period over; closing the connections still answering", { in_flight: inFlight });
+        server.closeAllConnections();
+        void release().then(() => resolve());
+      }, settings.shutdownGraceMs);
+      idle = () => {
+        clearTimeout(grace);
+        server.closeIdleConnections();
+        void release().then(() => resolve());
+      };
+      if (inFlight === 0) idle();
     });
-  });
-  server.on("clientError", (_error, socket) => {
-    if (socket.writable) socket.end("HTTP/1.1 400 Bad Request\r\nconnection: close\r\n\r\n");
-  });
+  }
 
   return {
     server,
     metrics,
     router,
     knowledge,
+    shared,
     listen(port = settings.port, host = settings.host) {
       return new Promise((resolve, reject) => {
         server.once("error", reject);
@@ -364,23 +484,11 @@ export function createBackend(settings: BackendSettings, options: { logger?: Log
         });
       });
     },
-    shutdown() {
+    async shutdown() {
+      if (closing) return;
       draining = true;
-      server.close();
-      server.closeIdleConnections();
-      return new Promise<void>((resolve) => {
-        const grace = setTimeout(() => {
-          log.warn("grace period over; closing the connections still answering", { in_flight: inFlight });
-          server.closeAllConnections();
-          resolve();
-        }, settings.shutdownGraceMs);
-        idle = () => {
-          clearTimeout(grace);
-          server.closeIdleConnections();
-          void (knowledge?.close() ?? Promise.resolve()).catch(() => undefined).then(() => resolve());
-        };
-        if (inFlight === 0) idle();
-      });
+      if (settings.shutdownDrainMs > 0) await new Promise((resolve) => setTimeout(resolve, settings.shutdownDrainMs));
+      return close();
     },
   };
 }

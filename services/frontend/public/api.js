@@ -11,6 +11,12 @@ import { readEventData } from "./sse.js";
  * @typedef {{ provider: string, fallback: boolean, requestId: string }} AnswerSource
  */
 
+/**
+ * One document an answer drew on, as the backend sends it (lib/answer-sources.ts): `index` is the number the
+ * answer's `[n]` markers cite; `source` is an http(s) URL or the file name the document was added from.
+ * @typedef {{ index: number, title: string, source: string }} CitedSource
+ */
+
 /** An error the page shows as a message: the API's own message when it sent one. */
 export class ChatError extends Error {
   /**
@@ -53,13 +59,46 @@ export function answerSource(headers) {
 }
 
 /**
- * Sends the conversation and streams the answer: `onStart` once the headers say who answers, `onDelta` per piece
- * of text as it arrives. Resolves when the stream ends with `[DONE]`; rejects with a ChatError otherwise. Without
- * `model` the backend answers with its default model.
- * @param {{ messages: ChatMessage[], model?: string, signal?: AbortSignal,
- *           onStart: (source: AnswerSource) => void, onDelta: (text: string) => void }} request
+ * The well-formed entries of a `sources` array, in citation order; anything else in it is dropped (the page
+ * shows what it can trust to be text, never markup).
+ * @param {unknown} sources
+ * @returns {CitedSource[]}
  */
-export async function streamChat({ messages, model, signal, onStart, onDelta }) {
+export function citedSources(sources) {
+  if (!Array.isArray(sources)) return [];
+  return sources
+    .filter((s) => s && Number.isInteger(s.index) && s.index > 0 && typeof s.title === "string" && typeof s.source === "string")
+    .map((s) => ({ index: s.index, title: s.title.slice(0, 300), source: s.source.slice(0, 2000) }))
+    .sort((a, b) => a.index - b.index);
+}
+
+/**
+ * The ids of the models `GET /v1/models` lists (OpenAI's `{"data": [{"id": …}]}`), or [] when it cannot say.
+ * @param {AbortSignal} [signal]
+ * @returns {Promise<string[]>}
+ */
+export async function listModels(signal) {
+  try {
+    const response = await fetch("/v1/models", { headers: { Accept: "application/json" }, signal });
+    if (!response.ok) return [];
+    const body = await response.json();
+    const ids = Array.isArray(body?.data) ? body.data.map((/** @type {{ id?: unknown }} */ m) => m?.id).filter((/** @type {unknown} */ id) => typeof id === "string" && id !== "") : [];
+    return [...new Set(/** @type {string[]} */ (ids))];
+  } catch {
+    return [];
+  }
+}
+
+/**
+ * Sends the conversation and streams the answer: `onStart` once the headers say who answers, `onDelta` per piece
+ * of text as it arrives, `onSources` when the final chunk lists the documents the answer drew on. Resolves when the
+ * stream ends with `[DONE]`; rejects with a ChatError otherwise. Without `model` the backend answers with its
+ * default model.
+ * @param {{ messages: ChatMessage[], model?: string, signal?: AbortSignal,
+ *           onStart: (source: AnswerSource) => void, onDelta: (text: string) => void,
+ *           onSources?: (sources: CitedSource[]) => void }} request
+ */
+export async function streamChat({ messages, model, signal, onStart, onDelta, onSources }) {
   let response;
   try {
     response = await fetch("/v1/chat/completions", {
@@ -84,6 +123,10 @@ export async function streamChat({ messages, model, signal, onStart, onDelta }) 
       throw new ChatError("the assistant sent a malformed event");
     }
     if (chunk.error) throw new ChatError(String(chunk.error.message ?? "the assistant failed while answering"));
+    if (chunk.sources !== undefined) {
+      const sources = citedSources(chunk.sources);
+      if (sources.length > 0) onSources?.(sources);
+    }
     const text = chunk.choices?.[0]?.delta?.content;
     if (typeof text === "string" && text !== "") onDelta(text);
   }

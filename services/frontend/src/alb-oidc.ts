@@ -185,15 +185,15 @@ export class AlbOidcVerifier {
 }
 
 /**
- * Wraps the server's request listener: with `settings`, every request but `openPath` (the probes, which the kubelet
+ * Wraps the server's request listener: with `settings`, every request but `openPaths` (the probes, which the kubelet
  * and the ALB's health checks send without the header) needs a valid ALB signature, or gets a 401 JSON error and
  * goes no further. Without `settings` (no OIDC in front) the listener is returned as it is.
  */
-export function requireAlbSignature(settings: AlbOidcSettings | undefined, openPath: string, listener: http.RequestListener): http.RequestListener {
+export function requireAlbSignature(settings: AlbOidcSettings | undefined, openPaths: readonly string[], listener: http.RequestListener): http.RequestListener {
   if (!settings) return listener;
   const verifier = new AlbOidcVerifier(settings);
   return (req, res) => {
-    if ((req.url ?? "/").split("?")[0] === openPath) {
+    if (openPaths.includes((req.url ?? "/").split("?")[0])) {
       listener(req, res);
       return;
     }

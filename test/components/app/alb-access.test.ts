@@ -3,7 +3,7 @@ import { albAnnotations } from "../../../components/app/alb-annotations";
 import { albName } from "../../../components/app/alb-access";
 import { exposureSchema, IngressExposure } from "../../../config/exposure";
 
-const CERTIFICATE = "arn:aws:acm:us-west-2:123456789012:certificate/abc-123";
+const CERTIFICATE = "arn:aws:acm:us-west-2:246813579024:certificate/abc-123";
 const ingress = (annotations: Record<string, string> = {}) =>
   exposureSchema.parse({ type: "Ingress", host: "chat.example.com", certificateArn: CERTIFICATE, annotations }) as IngressExposure & { certificateArn: string };
 

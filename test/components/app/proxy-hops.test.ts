@@ -67,7 +67,7 @@ describe("what the backend is told", () => {
     const result = await renderConfig({
       ...rateLimited,
       cluster: { type: "eks" },
-      frontend: { expose: { type: "Ingress", host: "chat.example.com", certificateArn: "arn:aws:acm:us-west-2:123456789012:certificate/abc-123" } },
+      frontend: { expose: { type: "Ingress", host: "chat.example.com", certificateArn: "arn:aws:acm:us-west-2:246813579024:certificate/abc-123" } },
     });
     expect(objectOf(result, "ConfigMap", "backend-settings").data.TRUST_PROXY_HOPS).toBe("2");
     const attributes = objectOf(result, "Ingress", "frontend").metadata.annotations!["alb.ingress.kubernetes.io/load-balancer-attributes"].split(",");

@@ -248,7 +248,7 @@ describe("eks stack variants", () => {
   });
 
   it("with admin principals and endpoint CIDRs: each principal gets an access entry with cluster-admin, the endpoint only those CIDRs", async () => {
-    const admins = ["arn:aws:iam::123456789012:role/ci-deployer", "arn:aws:iam::123456789012:user/alice"];
+    const admins = ["arn:aws:iam::246813579024:role/ci-deployer", "arn:aws:iam::246813579024:user/alice"];
     const result = await renderConfig(eksStack({ adminPrincipals: admins, publicAccessCidrs: ["203.0.113.0/24"] }));
     const entries = planned(result, "aws:eks/accessEntry:AccessEntry").filter((e) => e.inputs.type === "STANDARD");
     expect(entries.map((e) => e.inputs)).toEqual(admins.map((principalArn) => expect.objectContaining({ principalArn, type: "STANDARD", clusterName: "ai-assistant-test" })));

@@ -1,9 +1,10 @@
 import { parseStackConfig } from "../../../config/load";
 import { SECRET_KEYS } from "../../../config/schema";
+import { everySecret } from "../../support/config";
 import type { RenderResult } from "../../../tools/render";
 import { EC2_NODE_CLASS_SPEC, NODE_POOL_SPEC, shapeProblems } from "../../support/crd-shapes";
 import { managedPoliciesByRole, planned, plannedOne } from "../../support/eks";
-import { K8sObject, objectOf, renderConfig, renderStack, stackFileSettings } from "../../support/render";
+import { K8sObject, objectOf, objectsOf, renderConfig, renderStack, stackFileSettings } from "../../support/render";
 
 const MANAGED = (path: string) => `arn:aws:iam::aws:policy/${path}`;
 
@@ -144,6 +145,50 @@ describe("the prod stack's GPU capacity (Karpenter)", () => {
   });
 });
 
+describe("the prod stack's CPU capacity for load peaks (Karpenter)", () => {
+  let result: RenderResult;
+  let pool: K8sObject;
+  let nodeClass: K8sObject;
+  beforeAll(async () => {
+    result = await renderStack("prod");
+    pool = objectOf(result, "NodePool", "cpu");
+    nodeClass = objectOf(result, "EC2NodeClass", "cpu");
+  });
+
+  it("launches untainted CPU nodes, spot first and on-demand when spot has none, in every private subnet, within the configured limits", () => {
+    expect(shapeProblems(pool.spec, NODE_POOL_SPEC)).toEqual([]);
+    const template = pool.spec.template;
+    // No taint: a backend or frontend pod the system pool has no room for lands here.
+    expect(template.spec.taints).toBeUndefined();
+    expect(template.metadata.labels).toEqual({ "ai-assistant.io/pool": "cpu" });
+    const requirement = (key: string) => template.spec.requirements.find((r: { key: string }) => r.key === key);
+    expect(requirement("node.kubernetes.io/instance-type").values).toEqual(["m6i.xlarge", "m6i.2xlarge"]);
+    expect(requirement("karpenter.sh/capacity-type").values).toEqual(["on-demand", "spot"]);
+    expect(requirement("topology.kubernetes.io/zone")).toBeUndefined();
+    expect(nodeClass.spec.subnetSelectorTerms).toEqual([{ id: "cluster-network-private-0-id" }, { id: "cluster-network-private-1-id" }]);
+    expect(pool.spec.limits).toEqual({ cpu: "16", memory: "64Gi" });
+    expect(pool.spec.disruption).toEqual({ consolidationPolicy: "WhenEmptyOrUnderutilized", consolidateAfter: "5m" });
+    expect(nodeClass.spec.metadataOptions).toMatchObject({ httpTokens: "required", httpPutResponseHopLimit: 1 });
+  });
+
+  it("pins nothing the peak needs to the system pool: the backend and frontend select no pool", () => {
+    for (const name of ["backend", "frontend"]) expect(objectOf(result, "Deployment", name).spec.template.spec.nodeSelector).toBeUndefined();
+  });
+
+  it("is not made when the stack turns it off", async () => {
+    const settings = stackFileSettings("prod") as Record<string, Record<string, unknown>>;
+    const cluster = settings.cluster as { karpenter: Record<string, unknown> };
+    const off = await renderConfig({
+      ...settings,
+      ...Object.fromEntries(SECRET_KEYS.filter((key) => key !== "huggingFaceToken" && key !== "alertPagerDutyRoutingKey" && key !== "oidcClientSecret" && key !== "clientApiKeys").map((key) => [key, { secure: "x" }])),
+      frontend: { ...settings.frontend, expose: { type: "ClusterIP" } },
+      backend: { ...settings.backend, autoscaling: { minReplicas: 2, maxReplicas: 2 } },
+      cluster: { ...cluster, karpenter: { ...cluster.karpenter, cpuPool: { enabled: false } } },
+    }, "prod");
+    expect(off.kubernetesObjects.map(({ object }) => `${(object as K8sObject).kind}/${(object as K8sObject).metadata.name}`)).not.toContain("NodePool/cpu");
+  });
+});
+
 describe("GPU capacity variants", () => {
   const prod = stackFileSettings("prod");
   const prodCluster = prod.cluster as Record<string, unknown>;
@@ -170,8 +215,22 @@ describe("GPU capacity variants", () => {
     expect(shapeProblems(pool.spec, NODE_POOL_SPEC)).toEqual([]);
   });
 
+  it("with GPU nodes in two zones and an EFS cache: the NodePool offers both zones and both private subnets", async () => {
+    const localModel = prod.localModel as Record<string, unknown>;
+    const result = await renderConfig({
+      ...prod,
+      cluster: { ...prodCluster, storage: { efs: true }, karpenter: { ...(prodCluster.karpenter as object), gpuPool: { ...((prodCluster.karpenter as { gpuPool: object }).gpuPool), zones: 2 } } },
+      localModel: { ...localModel, cache: { ...(localModel.cache as object), storageClass: "efs", accessMode: "ReadWriteMany" } },
+    }, "prod");
+    const pool = objectOf(result, "NodePool", "gpu");
+    expect(pool.spec.template.spec.requirements.find((r: { key: string }) => r.key === "topology.kubernetes.io/zone").values).toEqual(["us-west-2a", "us-west-2b"]);
+    expect(objectOf(result, "EC2NodeClass", "gpu").spec.subnetSelectorTerms).toEqual([{ id: "cluster-network-private-0-id" }, { id: "cluster-network-private-1-id" }]);
+    expect(objectsOf(result, "PersistentVolumeClaim").find((claim) => claim.metadata.name.startsWith("model-server-cache"))!.spec).toMatchObject({ storageClassName: "efs", accessModes: ["ReadWriteMany"] });
+  });
+
   it("with Karpenter off and the fixed GPU node group on: no chart, queue or NodePool", async () => {
-    const result = await renderConfig({ ...prod, cluster: { ...prodCluster, karpenter: { enabled: false }, gpuNodes: { enabled: true } } }, "prod");
+    // Without Karpenter nothing grows the system pool: the peak must fit it (fewer backend replicas at most).
+    const result = await renderConfig({ ...prod, backend: { ...(prod.backend as object), autoscaling: { minReplicas: 2, maxReplicas: 3 } }, cluster: { ...prodCluster, karpenter: { enabled: false }, gpuNodes: { enabled: true } } }, "prod");
     expect(planned(result, "aws:eks/nodeGroup:NodeGroup").map((group) => group.name).sort()).toEqual(["cluster-nodes-gpu", "cluster-nodes-system"]);
     expect(planned(result, "kubernetes:karpenter.sh/v1:NodePool")).toEqual([]);
     expect(planned(result, "aws:sqs/queue:Queue")).toEqual([]);
@@ -182,7 +241,7 @@ describe("GPU capacity config rules", () => {
   const parse = (settings: Record<string, unknown>) => {
     const values = Object.fromEntries(Object.entries(settings).map(([key, value]) => [key, typeof value === "string" ? value : JSON.stringify(value)]));
     // Every secret set, so that only the rule under test can speak.
-    const secrets = Object.fromEntries(SECRET_KEYS.map((key) => [key, "secret-value"]));
+    const secrets = everySecret();
     return parseStackConfig({ values: { ...secrets, ...values }, secretKeys: new Set() }, "prod");
   };
   const prod = stackFileSettings("prod");
@@ -210,10 +269,20 @@ describe("GPU capacity config rules", () => {
   });
 
   it("refuses a GPU model server with neither Karpenter nor a fixed GPU group", () => {
-    expect(() => parse(withCluster({ karpenter: { enabled: false }, gpuNodes: { enabled: true } }))).not.toThrow();
+    // Without Karpenter the backend's peak must fit the fixed system pool: three replicas at most here.
+    const peakFits = { backend: { ...(prod.backend as object), autoscaling: { minReplicas: 2, maxReplicas: 3 } } };
+    expect(() => parse({ ...withCluster({ karpenter: { enabled: false }, gpuNodes: { enabled: true } }), ...peakFits })).not.toThrow();
     expect(problem(withCluster({ karpenter: { enabled: false } }))).toContain(
       "ai-assistant:cluster.karpenter.enabled: expected GPU capacity for the model server: cluster.karpenter.enabled true (nodes on demand) or cluster.gpuNodes.enabled true (a fixed node group); found false",
     );
+  });
+
+  it("refuses GPU nodes in several zones with a gp3 cache, which attaches in one zone only, and more zones than the network has", () => {
+    const gpuPool = (zones: number) => ({ karpenter: { gpuPool: { zones } } });
+    expect(problem(withCluster(gpuPool(2)))).toContain(
+      "ai-assistant:localModel.cache.storageClass: expected an efs cache (storageClass efs, accessMode ReadWriteMany) with GPU nodes in 2 zones (cluster.karpenter.gpuPool.zones)",
+    );
+    expect(problem(withCluster(gpuPool(3)))).toContain("ai-assistant:cluster.karpenter.gpuPool.zones: expected at most the 2 zones the cluster's private subnets are in; found 3");
   });
 
   it("refuses limits below one pod's GPUs", () => {

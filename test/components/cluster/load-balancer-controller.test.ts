@@ -3,7 +3,7 @@ import type { RenderResult } from "../../../tools/render";
 import { managedPoliciesByRole, planned, plannedOne } from "../../support/eks";
 import { objectOf, objectsOf, renderConfig, renderStack } from "../../support/render";
 
-const CERTIFICATE = "arn:aws:acm:us-west-2:123456789012:certificate/00000000-0000-4000-8000-000000000000";
+const CERTIFICATE = "arn:aws:acm:us-west-2:246813579024:certificate/3f6c2a1e-8b4d-4c7a-9e21-5d0b7c9a4f12";
 const OIDC = {
   issuer: "https://login.example.com",
   authorizationEndpoint: "https://login.example.com/authorize",
@@ -36,6 +36,19 @@ describe("the prod stack's way in", () => {
     });
   });
 
+  it("registers no Service mutating webhook, which would refuse every other chart's Services until the controller is ready", () => {
+    const release = plannedOne(prod, "kubernetes:helm.sh/v3:Release", "cluster-load-balancer-controller").inputs;
+    // The chart's default is true with failurePolicy Fail (eks-charts 3.5.0 values.yaml); the stack has no LoadBalancer Service.
+    expect((release.values as Record<string, unknown>).enableServiceMutatorWebhook).toBe(false);
+    expect(objectsOf(prod, "Service").filter((service) => service.spec?.type === "LoadBalancer")).toEqual([]);
+  });
+
+  it("labels the app namespace for the controller's pod readiness gate and creates the frontend's pods after the controller", () => {
+    expect(objectOf(prod, "Namespace", "ai-assistant").metadata.labels).toMatchObject({ "elbv2.k8s.aws/pod-readiness-gate-inject": "enabled" });
+    const release = plannedOne(prod, "kubernetes:helm.sh/v3:Release", "cluster-load-balancer-controller");
+    expect(plannedOne(prod, "kubernetes:apps/v1:Deployment", "frontend").dependencies).toContain(release.urn);
+  });
+
   it("gives the controller an IRSA role that its ServiceAccount alone may assume, with AWS's published policy and nothing else", () => {
     const trust = JSON.parse(String(plannedOne(prod, "aws:iam/role:Role", "cluster-load-balancer-controller").inputs.assumeRolePolicy)).Statement[0];
     expect(Object.entries(trust.Condition.StringEquals)).toContainEqual([expect.stringMatching(/:sub$/), ["system:serviceaccount:kube-system:aws-load-balancer-controller"]]);
@@ -60,7 +73,8 @@ describe("the prod stack's way in", () => {
       "alb.ingress.kubernetes.io/target-type": "ip",
       "alb.ingress.kubernetes.io/listen-ports": '[{"HTTP":80},{"HTTPS":443}]',
       "alb.ingress.kubernetes.io/ssl-redirect": "443",
-      "alb.ingress.kubernetes.io/certificate-arn": CERTIFICATE,
+      // prod commits no certificate: the render shows where yours goes (and lists it to set).
+      "alb.ingress.kubernetes.io/certificate-arn": "<to set: ai-assistant:frontend.expose.certificateArn>",
       "alb.ingress.kubernetes.io/ssl-policy": "ELBSecurityPolicy-TLS13-1-2-2021-06",
       "alb.ingress.kubernetes.io/healthcheck-path": "/healthz",
       // In the stack's public subnets, which the frontend's NetworkPolicy admits (and nothing else of the VPC).
@@ -148,6 +162,8 @@ describe("an existing cluster", () => {
       frontend: { expose: { type: "Ingress", host: "chat.example.com", className: "traefik", tlsSecretName: "chat-tls", controllerNamespace: "traefik" } },
     });
     expect(planned(result, "kubernetes:helm.sh/v3:Release")).toEqual([]);
+    // No ALB, so no readiness gate to inject.
+    expect(objectOf(result, "Namespace", "ai-assistant").metadata.labels).not.toHaveProperty(["elbv2.k8s.aws/pod-readiness-gate-inject"]);
     expect(objectOf(result, "Ingress", "frontend").spec.ingressClassName).toBe("traefik");
     expect(objectOf(result, "Ingress", "frontend").metadata.annotations).toEqual({});
   });

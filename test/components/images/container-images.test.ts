@@ -30,11 +30,15 @@ describe("images on an eks stack", () => {
       result = await renderConfig(imageStack({ type: "eks", registry: { untaggedImageExpiryDays: 7 } }, { production: true }), "prod");
     });
 
-    it("creates an ECR repository per built image, scanned on push, with immutable tags", () => {
+    it("creates an ECR repository per workload, built or pinned, scanned on push, with immutable tags, kept by a destroy", () => {
+      // The pinned frontend keeps its repository too: moving between builds and promoted digests deletes none.
       const repositories = planned(result, "aws:ecr/repository:Repository");
       expect(repositories.map((r) => r.inputs)).toEqual([
         expect.objectContaining({ name: "ai-assistant/prod/backend", imageTagMutability: "IMMUTABLE", imageScanningConfiguration: { scanOnPush: true }, forceDelete: false }),
+        expect.objectContaining({ name: "ai-assistant/prod/frontend", imageTagMutability: "IMMUTABLE", forceDelete: false }),
       ]);
+      expect(repositories.map((r) => r.retainOnDelete)).toEqual([true, true]);
+      expect(planned(result, "aws:ecr/lifecyclePolicy:LifecyclePolicy").map((p) => p.retainOnDelete)).toEqual([true, true]);
     });
 
     it("expires untagged images after the configured days", () => {
@@ -68,9 +72,20 @@ describe("images on an eks stack", () => {
       expect(planned(result, "docker:index/image:Image").map((i) => i.name)).toEqual(["images-backend"]);
     });
 
-    it("labels the workload with the tag the stack gave its build", () => {
+    it("labels what runs the image with its version (the build's tag, a reference's tag), and nothing else", () => {
       const tag = contextDigest(CONTEXT, { dockerfile: "Dockerfile", platforms: ["linux/amd64"] });
-      expect(objectOf(result, "Deployment", "backend").metadata.labels?.["app.kubernetes.io/version"]).toBe(tag);
+      const backend = objectOf(result, "Deployment", "backend");
+      expect(backend.metadata.labels?.["app.kubernetes.io/version"]).toBe(tag);
+      expect(backend.spec.template.metadata.labels["app.kubernetes.io/version"]).toBe(tag);
+      expect(objectOf(result, "Deployment", "frontend").metadata.labels?.["app.kubernetes.io/version"]).toBe("1.2.0");
+      // A Service, ConfigMap or policy runs no image: a version there would change it on every image move.
+      const others = result.kubernetesObjects.map(({ object }) => object as { kind: string; metadata: { labels?: Record<string, string> } }).filter((o) => o.kind !== "Deployment");
+      expect(others.filter((o) => o.metadata.labels?.["app.kubernetes.io/version"] !== undefined).map((o) => o.kind)).toEqual([]);
+    });
+
+    it("labels a workload pinned by digest alone with the digest's first 12 digits", async () => {
+      const pinned = await renderConfig(imageStack({ type: "eks" }, { production: true, frontend: { image: `ghcr.io/acme/frontend@${DIGEST}` } }), "prod");
+      expect(objectOf(pinned, "Deployment", "frontend").metadata.labels?.["app.kubernetes.io/version"]).toBe("ab".repeat(6));
     });
 
     it("never writes the registry password into the render", () => {

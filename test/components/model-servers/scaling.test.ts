@@ -1,8 +1,8 @@
 import { mkdtempSync, writeFileSync } from "fs";
+import { everySecret } from "../../support/config";
 import { tmpdir } from "os";
 import { join } from "path";
 import { parseStackConfig } from "../../../config/load";
-import { SECRET_KEYS } from "../../../config/schema";
 import { scalingQueries, ScaledServer } from "../../../components/model-servers/scaled-object";
 import { BACKEND_METRICS } from "../../../lib/metrics-contract";
 import { findPromtool, rulesFile, runPromtool } from "../../../tools/promtool";
@@ -157,7 +157,7 @@ describe("scaling config rules", () => {
   const parse = (settings: Record<string, unknown>) => {
     const values = Object.fromEntries(Object.entries(settings).map(([key, value]) => [key, typeof value === "string" ? value : JSON.stringify(value)]));
     // Every secret set, so that only the rule under test can speak.
-    const secrets = Object.fromEntries(SECRET_KEYS.map((key) => [key, "secret-value"]));
+    const secrets = everySecret();
     return parseStackConfig({ values: { ...secrets, ...values }, secretKeys: new Set() }, "test");
   };
   const strip = (settings: Record<string, unknown>) => Object.fromEntries(Object.entries(settings).filter(([key]) => !["apiKey", "grafanaAdminPassword"].includes(key)));

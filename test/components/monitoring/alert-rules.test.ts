@@ -14,15 +14,23 @@ import { objectOf, renderStack } from "../../support/render";
 const BRIEF = [
   { alert: "InferenceLatencyHigh", condition: /^histogram_quantile\(0\.95, .*ai_assistant_inference_duration_seconds_bucket.*\) > 5$/, for: "2m", severity: "warning" },
   { alert: "InferenceLatencyCritical", condition: /^histogram_quantile\(0\.99, .*ai_assistant_inference_duration_seconds_bucket.*\) > 10$/, for: "1m", severity: "critical" },
-  { alert: "ErrorRateHigh", condition: /status=~"5\.\.".* \/ .*ai_assistant_requests_total.* > 0\.05$/, for: "5m", severity: "warning" },
-  { alert: "ErrorRateCritical", condition: /status=~"5\.\.".* \/ .*ai_assistant_requests_total.* > 0\.1$/, for: "1m", severity: "critical" },
+  // Failures by outcome, not by status: a fallback answer and a stream broken after its 200 are failures too.
+  { alert: "ErrorRateHigh", condition: /outcome=~"fallback\|upstream_error\|interrupted\|internal_error".* \/ .*ai_assistant_requests_total\{namespace="[^"]+"\}.* > 0\.05$/, for: "5m", severity: "warning" },
+  { alert: "ErrorRateCritical", condition: /outcome=~"fallback\|upstream_error\|interrupted\|internal_error".* \/ .*ai_assistant_requests_total\{namespace="[^"]+"\}.* > 0\.1$/, for: "1m", severity: "critical" },
   { alert: "ServiceDown", condition: /^up\{.*\} == 0$/, for: "1m", severity: "critical" },
   { alert: "MemoryPressure", condition: /^\(1 - node_memory_MemAvailable_bytes \/ node_memory_MemTotal_bytes\) > 0\.9$/, for: "5m", severity: "warning" },
   { alert: "DiskSpaceLow", condition: /^\(1 - node_filesystem_avail_bytes\{.*\} \/ node_filesystem_size_bytes\{.*\}\) > 0\.85$/, for: "10m", severity: "warning" },
 ] as const;
 
-/** Ours: model server and GPU. */
+/** Ours: model providers, model server and GPU. */
 const OURS = [
+  { alert: "FallbackAnswersHigh", condition: /outcome="fallback"\}.* \/ .*route="\/v1\/chat\/completions"\}.* > 0\.1$/, for: "5m", severity: "warning" },
+  { alert: "ProviderCircuitOpen", condition: /^max by \(namespace, provider, upstream\) \(ai_assistant_circuit_state\{.*\}\) >= 1$/, for: "5m", severity: "warning" },
+  { alert: "StreamsInterrupted", condition: /outcome="interrupted"\}.* \/ .*route="\/v1\/chat\/completions"\}.* > 0\.02$/, for: "5m", severity: "warning" },
+  { alert: "ValkeyDown", condition: /^max by \(namespace, pod\) \(redis_up\{namespace="[^"]+"\}\) == 0$/, for: "1m", severity: "critical" },
+  { alert: "ValkeyMemoryNearMax", condition: /^max by \(namespace, pod\) \(redis_memory_used_bytes\{.*\}\) \/ max by \(namespace, pod\) \(redis_memory_max_bytes\{.*\} > 0\) > 0\.9$/, for: "10m", severity: "warning" },
+  { alert: "ValkeyEvictingKeys", condition: /^sum by \(namespace, pod\) \(rate\(redis_evicted_keys_total\{.*\}\[\w+\]\)\) > 0$/, for: "15m", severity: "warning" },
+  { alert: "ValkeyRejectingConnections", condition: /^sum by \(namespace, pod\) \(increase\(redis_rejected_connections_total\{.*\}\[\w+\]\)\) > 0$/, for: "1m", severity: "warning" },
   { alert: "VolumeSpaceLow", condition: /kubelet_volume_stats_used_bytes \/ kubelet_volume_stats_capacity_bytes\) > 0\.85$/, for: "10m", severity: "warning" },
   { alert: "ModelServerNotReady", condition: /kube_pod_status_ready\{.*condition="true"\} == 0\) and on \(namespace, pod\) kube_pod_labels\{.*model-server/, for: "15m", severity: "critical" },
   { alert: "ModelServerQueueBacklog", condition: /vllm:num_requests_waiting\{.*\}\) > 10$/, for: "5m", severity: "warning" },

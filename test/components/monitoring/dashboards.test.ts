@@ -66,7 +66,7 @@ describe("dashboards", () => {
   it("given a stack, when rendered, then each dashboard is a ConfigMap in the monitoring namespace holding exactly the built JSON", async () => {
     const result = await renderConfig({ phase: "mock", namespace: "chat", grafanaAdminPassword: "pw-for-tests", monitoring: { gpuHourlyCostUsd: 2.5, namespace: "observability" } });
     const configMaps = objectsOf(result, "ConfigMap").filter((cm) => cm.metadata.name.startsWith("dashboard-"));
-    expect(configMaps.map((cm) => cm.metadata.namespace)).toEqual(Array(6).fill("observability"));
+    expect(configMaps.map((cm) => cm.metadata.namespace)).toEqual(Array(boards.length).fill("observability"));
     const rendered = configMaps.map((cm) => JSON.parse(Object.values(cm.data as Record<string, string>)[0]));
     expect(rendered.sort((a, b) => a.uid.localeCompare(b.uid))).toEqual([...boards].sort((a, b) => a.uid.localeCompare(b.uid)));
   });

@@ -81,6 +81,19 @@ describe("monitoring", () => {
       expect(valuesOf(chart(dev, "kube-prometheus-stack")).kubeProxy).toEqual({ enabled: true });
     });
 
+    it("given kind (dev: controlPlaneMetrics false, as kind binds them to 127.0.0.1), when rendered, then the scheduler, controller manager and etcd are not scraped and kube-proxy is", async () => {
+      const values = valuesOf(chart(dev, "kube-prometheus-stack"));
+      expect([values.kubeControllerManager, values.kubeScheduler, values.kubeEtcd, values.kubeProxy]).toEqual([
+        { enabled: false },
+        { enabled: false },
+        { enabled: false },
+        { enabled: true },
+      ]);
+      const reachable = await renderConfig({ phase: "mock", grafanaAdminPassword: PASSWORD, cluster: { type: "kubeconfig" } });
+      const scraped = valuesOf(chart(reachable, "kube-prometheus-stack"));
+      expect([scraped.kubeControllerManager, scraped.kubeScheduler, scraped.kubeEtcd]).toEqual([{ enabled: true }, { enabled: true }, { enabled: true }]);
+    });
+
     it("given Grafana on a ReadWriteOnce volume (prod), when rendered, then it rolls by Recreate; without a volume, rolling is kept", () => {
       expect(valuesOf(chart(prod, "kube-prometheus-stack")).grafana.deploymentStrategy).toEqual({ type: "Recreate" });
       expect(valuesOf(chart(dev, "kube-prometheus-stack")).grafana.deploymentStrategy).toEqual({ type: "RollingUpdate" });
@@ -123,7 +136,7 @@ describe("monitoring", () => {
       const dashboards = valuesOf(chart(dev, "kube-prometheus-stack")).grafana.sidecar.dashboards;
       expect(dashboards.enabled).toBe(true);
       const configMaps = objectsOf(dev, "ConfigMap").filter((cm) => cm.metadata.name.startsWith("dashboard-"));
-      expect(configMaps).toHaveLength(6);
+      expect(configMaps).toHaveLength(7);
       for (const cm of configMaps) {
         expect(cm.metadata.labels?.[dashboards.label]).toBe(dashboards.labelValue);
         expect(cm.metadata.annotations?.[dashboards.folderAnnotation]).toBe("AI Assistant");
@@ -229,7 +242,7 @@ describe("monitoring", () => {
         stack: "test",
         appNamespace: "shared",
         grafanaAdminPassword: PASSWORD,
-        cluster: { managedControlPlane: false, kubeProxy: true },
+        cluster: { managedControlPlane: false, controlPlaneMetrics: true, kubeProxy: true },
         gpuNodeSelector: {},
       };
       expect(() => new Monitoring("monitoring", { ...args, settings: monitoringSchema.parse({ namespace: "shared" }) })).toThrow(

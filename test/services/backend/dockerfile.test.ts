@@ -25,7 +25,8 @@ function importGraph(entry: string): { files: string[]; packages: Set<string> } 
     if (files.has(file)) return;
     files.add(file);
     const source = readFileSync(file, "utf8");
-    for (const [, spec] of source.matchAll(/(?:from|import|require\()\s*["']([^"']+)["']/g)) {
+    // An import keyword never follows a quote or a letter: "from", "to" in a string are label names, not imports.
+    for (const [, spec] of source.matchAll(/(?<!["'\w])(?:from|import|require\()\s*["']([^"']+)["']/g)) {
       if (spec.startsWith(".")) {
         const base = resolve(dirname(file), spec);
         visit([`${base}.ts`, join(base, "index.ts")].find((candidate) => { try { readFileSync(candidate); return true; } catch { return false; } })!);
@@ -51,9 +52,12 @@ describe("services/backend/Dockerfile", () => {
     expect(lastOf("EXPOSE")).toBe(`EXPOSE ${BACKEND_PORT}`);
   });
 
-  it("builds in stages from a pinned Node 20 image", () => {
+  it("builds in stages from a Node 24 LTS image pinned by tag and digest, the frontend's too", () => {
     const image = /^ARG NODE_IMAGE=(.+)$/m.exec(dockerfile)![1];
-    expect(image).toMatch(/^node:20\.\d+\.\d+-[a-z]+-slim$/);
+    // Node 20 reached end of life in April 2026; 24 is supported until April 2028.
+    expect(image).toMatch(/^node:24\.\d+\.\d+-bookworm-slim@sha256:[0-9a-f]{64}$/);
+    const frontend = readFileSync(join(SERVICE, "..", "frontend", "Dockerfile"), "utf8");
+    expect(/^ARG NODE_IMAGE=(.+)$/m.exec(frontend)![1]).toBe(image);
     const stages = instructions.filter((line) => line.startsWith("FROM "));
     expect(stages.length).toBeGreaterThanOrEqual(3);
     expect(stages.every((line) => line.startsWith("FROM ${NODE_IMAGE}") || /^FROM \w+ AS \w+$/.test(line))).toBe(true);
@@ -84,7 +88,7 @@ describe("services/backend/Dockerfile", () => {
 
   it("given the packages the backend imports, then each is a runtime dependency of its workspace", () => {
     const { dependencies } = JSON.parse(readFileSync(join(SERVICE, "package.json"), "utf8")) as { dependencies: Record<string, string> };
-    expect([...packages].sort()).toEqual(["@anthropic-ai/sdk", "html-to-text", "openai", "pg", "prom-client", "zod"]);
+    expect([...packages].sort()).toEqual(["@anthropic-ai/sdk", "html-to-text", "ioredis", "openai", "pg", "prom-client", "zod"]);
     expect([...packages].filter((name) => !(name in dependencies))).toEqual([]);
   });
 });

@@ -50,14 +50,14 @@ describe("given every committed stack and every phase and provider, rendered", (
     expect(prod.fallbacks.map((f) => `${f.provider}:${f.model}`)).toEqual(["openai:gpt-4o-mini", "mock:mock"]);
     expect(prod.apiKey).toBe(FAKE_KEY);
     // A production stack limits each client by default.
-    expect(prod.rateLimit).toEqual({ perMinute: 30, burst: 10, trustProxyHops: 2 });
+    expect(prod.rateLimit).toEqual({ perMinute: 30, burst: 10, tokensPerMinute: 0, trustProxyHops: 2 });
     const hosted = parsed("HOSTED");
     expect([hosted.primary.provider, hosted.primary.baseUrl, hosted.fallbacks.map((f) => f.provider), hosted.apiKey]).toEqual(["anthropic", "https://api.anthropic.com/v1", ["mock"], FAKE_KEY]);
     expect(parsed("HOSTED_HUGGINGFACE").fallbacks).toEqual([]);
     expect(parsed("OLLAMA").models.map((m) => m.model)).toEqual(["llama3.2:3b", "qwen2.5:7b"]);
     expect(parsed("OLLAMA_WITH_HOSTED_FALLBACK").fallbacks.map((f) => f.provider)).toEqual(["anthropic", "mock"]);
     const limited = parsed("VLLM_RATE_LIMITED_BEHIND_INGRESS");
-    expect([limited.rateLimit, limited.logPrompts]).toEqual([{ perMinute: 20, burst: 5, trustProxyHops: 2 }, true]);
+    expect([limited.rateLimit, limited.logPrompts]).toEqual([{ perMinute: 20, burst: 5, tokensPerMinute: 0, trustProxyHops: 2 }, true]);
   });
 
   it("when a rendered environment loses a setting the backend needs, then the parser refuses it, naming the variable", () => {

@@ -1,9 +1,11 @@
 /**
  * A real Prometheus (Debian's `prometheus`) scrapes running backends every second and evaluates the alert rules
  * generated from components/monitoring/alert-rules.ts, unchanged (the same rules file tools/promtool.ts writes).
- * Every metric the rules and dashboards query that the backend owns is in what it scraped; with a hosted stand-in
- * failing and no fallback the error-rate alerts become pending (pending needs no `for` to pass, only the
- * expression to hold, so the real 5m/1m durations stay as they are); with healthy traffic they do not.
+ * Every metric the rules and dashboards query that the backend owns is in what it scraped. In one namespace a hosted
+ * stand-in fails (the mock answers as fallback, and the circuit opens) and another's streams break off after they
+ * started: the error-rate alerts, the fallback-share, open-circuit and interrupted-stream alerts all become pending
+ * although every answer was a 200 (pending needs no `for` to pass, only the expression to hold, so the real
+ * durations stay as they are); with healthy traffic in the other namespace nothing does.
  * Skipped with a message when the binary is missing on a workstation; in CI (`CI` set) its absence fails.
  */
 import { ChildProcess, spawn } from "child_process";
@@ -14,7 +16,7 @@ import { delimiter, join } from "path";
 import { stringify } from "yaml";
 import { alertRuleGroups, alertRules } from "../../../components/monitoring/alert-rules";
 import { dashboardQueries, dashboards } from "../../../components/monitoring/dashboards";
-import { BACKEND_METRICS, CLUSTER_METRICS, DCGM_METRICS, VLLM_METRICS } from "../../../lib/metrics-contract";
+import { BACKEND_METRICS, CLUSTER_METRICS, DCGM_METRICS, VALKEY_METRICS, VLLM_METRICS } from "../../../lib/metrics-contract";
 import { rulesFile } from "../../../tools/promtool";
 import { metricNames } from "../../support/promql";
 import { StandIn, startStandIn } from "./support/stand-ins";
@@ -41,7 +43,7 @@ if (!prometheus && process.env.CI) {
  * Metrics queried that the backend cannot emit, by who does: vLLM's own /metrics, NVIDIA's DCGM exporter, and
  * kube-state-metrics / node-exporter / the kubelet (cluster-only). `ALERTS` is Prometheus's own.
  */
-const NOT_THE_BACKENDS = new Set<string>([...Object.values(VLLM_METRICS), ...Object.values(DCGM_METRICS), ...Object.values(CLUSTER_METRICS), "ALERTS"]);
+const NOT_THE_BACKENDS = new Set<string>([...Object.values(VLLM_METRICS), ...Object.values(DCGM_METRICS), ...Object.values(CLUSTER_METRICS), ...Object.values(VALKEY_METRICS), "ALERTS"]);
 
 const FAILING = "ns-failing";
 const HEALTHY = "ns-healthy";
@@ -70,6 +72,8 @@ type Alert = { labels: Record<string, string>; state: string };
 
 (prometheus ? describe : describe.skip)("given Prometheus scraping a failing and a healthy backend every second, with the real alert rules", () => {
   let upstream: StandIn;
+  let breakingUpstream: StandIn;
+  let breaking: RunningBackend;
   let failing: RunningBackend;
   let healthy: RunningBackend;
   let server: ChildProcess;
@@ -80,10 +84,17 @@ type Alert = { labels: Record<string, string>; state: string };
   beforeAll(async () => {
     upstream = await startStandIn("openai");
     upstream.always({ status: 500 });
-    failing = await startBackend({ LLM_PROVIDER: "openai", LLM_BASE_URL: upstream.baseUrl, LLM_MODEL: "gpt-4o-mini", LLM_API_KEY: "k", LLM_MAX_RETRIES: "0" });
+    breakingUpstream = await startStandIn("openai");
+    breakingUpstream.always("break");
+    const hosted = { LLM_PROVIDER: "openai", LLM_MODEL: "gpt-4o-mini", LLM_API_KEY: "k" };
+    // Retried once, then the mock answers (a 200); after 5 failures the circuit opens and the mock answers at once.
+    failing = await startBackend({ ...hosted, LLM_BASE_URL: upstream.baseUrl, LLM_FALLBACK: "mock", LLM_MAX_RETRIES: "1", LLM_RETRY_MAX_WAIT_SECONDS: "1", BREAKER_COOLDOWN_SECONDS: "2" });
+    // Every stream starts (200) and breaks off after two words.
+    breaking = await startBackend({ ...hosted, LLM_BASE_URL: breakingUpstream.baseUrl, LLM_MAX_RETRIES: "0", BREAKER_FAILURES: "1000" });
     healthy = await startBackend({ LLM_PROVIDER: "mock" });
     const ask = () => {
       void postChat(failing.url, USER_HELLO).then((r) => r.text(), () => undefined);
+      void postChat(breaking.url, { ...USER_HELLO, stream: true }).then((r) => r.text(), () => undefined);
       void postChat(healthy.url, USER_HELLO).then((r) => r.text(), () => undefined);
       void postChat(healthy.url, { ...USER_HELLO, stream: true }).then((r) => r.text(), () => undefined);
     };
@@ -99,7 +110,7 @@ type Alert = { labels: Record<string, string>; state: string };
       stringify({
         global: { scrape_interval: "1s", evaluation_interval: "1s" },
         rule_files: ["rules-failing.yaml", "rules-healthy.yaml"],
-        scrape_configs: [target(failing.url, FAILING, "backend-failing"), target(healthy.url, HEALTHY, "backend-healthy")],
+        scrape_configs: [target(failing.url, FAILING, "backend-failing"), target(breaking.url, FAILING, "backend-breaking"), target(healthy.url, HEALTHY, "backend-healthy")],
       }),
     );
     const port = await freePort();
@@ -114,7 +125,7 @@ type Alert = { labels: Record<string, string>; state: string };
   afterAll(async () => {
     clearInterval(traffic);
     server?.kill("SIGTERM");
-    await Promise.all([failing?.close(), healthy?.close(), upstream?.close()]);
+    await Promise.all([failing?.close(), breaking?.close(), healthy?.close(), upstream?.close(), breakingUpstream?.close()]);
   });
 
   const query = async (promql: string) => {
@@ -135,34 +146,43 @@ type Alert = { labels: Record<string, string>; state: string };
     // Exactly the contract (and `up`, which Prometheus records per target): nothing queried is left unaccounted for.
     expect(fromBackend).toEqual([...Object.values(BACKEND_METRICS).map((m) => m.name), "up"].sort());
     const series = (name: string) => (Object.values(BACKEND_METRICS).find((m) => m.name === name)?.type === "histogram" ? `${name}_bucket` : name);
-    // The failing backend answers nothing, so it has no answer times or tokens to report; requests and `up` it has.
-    // Neither serves an in-cluster model, so neither counts requests for one (test/services/backend/scale-to-zero.test.ts does).
-    const local = BACKEND_METRICS.localModelRequests.name;
-    // Neither has knowledge on, so neither counts retrievals or cache lookups (test/services/backend/knowledge/ does);
-    // the retrieval histogram has no labels, so prom-client serves its empty buckets anyway.
-    const knowledge = [BACKEND_METRICS.knowledgeRetrievals.name, BACKEND_METRICS.semanticCache.name];
+    // No backend serves an in-cluster model, so none counts requests for one (test/services/backend/scale-to-zero.test.ts
+    // does). The healthy one never calls an upstream, so it has no upstream errors, retries or fallbacks to count.
+    // Neither has client keys, a response cache or Valkey, whose series exist only where they are configured
+    // (test/services/backend/api-keys-and-cache.test.ts serves them). Neither has knowledge on, so neither counts
+    // retrievals or semantic-cache lookups (test/services/backend/knowledge/ does); the retrieval histogram has no
+    // labels, so prom-client serves its empty buckets anyway.
+    const m = BACKEND_METRICS;
+    const unconfigured = [m.apiKeyRequests, m.apiKeyTokens, m.cacheRequests, m.cacheSavedTokens, m.sharedStateErrors, m.knowledgeRetrievals, m.semanticCache].map(
+      (metric) => metric.name,
+    );
     const expectedMissing: Record<string, string[]> = {
-      [FAILING]: [BACKEND_METRICS.inferenceDuration.name, ...knowledge, local, BACKEND_METRICS.tokens.name].sort(),
-      [HEALTHY]: [...knowledge, local].sort(),
+      [FAILING]: [m.localModelRequests.name, ...unconfigured].sort(),
+      [HEALTHY]: [m.fallbacks.name, m.localModelRequests.name, m.retries.name, m.upstreamErrors.name, ...unconfigured].sort(),
     };
     for (const namespace of [FAILING, HEALTHY]) {
       let missing: string[] = [];
       await until(`the backend metrics in ${namespace}`, async () => {
         missing = [];
         for (const name of fromBackend) if ((await query(`${series(name)}{namespace="${namespace}"}`)).length === 0) missing.push(name);
-        return JSON.stringify(missing) === JSON.stringify(expectedMissing[namespace]) ? true : undefined;
+        return JSON.stringify(missing.sort()) === JSON.stringify(expectedMissing[namespace]) ? true : undefined;
       }, 15_000).catch(() => expect(missing).toEqual(expectedMissing[namespace]));
     }
     const buckets = await query(`count by (le) (${BACKEND_METRICS.inferenceDuration.name}_bucket{namespace="${HEALTHY}"})`);
     expect((buckets as { metric: { le: string } }[]).map((b) => (b.metric.le === "+Inf" ? Infinity : Number(b.metric.le))).sort((a, b) => a - b)).toEqual([0.25, 0.5, 1, 2.5, 5, 7.5, 10, 15, 30, 60, Infinity]);
   }, 30_000);
 
-  it("then the error-rate alerts become pending for the failing backend, and no alert concerns the healthy one", async () => {
-    const pending = await until("the error-rate alerts to become pending", async () => {
-      const mine = (await alerts()).filter((a) => a.labels.namespace === FAILING && a.labels.alertname.startsWith("ErrorRate"));
-      return mine.length === 2 ? mine : undefined;
-    }, 20_000);
-    expect(pending.map((a) => [a.labels.alertname, a.state]).sort()).toEqual([["ErrorRateCritical", "pending"], ["ErrorRateHigh", "pending"]]);
+  it("then the error-rate, fallback, open-circuit and interrupted-stream alerts become pending for the failing namespace (every answer a 200), and no alert concerns the healthy one", async () => {
+    const expected = [["ErrorRateCritical", "pending"], ["ErrorRateHigh", "pending"], ["FallbackAnswersHigh", "pending"], ["ProviderCircuitOpen", "pending"], ["StreamsInterrupted", "pending"]];
+    let mine: Alert[] = [];
+    await until("the alerts to become pending", async () => {
+      mine = (await alerts()).filter((a) => a.labels.namespace === FAILING);
+      return mine.length === expected.length ? mine : undefined;
+    }, 20_000).catch(() => undefined);
+    expect(mine.map((a) => [a.labels.alertname, a.state]).sort()).toEqual(expected);
+    expect(mine.find((a) => a.labels.alertname === "ProviderCircuitOpen")!.labels).toMatchObject({ provider: "openai", upstream: upstream.baseUrl });
+    // Not one answer was a 5xx (there is no such series): by status alone, nothing failed.
+    expect(await query(`${BACKEND_METRICS.requests.name}{namespace="${FAILING}", status=~"5.."}`)).toEqual([]);
     const errorRatio = await query(alertRules({ appNamespace: FAILING }).find((r) => r.alert === "ErrorRateHigh")!.expr);
     expect(errorRatio).toHaveLength(1);
     expect((await alerts()).filter((a) => a.labels.namespace === HEALTHY)).toEqual([]);

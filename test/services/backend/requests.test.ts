@@ -70,7 +70,7 @@ describe("given a gateway in front of a hosted API", () => {
     expect(missing.status).toBe(404);
     expect((await json(missing)).error.type).toBe("not_found_error");
     const wrongMethod = await fetch(`${gateway.url}/v1/chat/completions`);
-    expect([wrongMethod.status, wrongMethod.headers.get("allow")]).toEqual([405, "POST"]);
+    expect([wrongMethod.status, wrongMethod.headers.get("allow")]).toEqual([405, "POST, OPTIONS"]);
     expect(await metricValue(gateway.url, "ai_assistant_requests_total", { route: "other", status: "404" })).toBe(1);
   });
 

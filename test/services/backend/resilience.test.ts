@@ -5,7 +5,7 @@
  */
 import { answerText, StandIn, startStandIn, Wire } from "./support/stand-ins";
 import { metricValue, postChat, RunningBackend, sseData, startBackend, streamedText, USER_HELLO, json } from "./support/backend";
-import { mockAnswer } from "../../../services/backend/src/providers/mock";
+import { FALLBACK_ANSWER } from "../../../services/backend/src/providers/mock";
 import { backoffMs, retryAfterMs } from "../../../services/backend/src/resilience/retry-after";
 import { CircuitBreaker } from "../../../services/backend/src/resilience/circuit-breaker";
 
@@ -14,7 +14,8 @@ const PROVIDER: Record<Wire, { provider: string; model: string }> = {
   anthropic: { provider: "anthropic", model: "claude-3-5-haiku-latest" },
   ollama: { provider: "ollama", model: "llama3.2:3b" },
 };
-const MOCK_TEXT = mockAnswer(USER_HELLO.messages as never);
+/** The mock as a fallback says the model is unavailable; it never answers as the mock phase does. */
+const MOCK_TEXT = FALLBACK_ANSWER;
 
 async function setUp(wire: Wire, env: Record<string, string> = {}) {
   const upstream = await startStandIn(wire);

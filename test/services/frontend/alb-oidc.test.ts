@@ -149,15 +149,17 @@ describe("a frontend behind the ALB's OIDC sign-in", () => {
   });
 
   it("refuses the page and everything else without a signature too", async () => {
-    for (const path of ["/", "/app.js", "/v1/models", "/healthz/", "/healthz/../v1/models"]) {
+    for (const path of ["/", "/app.js", "/v1/models", "/healthz/", "/readyz/", "/healthz/../v1/models"]) {
       expect((await fetch(`${url}${path}`)).status).toBe(401);
     }
   });
 
-  it("keeps the probe open: /healthz answers without a signature", async () => {
-    const answer = await fetch(`${url}/healthz`);
-    expect(answer.status).toBe(200);
-    expect(await answer.json()).toEqual({ status: "ok" });
+  it("keeps the probes open: /healthz and /readyz answer without a signature (the kubelet does not pass the ALB)", async () => {
+    for (const path of ["/healthz", "/readyz"]) {
+      const answer = await fetch(`${url}${path}`);
+      expect(answer.status).toBe(200);
+      expect(await answer.json()).toEqual({ status: "ok" });
+    }
   });
 
   it("fetches a key once and serves the rest from its cache", async () => {

@@ -12,7 +12,7 @@ import { createInterface } from "readline";
 import { FRONTEND_PORT } from "../../../components/app/frontend";
 import { contextFilter } from "../../../components/images/dockerignore";
 import { NON_ROOT_ID } from "../../../lib/pod-security";
-import { HEALTH_PATH } from "../../../services/frontend/src/server";
+import { HEALTH_PATH, READY_PATH } from "../../../services/frontend/src/server";
 import { objectOf, PROJECT_DIR, renderStack } from "../../support/render";
 
 const DOCKERFILE = "services/frontend/Dockerfile";
@@ -74,10 +74,11 @@ describe("the frontend image", () => {
       expect(env.PORT).toBe(String(FRONTEND_PORT));
       expect(container.ports).toEqual([{ name: "http", containerPort: FRONTEND_PORT, protocol: "TCP" }]);
       const probePaths = new Set(["startupProbe", "readinessProbe", "livenessProbe"].map((probe) => container[probe].httpGet.path as string));
-      expect([...probePaths]).toEqual([HEALTH_PATH]);
+      // Alive on /healthz (startup, liveness), ready on /readyz (which fails while the server drains).
+      expect([...probePaths].sort()).toEqual([HEALTH_PATH, READY_PATH]);
 
       // The stack's environment, on a free port of 127.0.0.1 rather than 8080 (tests never take fixed ports).
-      const server = spawn(process.execPath, [join(root, "dist/main.js")], { cwd: root, env: { ...env, PORT: "0", HOST: "127.0.0.1", PATH: process.env.PATH }, stdio: ["ignore", "pipe", "inherit"] });
+      const server = spawn(process.execPath, [join(root, "dist/main.js")], { cwd: root, env: { ...env, PORT: "0", HOST: "127.0.0.1", SHUTDOWN_DRAIN_SECONDS: "0", PATH: process.env.PATH }, stdio: ["ignore", "pipe", "inherit"] });
       try {
         const port = await new Promise<number>((resolve, reject) => {
           server.once("exit", (code) => reject(new Error(`the server exited with ${code}`)));

@@ -1,9 +1,10 @@
 import * as http from "http";
+import { parseBackendEnv } from "../../../lib/backend-env";
 import { AddressInfo } from "net";
 import { join } from "path";
 import { createFrontendServer, FrontendServer } from "../../../services/frontend/src/server";
 import { CONTENT_SECURITY_POLICY } from "../../../services/frontend/src/security-headers";
-import { readSettings } from "../../../services/frontend/src/settings";
+import { DEFAULT_MAX_BODY_BYTES, DEFAULT_SHUTDOWN_DRAIN_SECONDS, readSettings } from "../../../services/frontend/src/settings";
 
 const PUBLIC_DIR = join(__dirname, "../../../services/frontend/public");
 
@@ -87,7 +88,7 @@ describe("the frontend server", () => {
       expect(((await missing.json()) as { error: { code: string } }).error.code).toBe("not_found");
       const post = await fetch(`${url}/`, { method: "POST", body: "x" });
       expect(post.status).toBe(405);
-      expect(post.headers.get("allow")).toBe("GET, HEAD");
+      expect(post.headers.get("allow")).toBe("GET, HEAD, OPTIONS");
     });
 
     it("sends the security headers with every response", async () => {
@@ -258,13 +259,22 @@ describe("settings", () => {
     expect(settings.port).toBe(3000);
     expect(settings.backendUrl.href).toBe("http://127.0.0.1:8080/");
     expect(settings.shutdownGraceSeconds).toBe(25);
+    expect(settings.shutdownDrainSeconds).toBe(DEFAULT_SHUTDOWN_DRAIN_SECONDS);
+    expect(settings.maxBodyBytes).toBe(DEFAULT_MAX_BODY_BYTES);
+  });
+
+  it("drains and limits bodies as the backend does by default, so a body the backend would refuse never leaves", () => {
+    const backend = parseBackendEnv({ LLM_PROVIDER: "mock" });
+    expect(DEFAULT_SHUTDOWN_DRAIN_SECONDS * 1000).toBe(backend.shutdownDrainMs);
+    expect(DEFAULT_MAX_BODY_BYTES).toBe(backend.limits.bodyBytes);
   });
 
   it.each([
     [{ PORT: "80a" }, 'PORT: expected an integer from 0 to 65535, found "80a"'],
     [{ PORT: "70000" }, 'PORT: expected an integer from 0 to 65535, found "70000"'],
     [{ BACKEND_URL: "backend:8080" }, 'BACKEND_URL: expected an http(s) URL such as http://127.0.0.1:8080, found "backend:8080"'],
-    [{ BACKEND_URL: "http://user:pw@backend" }, 'BACKEND_URL: expected a base URL without query, fragment or credentials, found "http://user:pw@backend"'],
+    [{ BACKEND_URL: "http://user:pw@backend" }, 'BACKEND_URL: expected a base URL without query, fragment or credentials, found "http://[redacted]@backend"'],
+    [{ BACKEND_URL: "http://backend/?key=secret" }, 'BACKEND_URL: expected a base URL without query, fragment or credentials, found "http://backend/?[redacted]"'],
   ])("refuses %j with one line naming the variable", (env, message) => {
     expect(() => readSettings(env)).toThrow(message);
   });

@@ -90,6 +90,26 @@ describe("the Karpenter NodePool pricer", () => {
     expect(ec2(result)).toMatchObject({ type: "EC2 g5.xlarge spot instance-hour", unitPrice: 0.4024, quantity: 730 });
   });
 
+  it("prices a CPU NodePool at nothing expected (the system pool holds the HPAs' minima) and its limits around the clock at most", () => {
+    const cpuPool = planned("kubernetes:karpenter.sh/v1:NodePool", "cpu-pool", {
+      apiVersion: "karpenter.sh/v1",
+      kind: "NodePool",
+      metadata: { name: "cpu" },
+      spec: {
+        template: { metadata: { labels: { "ai-assistant.io/pool": "cpu" } }, spec: { nodeClassRef: { name: "cpu" }, requirements: [{ key: "node.kubernetes.io/instance-type", operator: "In", values: ["m6i.2xlarge", "m6i.xlarge"] }, { key: "karpenter.sh/capacity-type", operator: "In", values: ["on-demand"] }] } },
+        limits: { cpu: "16", memory: "64Gi" },
+      },
+    });
+    const result = estimate([cpuPool, { ...nodeClass("50Gi"), inputs: { ...nodeClass("50Gi").inputs, metadata: { name: "cpu" } } }]);
+    const line = result.items.find((item) => item.resource === "NodePool cpu" && item.type.startsWith("EC2"))!;
+    // The cheaper type, m6i.xlarge (4 vCPU, 16 GiB): 16 cores and 64 GiB allow four, with 50 GiB root volumes.
+    expect(line).toMatchObject({ type: "EC2 m6i.xlarge on-demand instance-hour", unitPrice: 0.192, quantity: 0, monthlyUsd: 0 });
+    expect(result.min).toBe(0);
+    expect(result.total).toBe(0);
+    expect(result.max).toBeCloseTo(4 * 730 * 0.192 + 4 * 50 * 0.08, 1);
+    expect(result.notes.join(" ")).toContain("Karpenter NodePool cpu: CPU nodes only while a load peak outgrows the system pool");
+  });
+
   it("refuses a NodePool without a priced GPU instance type rather than price it at $0", () => {
     expect(() => estimate([nodePool(["x9.huge"], ["on-demand"], {}), nodeClass("200Gi")])).toThrow(/no us-east-1 price for the instance types of NodePool gpu \(x9\.huge\)/);
   });

@@ -81,7 +81,7 @@ describe("the prod stack's estimate", () => {
 
   it("prices a pool that allows spot at the spot discount (Karpenter prefers spot, falls back to on-demand)", async () => {
     const { result, cost: spot } = await costOfConfig(prodPool({ capacityTypes: ["spot", "on-demand"] }, { cost: { gpuHoursPerDay: 12, spotDiscount: 0.6 } }), "prod");
-    const pool = result.kubernetesObjects.map(({ object }) => object as { kind: string; spec: { template: { spec: { requirements: { key: string; values: string[] }[] } } } }).find((o) => o.kind === "NodePool")!;
+    const pool = result.kubernetesObjects.map(({ object }) => object as { kind: string; spec: { template: { spec: { requirements: { key: string; values: string[] }[] } } } }).find((o) => o.kind === "NodePool" && (o as unknown as { metadata: { name: string } }).metadata.name === "gpu")!;
     expect(pool.spec.template.spec.requirements.find((r) => r.key === "karpenter.sh/capacity-type")!.values).toEqual(["spot", "on-demand"]);
     const gpu = spot.items.find((item) => item.resource === "NodePool gpu" && item.type.startsWith("EC2"))!;
     expect(gpu).toMatchObject({ type: "EC2 g5.xlarge spot instance-hour", unitPrice: 0.4024, monthlyUsd: 146.88 });

@@ -6,11 +6,12 @@ import { OllamaProvider } from "./ollama";
 import { OpenAiStyleProvider } from "./openai-style";
 import { Provider } from "./types";
 
-export function createProvider(upstream: UpstreamSettings, settings: BackendSettings): Provider {
+/** `role`: whether the provider serves a model (`primary`) or stands in when that fails (`fallback`). */
+export function createProvider(upstream: UpstreamSettings, settings: BackendSettings, role: "primary" | "fallback" = "primary"): Provider {
   const baseUrl = upstream.baseUrl ?? "";
   switch (upstream.provider) {
     case "mock":
-      return new MockProvider(settings.mockWordDelayMs);
+      return new MockProvider(settings.mockWordDelayMs, role === "fallback" ? "fallback" : "phase");
     case "anthropic":
       return new AnthropicProvider(upstream.model, baseUrl, settings.apiKey ?? "", settings.maxTokens);
     case "ollama":

@@ -1,6 +1,8 @@
 /**
- * Canned answers for the mock phase (and as the last fallback): deterministic (the same conversation gets the same
- * answer), no network, streamed word by word like a model would.
+ * Canned answers for the mock phase, and one plain notice when the mock stands in as a fallback: deterministic (the
+ * same conversation gets the same answer), no network, streamed word by word like a model would. Only the mock
+ * phase's own answers talk about phases; a user who gets the fallback is told the model is unavailable, nothing about
+ * how the stack is deployed.
  */
 import { setTimeout as sleep } from "timers/promises";
 import { MOCK_MODEL } from "../../../../lib/backend-env";
@@ -13,6 +15,10 @@ const ANSWERS = [
   "The mock provider answers every question with one of a few fixed replies, so you can test the chat without keys or GPUs.",
 ];
 const GREETING = "Hello! I am the mock assistant. I answer with canned text, so everything but the model can be tried out.";
+
+/** What the mock answers as a fallback, whatever was asked. */
+export const FALLBACK_ANSWER =
+  "The language model is unavailable right now, so this is an automatic placeholder reply, not an answer to your question. Please try again in a few minutes.";
 
 /** Words as a rough token count, so the token metrics move in the mock phase too. */
 const words = (text: string) => text.split(/\s+/).filter(Boolean).length;
@@ -52,16 +58,23 @@ export class MockProvider implements Provider {
   readonly name = "mock" as const;
   readonly model = MOCK_MODEL;
   readonly key = "mock";
+  private readonly answer: (messages: ChatMessage[]) => string;
 
-  constructor(private readonly wordDelayMs: number) {}
+  /** `role`: `phase` answers as the mock phase does; `fallback` only says the model is unavailable. */
+  constructor(
+    private readonly wordDelayMs: number,
+    role: "phase" | "fallback" = "phase",
+  ) {
+    this.answer = role === "fallback" ? () => FALLBACK_ANSWER : mockAnswer;
+  }
 
   async complete(request: ChatRequest): Promise<Completion> {
-    const text = mockAnswer(request.messages);
+    const text = this.answer(request.messages);
     return { text, finishReason: "stop", usage: usage(request, text) };
   }
 
   async *stream(request: ChatRequest, signal: AbortSignal): AsyncIterable<StreamEvent> {
-    const text = mockAnswer(request.messages);
+    const text = this.answer(request.messages);
     const parts = text.split(" ");
     for (let i = 0; i < parts.length; i++) {
       if (i > 0 && this.wordDelayMs > 0) await sleep(this.wordDelayMs, undefined, { signal });

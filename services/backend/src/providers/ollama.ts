@@ -62,7 +62,9 @@ export class OllamaProvider implements Provider {
       const text = await response.text().catch(() => "");
       let message = text;
       try {
-        message = (JSON.parse(text) as OllamaChunk).error ?? text;
+        // Ollama's errors are {"error": "text"}; anything else in front of it (a proxy) may send another shape.
+        const error = (JSON.parse(text) as { error?: unknown }).error;
+        if (typeof error === "string") message = error;
       } catch {
         // not JSON: keep the text
       }

@@ -2,13 +2,16 @@
  * Every OpenAI-compatible API through the official `openai` SDK: OpenAI itself, any OpenAI-compatible URL,
  * Hugging Face's router (https://router.huggingface.co/v1 speaks the Chat Completions API) and vLLM's server.
  * One SDK client per upstream, made at start; the SDK's own retries are off (the gateway retries, see router.ts).
+ * Non-streaming calls go around the SDK (openai-raw.ts): the answer is already in the client's format, and relaying
+ * its bytes is the gateway's hot path.
  */
 import OpenAI from "openai";
 import type { ChatCompletionCreateParamsBase } from "openai/resources/chat/completions";
 import { ProviderName } from "../../../../lib/backend-env";
-import { ChatRequest, Completion, Provider, StreamEvent, UpstreamError, Usage } from "./types";
+import { ChatRequest, Provider, StreamEvent, UpstreamError, Usage } from "./types";
 import { retryAfterMs } from "../resilience/retry-after";
 import { httpFetch } from "./http-fetch";
+import { RawCompletion, rawChatClient } from "./openai-raw";
 
 function usageOf(usage: OpenAI.CompletionUsage | null | undefined): Usage | undefined {
   return usage ? { promptTokens: usage.prompt_tokens ?? 0, completionTokens: usage.completion_tokens ?? 0 } : undefined;
@@ -31,6 +34,7 @@ export function fromSdkError(error: unknown, signal: AbortSignal): unknown {
 export class OpenAiStyleProvider implements Provider {
   readonly key: string;
   private readonly client: OpenAI;
+  private readonly completeRaw: (body: string, signal: AbortSignal) => Promise<RawCompletion>;
 
   constructor(
     readonly name: ProviderName,
@@ -39,6 +43,7 @@ export class OpenAiStyleProvider implements Provider {
     apiKey: string | undefined,
   ) {
     this.key = `${name} ${baseUrl}`;
+    this.completeRaw = rawChatClient(baseUrl, apiKey);
     this.client = new OpenAI({
       baseURL: baseUrl,
       // A keyless server (vLLM without --api-key) gets no Authorization header at all.
@@ -64,15 +69,9 @@ export class OpenAiStyleProvider implements Provider {
     };
   }
 
-  async complete(request: ChatRequest, signal: AbortSignal): Promise<Completion> {
-    try {
-      const answer = await this.client.chat.completions.create({ ...this.params(request), stream: false }, { signal });
-      const choice = answer.choices?.[0];
-      if (!choice) throw new UpstreamError("answered without a choice", "protocol");
-      return { text: choice.message?.content ?? "", finishReason: choice.finish_reason ?? "stop", usage: usageOf(answer.usage) };
-    } catch (error) {
-      throw error instanceof UpstreamError ? error : fromSdkError(error, signal);
-    }
+  /** The answer, with the upstream's bytes (`raw`) for the client: see openai-raw.ts. */
+  complete(request: ChatRequest, signal: AbortSignal): Promise<RawCompletion> {
+    return this.completeRaw(JSON.stringify({ ...this.params(request), stream: false }), signal);
   }
 
   async *stream(request: ChatRequest, signal: AbortSignal): AsyncIterable<StreamEvent> {

@@ -34,6 +34,11 @@ export interface Completion {
   /** OpenAI's finish reasons: stop, length, content_filter, tool_calls. */
   finishReason: string;
   usage?: Usage;
+  /**
+   * The upstream's own answer, when it is already an OpenAI chat.completion that the provider checked: relayed to
+   * the client byte for byte (OpenAI-style providers' non-streaming calls).
+   */
+  raw?: Buffer;
 }
 
 export type StreamEvent = { type: "text"; text: string } | { type: "finish"; reason: string } | { type: "usage"; usage: Usage };
@@ -49,19 +54,26 @@ export interface Provider {
   stream(request: ChatRequest, signal: AbortSignal): AsyncIterable<StreamEvent>;
 }
 
+/** Upstream error text kept for the log: enough to diagnose, never a whole HTML page. */
+export const UPSTREAM_MESSAGE_CHARS = 300;
+
 /**
  * Why an upstream call failed, in terms the retry and fallback logic decide on. `status` is the upstream's HTTP
  * status when it answered; `retryAfterMs` its `Retry-After`.
  */
 export class UpstreamError extends Error {
   override name = "UpstreamError";
+  /**
+   * `message` is for the log only (redacted there): it may hold the upstream's own error text, cut to
+   * {@link UPSTREAM_MESSAGE_CHARS}. Clients get a fixed message (upstream-errors.ts).
+   */
   constructor(
     message: string,
     readonly kind: "http" | "network" | "timeout" | "protocol" | "circuit-open",
     readonly status?: number,
     readonly retryAfterMs?: number,
   ) {
-    super(message);
+    super(message.length > UPSTREAM_MESSAGE_CHARS ? `${message.slice(0, UPSTREAM_MESSAGE_CHARS)}…` : message);
   }
 
   /** 429, 5xx and refused or reset connections are worth another try; a timeout already used its budget. */

@@ -6,12 +6,13 @@
  * that it can only end the stream (see server.ts).
  */
 import { setTimeout as sleep } from "timers/promises";
-import { BackendSettings, ProviderName } from "../../../../lib/backend-env";
-import { LOCAL_MODEL_REQUEST_REASONS } from "../../../../lib/metrics-contract";
+import { BackendSettings, ProviderName, withoutUrlSecrets } from "../../../../lib/backend-env";
+import { LOCAL_MODEL_REQUEST_REASONS, UpstreamErrorKind } from "../../../../lib/metrics-contract";
 import { createProvider } from "../providers";
 import { ChatRequest, Completion, Provider, StreamEvent, UpstreamError } from "../providers/types";
 import { BreakerState, CircuitBreaker } from "./circuit-breaker";
 import { backoffMs } from "./retry-after";
+import { upstreamKind } from "../upstream-errors";
 
 /** The client went away: nothing is answered, nothing counts against the provider. */
 export class ClientGone extends Error {
@@ -70,6 +71,26 @@ export const isLocalProvider = (name: ProviderName) => LOCAL_PROVIDERS.includes(
 
 export type LocalOutcome = (typeof LOCAL_MODEL_REQUEST_REASONS)[number];
 
+/** What the router tells the metrics, as it happens. Every member is optional. */
+export interface RouterEvents {
+  /** The fate of a request whose model an in-cluster server serves, once known (KEDA wakes the server on these). */
+  local?(model: string, outcome: LocalOutcome): void;
+  /** A call to `provider` failed (every attempt, retried or not, and a stream that broke off). */
+  upstreamError?(provider: ProviderName, kind: UpstreamErrorKind): void;
+  /** A call to `provider` is about to be repeated. */
+  retry?(provider: ProviderName): void;
+  /** A fallback provider answered a request meant for `from`. */
+  fallback?(from: ProviderName, to: ProviderName): void;
+}
+
+/** One upstream's circuit, for /readyz and the circuit-state gauge. */
+export interface CircuitView {
+  provider: ProviderName;
+  /** The upstream's base URL without userinfo or query (`mock` for the mock). */
+  upstream: string;
+  state: BreakerState;
+}
+
 /**
  * Whether a local server's failure means it is not there to answer: scaled to zero (its Service has no endpoints,
  * so connections are refused), not ready yet (503), or its circuit opened on exactly that. Such a request goes to
@@ -88,25 +109,28 @@ export class Router {
   private readonly byModel = new Map<string, Provider>();
   private readonly fallbacks: Provider[];
   private readonly breakers = new Map<string, CircuitBreaker>();
+  private readonly upstreams = new Map<string, Omit<CircuitView, "state">>();
+  private readonly onLocal: (model: string, outcome: LocalOutcome) => void;
 
-  /**
-   * `onLocal` learns the fate of every request whose model an in-cluster server serves, once it is known: served by
-   * it, or passed to the fallback because it slept or failed (the backend counts these; KEDA wakes the server on them).
-   */
+  /** `events` learns of local-model fates, failures, retries and fallbacks as they happen (the backend counts them). */
   constructor(
     private readonly settings: BackendSettings,
-    private readonly onLocal: (model: string, outcome: LocalOutcome) => void = () => undefined,
+    private readonly events: RouterEvents = {},
   ) {
+    this.onLocal = (model, outcome) => events.local?.(model, outcome);
     const made = new Map<string, Provider>();
-    const make = (upstream: BackendSettings["primary"]) => {
-      const provider = createProvider(upstream, settings);
+    const make = (upstream: BackendSettings["primary"], role: "primary" | "fallback") => {
+      const provider = createProvider(upstream, settings, role);
       const id = `${provider.key} ${provider.model}`;
       if (!made.has(id)) made.set(id, provider);
-      if (!this.breakers.has(provider.key)) this.breakers.set(provider.key, new CircuitBreaker(settings.breaker.failures, settings.breaker.cooldownMs));
+      if (!this.breakers.has(provider.key)) {
+        this.breakers.set(provider.key, new CircuitBreaker(settings.breaker.failures, settings.breaker.cooldownMs));
+        this.upstreams.set(provider.key, { provider: provider.name, upstream: upstream.baseUrl ? withoutUrlSecrets(upstream.baseUrl) : provider.name });
+      }
       return made.get(id)!;
     };
-    for (const upstream of settings.models) this.byModel.set(upstream.model, make(upstream));
-    this.fallbacks = settings.fallbacks.map(make);
+    for (const upstream of settings.models) this.byModel.set(upstream.model, make(upstream, "primary"));
+    this.fallbacks = settings.fallbacks.map((upstream) => make(upstream, "fallback"));
   }
 
   /** Served model names, the default first. */
@@ -122,9 +146,9 @@ export class Router {
     return this.byModel.has(model);
   }
 
-  /** Circuit state per upstream, for /readyz. */
-  breakerStates(): Record<string, BreakerState> {
-    return Object.fromEntries([...this.breakers].map(([key, breaker]) => [key, breaker.state]));
+  /** Circuit state per upstream, for /readyz and the gauge; URLs without credentials. */
+  circuits(): CircuitView[] {
+    return [...this.breakers].map(([key, breaker]) => ({ ...this.upstreams.get(key)!, state: breaker.state }));
   }
 
   private chain(model: string): Provider[] {
@@ -157,6 +181,7 @@ export class Router {
           const value = await call(provider, attempt);
           breaker.success();
           if (index === 0 && local) this.onLocal(model, "served");
+          if (index > 0) this.events.fallback?.(chain[0].name, provider.name);
           return { provider, fallback: index > 0, attempts, failures, value };
         } catch (thrown) {
           attempt.end(true);
@@ -165,6 +190,7 @@ export class Router {
             breaker.release();
             throw error;
           }
+          this.events.upstreamError?.(provider.name, upstreamKind(error));
           if (error.clientFault) {
             // It answered, and refused this request: the provider is fine, and no other would accept it either.
             breaker.success();
@@ -180,6 +206,7 @@ export class Router {
             if (index === 0 && local) this.onLocal(model, asleep ? "asleep" : "failed");
             break;
           }
+          this.events.retry?.(provider.name);
           try {
             await sleep(wait, undefined, { signal: client });
           } catch {
@@ -209,6 +236,10 @@ export class Router {
     });
     const { iterator, first, attempt } = opened.value;
     const breaker = this.breakers.get(opened.provider.key)!;
+    const failed = (error: UpstreamError) => {
+      breaker.failure();
+      this.events.upstreamError?.(opened.provider.name, upstreamKind(error));
+    };
     async function* events(): AsyncGenerator<StreamEvent, void, undefined> {
       let finished = first.type === "finish";
       try {
@@ -222,15 +253,16 @@ export class Router {
         }
       } catch (thrown) {
         const error = asUpstreamError(thrown);
-        if (!(error instanceof ClientGone)) breaker.failure();
+        if (!(error instanceof ClientGone)) failed(error);
         throw error;
       } finally {
         attempt.end(true);
         iterator.return?.().catch(() => undefined);
       }
       if (!finished) {
-        breaker.failure();
-        throw new UpstreamError("ended its stream before the answer was complete", "protocol");
+        const error = new UpstreamError("ended its stream before the answer was complete", "protocol");
+        failed(error);
+        throw error;
       }
     }
     return { provider: opened.provider, fallback: opened.fallback, attempts: opened.attempts, failures: opened.failures, events: events() };

@@ -134,8 +134,8 @@ describe("given a backend with the knowledge base on, in the mock phase", () => 
 
   it("when the chat routes are used, then the knowledge routes did not change them and the routes are counted by template", async () => {
     const text = await (await fetch(`${gateway.url}/metrics`)).text();
-    expect(text).toMatch(/ai_assistant_requests_total\{route="\/v1\/knowledge\/documents",status="201"\} 4/);
-    expect(text).toMatch(/ai_assistant_requests_total\{route="\/v1\/knowledge\/documents",status="200"\}/);
+    expect(text).toMatch(/ai_assistant_requests_total\{route="\/v1\/knowledge\/documents",status="201",outcome="ok"\} 4/);
+    expect(text).toMatch(/ai_assistant_requests_total\{route="\/v1\/knowledge\/documents",status="200",outcome="ok"\}/);
   });
 });
 

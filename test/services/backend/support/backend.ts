@@ -32,6 +32,7 @@ export async function startBackend(env: Record<string, string>): Promise<Running
         backend.server.closeAllConnections();
         backend.server.close(() => resolve());
       });
+      await backend.shared.close();
       await backend.knowledge?.close();
     },
   };

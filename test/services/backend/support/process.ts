@@ -11,7 +11,8 @@ export interface BackendProcess {
   stop(): Promise<number | null>;
 }
 
-export function spawnBackend(env: Record<string, string>): Promise<BackendProcess> {
+/** `startMs`: how long it may take to listen (several processes starting at once on a busy machine need longer). */
+export function spawnBackend(env: Record<string, string>, startMs = 15_000): Promise<BackendProcess> {
   const child = spawn(process.execPath, ["-r", "./tools/register.js", "services/backend/src/main.ts"], {
     cwd: PROJECT_DIR,
     env: { PATH: process.env.PATH ?? "", HOST: "127.0.0.1", PORT: "0", ...env },
@@ -22,7 +23,7 @@ export function spawnBackend(env: Record<string, string>): Promise<BackendProces
   const exited = new Promise<number | null>((resolve) => child.once("exit", (code) => resolve(code)));
   return new Promise((resolve, reject) => {
     let buffered = "";
-    const timer = setTimeout(() => reject(new Error(`the backend did not start within 15 s: ${stderr}`)), 15_000);
+    const timer = setTimeout(() => reject(new Error(`the backend did not start within ${startMs / 1000} s: ${stderr}`)), startMs);
     child.stderr!.on("data", (chunk) => (stderr += chunk));
     child.stdout!.on("data", (chunk) => {
       buffered += chunk;

@@ -9,8 +9,11 @@ import { AddressInfo, Socket } from "net";
 
 export type Behaviour =
   | "ok"
-  /** An error status with an API-style error body; `retryAfter` becomes the Retry-After header. */
-  | { status: number; retryAfter?: string }
+  /**
+   * An error status with an API-style error body (or `body` as given, of `contentType`); `retryAfter` becomes the
+   * Retry-After header.
+   */
+  | { status: number; retryAfter?: string; body?: string; contentType?: string }
   /** Accept the request and never answer. */
   | "hang"
   /** Stream two pieces of the answer, then drop the connection. */
@@ -134,8 +137,8 @@ export async function startStandIn(wire: Wire): Promise<StandIn> {
       const behaviour = queue.shift() ?? fallback;
       if (behaviour === "hang") return;
       if (typeof behaviour === "object" && "status" in behaviour) {
-        res.writeHead(behaviour.status, { "content-type": "application/json", ...(behaviour.retryAfter !== undefined && { "retry-after": behaviour.retryAfter }) });
-        res.end(errorBody(wire, behaviour.status));
+        res.writeHead(behaviour.status, { "content-type": behaviour.contentType ?? "application/json", ...(behaviour.retryAfter !== undefined && { "retry-after": behaviour.retryAfter }) });
+        res.end(behaviour.body ?? errorBody(wire, behaviour.status));
         return;
       }
       const answer = () => ANSWER[wire](body, res, behaviour === "break");
