@@ -140,6 +140,9 @@ describe("given the semantic cache on, with a distance and a TTL", () => {
     const again = await postChat(gateway.url, ask("how do I restore the knowledge database from a backup"));
     expect(again.headers.get("x-assistant-cache")).toBe("semantic-hit");
     const againBody = await json(again);
+    // One outcome per request: a semantic hit is `cached`, like an exact-cache hit (no model called).
+    const hitLogs = gateway.logs.filter((l) => l.msg === "request" && l.cache === "semantic-hit");
+    expect(hitLogs.map((l) => l.outcome)).toEqual(["cached"]);
     expect(againBody.choices[0].message.content).toBe(firstBody.choices[0].message.content);
     expect(againBody.sources).toEqual(firstBody.sources);
     expect(upstream.received).toHaveLength(1);
