@@ -33,6 +33,19 @@
  * | `SHUTDOWN_DRAIN_SECONDS` | `5` | on SIGTERM, how long the backend keeps serving while failing readiness (endpoints catch up) |
  * | `SHUTDOWN_GRACE_SECONDS` | `25` | after the drain, how long in-flight answers may finish before connections are cut |
  * | `PORT`, `HOST` | `8080`, `0.0.0.0` | where it listens |
+ * | `KNOWLEDGE_ENABLED` | `false` | ground chat answers in the knowledge base and serve its admin API (`/v1/knowledge/…`) |
+ * | `KNOWLEDGE_DATABASE_URL` | (required when enabled) | Postgres with pgvector, `postgres://…` (from the operator-made Secret) |
+ * | `KNOWLEDGE_DATABASE_POOL` | `5` | connections the backend keeps to it |
+ * | `KNOWLEDGE_ADMIN_KEY` | (required when enabled) | bearer key of the ingestion API (from a Secret) |
+ * | `KNOWLEDGE_TIMEOUT_MS` | `2000` | longest a chat question waits for retrieval; then it is answered without sources |
+ * | `KNOWLEDGE_TOP_K`, `KNOWLEDGE_MIN_SCORE` | `4`, `0.3` | passages put before a question, and the least cosine similarity (0 to 1) they need |
+ * | `KNOWLEDGE_CHUNK_CHARS`, `KNOWLEDGE_CHUNK_OVERLAP` | `1200`, `200` | passage size and the overlap of neighbours, in characters |
+ * | `KNOWLEDGE_MAX_DOCUMENT_BYTES` | `10485760` | largest document the ingestion API takes (413 beyond) |
+ * | `EMBEDDINGS_BASE_URL` | the provider's (`…/v1`) | OpenAI-compatible `/v1/embeddings` server; unset with the mock provider: a local hashing embedder |
+ * | `EMBEDDINGS_MODEL`, `EMBEDDINGS_DIMENSIONS` | `local-hash`, `384` | embedding model and vector size (the vector column's size) |
+ * | `EMBEDDINGS_BATCH` | `64` | passages per embeddings call |
+ * | `SEMANTIC_CACHE_ENABLED` | `false` | answer again a question whose embedding is close to an answered one's (same model) |
+ * | `SEMANTIC_CACHE_MAX_DISTANCE`, `SEMANTIC_CACHE_TTL_SECONDS` | `0.05`, `3600` | cosine distance that counts as the same question, and how long an answer is reused |
  *
  * This module is part of the backend image: it may import only zod.
  */
@@ -77,6 +90,15 @@ const wholeNumber = (min: number, max: number, fallback: number) =>
     .regex(/^\d+$/, { message: `expected a whole number from ${min} to ${max}` })
     .transform(Number)
     .refine((n) => n >= min && n <= max, { message: `expected a whole number from ${min} to ${max}` })
+    .default(fallback);
+
+/** A decimal such as `0.3`, from min to max. */
+const decimal = (min: number, max: number, fallback: number) =>
+  z
+    .string()
+    .regex(/^\d+(\.\d+)?$/, { message: `expected a number from ${min} to ${max}` })
+    .transform(Number)
+    .refine((n) => n >= min && n <= max, { message: `expected a number from ${min} to ${max}` })
     .default(fallback);
 
 const httpUrl = z.url({ protocol: /^https?$/, message: "expected an http(s) URL such as https://api.openai.com/v1" });
@@ -173,6 +195,23 @@ export const backendEnvSchema = z
     SHUTDOWN_GRACE_SECONDS: wholeNumber(0, 3600, DEFAULT_SHUTDOWN_GRACE_SECONDS),
     PORT: wholeNumber(0, 65535, 8080),
     HOST: z.string().min(1).default("0.0.0.0"),
+    KNOWLEDGE_ENABLED: flag,
+    KNOWLEDGE_DATABASE_URL: z.url({ protocol: /^postgres(ql)?$/, message: "expected a postgres:// URL" }).optional(),
+    KNOWLEDGE_DATABASE_POOL: wholeNumber(1, 100, 5),
+    KNOWLEDGE_ADMIN_KEY: z.string().min(16, { message: "expected a key of at least 16 characters" }).optional(),
+    KNOWLEDGE_TIMEOUT_MS: wholeNumber(10, 60_000, 2000),
+    KNOWLEDGE_TOP_K: wholeNumber(1, 20, 4),
+    KNOWLEDGE_MIN_SCORE: decimal(0, 1, 0.3),
+    KNOWLEDGE_CHUNK_CHARS: wholeNumber(200, 20_000, 1200),
+    KNOWLEDGE_CHUNK_OVERLAP: wholeNumber(0, 5000, 200),
+    KNOWLEDGE_MAX_DOCUMENT_BYTES: wholeNumber(1024, 100 * 1024 * 1024, 10 * 1024 * 1024),
+    EMBEDDINGS_BASE_URL: httpUrl.optional(),
+    EMBEDDINGS_MODEL: z.string().min(1, { message: "expected a model name" }).optional(),
+    EMBEDDINGS_DIMENSIONS: wholeNumber(16, 4000, 384),
+    EMBEDDINGS_BATCH: wholeNumber(1, 2048, 64),
+    SEMANTIC_CACHE_ENABLED: flag,
+    SEMANTIC_CACHE_MAX_DISTANCE: decimal(0, 1, 0.05),
+    SEMANTIC_CACHE_TTL_SECONDS: wholeNumber(1, 30 * 24 * 3600, 3600),
   })
   .superRefine((env, ctx) => {
     const missing = (key: string, why: string) =>
@@ -181,6 +220,17 @@ export const backendEnvSchema = z
       if (!env.LLM_BASE_URL) missing("LLM_BASE_URL", `LLM_PROVIDER is ${env.LLM_PROVIDER}`);
       if (!env.LLM_MODEL) missing("LLM_MODEL", `LLM_PROVIDER is ${env.LLM_PROVIDER}`);
       if (KEYED_PROVIDERS.includes(env.LLM_PROVIDER) && !env.LLM_API_KEY) missing("LLM_API_KEY", `${env.LLM_PROVIDER} needs a key`);
+    }
+    if (env.KNOWLEDGE_ENABLED) {
+      if (!env.KNOWLEDGE_DATABASE_URL) missing("KNOWLEDGE_DATABASE_URL", "KNOWLEDGE_ENABLED is true");
+      if (!env.KNOWLEDGE_ADMIN_KEY) missing("KNOWLEDGE_ADMIN_KEY", "KNOWLEDGE_ENABLED is true");
+      if (env.KNOWLEDGE_CHUNK_OVERLAP >= env.KNOWLEDGE_CHUNK_CHARS) {
+        ctx.addIssue({ code: "custom", path: ["KNOWLEDGE_CHUNK_OVERLAP"], message: `expected less than KNOWLEDGE_CHUNK_CHARS (${env.KNOWLEDGE_CHUNK_CHARS})`, input: undefined });
+      }
+      if (env.LLM_PROVIDER !== "mock" && env.EMBEDDINGS_BASE_URL && !env.EMBEDDINGS_MODEL) missing("EMBEDDINGS_MODEL", "EMBEDDINGS_BASE_URL is set");
+    }
+    if (env.SEMANTIC_CACHE_ENABLED && !env.KNOWLEDGE_ENABLED) {
+      ctx.addIssue({ code: "custom", path: ["SEMANTIC_CACHE_ENABLED"], message: "expected KNOWLEDGE_ENABLED to be true too (the cache lives in the knowledge database)", input: undefined });
     }
     if (env.LLM_FALLBACK.startsWith("hosted")) {
       const why = `LLM_FALLBACK is ${env.LLM_FALLBACK}`;
@@ -240,6 +290,67 @@ export interface BackendSettings {
   shutdownDrainMs: number;
   /** After the drain: how long in-flight answers may finish. */
   shutdownGraceMs: number;
+  /** Retrieval, ingestion and the semantic cache; absent when `KNOWLEDGE_ENABLED` is false. */
+  knowledge?: KnowledgeSettings;
+}
+
+/** Where embeddings come from: `local` hashes words (mock phase, no keys); `openai` calls `/v1/embeddings`. */
+export type EmbeddingsSettings =
+  | { kind: "local"; model: string; dimensions: number; batch: number }
+  | { kind: "openai"; baseUrl: string; model: string; dimensions: number; batch: number; apiKey?: string; sendDimensions: boolean };
+
+export interface KnowledgeSettings {
+  databaseUrl: string;
+  poolSize: number;
+  adminKey: string;
+  /** Longest a chat question waits for retrieval (and the cache lookup) before it goes on without. */
+  timeoutMs: number;
+  topK: number;
+  minScore: number;
+  chunkChars: number;
+  chunkOverlap: number;
+  maxDocumentBytes: number;
+  embeddings: EmbeddingsSettings;
+  /** Absent when the semantic cache is off. */
+  semanticCache?: { maxDistance: number; ttlMs: number };
+}
+
+/** The local embedder's model name (it is a hashing function, not a model). */
+export const LOCAL_EMBEDDINGS_MODEL = "local-hash";
+
+function embeddingsSettings(env: ParsedEnv): EmbeddingsSettings {
+  const dimensions = env.EMBEDDINGS_DIMENSIONS;
+  const batch = env.EMBEDDINGS_BATCH;
+  const hostedKey = KEYED_PROVIDERS.includes(env.LLM_PROVIDER) ? env.LLM_API_KEY : undefined;
+  if (env.EMBEDDINGS_BASE_URL) {
+    // The provider's key goes to the provider's own host only, never to another embeddings server.
+    const sameHost = env.LLM_BASE_URL !== undefined && new URL(env.EMBEDDINGS_BASE_URL).origin === new URL(env.LLM_BASE_URL).origin;
+    return { kind: "openai", baseUrl: env.EMBEDDINGS_BASE_URL, model: env.EMBEDDINGS_MODEL ?? LOCAL_EMBEDDINGS_MODEL, dimensions, batch, apiKey: sameHost ? hostedKey : undefined, sendDimensions: sameHost && env.LLM_PROVIDER === "openai" };
+  }
+  // The phase's own provider: OpenAI-style APIs serve /v1/embeddings beside chat; Ollama serves it under /v1 of its root.
+  // Anthropic has no embeddings API, so it (like mock) gets the local embedder unless EMBEDDINGS_BASE_URL names one.
+  if (env.LLM_PROVIDER === "mock" || env.LLM_PROVIDER === "anthropic" || !env.LLM_BASE_URL || !env.EMBEDDINGS_MODEL) {
+    return { kind: "local", model: LOCAL_EMBEDDINGS_MODEL, dimensions, batch };
+  }
+  const baseUrl = env.LLM_PROVIDER === "ollama" ? `${env.LLM_BASE_URL.replace(/\/+$/, "")}/v1` : env.LLM_BASE_URL;
+  return { kind: "openai", baseUrl, model: env.EMBEDDINGS_MODEL, dimensions, batch, apiKey: hostedKey, sendDimensions: env.LLM_PROVIDER === "openai" };
+}
+
+function knowledgeSettings(env: ParsedEnv): KnowledgeSettings | undefined {
+  if (!env.KNOWLEDGE_ENABLED) return undefined;
+  return {
+    databaseUrl: env.KNOWLEDGE_DATABASE_URL!,
+    poolSize: env.KNOWLEDGE_DATABASE_POOL,
+    adminKey: env.KNOWLEDGE_ADMIN_KEY!,
+    timeoutMs: env.KNOWLEDGE_TIMEOUT_MS,
+    topK: env.KNOWLEDGE_TOP_K,
+    minScore: env.KNOWLEDGE_MIN_SCORE,
+    chunkChars: env.KNOWLEDGE_CHUNK_CHARS,
+    chunkOverlap: env.KNOWLEDGE_CHUNK_OVERLAP,
+    maxDocumentBytes: env.KNOWLEDGE_MAX_DOCUMENT_BYTES,
+    embeddings: embeddingsSettings(env),
+    semanticCache: env.SEMANTIC_CACHE_ENABLED ? { maxDistance: env.SEMANTIC_CACHE_MAX_DISTANCE, ttlMs: env.SEMANTIC_CACHE_TTL_SECONDS * 1000 } : undefined,
+  };
 }
 
 export const MOCK_MODEL = "mock";
@@ -278,11 +389,12 @@ function toSettings(env: ParsedEnv): BackendSettings {
     mockWordDelayMs: env.MOCK_WORD_DELAY_MS,
     shutdownDrainMs: env.SHUTDOWN_DRAIN_SECONDS * 1000,
     shutdownGraceMs: env.SHUTDOWN_GRACE_SECONDS * 1000,
+    knowledge: knowledgeSettings(env),
   };
 }
 
-/** Variables whose values are secret: a message about them never shows the value. */
-const HIDDEN_VALUES = new Set(["LLM_API_KEY", "VALKEY_PASSWORD", "CLIENT_API_KEYS", "FRONTEND_TOKEN", "VALKEY_URL"]);
+/** Variables whose values are secret (the database URL carries the password): a message about them never shows the value. */
+const HIDDEN_VALUES = new Set(["LLM_API_KEY", "VALKEY_PASSWORD", "CLIENT_API_KEYS", "FRONTEND_TOKEN", "VALKEY_URL", "KNOWLEDGE_ADMIN_KEY", "KNOWLEDGE_DATABASE_URL"]);
 /**
  * A text with every URL's userinfo (`user:password@`) and query string (`?key=…`) replaced, for messages and logs:
  * a base URL may carry credentials (an OpenAI-compatible server behind basic auth, a key as a query parameter).

@@ -33,7 +33,7 @@ export const INFERENCE_BUCKETS = [0.25, 0.5, 1, 2.5, 5, 7.5, 10, 15, 30, 60] as 
  * - `internal_error`: a bug in the gateway turned into a 500 for that request alone.
  * Later outcomes (e.g. `cached`) are added here, and the alert rules and dashboards follow.
  */
-/** `cached`: answered from the response cache (docs/shared-state.md), no model called. */
+/** `cached`: answered from the response cache (docs/shared-state.md) or the semantic cache (docs/knowledge.md), no model called. */
 export const REQUEST_OUTCOMES = ["ok", "cached", "fallback", "client_error", "upstream_error", "interrupted", "aborted", "internal_error"] as const;
 export type RequestOutcome = (typeof REQUEST_OUTCOMES)[number];
 
@@ -62,7 +62,7 @@ export const BACKEND_METRICS = {
     type: "counter",
     labels: ["route", "status", "outcome"],
     help:
-      "HTTP API requests, by route template (/v1/chat/completions, /v1/models, other), the HTTP status sent (499 when the client left before one was sent) " +
+      "HTTP API requests, by route template (/v1/chat/completions, /v1/models, /v1/knowledge/documents and /v1/knowledge/search when the knowledge base is on, other), the HTTP status sent (499 when the client left before one was sent) " +
       `and outcome (${REQUEST_OUTCOMES.join(", ")}). A fallback answer is status 200 with outcome fallback, a stream that broke off is status 200 with outcome interrupted: ` +
       "alerts count errors by outcome, never by status alone.",
   },
@@ -111,6 +111,24 @@ export const BACKEND_METRICS = {
       "reason says what happened: served (the local model answered), asleep (it was scaled to zero or not ready yet: connection refused, no endpoints, 503; the fallback answered), failed (it answered with another error; the fallback answered). " +
       "KEDA wakes a sleeping model server on this counter's rate, so it must count a request before the fallback is tried.",
   },
+  knowledgeRetrievals: {
+    name: "ai_assistant_knowledge_retrievals_total",
+    type: "counter",
+    labels: ["outcome"],
+    help: "Knowledge-base lookups for chat requests; outcome is hit (passages above the similarity threshold were put before the question), miss (none was close enough) or failed (the database or the embedder failed; the question was answered without sources).",
+  },
+  knowledgeRetrievalDuration: {
+    name: "ai_assistant_knowledge_retrieval_duration_seconds",
+    type: "histogram",
+    labels: [],
+    help: "Time to embed a question and find its nearest passages, failures included.",
+  },
+  semanticCache: {
+    name: "ai_assistant_semantic_cache_requests_total",
+    type: "counter",
+    labels: ["result"],
+    help: "Chat requests the semantic cache was asked about; result is hit (an earlier answer to a question this close was sent again) or miss.",
+  },
   apiKeyRequests: {
     name: "ai_assistant_api_key_requests_total",
     type: "counter",
@@ -143,6 +161,10 @@ export const BACKEND_METRICS = {
   },
 } as const satisfies Record<string, ContractMetric>;
 
+/** Values of the `outcome` label of {@link BACKEND_METRICS.knowledgeRetrievals}. */
+export const KNOWLEDGE_RETRIEVAL_OUTCOMES = ["hit", "miss", "failed"] as const;
+/** Buckets of {@link BACKEND_METRICS.knowledgeRetrievalDuration}. */
+export const RETRIEVAL_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5] as const;
 /** Values of the `result` label of {@link BACKEND_METRICS.cacheRequests}. */
 export const CACHE_RESULTS = ["hit", "miss"] as const;
 /** Values of the `operation` label of {@link BACKEND_METRICS.sharedStateErrors}. */

@@ -3,15 +3,24 @@
  * The backend answers in the mock phase unless the environment says otherwise (LLM_PROVIDER and the rest of the
  * contract in lib/backend-env.ts pass through). The frontend starts once the backend listens, pointed at it.
  * Ctrl-C, SIGINT or SIGTERM stops both; if either stops on its own, the other is stopped too; if this process is
- * killed outright (SIGKILL), each child sees its stdin pipe close and stops itself (tools/exit-with-parent.js).
+ * killed outright (SIGKILL), each child sees its stdin pipe close and stops itself (the knowledge database by its own
+ * stdin handler in tools/knowledge-db.mjs, the servers by tools/exit-with-parent.js).
  * Locally there is no load balancer to drain, so SHUTDOWN_DRAIN_SECONDS defaults to 0 here.
  *
  *   PORT          the chat's port (default 3000)
  *   BACKEND_PORT  the backend's port (default 8080); 0 for any free port, as the tests use
  *   HOST          the address both listen on (each server's default when unset)
+ *
+ * With KNOWLEDGE_ENABLED=true and no KNOWLEDGE_DATABASE_URL, a local knowledge database starts too (PGlite with
+ * pgvector, kept in .assistant/knowledge-db), with an admin key made once in .assistant/knowledge-admin-key, which
+ * `npm run knowledge` reads: add documents there, then ask the chat about them (the mock phase cites them too).
+ * ASSISTANT_STATE_DIR moves .assistant/ elsewhere (the tests use a temporary folder).
  */
 import { ChildProcess, spawn } from "child_process";
-import { join } from "path";
+import { randomBytes } from "crypto";
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from "fs";
+import { dirname, join } from "path";
+import { localKeyFile, stateDir } from "./knowledge";
 import { createInterface } from "readline";
 
 const ROOT = join(__dirname, "..");
@@ -37,6 +46,28 @@ function startService(name: string, entry: string, env: NodeJS.ProcessEnv): { ch
   return { child, port };
 }
 
+/** The local knowledge database (tools/knowledge-db.mjs): resolves with its URL once it listens. */
+function startKnowledgeDb(): { child: ChildProcess; url: Promise<string> } {
+  const dataDir = join(stateDir(process.env), "knowledge-db");
+  mkdirSync(dataDir, { recursive: true });
+  const child = spawn(process.execPath, [join(ROOT, "tools", "knowledge-db.mjs"), dataDir], { cwd: ROOT, stdio: ["pipe", "pipe", "inherit"] });
+  const url = new Promise<string>((resolve, reject) => {
+    child.once("exit", (code) => reject(new Error(`the knowledge database stopped before it listened (exit ${code})`)));
+    createInterface({ input: child.stdout! }).once("line", (line) => resolve((JSON.parse(line) as { url: string }).url));
+  });
+  return { child, url };
+}
+
+/** The local admin key: made once, readable by this user only. */
+function localAdminKey(): string {
+  const file = localKeyFile(process.env);
+  if (!existsSync(file)) {
+    mkdirSync(dirname(file), { recursive: true });
+    writeFileSync(file, randomBytes(24).toString("base64url"), { mode: 0o600 });
+  }
+  return readFileSync(file, "utf8").trim();
+}
+
 function announce(fields: Record<string, string>): void {
   process.stdout.write(`${JSON.stringify({ time: new Date().toISOString(), level: "info", service: "assistant", ...fields })}\n`);
 }
@@ -56,7 +87,16 @@ async function main(): Promise<void> {
   process.on("exit", () => stopAll(0));
 
   const local = { SHUTDOWN_DRAIN_SECONDS: process.env.SHUTDOWN_DRAIN_SECONDS || "0" };
-  const backendEnv = { ...process.env, ...local, LLM_PROVIDER: process.env.LLM_PROVIDER || "mock", PORT: process.env.BACKEND_PORT || "8080" };
+  const backendEnv: NodeJS.ProcessEnv = { ...process.env, ...local, LLM_PROVIDER: process.env.LLM_PROVIDER || "mock", PORT: process.env.BACKEND_PORT || "8080" };
+  if (process.env.KNOWLEDGE_ENABLED === "true" && !process.env.KNOWLEDGE_DATABASE_URL) {
+    const db = startKnowledgeDb();
+    children.push(db.child);
+    db.child.on("exit", (code) => stopAll(code ?? 1));
+    backendEnv.KNOWLEDGE_DATABASE_URL = await db.url;
+    // PGlite runs one session for all connections: one pooled connection keeps transactions apart.
+    backendEnv.KNOWLEDGE_DATABASE_POOL = "1";
+    backendEnv.KNOWLEDGE_ADMIN_KEY ||= localAdminKey();
+  }
   const backend = startService("backend", "services/backend/src/main.ts", backendEnv);
   children.push(backend.child);
   backend.child.on("exit", (code) => stopAll(code ?? 1));
@@ -68,7 +108,7 @@ async function main(): Promise<void> {
   children.push(frontend.child);
   frontend.child.on("exit", (code) => stopAll(code ?? 1));
   const chatPort = await frontend.port;
-  announce({ msg: "ready", chatUrl: `http://localhost:${chatPort}/`, backendUrl, provider: backendEnv.LLM_PROVIDER });
+  announce({ msg: "ready", chatUrl: `http://localhost:${chatPort}/`, backendUrl, provider: backendEnv.LLM_PROVIDER ?? "mock", ...(backendEnv.KNOWLEDGE_ENABLED === "true" && { knowledge: "on: npm run knowledge -- add <files> to add documents" }) });
 
   await Promise.all(children.map((child) => new Promise((resolve) => (child.exitCode !== null ? resolve(null) : child.once("exit", resolve)))));
   process.exit(exitCode);

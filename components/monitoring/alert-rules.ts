@@ -4,7 +4,7 @@
  * exactly; the model-server and GPU alerts are ours. Annotations use only `{{ $labels.<name> }}` and
  * `{{ $value | <humanize function> }}`, which the promtool test cases expand to predict the exact text.
  */
-import { CLUSTER_METRICS, TRITON_METRICS, VALKEY_METRICS, VLLM_METRICS } from "../../lib/metrics-contract";
+import { BACKEND_METRICS, CLUSTER_METRICS, TRITON_METRICS, VALKEY_METRICS, VLLM_METRICS } from "../../lib/metrics-contract";
 import { chatOutcomeRatio, circuitState, errorRatio, filesystemUsedRatio, gpuMemoryUsedRatio, inferenceQuantile, modelServerPods, nodeMemoryUsedRatio, volumeUsedRatio } from "./promql";
 
 export type Severity = "warning" | "critical";
@@ -38,6 +38,7 @@ export const THRESHOLDS = {
   diskUsedRatio: 0.85,
   queuedRequests: 10,
   gpuMemoryUsedRatio: 0.95,
+  knowledgeRetrievalFailedRatio: 0.1,
   valkeyMemoryUsedRatio: 0.9,
   fallbackRatio: 0.1,
   interruptedRatio: 0.02,
@@ -227,6 +228,28 @@ function gpu(): RuleGroup {
 }
 
 /**
+ * Retrieval failures never fail a chat request (the answer goes out without sources), so only this alert tells that
+ * answers have stopped being grounded. Silent while knowledge is off: the counter has no series then.
+ */
+function knowledge({ appNamespace: ns }: AlertRuleParams): RuleGroup {
+  const retrievals = BACKEND_METRICS.knowledgeRetrievals.name;
+  const rate = (filter: string) => `sum by (namespace) (rate(${retrievals}{namespace="${ns}"${filter}}[${RULE_RATE_WINDOW}]))`;
+  return {
+    name: "ai-assistant.knowledge",
+    rules: [
+      rule(
+        "KnowledgeRetrievalFailing",
+        "warning",
+        "10m",
+        `${rate(', outcome="failed"')} / ${rate("")} > ${T.knowledgeRetrievalFailedRatio}`,
+        "Knowledge retrieval fails for more than 10% of questions in {{ $labels.namespace }}",
+        "{{ $value | humanizePercentage }} of knowledge-base lookups failed over the last 5 minutes (threshold 10%): those answers went out without the team's documents. Check the knowledge database and the embeddings server.",
+      ),
+    ],
+  };
+}
+
+/**
  * The shared Valkey (docs/shared-state.md), from redis_exporter's series. With an LRU eviction policy, memory at
  * `maxmemory` means evicting, which drops old cache entries and, worse, rate-limit buckets (limits reset early):
  * so memory near the bound and steady evictions warn. Valkey down fails limits open or closed (the backend's policy).
@@ -317,7 +340,7 @@ function triton({ appNamespace: ns }: AlertRuleParams): RuleGroup {
 
 /** Every rule group, for one stack's app namespace. */
 export function alertRuleGroups(params: AlertRuleParams): RuleGroup[] {
-  return [inferenceLatency(params), availability(params), upstreams(params), resources(), modelServer(params), gpu(), triton(params), valkey(params)];
+  return [inferenceLatency(params), availability(params), upstreams(params), resources(), modelServer(params), gpu(), triton(params), valkey(params), knowledge(params)];
 }
 
 /** Every alerting rule, flattened. */

@@ -74,6 +74,10 @@ function requests(ok: number, failed: number): InputSeries[] {
   ];
 }
 
+function retrievals(namespace: string, perMinute: Record<"hit" | "miss" | "failed", number>): InputSeries[] {
+  return Object.entries(perMinute).map(([outcome, n]) => series("ai_assistant_knowledge_retrievals_total", { namespace, outcome }, counter(n)));
+}
+
 /** Chat requests of which `n` per 100 ended in `outcome`; upstream errors and client errors as decoys. */
 function chatShare(outcome: string, n: number): InputSeries[] {
   return [chatRequests("200", "ok", 90 - n), chatRequests("200", outcome, n), chatRequests("502", "upstream_error", 5), chatRequests("400", "client_error", 5)];
@@ -211,6 +215,16 @@ export const ALERT_CASES: AlertCase[] = [
       firing: [{ labels: { Hostname: "gpu-node-1", gpu: "0" }, value: "95.83%" }],
     },
     under: { series: [series("DCGM_FI_DEV_FB_USED", gpu0, gauge(1000, 22000)), series("DCGM_FI_DEV_FB_FREE", gpu0, gauge(23000, 2000))] },
+  },
+  {
+    alert: "KnowledgeRetrievalFailing",
+    // 3 failed of 15 lookups a minute = 20%; under: 1 of 15 = 6.67%, and another namespace's failures are ignored.
+    over: {
+      series: retrievals(NS, { hit: 10, miss: 2, failed: 3 }),
+      breachAt: "1m",
+      firing: [{ labels: { namespace: NS }, value: "20%" }],
+    },
+    under: { series: [...retrievals(NS, { hit: 12, miss: 2, failed: 1 }), ...retrievals("other", { hit: 0, miss: 0, failed: 5 })] },
   },
   {
     alert: "ValkeyDown",

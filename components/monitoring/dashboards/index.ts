@@ -3,6 +3,7 @@ import { costDashboard } from "./cost";
 import { Dashboard } from "./grafana";
 import { gpuDashboard } from "./gpu";
 import { infrastructureDashboard } from "./infrastructure";
+import { knowledgeDashboard } from "./knowledge";
 import { modelServerDashboard } from "./model-server";
 import { overviewDashboard } from "./overview";
 import { tritonDashboard } from "./triton";
@@ -14,5 +15,5 @@ export type { Dashboard } from "./grafana";
 export type { DashboardParams } from "./params";
 
 export function dashboards(params: DashboardParams): Dashboard[] {
-  return [overviewDashboard(params), modelServerDashboard(params), tritonDashboard(params), gpuDashboard(), costDashboard(params), infrastructureDashboard(params), sharedStateDashboard(params)];
+  return [overviewDashboard(params), modelServerDashboard(params), tritonDashboard(params), gpuDashboard(), costDashboard(params), infrastructureDashboard(params), sharedStateDashboard(params), knowledgeDashboard(params)];
 }

@@ -9,8 +9,10 @@ import {
   BACKEND_METRICS,
   CIRCUIT_STATE_VALUES,
   INFERENCE_BUCKETS,
+  KNOWLEDGE_RETRIEVAL_OUTCOMES,
   LOCAL_MODEL_REQUEST_REASONS,
   RequestOutcome,
+  RETRIEVAL_BUCKETS,
   UpstreamErrorKind,
 } from "../../../lib/metrics-contract";
 import { Usage } from "./providers/types";
@@ -25,12 +27,16 @@ export class BackendMetrics {
   private readonly upstreamErrors: Counter<"provider" | "kind">;
   private readonly retries: Counter<"provider">;
   private readonly fallbacks: Counter<"from" | "to">;
+  private readonly retrievals: Counter<"outcome">;
+  private readonly retrievalDuration: Histogram;
+  private readonly semanticCache: Counter<"result">;
 
   /**
    * `localModels`: the models an in-cluster server (vLLM, Ollama) serves; their request counter starts at 0.
    * `circuits`: read at every scrape, as a circuit turns half-open by the clock alone.
+   * `knowledge`: retrieval is on, so its series start at 0 (a failure rate needs a first sample to rise from).
    */
-  constructor(localModels: readonly string[] = [], circuits: () => CircuitView[] = () => []) {
+  constructor(localModels: readonly string[] = [], circuits: () => CircuitView[] = () => [], knowledge = false) {
     const m = BACKEND_METRICS;
     const registers = [this.registry];
     this.requests = new Counter({ name: m.requests.name, help: m.requests.help, labelNames: m.requests.labels, registers });
@@ -59,6 +65,16 @@ export class BackendMetrics {
     // Every series exists from the start, so that rate() sees the first request for a sleeping model: KEDA wakes the
     // server on this counter, and a series born at 1 has no earlier sample to rise from.
     for (const model of localModels) for (const reason of LOCAL_MODEL_REQUEST_REASONS) this.localModelRequests.labels(model, reason).inc(0);
+    const r = m.knowledgeRetrievals;
+    this.retrievals = new Counter({ name: r.name, help: r.help, labelNames: r.labels, registers: [this.registry] });
+    const d = m.knowledgeRetrievalDuration;
+    this.retrievalDuration = new Histogram({ name: d.name, help: d.help, buckets: [...RETRIEVAL_BUCKETS], registers: [this.registry] });
+    const c = m.semanticCache;
+    this.semanticCache = new Counter({ name: c.name, help: c.help, labelNames: c.labels, registers: [this.registry] });
+    if (knowledge) {
+      for (const outcome of KNOWLEDGE_RETRIEVAL_OUTCOMES) this.retrievals.labels(outcome).inc(0);
+      for (const result of ["hit", "miss"]) this.semanticCache.labels(result).inc(0);
+    }
     collectDefaultMetrics({ register: this.registry });
   }
 
@@ -75,6 +91,15 @@ export class BackendMetrics {
   /** A request for an in-cluster model: who answered it (see LOCAL_MODEL_REQUEST_REASONS). */
   localModelRequest(model: string, reason: (typeof LOCAL_MODEL_REQUEST_REASONS)[number]): void {
     this.localModelRequests.labels(model, reason).inc();
+  }
+
+  retrieval(outcome: (typeof KNOWLEDGE_RETRIEVAL_OUTCOMES)[number], seconds: number): void {
+    this.retrievals.labels(outcome).inc();
+    this.retrievalDuration.observe(seconds);
+  }
+
+  semanticCacheLookup(result: "hit" | "miss"): void {
+    this.semanticCache.labels(result).inc();
   }
 
   request(route: string, status: number, outcome: RequestOutcome): void {

@@ -21,6 +21,10 @@ import { ChatRequest, StreamEvent, UpstreamError, Usage } from "./providers/type
 import { redactor } from "./redact";
 import { checkJsonBody, readJsonBody } from "./request-body";
 import { ClientGone, isLocalProvider, Router, Served } from "./resilience/router";
+import { AnswerSource } from "../../../lib/answer-sources";
+import { knowledgeAdmin, knowledgeRoute } from "./knowledge/admin-api";
+import { Knowledge } from "./knowledge/knowledge";
+import { CachedAnswer as SemanticCachedAnswer } from "./knowledge/store";
 import { Admitted, SharedState } from "./shared-state";
 import { CachedAnswer } from "./shared-state/response-cache";
 import { allowedMethods, CHAT_ROUTE, methodNotAllowed, MODELS_ROUTE, notFound, QUIET_PATHS } from "./routes";
@@ -34,6 +38,8 @@ export interface Backend {
   readonly server: Server;
   readonly metrics: BackendMetrics;
   readonly router: Router;
+  /** The knowledge base, when `KNOWLEDGE_ENABLED` is true. */
+  readonly knowledge?: Knowledge;
   /** Client keys, limits and the response cache (in Valkey when configured). */
   readonly shared: SharedState;
   /** Listens on `port` (0: any free one) and resolves with the port. */
@@ -59,9 +65,11 @@ interface RequestLog extends LogFields {
   failures?: string[];
   prompt?: string;
   answer?: string;
+  sources?: number;
   /** The client API key's name (never the key). */
   api_key?: string;
-  cache?: "hit" | "miss";
+  /** hit or miss: the exact response cache; semantic-hit: the knowledge base's semantic cache. */
+  cache?: "hit" | "miss" | "semantic-hit";
 }
 
 const LEVEL: Record<RequestOutcome, "info" | "warn" | "error"> = {
@@ -113,8 +121,10 @@ export function createBackend(settings: BackendSettings, options: { logger?: Log
   const log = redactingLogger(options.logger ?? jsonLogger(), clean);
   const localModels = settings.models.filter((upstream) => isLocalProvider(upstream.provider)).map((upstream) => upstream.model);
   let router: Router | undefined;
-  const metrics = new BackendMetrics(localModels, () => router?.circuits() ?? []);
+  const metrics = new BackendMetrics(localModels, () => router?.circuits() ?? [], settings.knowledge !== undefined);
   router = new Router(settings, metrics.routerEvents());
+  const knowledge = settings.knowledge ? new Knowledge(settings.knowledge, metrics, log) : undefined;
+  const admin = knowledge ? knowledgeAdmin(knowledge) : undefined;
   const validate = requestValidator(settings.limits);
   const shared = new SharedState(settings, metrics.registry, log);
   const created = () => Math.floor(Date.now() / 1000);
@@ -141,19 +151,32 @@ export function createBackend(settings: BackendSettings, options: { logger?: Log
     checkJsonBody(req);
     const admitted = await shared.admit(req);
     if (admitted.caller.kind === "key") entry.api_key = admitted.caller.key.name;
-    const request = validate(await readJsonBody(req, settings.limits.bodyBytes), (model) => router!.has(model), router!.defaultModel);
-    entry.stream = request.stream;
-    if (settings.logPrompts) entry.prompt = request.messages.map((m) => `${m.role}: ${m.content}`).join("\n");
+    const asked = validate(await readJsonBody(req, settings.limits.bodyBytes), (model) => router!.has(model), router!.defaultModel);
+    entry.stream = asked.stream;
+    if (settings.logPrompts) entry.prompt = asked.messages.map((m) => `${m.role}: ${m.content}`).join("\n");
     const started = performance.now();
-    const cacheKey = shared.cache?.keyFor(request);
+    // The exact response cache first: keyed on the request as asked, it needs no embedding.
+    const cacheKey = shared.cache?.keyFor(asked);
     if (cacheKey !== undefined) {
       const hit = await shared.cache!.get(cacheKey);
       shared.metrics.cache(hit ? "hit" : "miss");
       entry.cache = hit ? "hit" : "miss";
-      if (hit) return answerFromCache(request, hit, res, entry);
+      if (hit) return answerFromCache(asked, hit, res, entry);
       res.setHeader("x-assistant-cache", "miss");
     }
-    if (request.stream) return stream(request, res, entry, client, started, admitted, cacheKey);
+    const grounded = knowledge ? await knowledge.ground(asked, client) : { request: asked };
+    const { request, sources } = grounded;
+    if (sources) entry.sources = sources.length;
+    // Only a conversation's first question is answered from the semantic cache: a follow-up ("and in prod?") means
+    // nothing without the turns before it.
+    const semanticKey = knowledge && isFirstQuestion(request) ? grounded.embedding : undefined;
+    const similar = knowledge ? await knowledge.cached(request.model, semanticKey) : undefined;
+    if (similar) {
+      entry.cache = "semantic-hit";
+      return answerFromSemanticCache(request, similar, res, entry);
+    }
+    const remember = (model: string, text: string, finishReason: string) => void knowledge?.remember(model, semanticKey, text, finishReason, sources);
+    if (request.stream) return stream(request, res, entry, client, started, admitted, cacheKey, sources, semanticKey ? remember : undefined);
 
     const served = await router!.complete(request, client);
     noteServed(entry, served);
@@ -161,7 +184,9 @@ export function createBackend(settings: BackendSettings, options: { logger?: Log
     shared.answered(admitted, usage);
     if (cacheKey !== undefined && !served.fallback) shared.cache!.put(cacheKey, { text, finishReason, usage, provider: served.provider.name, model: served.provider.model });
     if (settings.logPrompts) entry.answer = text;
-    if (raw) {
+    if (semanticKey) remember(served.provider.model, text, finishReason);
+    // A grounded answer with sources is built here, so that `sources` can be added; otherwise relayed as received.
+    if (raw && !sources) {
       // Already an OpenAI chat.completion, checked by the provider: relayed as received.
       res.writeHead(200, { "content-type": "application/json", "content-length": raw.length, ...providerHeaders(served) });
       res.end(raw);
@@ -175,9 +200,32 @@ export function createBackend(settings: BackendSettings, options: { logger?: Log
       model: served.provider.model,
       choices: [{ index: 0, message: { role: "assistant", content: text, refusal: null }, logprobs: null, finish_reason: finishReason }],
       usage: usageBody(usage),
+      ...(sources && { sources }),
     });
     sendJson(res, 200, body, providerHeaders(served));
     metrics.answered(served.provider.name, served.provider.model, (performance.now() - started) / 1000, usage);
+  }
+
+  /** An earlier answer to a question this close (the knowledge base's semantic cache), sent again as JSON or as a stream, with its sources. */
+  function answerFromSemanticCache(request: ChatRequest, cached: SemanticCachedAnswer, res: ServerResponse, entry: RequestLog): void {
+    entry.outcome = "cached";
+    entry.model = request.model;
+    if (settings.logPrompts) entry.answer = cached.text;
+    const headers = { "x-assistant-cache": "semantic-hit" };
+    const sources = cached.sources as AnswerSource[] | null;
+    const id = `chatcmpl-${randomUUID()}`;
+    if (!request.stream) {
+      const message = { role: "assistant", content: cached.text, refusal: null };
+      const body = { id, object: "chat.completion", created: created(), model: request.model, choices: [{ index: 0, message, logprobs: null, finish_reason: cached.finishReason }], ...(sources && { sources }) };
+      return sendJson(res, 200, JSON.stringify(body), headers);
+    }
+    const base = { id, object: "chat.completion.chunk", created: created(), model: request.model };
+    const event = (choices: unknown[], extra: Record<string, unknown> = {}) => `data: ${JSON.stringify({ ...base, choices, ...extra })}\n\n`;
+    res.writeHead(200, { "content-type": "text/event-stream; charset=utf-8", "cache-control": "no-cache", connection: draining ? "close" : "keep-alive", "x-accel-buffering": "no", ...headers });
+    res.write(event([{ index: 0, delta: { role: "assistant", content: cached.text }, logprobs: null, finish_reason: null }]));
+    res.write(event([{ index: 0, delta: {}, logprobs: null, finish_reason: cached.finishReason }]));
+    if (sources) res.write(event([], { sources }));
+    res.end("data: [DONE]\n\n");
   }
 
   /** A cached answer, as JSON or as a stream like a live one; no model is called, no tokens are spent. */
@@ -218,6 +266,8 @@ export function createBackend(settings: BackendSettings, options: { logger?: Log
     started: number,
     admitted: Admitted,
     cacheKey: string | undefined,
+    sources: AnswerSource[] | undefined,
+    remember: ((model: string, text: string, finishReason: string) => void) | undefined,
   ): Promise<void> {
     const opened = await router!.openStream(request, client);
     noteServed(entry, opened);
@@ -238,7 +288,7 @@ export function createBackend(settings: BackendSettings, options: { logger?: Log
     let usage: Usage | undefined;
     let answer = "";
     let finishReason: string | undefined;
-    const keepAnswer = settings.logPrompts || (cacheKey !== undefined && !opened.fallback);
+    const keepAnswer = settings.logPrompts || (cacheKey !== undefined && !opened.fallback) || remember !== undefined;
     await write(res, chunk({ role: "assistant", content: "" }));
     try {
       for await (const event of opened.events as AsyncIterable<StreamEvent>) {
@@ -268,8 +318,11 @@ export function createBackend(settings: BackendSettings, options: { logger?: Log
     // Only a stream that ran to its end, from the provider asked, is worth answering again.
     if (cacheKey !== undefined && !opened.fallback && finishReason) shared.cache!.put(cacheKey, { text: answer, finishReason, usage, provider: opened.provider.name, model: opened.provider.model });
     if (request.includeUsage && usage) res.write(`data: ${JSON.stringify({ ...base, choices: [], usage: usageBody(usage) })}\n\n`);
+    // The sources ride last, in a chunk without choices (the contract in lib/answer-sources.ts).
+    if (sources) res.write(`data: ${JSON.stringify({ ...base, choices: [], ...usageField, sources })}\n\n`);
     res.end("data: [DONE]\n\n");
     metrics.answered(opened.provider.name, opened.provider.model, (performance.now() - started) / 1000, usage);
+    if (remember && finishReason) remember(opened.provider.model, answer, finishReason);
   }
 
   function models(req: IncomingMessage, res: ServerResponse): void {
@@ -300,6 +353,8 @@ export function createBackend(settings: BackendSettings, options: { logger?: Log
 
   /** The answer to one request, by path and method; rejects with what went wrong. */
   function dispatch(path: string, req: IncomingMessage, res: ServerResponse, entry: RequestLog, client: AbortSignal): Promise<void> {
+    // The knowledge base's own API (when enabled) answers its methods itself (405 with Allow for others).
+    if (admin && knowledgeRoute(path)) return admin(req, res, path);
     const allowed = allowedMethods(path);
     if (!allowed) throw notFound(path);
     if (req.method === "OPTIONS") {
@@ -348,7 +403,8 @@ export function createBackend(settings: BackendSettings, options: { logger?: Log
     const requestId = typeof header === "string" && REQUEST_ID.test(header) ? header : randomUUID();
     res.setHeader("x-request-id", requestId);
     if (draining) res.setHeader("connection", "close");
-    const route = path === CHAT_ROUTE || path === MODELS_ROUTE ? path : "other";
+    const knowledgePath = admin ? knowledgeRoute(path) : undefined;
+    const route = path === CHAT_ROUTE || path === MODELS_ROUTE ? path : (knowledgePath ?? "other");
     const entry: RequestLog = {};
     const client = new AbortController();
     inFlight++;
@@ -391,6 +447,9 @@ export function createBackend(settings: BackendSettings, options: { logger?: Log
   });
   guardServer(server);
 
+  /** Valkey's connection and the knowledge base's pool, once the last request is answered. */
+  const release = (): Promise<unknown> => Promise.allSettled([shared.close(), knowledge?.close() ?? Promise.resolve()]);
+
   function close(): Promise<void> {
     closing = true;
     server.close();
@@ -399,12 +458,12 @@ export function createBackend(settings: BackendSettings, options: { logger?: Log
       const grace = setTimeout(() => {
         log.warn("grace period over; closing the connections still answering", { in_flight: inFlight });
         server.closeAllConnections();
-        void shared.close().then(resolve, resolve);
+        void release().then(() => resolve());
       }, settings.shutdownGraceMs);
       idle = () => {
         clearTimeout(grace);
         server.closeIdleConnections();
-        void shared.close().then(resolve, resolve);
+        void release().then(() => resolve());
       };
       if (inFlight === 0) idle();
     });
@@ -414,6 +473,7 @@ export function createBackend(settings: BackendSettings, options: { logger?: Log
     server,
     metrics,
     router,
+    knowledge,
     shared,
     listen(port = settings.port, host = settings.host) {
       return new Promise((resolve, reject) => {
@@ -431,6 +491,11 @@ export function createBackend(settings: BackendSettings, options: { logger?: Log
       return close();
     },
   };
+}
+
+/** One user message and no earlier answers (system prompts aside). */
+function isFirstQuestion(request: ChatRequest): boolean {
+  return request.messages.filter((m) => m.role === "user").length === 1 && !request.messages.some((m) => m.role === "assistant");
 }
 
 function usageBody(usage: Usage | undefined) {

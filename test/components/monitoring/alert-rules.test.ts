@@ -38,6 +38,7 @@ const OURS = [
   { alert: "TritonQueueTimeHigh", condition: /rate\(nv_inference_queue_duration_us\{.*\}\[5m\]\)\) \/ 1000000\) \/ .*nv_inference_request_success.* > 1$/, for: "5m", severity: "warning" },
   { alert: "TritonInferenceFailures", condition: /nv_inference_request_failure.* \/ \(.*nv_inference_request_failure.* \+ .*nv_inference_request_success.*\) > 0\.05$/, for: "5m", severity: "warning" },
   { alert: "TritonGpuMemoryNearlyFull", condition: /^\(nv_gpu_memory_used_bytes\{.*\} \/ nv_gpu_memory_total_bytes\{.*\}\) > 0\.95$/, for: "10m", severity: "warning" },
+  { alert: "KnowledgeRetrievalFailing", condition: /ai_assistant_knowledge_retrievals_total\{.*outcome="failed"\}.* \/ .*ai_assistant_knowledge_retrievals_total\{namespace="[^"]+"\}\[5m\]\)\) > 0\.1$/, for: "10m", severity: "warning" },
 ] as const;
 
 describe("alert rules", () => {

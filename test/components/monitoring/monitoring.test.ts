@@ -136,7 +136,7 @@ describe("monitoring", () => {
       const dashboards = valuesOf(chart(dev, "kube-prometheus-stack")).grafana.sidecar.dashboards;
       expect(dashboards.enabled).toBe(true);
       const configMaps = objectsOf(dev, "ConfigMap").filter((cm) => cm.metadata.name.startsWith("dashboard-"));
-      expect(configMaps).toHaveLength(7);
+      expect(configMaps).toHaveLength(8);
       for (const cm of configMaps) {
         expect(cm.metadata.labels?.[dashboards.label]).toBe(dashboards.labelValue);
         expect(cm.metadata.annotations?.[dashboards.folderAnnotation]).toBe("AI Assistant");

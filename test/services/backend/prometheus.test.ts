@@ -150,9 +150,13 @@ type Alert = { labels: Record<string, string>; state: string };
     // No backend serves an in-cluster model, so none counts requests for one (test/services/backend/scale-to-zero.test.ts
     // does). The healthy one never calls an upstream, so it has no upstream errors, retries or fallbacks to count.
     // Neither has client keys, a response cache or Valkey, whose series exist only where they are configured
-    // (test/services/backend/api-keys-and-cache.test.ts serves them).
+    // (test/services/backend/api-keys-and-cache.test.ts serves them). Neither has knowledge on, so neither counts
+    // retrievals or semantic-cache lookups (test/services/backend/knowledge/ does); the retrieval histogram has no
+    // labels, so prom-client serves its empty buckets anyway.
     const m = BACKEND_METRICS;
-    const unconfigured = [m.apiKeyRequests, m.apiKeyTokens, m.cacheRequests, m.cacheSavedTokens, m.sharedStateErrors].map((metric) => metric.name);
+    const unconfigured = [m.apiKeyRequests, m.apiKeyTokens, m.cacheRequests, m.cacheSavedTokens, m.sharedStateErrors, m.knowledgeRetrievals, m.semanticCache].map(
+      (metric) => metric.name,
+    );
     const expectedMissing: Record<string, string[]> = {
       [FAILING]: [m.localModelRequests.name, ...unconfigured].sort(),
       [HEALTHY]: [m.fallbacks.name, m.localModelRequests.name, m.retries.name, m.upstreamErrors.name, ...unconfigured].sort(),

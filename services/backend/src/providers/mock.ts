@@ -6,6 +6,7 @@
  */
 import { setTimeout as sleep } from "timers/promises";
 import { MOCK_MODEL } from "../../../../lib/backend-env";
+import { GROUNDING_HEADER } from "../knowledge/grounding";
 import { ChatMessage, ChatRequest, Completion, Provider, StreamEvent, Usage } from "./types";
 
 const ANSWERS = [
@@ -28,7 +29,22 @@ function hash(text: string): number {
   return h;
 }
 
+/**
+ * With passages from the knowledge base before the question, the mock answers from the first one and cites it, so
+ * that grounding and citations can be tried end to end without a model.
+ */
+function groundedAnswer(messages: ChatMessage[]): string | undefined {
+  const grounding = messages.find((m) => m.role === "system" && m.content.startsWith(GROUNDING_HEADER));
+  const first = grounding && /\n\[1\] [^\n]*\n([\s\S]*?)(?:\n\n\[2\] |\n\n[^\n]*$)/.exec(grounding.content)?.[1];
+  if (!first) return undefined;
+  const excerpt = first.replace(/\s+/g, " ").trim();
+  const sentence = /^.{20,300}?[.!?](?=\s|$)/.exec(excerpt)?.[0] ?? excerpt.slice(0, 300);
+  return `From the team's documents (mock answer): ${sentence} [1]`;
+}
+
 export function mockAnswer(messages: ChatMessage[]): string {
+  const grounded = groundedAnswer(messages);
+  if (grounded) return grounded;
   const question = [...messages].reverse().find((m) => m.role === "user")?.content ?? "";
   if (/^\s*(hi|hello|hey|hallo|bonjour)\b/i.test(question)) return GREETING;
   return ANSWERS[hash(question) % ANSWERS.length];

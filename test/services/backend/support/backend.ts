@@ -21,6 +21,8 @@ export async function startBackend(env: Record<string, string>): Promise<Running
   const logger: Logger = { info: line("info"), warn: line("warn"), error: line("error"), drained: async () => undefined };
   const backend = createBackend(parseBackendEnv({ MOCK_WORD_DELAY_MS: "0", ...env }), { logger });
   const port = await backend.listen(0, "127.0.0.1");
+  // With knowledge on, the schema is made before the test's first request.
+  await backend.knowledge?.whenReady();
   return {
     backend,
     url: `http://127.0.0.1:${port}`,
@@ -31,6 +33,7 @@ export async function startBackend(env: Record<string, string>): Promise<Running
         backend.server.close(() => resolve());
       });
       await backend.shared.close();
+      await backend.knowledge?.close();
     },
   };
 }
