@@ -19,7 +19,7 @@ import { join } from "path";
 import { imageExists } from "./docker";
 import { run } from "./process";
 
-/** What `ARG NODE_IMAGE=node:<version>-<suite>-slim` in a Dockerfile pins. */
+/** What `ARG NODE_IMAGE=node:<version>-<suite>-slim[@sha256:<digest>]` in a Dockerfile pins. */
 export interface NodeImagePin {
   reference: string;
   nodeVersion: string;
@@ -28,8 +28,9 @@ export interface NodeImagePin {
 
 export function nodeImagePin(dockerfile: string): NodeImagePin {
   const text = readFileSync(dockerfile, "utf8");
-  const match = /^ARG NODE_IMAGE=(node:(\d+\.\d+\.\d+)-([a-z]+)-slim)\s*$/m.exec(text);
-  if (!match) throw new Error(`${dockerfile}: expected a line ARG NODE_IMAGE=node:<x.y.z>-<suite>-slim`);
+  // The reference keeps its digest when the Dockerfile pins one (the official mode pulls exactly that image).
+  const match = /^ARG NODE_IMAGE=(node:(\d+\.\d+\.\d+)-([a-z]+)-slim(?:@sha256:[0-9a-f]{64})?)\s*$/m.exec(text);
+  if (!match) throw new Error(`${dockerfile}: expected a line ARG NODE_IMAGE=node:<x.y.z>-<suite>-slim[@sha256:<digest>]`);
   return { reference: match[1], nodeVersion: match[2], suite: match[3] };
 }
 
