@@ -22,12 +22,17 @@ export const CORPUS = {
 export const ADMIN_KEY = "test-admin-key-0123456789";
 
 export function admin(url: string, key = ADMIN_KEY) {
-  const call = (method: string, path: string, body?: unknown) =>
-    fetch(`${url}${path}`, {
+  const call = async (method: string, path: string, body?: unknown) => {
+    const response = await fetch(`${url}${path}`, {
       method,
       headers: { authorization: `Bearer ${key}`, ...(body !== undefined && { "content-type": "application/json" }) },
       body: body === undefined ? undefined : JSON.stringify(body),
     });
+    // The body is read at once: one left unread when a test then stops the server errors ("terminated") outside any
+    // test, failing the whole file on a loaded machine.
+    const bytes = await response.arrayBuffer();
+    return new Response(bytes.byteLength > 0 ? bytes : null, { status: response.status, statusText: response.statusText, headers: response.headers });
+  };
   return {
     add: (doc: Record<string, unknown>) => call("POST", "/v1/knowledge/documents", doc),
     list: () => call("GET", "/v1/knowledge/documents"),
