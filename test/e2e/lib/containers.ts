@@ -37,8 +37,9 @@ export class Containers {
     return result.stdout.trim() === "true";
   }
 
-  async logs(name: string): Promise<string> {
-    const result = await run("docker", ["logs", "--tail", "30", name], { allowFailure: true });
+  /** The container's last `tail` log lines (`all`: every line, e.g. where polling has logged many requests). */
+  async logs(name: string, tail: number | "all" = 30): Promise<string> {
+    const result = await run("docker", ["logs", "--tail", String(tail), name], { allowFailure: true });
     return (result.stdout + result.stderr).trim();
   }
 
