@@ -80,6 +80,7 @@ type Alert = { labels: Record<string, string>; state: string };
   let server: ChildProcess;
   let api: string;
   let traffic: NodeJS.Timeout;
+  const inFlight = new Set<Promise<unknown>>();
   let log = "";
 
   beforeAll(async () => {
@@ -93,11 +94,20 @@ type Alert = { labels: Record<string, string>; state: string };
     // Every stream starts (200) and breaks off after two words.
     breaking = await startBackend({ ...hosted, LLM_BASE_URL: breakingUpstream.baseUrl, LLM_MAX_RETRIES: "0", BREAKER_FAILURES: "1000" });
     healthy = await startBackend({ LLM_PROVIDER: "mock" });
+    // Each request is read to its end and kept until it settles: a body still being read when afterAll stops the
+    // servers rejects ("terminated"), and unhandled, that rejection lands in whichever test file this worker runs next.
+    const send = (url: string, body: unknown) => {
+      const request = postChat(url, body)
+        .then((r) => r.text())
+        .catch(() => undefined)
+        .finally(() => inFlight.delete(request));
+      inFlight.add(request);
+    };
     const ask = () => {
-      void postChat(failing.url, USER_HELLO).then((r) => r.text(), () => undefined);
-      void postChat(breaking.url, { ...USER_HELLO, stream: true }).then((r) => r.text(), () => undefined);
-      void postChat(healthy.url, USER_HELLO).then((r) => r.text(), () => undefined);
-      void postChat(healthy.url, { ...USER_HELLO, stream: true }).then((r) => r.text(), () => undefined);
+      send(failing.url, USER_HELLO);
+      send(breaking.url, { ...USER_HELLO, stream: true });
+      send(healthy.url, USER_HELLO);
+      send(healthy.url, { ...USER_HELLO, stream: true });
     };
     ask();
     traffic = setInterval(ask, 200);
@@ -125,6 +135,7 @@ type Alert = { labels: Record<string, string>; state: string };
 
   afterAll(async () => {
     clearInterval(traffic);
+    await Promise.all(inFlight);
     server?.kill("SIGTERM");
     await Promise.all([failing?.close(), breaking?.close(), healthy?.close(), upstream?.close(), breakingUpstream?.close()]);
   });
