@@ -21,6 +21,9 @@ import { internetPeers } from "./lib/network-policy";
 import { Valkey } from "./components/shared-state/valkey";
 import { clientKeys } from "./components/shared-state/client-keys";
 import { valkeyEnabled } from "./config/shared-state";
+import { knowledgeInstances } from "./config/knowledge";
+import { CloudNativePgOperator, CNPG_OPERATOR_POD_LABELS, CNPG_NAMESPACE } from "./components/knowledge/operator";
+import { KnowledgeDatabase } from "./components/knowledge/database";
 
 const config = loadStackConfig();
 
@@ -113,6 +116,30 @@ const valkey = valkeyEnabled(config.valkey)
       storageClasses,
     })
   : undefined;
+// The knowledge base (docs/knowledge.md): Postgres with pgvector, run by CloudNativePG; its admin key is a required secret.
+const systemNodes = config.cluster.type === "eks" ? { [SYSTEM_NODE_LABEL.key]: SYSTEM_NODE_LABEL.value } : undefined;
+const knowledgeOperator =
+  config.knowledge.enabled && config.knowledge.operator.install
+    ? new CloudNativePgOperator("cnpg", { provider, stack: config.stack, chartVersion: config.knowledge.operator.chartVersion, nodeSelector: systemNodes })
+    : undefined;
+const knowledge = config.knowledge.enabled
+  ? new KnowledgeDatabase("knowledge", {
+      provider,
+      namespace: namespace.name,
+      stack: config.stack,
+      settings: config.knowledge,
+      instances: knowledgeInstances(config.knowledge, config.production),
+      production: config.production,
+      networkPolicies: network.enabled,
+      clients: appPods("backend", config.stack),
+      operator: { namespace: CNPG_NAMESPACE, podLabels: { ...CNPG_OPERATOR_POD_LABELS } },
+      scraper,
+      apiServerPeers: pulumi.output(privateCidrs).apply((cidrs) => [...new Set(cidrs)].map((cidr) => ({ ipBlock: { cidr } }))),
+      nodeSelector: systemNodes,
+      dependsOn: knowledgeOperator ? [knowledgeOperator.chart] : undefined,
+      storageClasses,
+    })
+  : undefined;
 const keys = config.secrets.clientApiKeys ? clientKeys(config.secrets.clientApiKeys, config.backend.apiKeys) : undefined;
 
 const llm = backendLlm(config, localModels?.endpoints);
@@ -139,6 +166,7 @@ const backend = new Backend("backend", {
   },
   valkey: valkey && { pods: valkey.pods, password: valkey.passwordRef },
   clientKeys: keys,
+  knowledge: knowledge && { database: knowledge.pods, databaseUrl: knowledge.urlRef, adminKey: config.secrets.knowledgeAdminKey! },
 });
 
 const frontend = new Frontend("frontend", {

@@ -9,6 +9,7 @@ import { costRules, costSchema } from "./cost";
 import { exposureSchema } from "./exposure";
 import { ImageReference } from "./image";
 import { ImageSource, isImageBuild } from "./image-build";
+import { knowledgeInstances, knowledgeRules, knowledgeSchema } from "./knowledge";
 import { monitoringSchema } from "./monitoring";
 import { networkPoliciesSchema } from "./network-policies";
 import { BACKEND_RESOURCES, hostedApiSchema, isKedaScaled, localModelSchema, Phase, PHASES } from "./phases";
@@ -29,6 +30,7 @@ export const SECRET_KEYS = [
   "clientApiKeys",
   "dockerHubUsername",
   "dockerHubAccessToken",
+  "knowledgeAdminKey",
 ] as const;
 export type SecretKey = (typeof SECRET_KEYS)[number];
 
@@ -61,6 +63,8 @@ function commonSettings(phase: Phase) {
     networkPolicies: networkPoliciesSchema,
     /** The shared Valkey of the backend's limits and cache (docs/shared-state.md). */
     valkey: valkeySchema,
+    /** The knowledge base: Postgres with pgvector run by CloudNativePG (docs/knowledge.md). */
+    knowledge: knowledgeSchema,
     // Settings of the other phases may stay in the file, so that moving between phases changes `phase` alone.
     hostedApi: hostedApiSchema.optional(),
     localModel: localModelSchema.optional(),
@@ -85,6 +89,8 @@ function commonSettings(phase: Phase) {
     dockerHubUsername: secretValue,
     /** A Docker Hub access token of that account (read-only public repositories is enough). */
     dockerHubAccessToken: secretValue,
+    /** Bearer key of the knowledge base's admin API (`knowledge.enabled`); at least 16 characters. */
+    knowledgeAdminKey: secretValue,
   };
 }
 
@@ -126,7 +132,7 @@ export interface RequiredSecret {
  * that the offline render can tell a missing required secret (a placeholder, listed to set) from an optional one
  * left unset (rendered as unset).
  */
-export function requiredSecrets(config: Partial<Pick<ParsedPhase, "phase" | "localModel" | "monitoring" | "frontend" | "cluster" | "valkey" | "production">>): RequiredSecret[] {
+export function requiredSecrets(config: Partial<Pick<ParsedPhase, "phase" | "localModel" | "monitoring" | "frontend" | "cluster" | "valkey" | "production" | "knowledge">>): RequiredSecret[] {
   const localModel = config.phase === "local-model" ? config.localModel : undefined;
   const required: RequiredSecret[] = [];
   if (config.phase === "hosted-api" || localModel?.fallbackToHostedApi) required.push({ key: "apiKey", why: "the hosted LLM API's key" });
@@ -146,6 +152,9 @@ export function requiredSecrets(config: Partial<Pick<ParsedPhase, "phase" | "loc
   }
   if (config.valkey && valkeyEnabled(config.valkey)) {
     required.push({ key: "valkeyPassword", why: "Valkey's password, because valkey.enabled is true" });
+  }
+  if (config.knowledge?.enabled) {
+    required.push({ key: "knowledgeAdminKey", why: "the knowledge base's admin API key, because knowledge.enabled is true" });
   }
   return required;
 }
@@ -171,11 +180,20 @@ function crossSectionRules(config: ParsedPhase, ctx: z.RefinementCtx, stack: str
   }
   if (localModel) scalingRules(config, localModel, ctx);
   valkeyRules(config.valkey, ctx);
+  knowledgeRules(config, ctx);
+  knowledgeAdminKeyRule(config, ctx);
   clientKeyRules(config, ctx);
   if (config.cluster?.type === "eks") systemPoolRule(config, ctx);
   exposureRules(config, ctx);
   if (config.production === true) productionRules(config, ctx);
   costRules(config, ctx);
+}
+
+/** The admin key must be one the backend accepts (KNOWLEDGE_ADMIN_KEY: at least 16 characters). The value is never shown. */
+function knowledgeAdminKeyRule(config: ParsedPhase, ctx: z.RefinementCtx) {
+  const key = config.knowledgeAdminKey;
+  if (key === undefined || key === RENDER_PLACEHOLDER || key.length >= 16) return;
+  ctx.addIssue({ code: "custom", path: ["knowledgeAdminKey"], message: "expected a key of at least 16 characters (e.g. `openssl rand -hex 24`)", input: undefined });
 }
 
 /** The client API keys parse, and every quota names one of them. Values are never shown, names are (they are metric labels). */
@@ -276,6 +294,7 @@ function systemPoolRule(config: ParsedPhase, ctx: z.RefinementCtx) {
         karpenter: config.cluster.karpenter.enabled,
         keda: config.cluster.keda.install && config.phase === "local-model" && isKedaScaled(config.localModel),
         valkey: valkeyEnabled(config.valkey) ? config.valkey.resources : undefined,
+        knowledge: config.knowledge?.enabled ? { instances: knowledgeInstances(config.knowledge, config.production), resources: config.knowledge.resources, operator: config.knowledge.operator.install } : undefined,
       }),
     );
   } catch {

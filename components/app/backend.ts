@@ -44,6 +44,11 @@ export interface BackendArgs extends AppComponentArgs {
   valkey?: { pods: PodEndpoint; password: { name: pulumi.Input<string>; key: string } };
   /** Client API keys, hashed, and the frontend's token (components/shared-state/client-keys.ts). */
   clientKeys?: ClientKeys;
+  /**
+   * The knowledge base: its Postgres pods (egress to them), the operator-made Secret and key with the database URL
+   * (`KNOWLEDGE_DATABASE_URL`), and the admin API's key (a Pulumi secret, kept in a Secret of the backend's).
+   */
+  knowledge?: { database: PodEndpoint; databaseUrl: { name: pulumi.Input<string>; key: string }; adminKey: pulumi.Input<string> };
 }
 
 /** The chat backend API: its LLM settings, its API key (when it has one) and the workload serving `/v1`. */
@@ -52,6 +57,7 @@ export class Backend extends pulumi.ComponentResource {
   public readonly apiKeySecret?: k8s.core.v1.Secret;
   public readonly settingsSecret?: k8s.core.v1.Secret;
   public readonly clientKeysSecret?: k8s.core.v1.Secret;
+  public readonly knowledgeAdminKeySecret?: k8s.core.v1.Secret;
   public readonly workload: AppWorkload;
   /** In-cluster URL the frontend calls. */
   public readonly url: pulumi.Output<string>;
@@ -123,6 +129,22 @@ export class Backend extends pulumi.ComponentResource {
       podAnnotations["ai-assistant.io/client-keys-checksum"] = pulumi.unsecret(checksum({ keys: args.clientKeys.hashed }));
     }
 
+    if (args.knowledge) {
+      const adminKey = pulumi.secret(args.knowledge.adminKey);
+      this.knowledgeAdminKeySecret = new k8s.core.v1.Secret(
+        `${name}-knowledge-admin-key`,
+        { metadata: { name: "backend-knowledge-admin-key", namespace: args.namespace, labels }, type: "Opaque", stringData: { "admin-key": adminKey } },
+        childOpts,
+      );
+      env.push(
+        // Made by the operator: the password never passes through this program, its state or its outputs.
+        { name: "KNOWLEDGE_DATABASE_URL", valueFrom: { secretKeyRef: { name: args.knowledge.databaseUrl.name, key: args.knowledge.databaseUrl.key } } },
+        { name: "KNOWLEDGE_ADMIN_KEY", valueFrom: { secretKeyRef: { name: this.knowledgeAdminKeySecret.metadata.name, key: "admin-key" } } },
+      );
+      // Unmarked on purpose, as the API key's: 64 bits of a SHA-256 give nothing back, and a change rolls the pods.
+      podAnnotations["ai-assistant.io/knowledge-admin-key-checksum"] = pulumi.unsecret(checksum({ "admin-key": adminKey }));
+    }
+
     const { network } = args;
     const port = [tcp(BACKEND_PORT)];
     const ingress: PolicyRule[] = [{ peers: [podPeer(appPods("frontend", args.stack))], ports: port }];
@@ -131,6 +153,7 @@ export class Backend extends pulumi.ComponentResource {
     if (network.modelServers) egress.push(toPods(network.modelServers));
     if (network.hostedApi) egress.push({ peers: network.hostedApi.peers, ports: [tcp(network.hostedApi.port)] });
     if (args.valkey) egress.push(toPods(args.valkey.pods));
+    if (args.knowledge) egress.push(toPods(args.knowledge.database));
 
     this.workload = new AppWorkload(
       name,

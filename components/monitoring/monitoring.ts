@@ -169,7 +169,7 @@ export class Monitoring extends pulumi.ComponentResource {
     for (const target of scrapeTargets({ appNamespace: args.appNamespace, stack: args.stack })) {
       new k8s.apiextensions.CustomResource(
         `${name}-${target.name}`,
-        { apiVersion: "monitoring.coreos.com/v1", kind: "ServiceMonitor", metadata: metadata(target.name, RELEASE_SELECTOR), spec: target.spec },
+        { apiVersion: "monitoring.coreos.com/v1", kind: target.kind ?? "ServiceMonitor", metadata: metadata(target.name, RELEASE_SELECTOR), spec: target.spec },
         afterChart,
       );
     }
