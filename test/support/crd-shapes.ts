@@ -137,6 +137,40 @@ export const SCALED_OBJECT_SPEC: Shape = obj(
 );
 
 /** Problems of `value` against `shape`, as `path: what is wrong` lines; empty when it fits. */
+/**
+ * The CloudNativePG `Cluster` (postgresql.cnpg.io/v1), the fields the stack sets: cloudnative-pg/charts
+ * charts/cloudnative-pg/templates/crds/crds.yaml at tag cloudnative-pg-v0.29.0 (operator 1.30.0),
+ * clusters.postgresql.cnpg.io openAPIV3Schema.properties.spec. Only `instances` is required there. The CRD gives
+ * `podAntiAffinityType` no enum; its description names "preferred" (the default) and "required".
+ */
+const stringMap: Shape = { type: "map" };
+const quantities: Shape = { type: "map" };
+export const CNPG_CLUSTER_SPEC: Shape = obj(
+  {
+    instances: { type: "integer" },
+    imageName: str(),
+    primaryUpdateStrategy: str({ enum: ["unsupervised", "supervised"] }),
+    enableSuperuserAccess: { type: "boolean" },
+    enablePDB: { type: "boolean" },
+    bootstrap: obj({
+      initdb: obj({ database: str(), owner: str(), postInitApplicationSQL: arr(str()), postInitSQL: arr(str()) }),
+      recovery: obj({ source: str(), database: str(), owner: str(), backup: obj({ name: str() }, ["name"]), recoveryTarget: obj({ targetTime: str(), backupID: str() }) }),
+    }),
+    storage: obj({ size: str(), storageClass: str(), resizeInUseVolumes: { type: "boolean" } }),
+    resources: obj({ limits: quantities, requests: quantities }),
+    inheritedMetadata: obj({ labels: stringMap, annotations: stringMap }),
+    affinity: obj({
+      enablePodAntiAffinity: { type: "boolean" },
+      topologyKey: str(),
+      podAntiAffinityType: str({ enum: ["preferred", "required"] }),
+      nodeSelector: stringMap,
+    }),
+    seccompProfile: obj({ type: str({ enum: ["RuntimeDefault", "Localhost", "Unconfined"] }), localhostProfile: str() }, ["type"]),
+    monitoring: obj({ enablePodMonitor: { type: "boolean" }, disableDefaultQueries: { type: "boolean" } }),
+  },
+  ["instances"],
+);
+
 export function shapeProblems(value: unknown, shape: Shape, path = "spec"): string[] {
   switch (shape.type) {
     case "string":
