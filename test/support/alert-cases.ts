@@ -33,6 +33,8 @@ export interface AlertCase {
 }
 
 const SAMPLES = 45;
+/** CloudNativePG's instance manager's labels as the knowledge-db PodMonitor scrapes them. */
+const dbPod = (pod: string, namespace = NS) => ({ namespace, pod, job: "knowledge-db", instance: "10.0.1.20:9187" });
 /** redis_exporter's labels as the ServiceMonitor scrapes them beside Valkey. */
 const valkeyPod = { namespace: "ai-assistant", pod: "valkey-0", job: "valkey", instance: "10.0.1.9:9121" };
 
@@ -225,6 +227,39 @@ export const ALERT_CASES: AlertCase[] = [
       firing: [{ labels: { namespace: NS }, value: "20%" }],
     },
     under: { series: [...retrievals(NS, { hit: 12, miss: 2, failed: 1 }), ...retrievals("other", { hit: 0, miss: 0, failed: 5 })] },
+  },
+  {
+    alert: "KnowledgeDatabaseDown",
+    over: { series: [series("cnpg_collector_up", dbPod("knowledge-db-1"), gauge(1, 0))], breachAt: "3m", firing: [{ labels: { namespace: NS, pod: "knowledge-db-1" } }] },
+    under: { series: [series("cnpg_collector_up", dbPod("knowledge-db-1"), constant(1)), series("cnpg_collector_up", dbPod("knowledge-db-1", "other"), constant(0))] },
+  },
+  {
+    alert: "KnowledgeDatabaseReplicationLag",
+    // 310 s behind (over 300); under: 290 s.
+    over: { series: [series("cnpg_pg_replication_lag", dbPod("knowledge-db-2"), gauge(0, 310))], breachAt: "3m", firing: [{ labels: { namespace: NS, pod: "knowledge-db-2" }, value: "5m 10s" }] },
+    under: { series: [series("cnpg_pg_replication_lag", dbPod("knowledge-db-2"), gauge(0, 290))] },
+  },
+  {
+    alert: "KnowledgeDatabaseReplicaNotStreaming",
+    // A replica (in recovery) whose WAL receiver stops; the primary (not in recovery, no receiver) never fires.
+    over: {
+      series: [series("cnpg_pg_replication_in_recovery", dbPod("knowledge-db-2"), constant(1)), series("cnpg_pg_replication_is_wal_receiver_up", dbPod("knowledge-db-2"), gauge(1, 0))],
+      breachAt: "3m",
+      firing: [{ labels: dbPod("knowledge-db-2") }],
+    },
+    under: {
+      series: [
+        series("cnpg_pg_replication_in_recovery", dbPod("knowledge-db-2"), constant(1)),
+        series("cnpg_pg_replication_is_wal_receiver_up", dbPod("knowledge-db-2"), constant(1)),
+        series("cnpg_pg_replication_in_recovery", dbPod("knowledge-db-1"), constant(0)),
+        series("cnpg_pg_replication_is_wal_receiver_up", dbPod("knowledge-db-1"), constant(0)),
+      ],
+    },
+  },
+  {
+    alert: "KnowledgeDatabaseLongTransaction",
+    over: { series: [series("cnpg_backends_max_tx_duration_seconds", { ...dbPod("knowledge-db-1"), datname: "knowledge", usename: "knowledge", state: "active" }, gauge(1, 360))], breachAt: "3m", firing: [{ labels: { namespace: NS, pod: "knowledge-db-1" }, value: "6m 0s" }] },
+    under: { series: [series("cnpg_backends_max_tx_duration_seconds", { ...dbPod("knowledge-db-1"), datname: "knowledge", usename: "knowledge", state: "active" }, gauge(1, 240))] },
   },
   {
     alert: "ValkeyDown",
