@@ -134,7 +134,9 @@ const knowledge = config.knowledge.enabled
       clients: appPods("backend", config.stack),
       operator: { namespace: CNPG_NAMESPACE, podLabels: { ...CNPG_OPERATOR_POD_LABELS } },
       scraper,
-      apiServerPeers: pulumi.output(privateCidrs).apply((cidrs) => [...new Set(cidrs)].map((cidr) => ({ ipBlock: { cidr } }))),
+      // The API server is somewhere in the private ranges (EKS's endpoint in the VPC, kind's node, the Service IP), never
+      // link-local (that is the instance metadata service).
+      apiServerPeers: pulumi.output(privateCidrs).apply((cidrs) => [...new Set(cidrs)].filter((cidr) => !cidr.startsWith("169.254.")).map((cidr) => ({ ipBlock: { cidr } }))),
       nodeSelector: systemNodes,
       dependsOn: knowledgeOperator ? [knowledgeOperator.chart] : undefined,
       storageClasses,
