@@ -21,9 +21,10 @@ import { internetPeers } from "./lib/network-policy";
 import { Valkey } from "./components/shared-state/valkey";
 import { clientKeys } from "./components/shared-state/client-keys";
 import { valkeyEnabled } from "./config/shared-state";
-import { knowledgeInstances } from "./config/knowledge";
+import { knowledgeBackupEnabled, knowledgeImage, knowledgeInstances } from "./config/knowledge";
+import { BackupBucket } from "./components/knowledge/backup-bucket";
 import { CloudNativePgOperator, CNPG_OPERATOR_POD_LABELS, CNPG_NAMESPACE } from "./components/knowledge/operator";
-import { KnowledgeDatabase } from "./components/knowledge/database";
+import { KNOWLEDGE_DATABASE_NAME, KnowledgeDatabase } from "./components/knowledge/database";
 
 const config = loadStackConfig();
 
@@ -122,13 +123,35 @@ const knowledgeOperator =
   config.knowledge.enabled && config.knowledge.operator.install
     ? new CloudNativePgOperator("cnpg", { provider, stack: config.stack, chartVersion: config.knowledge.operator.chartVersion, nodeSelector: systemNodes })
     : undefined;
+// Backups go to a bucket the stack creates on eks, written by the Postgres pods' own IRSA role.
+const knowledgeBackups = config.knowledge.enabled && cluster instanceof EksCluster && knowledgeBackupEnabled(config.knowledge, config.production, true);
+const backupBucket = knowledgeBackups && cluster instanceof EksCluster
+  ? new BackupBucket("knowledge-backups", {
+      provider: cluster.awsProvider,
+      clusterName: cluster.clusterName,
+      oidc: cluster.oidc,
+      serviceAccount: `${config.namespace}:${KNOWLEDGE_DATABASE_NAME}`,
+      retentionDays: config.knowledge.backup.retentionDays,
+      production: config.production,
+    })
+  : undefined;
 const knowledge = config.knowledge.enabled
   ? new KnowledgeDatabase("knowledge", {
       provider,
       namespace: namespace.name,
       stack: config.stack,
       settings: config.knowledge,
+      image: knowledgeImage(config.knowledge, backupBucket !== undefined),
       instances: knowledgeInstances(config.knowledge, config.production),
+      backup: backupBucket && {
+        destinationPath: backupBucket.destinationPath,
+        roleArn: backupBucket.role.arn,
+        schedule: config.knowledge.backup.schedule,
+        retentionDays: config.knowledge.backup.retentionDays,
+        serverName: config.knowledge.backup.serverName,
+      },
+      restore: config.knowledge.restore,
+      objectStorePeers: internetPeers(["0.0.0.0/0"], privateCidrs),
       production: config.production,
       networkPolicies: network.enabled,
       clients: appPods("backend", config.stack),
@@ -206,6 +229,7 @@ const monitoring = config.monitoring.enabled
       slackWebhookUrl: config.secrets.alertSlackWebhookUrl,
       pagerDutyRoutingKey: config.secrets.alertPagerDutyRoutingKey,
       tokenPrices: hostedApi?.usdPerMillionTokens && { provider: hostedApi.provider, ...hostedApi.usdPerMillionTokens },
+      knowledgeBackupMaxAgeHours: config.knowledge.backup.maxAgeHours,
     })
   : undefined;
 

@@ -20,6 +20,18 @@ export const CNPG_OPERATOR_VERSION = "1.30.0";
  * own catalog publishes: cloudnative-pg/artifacts image-catalogs/catalog-standard-trixie.yaml at da87904
  * (2026-08-22, `images.cnpg.io/date: 20260817`).
  */
+/**
+ * The same PostgreSQL 17.11 build as a `system` image: the `standard` image plus Barman Cloud, which the in-tree
+ * `barmanObjectStore` backups run (postgres-containers README.md: system images are built on the standard ones
+ * since September 2025, so pgvector is there too). Digest from cloudnative-pg/artifacts
+ * image-catalogs/catalog-system-trixie.yaml at da87904 (2026-08-22). Used when backups are on and `image` is not set.
+ */
+export const DEFAULT_POSTGRES_BACKUP_IMAGE = {
+  repository: "ghcr.io/cloudnative-pg/postgresql",
+  tag: "17.11-202608170816-system-trixie",
+  digest: "sha256:ecaa395084a5f8831fd2655dbffc98b554473526265f53113ec969de6fc15848",
+};
+
 export const DEFAULT_POSTGRES_IMAGE = {
   repository: "ghcr.io/cloudnative-pg/postgresql",
   tag: "17.11-202608170816-standard-trixie",
@@ -31,6 +43,9 @@ export const DEFAULT_POSTGRES_IMAGE = {
  * dimensions can be indexed"), and the backend builds an HNSW index on its vector column.
  */
 export const MAX_INDEXED_DIMENSIONS = 2000;
+
+/** Barman Cloud's backup IDs: the start time, `YYYYMMDDTHHMMSS`. */
+const BACKUP_ID = /^\d{8}T\d{6}$/;
 
 const POSTGRES_RESOURCES = { requests: { cpu: "250m", memory: "512Mi" }, limits: { cpu: "1", memory: "1Gi" } };
 
@@ -58,8 +73,8 @@ export const knowledgeSchema = z
       .prefault({}),
     /** Postgres instances: one primary, the rest streaming replicas. Default: 3 in production, 1 otherwise. */
     instances: positiveInt.min(1, { message: "expected at least 1" }).max(9, { message: "expected at most 9" }).optional(),
-    /** A PostgreSQL image with pgvector (CloudNativePG's `standard` images have it). */
-    image: imageReference.default(DEFAULT_POSTGRES_IMAGE),
+    /** A PostgreSQL image with pgvector; default: CloudNativePG's `standard` image, or its `system` image with backups (Barman Cloud). */
+    image: imageReference.optional(),
     storage: z
       .strictObject({
         /** Each instance's volume (data and WAL). */
@@ -69,8 +84,41 @@ export const knowledgeSchema = z
       })
       .prefault({}),
     resources: resourcesSchema(POSTGRES_RESOURCES),
+    /** Continuous WAL archiving and scheduled base backups to an S3 bucket the stack creates (eks). */
+    backup: z
+      .strictObject({
+        /** Default: on in a production stack on eks. */
+        enabled: z.boolean({ error: "expected true or false" }).optional(),
+        /**
+         * When base backups run: CloudNativePG's six-field cron, seconds first (ScheduledBackup `schedule`, the
+         * robfig/cron format): `0 0 3 * * *` is 03:00 every day.
+         */
+        schedule: z.string().regex(/^\S+( \S+){5}$/, { message: "expected a six-field cron expression, seconds first, such as \"0 0 3 * * *\"" }).default("0 0 3 * * *"),
+        /** Backups and WAL older than this are deleted (Barman's recovery window, and the bucket's lifecycle a week later). */
+        retentionDays: positiveInt.min(1, { message: "expected at least 1 day" }).max(3650, { message: "expected at most 3650 days" }).default(30),
+        /** The newest backup may be this old before `KnowledgeBackupTooOld` fires: the schedule's interval and some slack. */
+        maxAgeHours: positiveInt.min(1, { message: "expected at least 1 hour" }).max(24 * 60, { message: "expected at most 1440 hours" }).default(26),
+        /** The folder this Cluster archives into; a cluster restored from another folder must write to a new one. */
+        serverName: z.string().regex(/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/, { message: "expected lower-case letters, digits and '-'" }).default("knowledge-db"),
+      })
+      .prefault({}),
+    /**
+     * Bootstrap the Cluster from the backups instead of an empty database (docs/knowledge.md, "Restore"). Read only
+     * when the Cluster is created: delete the old one first.
+     */
+    restore: z
+      .strictObject({
+        /** `latest` (every archived write), a point in time (RFC 3339, e.g. 2026-11-30T14:00:00Z), or a base backup's ID (20261130T030000). */
+        from: z.union([z.literal("latest"), z.iso.datetime({ offset: true }), z.string().regex(BACKUP_ID)], {
+          error: "expected latest, a point in time such as 2026-11-30T14:00:00Z, or a backup ID such as 20261130T030000",
+        }),
+        /** The folder (`backup.serverName` of the cluster that wrote them) the backups are in. */
+        serverName: z.string().regex(/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/, { message: "expected lower-case letters, digits and '-'" }).default("knowledge-db"),
+      })
+      .optional(),
   })
   .prefault({});
+
 
 export type KnowledgeConfig = z.output<typeof knowledgeSchema>;
 
@@ -79,10 +127,46 @@ export function knowledgeInstances(knowledge: Pick<KnowledgeConfig, "instances">
   return knowledge.instances ?? (production ? 3 : 1);
 }
 
+/** Backups on: as the setting says, else in a production stack on eks (the bucket needs AWS). */
+export function knowledgeBackupEnabled(knowledge: Pick<KnowledgeConfig, "backup">, production: boolean, eks: boolean): boolean {
+  return knowledge.backup.enabled ?? (production && eks);
+}
+
+/** The image the Cluster runs: the setting, else the standard image, or the system image (with Barman Cloud) when it backs up. */
+export function knowledgeImage(knowledge: Pick<KnowledgeConfig, "image">, backups: boolean) {
+  return knowledge.image ?? (backups ? DEFAULT_POSTGRES_BACKUP_IMAGE : DEFAULT_POSTGRES_IMAGE);
+}
+
 /** Rules of the section that need the rest of the stack. */
-export function knowledgeRules(config: { knowledge?: Partial<KnowledgeConfig>; production?: boolean }, ctx: z.RefinementCtx): void {
+export function knowledgeRules(config: { knowledge?: Partial<KnowledgeConfig>; production?: boolean; cluster?: { type?: string } }, ctx: z.RefinementCtx): void {
   const knowledge = config.knowledge;
   if (!knowledge?.enabled) return;
+  const eks = config.cluster?.type === "eks";
+  if (knowledge.backup?.enabled === true && !eks) {
+    ctx.addIssue({
+      code: "custom",
+      path: ["knowledge", "backup", "enabled"],
+      message: "expected false on an existing cluster: the stack creates the backups' S3 bucket, its KMS key and the role that writes to it on eks only",
+      input: true,
+    });
+  }
+  const backups = knowledge.backup ? knowledgeBackupEnabled(knowledge as Pick<KnowledgeConfig, "backup">, config.production === true, eks) : false;
+  if (knowledge.restore && !backups) {
+    ctx.addIssue({
+      code: "custom",
+      path: ["knowledge", "restore"],
+      message: "expected knowledge.backup on (the default in a production stack on eks): a restore reads the backups' bucket, which the stack makes for backups",
+      input: knowledge.restore,
+    });
+  }
+  if (knowledge.restore && knowledge.backup && knowledge.restore.serverName === knowledge.backup.serverName) {
+    ctx.addIssue({
+      code: "custom",
+      path: ["knowledge", "backup", "serverName"],
+      message: `expected a folder other than the one restored from (knowledge.restore.serverName ${knowledge.restore.serverName}): the restored cluster would archive into the backups it is made from, which Barman Cloud refuses`,
+      input: knowledge.backup.serverName,
+    });
+  }
   const dimensions = knowledge.embeddings?.dimensions;
   if (typeof dimensions === "number" && dimensions > MAX_INDEXED_DIMENSIONS) {
     ctx.addIssue({

@@ -246,6 +246,9 @@ export const CNPG_METRICS = {
   databaseSize: "cnpg_pg_database_size_bytes",
   archiverLastFailed: "cnpg_pg_stat_archiver_last_failed_time",
   archiverLastArchived: "cnpg_pg_stat_archiver_last_archived_time",
+  /** Unix time of the newest completed / failed base backup (pkg/management/postgres/webserver/metricserver/pg_collector.go). */
+  lastAvailableBackup: "cnpg_collector_last_available_backup_timestamp",
+  lastFailedBackup: "cnpg_collector_last_failed_backup_timestamp",
 } as const;
 
 /** Name of the knowledge base's CloudNativePG `Cluster`: its pods carry `cnpg.io/cluster: <this>`. */

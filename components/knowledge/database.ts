@@ -1,6 +1,6 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import { formatImageReference } from "../../config/image";
+import { formatImageReference, ImageReference } from "../../config/image";
 import { KnowledgeConfig } from "../../config/knowledge";
 import { recommendedLabels } from "../../lib/labels";
 import { CNPG_CLUSTER_LABEL, KNOWLEDGE_DATABASE_NAME } from "../../lib/metrics-contract";
@@ -20,6 +20,27 @@ export const CNPG_METRICS_PORT = 9187;
 export const API_SERVER_PORTS = [443, 6443];
 export { KNOWLEDGE_DATABASE_NAME };
 
+/** The `externalClusters` entry a restore reads the backups through. */
+export const RESTORE_SOURCE = "backups";
+
+/** Barman Cloud's object store in the stack's bucket, credentials from the pods' IRSA role. */
+function objectStore(destinationPath: pulumi.Input<string>, serverName: string) {
+  return { destinationPath, serverName, s3Credentials: { inheritFromIAMRole: true } };
+}
+
+/**
+ * `bootstrap.recovery` from the backups (CloudNativePG docs/src/recovery.md, v1.30.0): `latest` replays every
+ * archived WAL segment; a point in time stops there (`recoveryTarget.targetTime`, RFC 3339); a backup ID restores that
+ * base backup as it was when it ended (`recoveryTarget.backupID` with `targetImmediate`: stop at the first consistent
+ * state; the CRD's descriptions of both fields, chart 0.29.0). The new database keeps the old one's name
+ * and owner, and with them the `-app` Secret's meaning.
+ */
+export function recoveryBootstrap(restore: { from: string }) {
+  const target =
+    restore.from === "latest" ? undefined : /^\d{8}T\d{6}$/.test(restore.from) ? { backupID: restore.from, targetImmediate: true } : { targetTime: restore.from };
+  return { source: RESTORE_SOURCE, database: "knowledge", owner: "knowledge", ...(target && { recoveryTarget: target }) };
+}
+
 /** The zone label every cloud node carries; the instances spread over its values. */
 export const ZONE_LABEL = "topology.kubernetes.io/zone";
 
@@ -29,8 +50,17 @@ export interface KnowledgeDatabaseArgs {
   /** The app namespace: the operator's Secrets land beside the Cluster, where the backend reads them. */
   namespace: pulumi.Input<string>;
   stack: string;
-  /** Image, storage and resources from the stack config. */
+  /** Storage and resources from the stack config. */
   settings: KnowledgeConfig;
+  /** The PostgreSQL image (with pgvector; with Barman Cloud when it backs up). */
+  image: ImageReference;
+  /**
+   * Continuous WAL archiving and scheduled base backups to the stack's bucket, written with the IRSA role (the
+   * operator annotates the pods' service account with it); absent: no backups.
+   */
+  backup?: { destinationPath: pulumi.Input<string>; roleArn: pulumi.Input<string>; schedule: string; retentionDays: number; serverName: string };
+  /** Bootstrap from the backups in `serverName`'s folder instead of an empty database. Needs `backup` (the bucket). */
+  restore?: { from: string; serverName: string };
   /** Postgres instances (a primary and streaming replicas). */
   instances: number;
   /** Production: the Cluster (and with it its volumes) is kept on destroy. */
@@ -49,6 +79,8 @@ export interface KnowledgeDatabaseArgs {
    * are the private ranges, on the API server's ports only.
    */
   apiServerPeers: pulumi.Input<pulumi.Input<k8s.types.input.networking.v1.NetworkPolicyPeer>[]>;
+  /** Where S3 and STS are (the internet without the private ranges), for the backups' egress on 443. */
+  objectStorePeers?: pulumi.Input<pulumi.Input<k8s.types.input.networking.v1.NetworkPolicyPeer>[]>;
   /** Node labels the instances run on (EKS: the system pool). */
   nodeSelector?: Record<string, string>;
   /** The CRDs (the operator's chart) the Cluster waits for; absent when the cluster runs the operator already. */
@@ -66,6 +98,7 @@ export interface KnowledgeDatabaseArgs {
  */
 export class KnowledgeDatabase extends pulumi.ComponentResource {
   public readonly cluster: k8s.apiextensions.CustomResource;
+  public readonly scheduledBackup?: k8s.apiextensions.CustomResource;
   public readonly networkPolicy?: k8s.networking.v1.NetworkPolicy;
   /** The instances and Postgres's port, for the backend's egress rule. */
   public readonly pods: PodEndpoint;
@@ -75,7 +108,8 @@ export class KnowledgeDatabase extends pulumi.ComponentResource {
   constructor(name: string, args: KnowledgeDatabaseArgs, opts?: pulumi.ComponentResourceOptions) {
     super("ai-assistant:knowledge:KnowledgeDatabase", name, {}, opts);
     const childOpts = { parent: this, provider: args.provider };
-    const image = args.settings.image;
+    const image = args.image;
+    if (args.restore && !args.backup) throw new pulumi.ResourceError("a restore reads the backups' bucket: pass backup too", this);
     const labels = recommendedLabels({ component: KNOWLEDGE_DATABASE_NAME, stack: args.stack, version: image.tag });
     const podLabels = { [CNPG_CLUSTER_LABEL]: KNOWLEDGE_DATABASE_NAME };
     this.pods = { podLabels, port: POSTGRES_PORT };
@@ -97,7 +131,7 @@ export class KnowledgeDatabase extends pulumi.ComponentResource {
           // primary: a few seconds without writes, during which retrieval answers without sources.
           primaryUpdateStrategy: "unsupervised",
           enableSuperuserAccess: false,
-          bootstrap: {
+          bootstrap: args.restore ? { recovery: recoveryBootstrap(args.restore) } : {
             initdb: {
               database: "knowledge",
               owner: "knowledge",
@@ -106,6 +140,20 @@ export class KnowledgeDatabase extends pulumi.ComponentResource {
               postInitApplicationSQL: ["CREATE EXTENSION IF NOT EXISTS vector"],
             },
           },
+          ...(args.restore && args.backup && { externalClusters: [{ name: RESTORE_SOURCE, barmanObjectStore: objectStore(args.backup.destinationPath, args.restore.serverName) }] }),
+          ...(args.backup && {
+            backup: {
+              barmanObjectStore: {
+                ...objectStore(args.backup.destinationPath, args.backup.serverName),
+                // Compressed before upload; encrypted at rest by the bucket's own KMS key (its default encryption).
+                wal: { compression: "gzip" },
+                data: { compression: "gzip" },
+              },
+              retentionPolicy: `${args.backup.retentionDays}d`,
+            },
+            // The operator makes the pods' service account (named after the Cluster) with this annotation: IRSA.
+            serviceAccountTemplate: { metadata: { annotations: { "eks.amazonaws.com/role-arn": args.backup.roleArn } } },
+          }),
           storage: { size: storage.size, ...(storage.storageClass && { storageClass: storage.storageClass }) },
           resources: args.settings.resources,
           // Pods carry the stack's recommended labels too (the operator copies inheritedMetadata onto them).
@@ -138,6 +186,27 @@ export class KnowledgeDatabase extends pulumi.ComponentResource {
       },
     );
 
+    if (args.backup) {
+      this.scheduledBackup = new k8s.apiextensions.CustomResource(
+        `${name}-scheduled-backup`,
+        {
+          apiVersion: "postgresql.cnpg.io/v1",
+          kind: "ScheduledBackup",
+          metadata: { name: KNOWLEDGE_DATABASE_NAME, namespace: args.namespace, labels },
+          spec: {
+            cluster: { name: KNOWLEDGE_DATABASE_NAME },
+            schedule: args.backup.schedule,
+            method: "barmanObjectStore",
+            // A first base backup as soon as the Cluster is up: until then only WAL is archived, and WAL alone restores nothing.
+            immediate: true,
+            // The Backup objects belong to the ScheduledBackup: they go with it, while the backups stay in the bucket.
+            backupOwnerReference: "self",
+          },
+        },
+        { ...childOpts, dependsOn: [this.cluster] },
+      );
+    }
+
     if (args.networkPolicies) {
       const self = podPeer({ podLabels });
       const ingress: PolicyRule[] = [
@@ -159,6 +228,8 @@ export class KnowledgeDatabase extends pulumi.ComponentResource {
             egress: [
               { peers: [self], ports: [tcp(POSTGRES_PORT), tcp(CNPG_STATUS_PORT)] },
               { peers: args.apiServerPeers, ports: API_SERVER_PORTS.map(tcp) },
+              // Barman Cloud uploads WAL and base backups to S3, and gets the role's credentials from STS, over HTTPS.
+              ...(args.backup && args.objectStorePeers ? [{ peers: args.objectStorePeers, ports: [tcp(443)] }] : []),
             ],
           },
         },

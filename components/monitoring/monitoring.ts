@@ -25,6 +25,8 @@ import { NO_RECEIVER_WARNING, RECEIVER_KEYS, RECEIVERS_SECRET } from "./alertman
 export interface MonitoringArgs {
   /** The hosted API's prices per million tokens, for the money the response cache saved (cost dashboard). */
   tokenPrices?: { provider: string; prompt: number; completion: number };
+  /** `knowledge.backup.maxAgeHours`: the backup-age alert's threshold. */
+  knowledgeBackupMaxAgeHours?: number;
   /** Provider of the target cluster. */
   provider: k8s.Provider;
   /** Stack name: the instance label the scrape selectors match, and part of every object's labels. */
@@ -180,7 +182,7 @@ export class Monitoring extends pulumi.ComponentResource {
         apiVersion: "monitoring.coreos.com/v1",
         kind: "PrometheusRule",
         metadata: metadata("ai-assistant-alerts", RELEASE_SELECTOR),
-        spec: { groups: alertRuleGroups({ appNamespace: args.appNamespace }) },
+        spec: { groups: alertRuleGroups({ appNamespace: args.appNamespace, knowledgeBackupMaxAgeHours: args.knowledgeBackupMaxAgeHours }) },
       },
       afterChart,
     );

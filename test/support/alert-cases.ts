@@ -262,6 +262,42 @@ export const ALERT_CASES: AlertCase[] = [
     under: { series: [series("cnpg_backends_max_tx_duration_seconds", { ...dbPod("knowledge-db-1"), datname: "knowledge", usename: "knowledge", state: "active" }, gauge(1, 240))] },
   },
   {
+    alert: "KnowledgeBackupTooOld",
+    // Evaluation starts at the epoch (promtool 2.42 has no start time): the last backup is stamped 26h less a minute
+    // before it, so from 3m on it is 26h and 2 minutes old (threshold 93600 s); under: an hour in the future. A cluster
+    // that never completed a backup (0) stays silent.
+    over: {
+      series: [series("cnpg_collector_last_available_backup_timestamp", dbPod("knowledge-db-1"), gauge(0, -93_600 + 60))],
+      breachAt: "3m",
+      firing: [{ labels: { namespace: NS } }],
+    },
+    under: {
+      series: [
+        series("cnpg_collector_last_available_backup_timestamp", dbPod("knowledge-db-1"), gauge(0, 3600)),
+        series("cnpg_collector_last_available_backup_timestamp", dbPod("knowledge-db-2", "other"), constant(0)),
+      ],
+    },
+  },
+  {
+    alert: "KnowledgeBackupFailed",
+    over: {
+      series: [series("cnpg_collector_last_available_backup_timestamp", dbPod("knowledge-db-1"), constant(1000)), series("cnpg_collector_last_failed_backup_timestamp", dbPod("knowledge-db-1"), gauge(0, 2000))],
+      breachAt: "3m",
+      firing: [{ labels: { namespace: NS } }],
+    },
+    // A failure followed by a successful backup is over.
+    under: { series: [series("cnpg_collector_last_available_backup_timestamp", dbPod("knowledge-db-1"), gauge(1000, 3000)), series("cnpg_collector_last_failed_backup_timestamp", dbPod("knowledge-db-1"), gauge(0, 2000))] },
+  },
+  {
+    alert: "KnowledgeWalArchivingFailing",
+    over: {
+      series: [series("cnpg_pg_stat_archiver_last_archived_time", dbPod("knowledge-db-1"), constant(1000)), series("cnpg_pg_stat_archiver_last_failed_time", dbPod("knowledge-db-1"), gauge(0, 1500))],
+      breachAt: "3m",
+      firing: [{ labels: { namespace: NS, pod: "knowledge-db-1" } }],
+    },
+    under: { series: [series("cnpg_pg_stat_archiver_last_archived_time", dbPod("knowledge-db-1"), gauge(1000, 2000)), series("cnpg_pg_stat_archiver_last_failed_time", dbPod("knowledge-db-1"), gauge(0, 1500))] },
+  },
+  {
     alert: "ValkeyDown",
     over: { series: [series("redis_up", valkeyPod, gauge(1, 0))], breachAt: "3m", firing: [{ labels: { namespace: NS, pod: "valkey-0" } }] },
     // Another stack's Valkey being down is not this stack's business.
