@@ -266,7 +266,7 @@ describe("given the prod stack's knowledge database", () => {
   // The EKS API endpoint's ENIs sit in the VPC's private subnets.
   const apiServer = { ip: "10.0.12.34" };
 
-  it("admits the backend, the other instances, the operator and Prometheus, each on its ports; reaches its peers and the API server only", async () => {
+  it("admits the backend, the other instances, the operator and Prometheus, each on its ports; reaches its peers, the API server and S3 only", async () => {
     const result = await renderStack("prod");
     const policies = new NetworkPolicies(objectsOf(result, "NetworkPolicy"));
     const inherited = objectOf(result, "Cluster", "knowledge-db").spec.inheritedMetadata.labels;
@@ -307,6 +307,8 @@ describe("given the prod stack's knowledge database", () => {
         "db1 -> albInVpc:6443",
         "db1 -> nodeInVpc:443",
         "db1 -> nodeInVpc:6443",
+        // Barman Cloud to S3 and STS (backups): the internet on 443, never a private range.
+        "db1 -> internet:443",
       ].sort(),
     );
   });

@@ -5,9 +5,9 @@
  * backend reading the database URL from the operator's Secret and its admin key from its own, never in plain text.
  */
 import { RenderResult } from "../../../tools/render";
-import { CNPG_CLUSTER_SPEC, shapeProblems } from "../../support/crd-shapes";
+import { CNPG_CLUSTER_SPEC, CNPG_SCHEDULED_BACKUP_SPEC, shapeProblems } from "../../support/crd-shapes";
 import { MOCK } from "../../support/configs";
-import { K8sObject, objectOf, objectsOf, renderConfig, renderStack } from "../../support/render";
+import { K8sObject, objectOf, objectsOf, renderConfig, renderStack, stackFileSettings } from "../../support/render";
 
 const BACKEND = { "app.kubernetes.io/name": "backend", "app.kubernetes.io/instance": "ai-assistant-prod" };
 const DATABASE = { "cnpg.io/cluster": "knowledge-db" };
@@ -37,7 +37,8 @@ describe("given the prod stack", () => {
     expect(cluster.apiVersion).toBe("postgresql.cnpg.io/v1");
     expect(shapeProblems(cluster.spec, CNPG_CLUSTER_SPEC)).toEqual([]);
     expect(cluster.spec.instances).toBe(3);
-    expect(cluster.spec.imageName).toMatch(/^ghcr\.io\/cloudnative-pg\/postgresql:17\.11-\d+-standard-trixie@sha256:[0-9a-f]{64}$/);
+    // prod backs up, so the system image (the standard one plus Barman Cloud), by digest.
+    expect(cluster.spec.imageName).toMatch(/^ghcr\.io\/cloudnative-pg\/postgresql:17\.11-\d+-system-trixie@sha256:[0-9a-f]{64}$/);
     expect(cluster.spec.bootstrap).toEqual({ initdb: { database: "knowledge", owner: "knowledge", postInitApplicationSQL: ["CREATE EXTENSION IF NOT EXISTS vector"] } });
     expect(cluster.spec.affinity).toMatchObject({ enablePodAntiAffinity: true, topologyKey: "topology.kubernetes.io/zone", nodeSelector: { "ai-assistant.io/pool": "system" } });
     expect(cluster.spec.enablePDB).toBe(true);
@@ -78,8 +79,11 @@ describe("given the prod stack", () => {
       },
       { from: [expect.objectContaining({ podSelector: { matchLabels: { "app.kubernetes.io/name": "prometheus" } } })], ports: [{ protocol: "TCP", port: 9187 }] },
     ]);
-    // Out: the other instances, and the API server (private ranges, its ports only): never the internet.
-    expect(policy.spec.egress).toHaveLength(2);
+    // Out: the other instances, the API server (private ranges, its ports only), and S3 over HTTPS (not the private ranges).
+    expect(policy.spec.egress).toHaveLength(3);
+    expect(policy.spec.egress[2].ports).toEqual([{ protocol: "TCP", port: 443 }]);
+    expect(policy.spec.egress[2].to[0].ipBlock.cidr).toBe("0.0.0.0/0");
+    expect(policy.spec.egress[2].to[0].ipBlock.except).toEqual(expect.arrayContaining(["10.0.0.0/8", "169.254.0.0/16"]));
     expect(policy.spec.egress[0]).toEqual({ to: [{ podSelector: { matchLabels: DATABASE } }], ports: [{ protocol: "TCP", port: 5432 }, { protocol: "TCP", port: 8000 }] });
     expect(policy.spec.egress[1].ports).toEqual([{ protocol: "TCP", port: 443 }, { protocol: "TCP", port: 6443 }]);
     expect(policy.spec.egress[1].to.map((peer: { ipBlock: { cidr: string } }) => peer.ipBlock.cidr)).not.toContain("0.0.0.0/0");
@@ -117,6 +121,14 @@ describe("given a dev-like stack with knowledge on and its admin key set", () =>
     objects = result.kubernetesObjects.map((o) => o.object as K8sObject);
   });
 
+  it("then it runs the standard image (pgvector, no Barman Cloud: no backups off eks) and takes no backups", () => {
+    const cluster = clusterOf(result);
+    expect(cluster.spec.imageName).toMatch(/-standard-trixie@sha256:/);
+    expect(cluster.spec.backup).toBeUndefined();
+    expect(objectsOf(result, "ScheduledBackup")).toEqual([]);
+    expect(result.resources.some((r) => r.type.startsWith("aws:s3"))).toBe(false);
+  });
+
   it("then one instance runs, without a PodDisruptionBudget (it would block every drain) and not kept on destroy", () => {
     const cluster = clusterOf(result);
     expect(cluster.spec.instances).toBe(1);
@@ -134,6 +146,88 @@ describe("given a dev-like stack with knowledge on and its admin key set", () =>
     const shared = await renderConfig({ ...MOCK, knowledge: { enabled: true, operator: { install: false } }, knowledgeAdminKey: { secure: ADMIN_KEY } }, "dev");
     expect(shared.resources.some((r) => r.type.startsWith("kubernetes:helm.sh/") && r.inputs.chart === "cloudnative-pg")).toBe(false);
     expect(clusterOf(shared).spec.instances).toBe(1);
+  });
+});
+
+describe("given the prod stack's backups", () => {
+  let result: RenderResult;
+  beforeAll(async () => {
+    result = await renderStack("prod");
+  });
+  const inputsOf = (type: string) => {
+    const found = result.resources.filter((r) => r.type === type && r.name.startsWith("knowledge-backups"));
+    expect(found).toHaveLength(1);
+    return found[0];
+  };
+
+  it("then the Cluster archives WAL and base backups to the stack's bucket with the pods' IRSA role, kept 30 days", () => {
+    const spec = clusterOf(result).spec;
+    expect(spec.backup).toEqual({
+      barmanObjectStore: {
+        destinationPath: "s3://knowledge-backups-id/",
+        serverName: "knowledge-db",
+        s3Credentials: { inheritFromIAMRole: true },
+        wal: { compression: "gzip" },
+        data: { compression: "gzip" },
+      },
+      retentionPolicy: "30d",
+    });
+    expect(spec.serviceAccountTemplate.metadata.annotations).toEqual({ "eks.amazonaws.com/role-arn": expect.stringMatching(/knowledge-backups-writer/) });
+    expect(shapeProblems(spec, CNPG_CLUSTER_SPEC)).toEqual([]);
+  });
+
+  it("then a ScheduledBackup of the CRD's shape takes a base backup at once and then daily at 03:00", () => {
+    const scheduled = objectOf(result, "ScheduledBackup", "knowledge-db");
+    expect(scheduled.spec).toEqual({ cluster: { name: "knowledge-db" }, schedule: "0 0 3 * * *", method: "barmanObjectStore", immediate: true, backupOwnerReference: "self" });
+    expect(shapeProblems(scheduled.spec, CNPG_SCHEDULED_BACKUP_SPEC)).toEqual([]);
+  });
+
+  it("then the bucket is versioned, encrypted with its own rotated KMS key, closed to the public and to plain HTTP, expires a week after the retention, and is kept on destroy", () => {
+    const bucket = inputsOf("aws:s3/bucket:Bucket");
+    expect(bucket.inputs.forceDestroy).toBe(false);
+    expect(bucket.retainOnDelete).toBe(true);
+    expect(inputsOf("aws:kms/key:Key").inputs).toMatchObject({ enableKeyRotation: true });
+    expect(inputsOf("aws:s3/bucketVersioning:BucketVersioning").inputs.versioningConfiguration).toEqual({ status: "Enabled" });
+    const encryption = inputsOf("aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration").inputs.rules as { applyServerSideEncryptionByDefault: Record<string, string> }[];
+    expect(encryption[0].applyServerSideEncryptionByDefault).toEqual({ sseAlgorithm: "aws:kms", kmsMasterKeyId: expect.stringMatching(/^arn:aws:kms:/) });
+    expect(inputsOf("aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock").inputs).toMatchObject({ blockPublicAcls: true, blockPublicPolicy: true, ignorePublicAcls: true, restrictPublicBuckets: true });
+    const rules = inputsOf("aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration").inputs.rules as Record<string, unknown>[];
+    expect(rules).toEqual([expect.objectContaining({ status: "Enabled", expiration: { days: 37 }, noncurrentVersionExpiration: { noncurrentDays: 7 } })]);
+    const policy = JSON.parse(String(inputsOf("aws:s3/bucketPolicy:BucketPolicy").inputs.policy));
+    expect(policy.Statement).toEqual([expect.objectContaining({ Effect: "Deny", Condition: { Bool: { "aws:SecureTransport": "false" } } })]);
+  });
+
+  it("then the writer role is assumed only by the Cluster's service account and reaches only that bucket and that key, without deleting versions", () => {
+    const role = result.resources.find((r) => r.type === "aws:iam/role:Role" && r.name === "knowledge-backups-writer");
+    const trust = JSON.parse(String(role?.inputs.assumeRolePolicy));
+    expect(JSON.stringify(trust.Statement[0].Condition)).toContain("system:serviceaccount:ai-assistant:knowledge-db");
+    const inline = result.resources.find((r) => r.type === "aws:iam/rolePolicy:RolePolicy" && r.name === "knowledge-backups-writer");
+    const statements = JSON.parse(String(inline?.inputs.policy)).Statement as { Action: string[]; Resource: string }[];
+    for (const statement of statements) expect(statement.Resource).not.toContain("*:*");
+    // The bucket, its objects, and the very key the bucket encrypts with: nothing else.
+    const encryption = inputsOf("aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration").inputs.rules as { applyServerSideEncryptionByDefault: Record<string, string> }[];
+    const keyArn = encryption[0].applyServerSideEncryptionByDefault.kmsMasterKeyId;
+    expect(statements.map((st) => st.Resource)).toEqual(["arn:aws:s3:::knowledge-backups-id", "arn:aws:s3:::knowledge-backups-id/*", keyArn]);
+    expect(statements.flatMap((st) => st.Action)).not.toContain("s3:DeleteObjectVersion");
+    expect(statements.flatMap((st) => st.Action).filter((action) => action.endsWith("*"))).toEqual([]);
+  });
+});
+
+describe("given knowledge.restore.from", () => {
+  const prodWith = async (restore: Record<string, unknown>) =>
+    renderConfig({ ...stackFileSettings("prod"), knowledge: { enabled: true, backup: { serverName: "knowledge-db-2" }, restore } }, "prod");
+
+  it.each([
+    ["2026-11-30T14:00:00Z", { targetTime: "2026-11-30T14:00:00Z" }],
+    ["20261130T030000", { backupID: "20261130T030000", targetImmediate: true }],
+    ["latest", undefined],
+  ])("%s bootstraps the Cluster by recovery from the bucket's old folder, and archives into the new one", async (from, target) => {
+    const result = await prodWith({ from });
+    const spec = clusterOf(result).spec;
+    expect(spec.bootstrap).toEqual({ recovery: { source: "backups", database: "knowledge", owner: "knowledge", ...(target && { recoveryTarget: target }) } });
+    expect(spec.externalClusters).toEqual([{ name: "backups", barmanObjectStore: { destinationPath: "s3://knowledge-backups-id/", serverName: "knowledge-db", s3Credentials: { inheritFromIAMRole: true } } }]);
+    expect(spec.backup.barmanObjectStore.serverName).toBe("knowledge-db-2");
+    expect(shapeProblems(spec, CNPG_CLUSTER_SPEC)).toEqual([]);
   });
 });
 
