@@ -170,6 +170,12 @@ describe("cost settings and variants", () => {
     expect(item(estimate(plan), "StatefulSet app/redis (data)", "EBS gp3 GiB-month")).toMatchObject({ quantity: 30, monthlyUsd: 2.4 });
   });
 
+  it("prices an S3 bucket at the assumed stored size, S3 Standard", () => {
+    const result = estimate([planned("aws:s3/bucket:Bucket", "backups", {})]);
+    expect(item(result, "backups", "S3 Standard GB-month")).toMatchObject({ quantity: 50, unitPrice: 0.023, monthlyUsd: 1.15 });
+    expect(result.notes.join("\n")).toContain("S3: 50 GB stored per bucket");
+  });
+
   it("prices a CloudNativePG Cluster's volumes once per instance, data and WAL, and no other kind called Cluster", () => {
     const cluster = (apiVersion: string) =>
       planned("kubernetes:postgresql.cnpg.io/v1:Cluster", "db", { apiVersion, kind: "Cluster", metadata: { name: "db", namespace: "app" }, spec: { instances: 3, storage: { size: "10Gi" }, walStorage: { size: "2Gi" } } });
