@@ -16,7 +16,7 @@ import { delimiter, join } from "path";
 import { stringify } from "yaml";
 import { alertRuleGroups, alertRules } from "../../../components/monitoring/alert-rules";
 import { dashboardQueries, dashboards } from "../../../components/monitoring/dashboards";
-import { BACKEND_METRICS, CLUSTER_METRICS, DCGM_METRICS, TRITON_METRICS, VALKEY_METRICS, VLLM_METRICS } from "../../../lib/metrics-contract";
+import { BACKEND_METRICS, CLUSTER_METRICS, DCGM_METRICS, TRITON_METRICS, VALKEY_METRICS, VLLM_METRICS, CNPG_METRICS } from "../../../lib/metrics-contract";
 import { rulesFile } from "../../../tools/promtool";
 import { metricNames } from "../../support/promql";
 import { StandIn, startStandIn } from "./support/stand-ins";
@@ -44,7 +44,7 @@ if (!prometheus && process.env.CI) {
  * kube-state-metrics / node-exporter / the kubelet (cluster-only), Valkey's redis_exporter and Triton's own /metrics.
  * `ALERTS` is Prometheus's own.
  */
-const NOT_THE_BACKENDS = new Set<string>([...Object.values(VLLM_METRICS), ...Object.values(DCGM_METRICS), ...Object.values(CLUSTER_METRICS), ...Object.values(VALKEY_METRICS), ...Object.values(TRITON_METRICS), "ALERTS"]);
+const NOT_THE_BACKENDS = new Set<string>([...Object.values(VLLM_METRICS), ...Object.values(DCGM_METRICS), ...Object.values(CLUSTER_METRICS), ...Object.values(VALKEY_METRICS), ...Object.values(TRITON_METRICS), ...Object.values(CNPG_METRICS), "ALERTS"]);
 
 const FAILING = "ns-failing";
 const HEALTHY = "ns-healthy";
