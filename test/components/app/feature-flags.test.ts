@@ -38,7 +38,7 @@ describe("given a local-model stack rolling knowledge out to 25% and a second mo
     });
     // Flags the stack does not roll out are written on, so that a flag missing from the file is an error in the backend.
     expect(document.flags.responseCache).toEqual({ state: "ENABLED", variants: { on: true, off: false }, defaultVariant: "on" });
-    expect(flags.metadata.labels["app.kubernetes.io/component"]).toBe("backend");
+    expect(flags.metadata.labels?.["app.kubernetes.io/component"]).toBe("backend");
   });
 
   it("then the ConfigMap is mounted read-only as a directory (no subPath), and the settings name the file in it", () => {
