@@ -15,7 +15,7 @@
 import { randomUUID } from "crypto";
 import { FlagdProvider } from "@openfeature/flagd-provider";
 import { Client, EvaluationDetails, FlagValue, Logger as OpenFeatureLogger, OpenFeature } from "@openfeature/server-sdk";
-import { AS_ASKED, FeatureName, OFF, ON, SwitchFeature } from "../../../lib/feature-flags";
+import { AS_ASKED, FeatureName, FEATURES, OFF, ON, SwitchFeature } from "../../../lib/feature-flags";
 import { Logger } from "./log";
 import { BackendMetrics } from "./metrics";
 
@@ -80,8 +80,20 @@ export class FeatureFlags {
     return this.started;
   }
 
-  /** The flags for one request from the caller `key` (stable per caller: its bucket in every percentage). */
+  /**
+   * The flags for one request from the caller `key` (stable per caller: its bucket in every percentage). Never
+   * rejects: the SDK turns a provider's failure into the default already, and anything else is one more error.
+   */
   async evaluate(key: string): Promise<RequestFeatures> {
+    try {
+      return await this.evaluated(key);
+    } catch (error) {
+      for (const flag of FEATURES) this.failed(flag, "GENERAL", (error as Error)?.message ?? String(error), WITHOUT_FLAGS.variants[flag]);
+      return WITHOUT_FLAGS;
+    }
+  }
+
+  private async evaluated(key: string): Promise<RequestFeatures> {
     await this.started;
     const context = { targetingKey: key };
     const switchOf = async (flag: SwitchFeature): Promise<boolean> => {

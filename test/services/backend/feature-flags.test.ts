@@ -6,6 +6,8 @@
  * stand-in upstream records the model asked), and every failure falls back to the defaults, counted and logged.
  */
 import { createHash } from "crypto";
+import { FeatureFlags, WITHOUT_FLAGS } from "../../../services/backend/src/feature-flags";
+import { BackendMetrics } from "../../../services/backend/src/metrics";
 import { AS_ASKED, FeatureRollouts, FLAGS_FILE_NAME } from "../../../lib/feature-flags";
 import { BACKEND_METRICS } from "../../../lib/metrics-contract";
 import { json, LogLine, metricValue, postChat, RunningBackend, startBackend, USER_HELLO } from "./support/backend";
@@ -285,5 +287,23 @@ describe("given no flag file", () => {
     expect(gateway.logs.filter((l) => l.msg === "request").every((l) => l.flags === undefined)).toBe(true);
     const text = await (await fetch(`${gateway.url}/metrics`)).text();
     expect(text).not.toMatch(new RegExp(`^${EVALUATIONS}\\{`, "m"));
+  });
+});
+
+describe("given an evaluation that throws where nothing should", () => {
+  it("then the request gets the defaults, every flag counts an error, and the error is logged: evaluate never rejects", async () => {
+    const flags = volume({ model: { model: "model-b", percentage: 100 } });
+    const metrics = new BackendMetrics();
+    const logged: { msg: string; fields?: Record<string, unknown> }[] = [];
+    const log = { info: () => undefined, warn: () => undefined, error: (msg: string, fields?: Record<string, unknown>) => void logged.push({ msg, fields }), drained: async () => undefined };
+    const features = new FeatureFlags(flags.file, () => { throw new Error("a bug"); }, metrics, log);
+    try {
+      await expect(features.evaluate("client:x")).resolves.toEqual(WITHOUT_FLAGS);
+      const text = await metrics.registry.metrics();
+      for (const flag of ["knowledge", "responseCache", "semanticCache", "model"]) expect(text).toMatch(new RegExp(`^${EVALUATIONS}\\{flag="${flag}",variant="[^"]+",outcome="error"\\} 1$`, "m"));
+      expect(logged.map((l) => l.fields?.error_code)).toEqual(["GENERAL", "GENERAL", "GENERAL", "GENERAL"]);
+    } finally {
+      await features.close();
+    }
   });
 });
