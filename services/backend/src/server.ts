@@ -157,9 +157,10 @@ export function createBackend(settings: BackendSettings, options: { logger?: Log
     checkJsonBody(req);
     const admitted = await shared.admit(req);
     if (admitted.caller.kind === "key") entry.api_key = admitted.caller.key.name;
+    let asked = validate(await readJsonBody(req, settings.limits.bodyBytes), (model) => router!.has(model), router!.defaultModel);
+    // Flags for requests that will be answered only: a refused body counts no evaluation.
     const flags: RequestFeatures = features ? await features.evaluate(flagKey(admitted)) : WITHOUT_FLAGS;
     if (features) entry.flags = Object.entries(flags.variants).map(([flag, variant]) => `${flag}=${variant}`);
-    let asked = validate(await readJsonBody(req, settings.limits.bodyBytes), (model) => router!.has(model), router!.defaultModel);
     // The model flag's share: requests for the default model (named or not) go to the flag's model instead.
     if (flags.model && asked.model === router!.defaultModel) asked = { ...asked, model: flags.model };
     entry.stream = asked.stream;

@@ -251,7 +251,7 @@ describe("given a flag file that is not there", () => {
   });
   afterAll(async () => gateway?.close());
 
-  it("when requests come, then they are answered as without flags (the cache works), and every evaluation counts as an error", async () => {
+  it("when requests come, then they are answered as without flags (the cache works), and every evaluation of an answered request counts as an error", async () => {
     const statuses = [];
     const caches = [];
     for (let i = 0; i < 2; i++) {
@@ -262,6 +262,10 @@ describe("given a flag file that is not there", () => {
     }
     expect(statuses).toEqual([200, 200]);
     expect(caches).toEqual(["miss", "hit"]);
+    // A request refused for its body is never evaluated.
+    const refused = await postChat(gateway.url, { messages: [] });
+    await refused.arrayBuffer();
+    expect(refused.status).toBe(400);
     expect(await metricValue(gateway.url, EVALUATIONS, { flag: "responseCache", variant: "on", outcome: "error" })).toBe(2);
     expect(await metricValue(gateway.url, EVALUATIONS, { flag: "model", variant: AS_ASKED, outcome: "error" })).toBe(2);
     expect(gateway.logs).toContainEqual(expect.objectContaining({ level: "error", msg: "feature flags unusable; every flag gives its default until the backend restarts" }));
