@@ -219,6 +219,12 @@ describe("given two served models and the model flag sending 50% of callers to t
       reached[variant] = asked;
     }
     expect(reached).toEqual({ "model-b": "model-b", [AS_ASKED]: "model-a" });
+    // Streamed too: a caller of the model-b variant streams from model-b.
+    const streamer = [...Array(40).keys()].find((i) => flagsOf(gateway.logs, `model-${i}`).model === "model-b")!;
+    upstream.received.length = 0;
+    const streamed = await fromClient(address(streamer), "model-stream", { ...USER_HELLO, stream: true });
+    expect(await streamed.text()).toContain('"model":"model-b"');
+    expect(upstream.received[0].body).toMatchObject({ model: "model-b", stream: true });
     for (let i = 0; i < 10; i++) {
       upstream.received.length = 0;
       await (await fromClient(address(i), `named-${i}`, { ...USER_HELLO, model: "model-c" })).arrayBuffer();
