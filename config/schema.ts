@@ -7,6 +7,7 @@ import { backendServiceSettings } from "./backend-service";
 import { clusterSchema } from "./cluster";
 import { costRules, costSchema } from "./cost";
 import { exposureSchema } from "./exposure";
+import { featureRules, featuresSchema } from "./features";
 import { ImageReference } from "./image";
 import { ImageSource, isImageBuild } from "./image-build";
 import { knowledgeInstances, knowledgeRules, knowledgeSchema } from "./knowledge";
@@ -14,6 +15,7 @@ import { monitoringSchema } from "./monitoring";
 import { networkPoliciesSchema } from "./network-policies";
 import { BACKEND_RESOURCES, hostedApiSchema, isKedaScaled, localModelSchema, Phase, PHASES } from "./phases";
 import { retentionDays } from "./primitives";
+import { MOCK_MODEL } from "../lib/backend-env";
 import { parseClientApiKeys, RENDER_PLACEHOLDER, valkeyEnabled, valkeyRules, valkeySchema } from "./shared-state";
 import { formatCpu, formatMemory, poolNodeAllocatable, karpenterPoolCapacity, peakExtraPods, systemPoolPods, totalRequests } from "./system-pool";
 import { workloadSchema } from "./workload";
@@ -65,6 +67,8 @@ function commonSettings(phase: Phase) {
     valkey: valkeySchema,
     /** The knowledge base: Postgres with pgvector run by CloudNativePG (docs/knowledge.md). */
     knowledge: knowledgeSchema,
+    /** Feature flags of the backend and their rollout by percentage (docs/feature-flags.md). */
+    features: featuresSchema,
     // Settings of the other phases may stay in the file, so that moving between phases changes `phase` alone.
     hostedApi: hostedApiSchema.optional(),
     localModel: localModelSchema.optional(),
@@ -182,6 +186,7 @@ function crossSectionRules(config: ParsedPhase, ctx: z.RefinementCtx, stack: str
   valkeyRules(config.valkey, ctx);
   knowledgeRules(config, ctx);
   knowledgeAdminKeyRule(config, ctx);
+  featureRules(config.features, { servedModels: servedModels(config), responseCacheMode: config.backend?.responseCache?.mode }, ctx);
   clientKeyRules(config, ctx);
   if (config.cluster?.type === "eks") systemPoolRule(config, ctx);
   exposureRules(config, ctx);
@@ -194,6 +199,13 @@ function knowledgeAdminKeyRule(config: ParsedPhase, ctx: z.RefinementCtx) {
   const key = config.knowledgeAdminKey;
   if (key === undefined || key === RENDER_PLACEHOLDER || key.length >= 16) return;
   ctx.addIssue({ code: "custom", path: ["knowledgeAdminKey"], message: "expected a key of at least 16 characters (e.g. `openssl rand -hex 24`)", input: undefined });
+}
+
+/** The models the backend serves by name in the stack's phase, the default first (empty when that section is invalid). */
+export function servedModels(config: Pick<ParsedPhase, "phase"> & Partial<Pick<ParsedPhase, "hostedApi" | "localModel">>): string[] {
+  if (config.phase === "mock") return [MOCK_MODEL];
+  if (config.phase === "hosted-api") return config.hostedApi?.model ? [config.hostedApi.model] : [];
+  return Array.isArray(config.localModel?.models) ? config.localModel.models : [];
 }
 
 /** The client API keys parse, and every quota names one of them. Values are never shown, names are (they are metric labels). */
