@@ -6,7 +6,7 @@ import { parseQuantity } from "../../config/quantity";
 import { recommendedLabels, runningLabels, selectorLabels } from "../../lib/labels";
 import { IMAGE_PULL_POLICY, withEphemeralStorage } from "../../lib/local-storage";
 import { PodEndpoint, PodPeer, podPeer, tcp, workloadNetworkPolicy } from "../../lib/network-policy";
-import { restrictedContainerSecurityContext, restrictedPodSecurityContext } from "../../lib/pod-security";
+import { NON_ROOT_ID, restrictedContainerSecurityContext, restrictedPodSecurityContext } from "../../lib/pod-security";
 import { VALKEY_NAME } from "../../lib/metrics-contract";
 
 export const VALKEY_PORT = 6379;
@@ -68,12 +68,18 @@ export function valkeyConf(settings: ValkeyConfig, persistence: boolean): string
 }
 
 /**
- * An image as the chart takes it: `registry` empty, so its `common.image` helper writes `repository:tag`, and a
- * digest rides on the tag (`9.1.1@sha256:…`), which the chart strips again for its version label
- * (valkey/templates/_helpers.tpl lines 40 and 84-97 at valkey-0.11.0). The config refuses images without a tag.
+ * An image as the chart takes it: its `common.image` helper writes `registry/repository:tag`, so a digest rides on
+ * the tag (`9.1.1@sha256:…`), which the chart strips again for its version label (valkey/templates/_helpers.tpl lines
+ * 40 and 84-97 at valkey-0.11.0). The registry is always given: the helper's branch without one leaves a stray
+ * newline after the reference (line 97). A first path part with a dot, a port or `localhost` is a registry, as
+ * Docker reads references; otherwise the image is Docker Hub's. The config refuses images without a tag.
  */
 export function chartImage(image: ImageReference): { registry: string; repository: string; tag: string; pullPolicy: string } {
-  return { registry: "", repository: image.repository, tag: `${image.tag}${image.digest ? `@${image.digest}` : ""}`, pullPolicy: IMAGE_PULL_POLICY };
+  const [first, ...rest] = image.repository.split("/");
+  const hasRegistry = rest.length > 0 && (first.includes(".") || first.includes(":") || first === "localhost");
+  const registry = hasRegistry ? first : "docker.io";
+  const repository = hasRegistry ? rest.join("/") : rest.length > 0 ? image.repository : `library/${image.repository}`;
+  return { registry, repository, tag: `${image.tag}${image.digest ? `@${image.digest}` : ""}`, pullPolicy: IMAGE_PULL_POLICY };
 }
 
 /**
@@ -205,7 +211,9 @@ export function valkeyValues(args: Pick<ValkeyArgs, "stack" | "settings" | "pers
   // same keys again (a label written twice in the template is a duplicate YAML key).
   const selector = selectorLabels(identity);
   const podLabels = Object.fromEntries(Object.entries(runningLabels(identity)).filter(([key]) => !(key in selector)));
-  const container = restrictedContainerSecurityContext();
+  // The chart's default container securityContext sets runAsUser 1000, and Helm merges our map into it: the UID is
+  // named again, so every container runs as the pod's user (values.yaml lines 63-71).
+  const container = { ...restrictedContainerSecurityContext(), runAsUser: NON_ROOT_ID };
   return {
     // Service `valkey` (the backend's VALKEY_URL) and `valkey-metrics`; the pods' name label `valkey`.
     fullnameOverride: VALKEY_NAME,

@@ -9,7 +9,7 @@
  */
 import { RenderResult } from "../../../tools/render";
 import { renderFiles } from "../../../tools/write-render";
-import { valkeyConf } from "../../../components/shared-state/valkey";
+import { chartImage as toChartImage, valkeyConf } from "../../../components/shared-state/valkey";
 import { parse, VALID } from "../../support/config";
 import { MOCK } from "../../support/configs";
 import { planned, plannedOne } from "../../support/eks";
@@ -229,5 +229,16 @@ describe("valkey.conf", () => {
     expect(valkeyConf(settings, false).split("\n")).toContain("appendonly no");
     // The chart's init script writes these itself (init_config.yaml lines 88-95); written twice, the last would win.
     for (const line of withVolume) expect(line).not.toMatch(/^(port|bind|dir|requirepass|aclfile) /);
+  });
+});
+
+describe("images as the chart takes them", () => {
+  it("always name the registry (Docker Hub's when the reference has none) and carry the digest on the tag", () => {
+    const digest = `sha256:${"c".repeat(64)}`;
+    expect(toChartImage({ repository: "docker.io/valkey/valkey", tag: "9.1.1", digest })).toEqual({ registry: "docker.io", repository: "valkey/valkey", tag: `9.1.1@${digest}`, pullPolicy: "IfNotPresent" });
+    expect(toChartImage({ repository: "valkey/valkey", tag: "9.1.1" })).toMatchObject({ registry: "docker.io", repository: "valkey/valkey", tag: "9.1.1" });
+    expect(toChartImage({ repository: "redis", tag: "7" })).toMatchObject({ registry: "docker.io", repository: "library/redis" });
+    expect(toChartImage({ repository: "registry.local:5000/team/valkey", tag: "1" })).toMatchObject({ registry: "registry.local:5000", repository: "team/valkey" });
+    expect(toChartImage({ repository: "localhost/valkey", tag: "dev" })).toMatchObject({ registry: "localhost", repository: "valkey" });
   });
 });
