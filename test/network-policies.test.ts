@@ -1,10 +1,8 @@
-import { readFileSync } from "fs";
-import { parseAllDocuments } from "yaml";
 import type { RenderResult } from "../tools/render";
-import { VALKEY_CHART_FIXTURE } from "../tools/valkey-chart";
 import { Endpoint, NetworkPolicies, PodEndpoint } from "./support/network-policy";
 import { HOSTED, MOCK, OLLAMA, TRITON } from "./support/configs";
-import { K8sObject, objectOf, objectsOf, renderConfig, renderStack } from "./support/render";
+import { objectOf, objectsOf, renderConfig, renderStack } from "./support/render";
+import { valkeyChartRender } from "./support/valkey-chart";
 
 /**
  * Every path the rendered NetworkPolicies open, asked of a small evaluator of the NetworkPolicy API's semantics:
@@ -12,11 +10,7 @@ import { K8sObject, objectOf, objectsOf, renderConfig, renderStack } from "./sup
  */
 
 /** Valkey's pod as the valkey-io chart labels it (rendered by Helm with the prod values: valkey-chart.test.ts keeps it current). */
-const chartValkeyPod = (namespace: string): PodEndpoint => {
-  const objects = parseAllDocuments(readFileSync(VALKEY_CHART_FIXTURE, "utf8")).map((d) => d.toJSON() as K8sObject | null);
-  const deployment = objects.find((o) => o?.kind === "Deployment" && o.metadata.name === "valkey")!;
-  return { namespace, labels: deployment.spec.template.metadata.labels };
-};
+const chartValkeyPod = (namespace: string): PodEndpoint => ({ namespace, labels: objectOf(valkeyChartRender(namespace), "Deployment", "valkey").spec.template.metadata.labels });
 
 const podOf = (result: RenderResult, deployment: string): PodEndpoint => {
   const object = objectOf(result, "Deployment", deployment);

@@ -10,20 +10,19 @@ import { createHash } from "crypto";
 import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "fs";
 import { tmpdir } from "os";
 import { join } from "path";
-import { parseAllDocuments } from "yaml";
 import { connectValkey } from "../../../services/backend/src/shared-state/valkey-client";
 import type { Logger } from "../../../services/backend/src/log";
-import { VALKEY_CHART_FIXTURE } from "../../../tools/valkey-chart";
 import { RedisServer, redisServerPath, startRedisServer } from "../../../tools/redis-server";
-import { K8sObject } from "../../support/render";
+import { objectOf } from "../../support/render";
+import { valkeyChartRender } from "../../support/valkey-chart";
 
 const PASSWORD = "chart-auth-test-0123456789abcdef";
 /** Absolute paths of the pod (each at the start of a path, never inside another: /usr/local/etc/valkey is not /etc/valkey). */
 const POD_PATHS = /(?<![\w./])(\/valkey-users-secret|\/valkey-auth-secret|\/usr\/local\/etc\/valkey|\/extravalkeyconfigs|\/etc\/valkey|\/valkey-auth|\/data)(?![\w-])/g;
 
-const objects = parseAllDocuments(readFileSync(VALKEY_CHART_FIXTURE, "utf8")).map((d) => d.toJSON() as K8sObject | null);
-const configMap = (name: string) => objects.find((o) => o?.kind === "ConfigMap" && o.metadata.name === name)!.data as Record<string, string>;
-const deployment = objects.find((o) => o?.kind === "Deployment")!;
+const chart = valkeyChartRender();
+const configMap = (name: string) => objectOf(chart, "ConfigMap", name).data as Record<string, string>;
+const deployment = objectOf(chart, "Deployment", "valkey");
 const valkeyContainer = deployment.spec.template.spec.containers.find((c: { name: string }) => c.name === "valkey");
 
 /** The pod's paths moved under `root`, and the pod's valkey-cli played by redis-cli. */

@@ -2,24 +2,20 @@
  * The valkey-io chart's own objects, as Helm renders them with the prod stack's release values
  * (test/fixtures/valkey-chart/prod.yaml, made by `npm run valkey-chart`): the offline render runs no Helm, so this is
  * where the chart's pods meet the checks every workload of ours meets (restricted, sized, probed, labelled for our
- * NetworkPolicy, pinned images, no password) and where our policies are asked who reaches them.
+ * NetworkPolicy, pinned images, no password) and where our policies are asked who reaches them. test/pod-security.test.ts
+ * runs its profile checks on the same pod; this file adds what is particular to the chart.
  */
-import { readFileSync } from "fs";
 import * as apps from "kubernetes-models/apps/v1";
 import * as core from "kubernetes-models/v1";
-import { parseAllDocuments } from "yaml";
 import { RenderResult } from "../../../tools/render";
-import { fixtureDigest, VALKEY_CHART_FIXTURE, valkeyRelease, valuesDigest } from "../../../tools/valkey-chart";
+import { fixtureDigest, valkeyRelease, valuesDigest } from "../../../tools/valkey-chart";
 import { NetworkPolicies, PodEndpoint } from "../../support/network-policy";
 import { K8sObject, objectOf, objectsOf, renderStack } from "../../support/render";
+import { isHelmHook as isHook, valkeyChartDocuments, valkeyChartObjects, valkeyChartText } from "../../support/valkey-chart";
 
-const text = readFileSync(VALKEY_CHART_FIXTURE, "utf8");
-const documents = parseAllDocuments(text)
-  .map((document) => document.toJSON() as K8sObject | null)
-  .filter((object): object is K8sObject => object !== null);
-const isHook = (object: K8sObject) => object.metadata.annotations?.["helm.sh/hook"] !== undefined;
-/** What `helm install` (and so a Release) creates: everything but hooks. */
-const installed = documents.filter((object) => !isHook(object));
+const text = valkeyChartText();
+const documents = valkeyChartDocuments();
+const installed = valkeyChartObjects();
 const chartObject = (kind: string, name: string) => {
   const found = installed.filter((object) => object.kind === kind && object.metadata.name === name);
   if (found.length !== 1) throw new Error(`expected one ${kind} ${name} in the chart's render, found ${found.length}`);
