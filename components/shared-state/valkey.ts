@@ -97,7 +97,12 @@ export function chartPodLabels(release: { name: string; values: { nameOverride?:
   };
 }
 
-/** A probe that passes only on PONG, authenticated by the mounted password (valkey-cli reads REDISCLI_AUTH: on no command line). */
+/**
+ * A probe that passes only on PONG (valkey-cli exits 0 on an error reply such as NOAUTH), authenticated by the mounted
+ * password on no command line: valkey-cli reads REDISCLI_AUTH (valkey src/valkey-cli.c `CLI_AUTH_ENV`; from 9.0 it
+ * reads VALKEYCLI_AUTH first and keeps REDISCLI_AUTH as a fallback, valkey-io/valkey#1995, #2038, #2334), the name
+ * redis-cli reads too, so the same probe runs against Debian's redis-server in valkey-chart-auth.test.ts.
+ */
 function pingProbe(timing: { periodSeconds: number; timeoutSeconds: number; failureThreshold: number }) {
   const ping = `REDISCLI_AUTH="$(cat ${PASSWORD_MOUNT}/${VALKEY_PASSWORD_KEY})" valkey-cli -h 127.0.0.1 -p ${VALKEY_PORT} ping | grep -q PONG`;
   return { exec: { command: ["sh", "-c", ping] }, ...timing };
