@@ -98,7 +98,8 @@ export function chartPodLabels(release: { name: string; values: { nameOverride?:
 }
 
 /**
- * A probe that passes only on PONG (valkey-cli exits 0 on an error reply such as NOAUTH), authenticated by the mounted
+ * A probe that passes only on PONG (redis-cli 7.0, whose code valkey-cli carries, exits 0 on an error reply such as
+ * NOAUTH: tried against Debian's redis-server), authenticated by the mounted
  * password on no command line: valkey-cli reads REDISCLI_AUTH (valkey src/valkey-cli.c `CLI_AUTH_ENV`; from 9.0 it
  * reads VALKEYCLI_AUTH first and keeps REDISCLI_AUTH as a fallback, valkey-io/valkey#1995, #2038, #2334), the name
  * redis-cli reads too, so the same probe runs against Debian's redis-server in valkey-chart-auth.test.ts.
@@ -246,7 +247,8 @@ export function valkeyValues(args: Pick<ValkeyArgs, "stack" | "settings" | "pers
       usersExistingSecret: VALKEY_AUTH_SECRET,
       aclUsers: { default: { permissions: "~* &* +@all", passwordKey: VALKEY_PASSWORD_KEY } },
     },
-    // The chart's default probe is a bare `valkey-cli ping`, which gets NOAUTH once auth is on: the probes read the
+    // The chart's default probe is a bare `valkey-cli ping`, which gets NOAUTH once auth is on, and passes on that
+    // error reply all the same (the CLI exits 0), so it would not notice a Valkey that refuses the password: the probes read the
     // password from the Secret mounted into the Valkey container (`extraValkeySecrets`, deploy_valkey.yaml lines
     // 141-144 and 229-234) and pass only on PONG (`customProbe`, _helpers.tpl lines 201-227).
     extraValkeySecrets: [{ name: VALKEY_AUTH_SECRET, mountPath: PASSWORD_MOUNT }],
