@@ -98,11 +98,11 @@ export function chartPodLabels(release: { name: string; values: { nameOverride?:
 }
 
 /**
- * A probe that passes only on PONG (redis-cli 7.0, whose code valkey-cli carries, exits 0 on an error reply such as
- * NOAUTH: tried against Debian's redis-server), authenticated by the mounted
- * password on no command line: valkey-cli reads REDISCLI_AUTH (valkey src/valkey-cli.c `CLI_AUTH_ENV`; from 9.0 it
- * reads VALKEYCLI_AUTH first and keeps REDISCLI_AUTH as a fallback, valkey-io/valkey#1995, #2038, #2334), the name
- * redis-cli reads too, so the same probe runs against Debian's redis-server in valkey-chart-auth.test.ts.
+ * A probe that passes only on PONG: redis-cli 7.0, whose code valkey-cli carries, exits 0 on an error reply such as
+ * NOAUTH (tried against Debian's redis-server). The password comes from the mounted Secret, on no command line:
+ * valkey-cli reads REDISCLI_AUTH (valkey src/valkey-cli.c `CLI_AUTH_ENV`; from 9.0 it reads VALKEYCLI_AUTH first and
+ * keeps REDISCLI_AUTH as a fallback, valkey-io/valkey#1995, #2038, #2334), the name redis-cli reads too, so the same
+ * probe runs against Debian's redis-server in valkey-chart-auth.test.ts.
  */
 function pingProbe(timing: { periodSeconds: number; timeoutSeconds: number; failureThreshold: number }) {
   const ping = `REDISCLI_AUTH="$(cat ${PASSWORD_MOUNT}/${VALKEY_PASSWORD_KEY})" valkey-cli -h 127.0.0.1 -p ${VALKEY_PORT} ping | grep -q PONG`;
@@ -247,10 +247,10 @@ export function valkeyValues(args: Pick<ValkeyArgs, "stack" | "settings" | "pers
       usersExistingSecret: VALKEY_AUTH_SECRET,
       aclUsers: { default: { permissions: "~* &* +@all", passwordKey: VALKEY_PASSWORD_KEY } },
     },
-    // The chart's default probe is a bare `valkey-cli ping`, which gets NOAUTH once auth is on, and passes on that
-    // error reply all the same (the CLI exits 0), so it would not notice a Valkey that refuses the password: the probes read the
-    // password from the Secret mounted into the Valkey container (`extraValkeySecrets`, deploy_valkey.yaml lines
-    // 141-144 and 229-234) and pass only on PONG (`customProbe`, _helpers.tpl lines 201-227).
+    // The chart's default probe is a bare `valkey-cli ping`, which gets NOAUTH once auth is on and passes on that
+    // error reply all the same (the CLI exits 0): ours read the password from the Secret mounted into the Valkey
+    // container (`extraValkeySecrets`, deploy_valkey.yaml lines 141-144 and 229-234) and pass only on PONG
+    // (`customProbe`, _helpers.tpl lines 201-227).
     extraValkeySecrets: [{ name: VALKEY_AUTH_SECRET, mountPath: PASSWORD_MOUNT }],
     // Loading a large append-only file takes a while: up to 2 minutes before liveness applies.
     startupProbe: { enabled: true, customProbe: pingProbe({ periodSeconds: 2, timeoutSeconds: 2, failureThreshold: 60 }) },
