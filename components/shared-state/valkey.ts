@@ -44,6 +44,12 @@ export interface ValkeyArgs {
   scraper?: PodPeer;
   /** StorageClasses the claim waits for (EKS). */
   storageClasses?: pulumi.Input<pulumi.Resource[]>;
+  /**
+   * The claim's StorageClass when the config names none: on EKS the gp3 class the stack makes (reclaim policy Retain
+   * in production), named on the claim so that its volume's fate does not hang on which class is the cluster's
+   * default (policy/rules.ts, retained-volumes-in-production). Absent: the cluster's default.
+   */
+  defaultStorageClass?: string;
 }
 
 /**
@@ -154,6 +160,7 @@ export class Valkey extends pulumi.ComponentResource {
     this.passwordRef = { name: this.secret.metadata.name, key: VALKEY_PASSWORD_KEY };
 
     if (args.persistence) {
+      const storageClassName = args.settings.persistence.storageClass ?? args.defaultStorageClass;
       this.claim = new k8s.core.v1.PersistentVolumeClaim(
         `${name}-data`,
         {
@@ -161,7 +168,7 @@ export class Valkey extends pulumi.ComponentResource {
           spec: {
             accessModes: ["ReadWriteOnce"],
             resources: { requests: { storage: args.settings.persistence.size } },
-            ...(args.settings.persistence.storageClass && { storageClassName: args.settings.persistence.storageClass }),
+            ...(storageClassName && { storageClassName }),
           },
         },
         // Limits and cache survive pod replacement always, and in production a destroy too.

@@ -132,7 +132,9 @@ describe("given the prod stack with client API keys", () => {
 
   it("then its data is on our 2Gi claim, kept on destroy, which the chart mounts instead of making its own; the old pod leaves before the new one mounts it", () => {
     const claim = objectOf(result, "PersistentVolumeClaim", "valkey-data");
-    expect(claim.spec).toEqual({ accessModes: ["ReadWriteOnce"], resources: { requests: { storage: "2Gi" } } });
+    // On the gp3 class the stack makes (reclaim policy Retain in production), named rather than left to the default.
+    expect(claim.spec).toEqual({ accessModes: ["ReadWriteOnce"], storageClassName: "gp3", resources: { requests: { storage: "2Gi" } } });
+    expect(objectOf(result, "StorageClass", "gp3").reclaimPolicy).toBe("Retain");
     const claimResource = plannedOne(result, "kubernetes:core/v1:PersistentVolumeClaim", "valkey-data");
     expect(claimResource.retainOnDelete).toBe(true);
     expect(values.dataStorage).toEqual({ enabled: true, persistentVolumeClaimName: "valkey-data" });
@@ -214,8 +216,9 @@ describe("given stacks without Valkey", () => {
   });
 
   it("then a non-production stack with persistence gets the claim, which a destroy removes", async () => {
-    const result = await renderConfig({ ...MOCK, valkey: { enabled: true, persistence: { enabled: true, size: "1Gi" } }, valkeyPassword: { secure: "AAAB" } }, "dev");
+    const result = await renderConfig({ ...MOCK, valkey: { enabled: true, persistence: { enabled: true, size: "1Gi", storageClass: "standard" } }, valkeyPassword: { secure: "AAAB" } }, "dev");
     expect(valuesOf(result).dataStorage).toEqual({ enabled: true, persistentVolumeClaimName: "valkey-data" });
+    expect(objectOf(result, "PersistentVolumeClaim", "valkey-data").spec).toMatchObject({ storageClassName: "standard", resources: { requests: { storage: "1Gi" } } });
     expect(plannedOne(result, "kubernetes:core/v1:PersistentVolumeClaim", "valkey-data").retainOnDelete).toBeUndefined();
     expect(releaseOf(result).inputs.name).toBe("ai-assistant-dev");
   });
