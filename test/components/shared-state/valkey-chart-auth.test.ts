@@ -12,7 +12,7 @@ import { tmpdir } from "os";
 import { join } from "path";
 import { connectValkey } from "../../../services/backend/src/shared-state/valkey-client";
 import type { Logger } from "../../../services/backend/src/log";
-import { RedisServer, redisServerPath, startRedisServer } from "../../../tools/redis-server";
+import { RedisServer, startRedisServer } from "../../../tools/redis-server";
 import { objectOf } from "../../support/render";
 import { valkeyChartRender } from "../../support/valkey-chart";
 
@@ -38,9 +38,7 @@ function run(command: string, args: string[], env: NodeJS.ProcessEnv = {}): Prom
 
 const quietLog: Logger = { info: () => undefined, warn: () => undefined, error: () => undefined, drained: async () => undefined };
 
-const describeWithRedis = redisServerPath() ? describe : describe.skip;
-
-describeWithRedis("given the chart's init script and our Secret's layout", () => {
+describe("given the chart's init script and our Secret's layout", () => {
   let root: string;
   let init: { code: number; stdout: string; stderr: string };
   let server: RedisServer | undefined;
