@@ -158,3 +158,14 @@ describe("given the chart rendered by Helm with the prod stack's values", () => 
     expect(policies.canConnect(valkey, { ip: "203.0.113.7" }, 443)).toBe(false);
   });
 });
+
+describe("the rendering's values digest", () => {
+  it("does not depend on key order, changes with any value, and is read back from the header", () => {
+    expect(valuesDigest({ a: 1, b: { c: [1, 2], d: "x" } })).toBe(valuesDigest({ b: { d: "x", c: [1, 2] }, a: 1 }));
+    expect(valuesDigest({ a: 1, b: { c: [1, 2] } })).not.toBe(valuesDigest({ a: 1, b: { c: [2, 1] } }));
+    expect(valuesDigest({ a: "1" })).not.toBe(valuesDigest({ a: 1 }));
+    const digest = valuesDigest({ a: 1 });
+    expect(fixtureDigest(`# header\n# values-sha256: ${digest}\n---\nkind: x\n`)).toBe(digest);
+    expect(fixtureDigest("---\nkind: x\n")).toBeUndefined();
+  });
+});
