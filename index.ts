@@ -5,6 +5,7 @@ import { loadStackConfig } from "./config/load";
 import { Backend } from "./components/app/backend";
 import { ContainerImages } from "./components/images/container-images";
 import { EksCluster } from "./components/cluster/eks-cluster";
+import { STORAGE_CLASSES } from "./components/cluster/cluster-storage";
 import { ExistingCluster } from "./components/cluster/existing-cluster";
 import { Frontend } from "./components/app/frontend";
 import { LocalModels } from "./components/model-servers/local-models";
@@ -116,6 +117,7 @@ const valkey = valkeyEnabled(config.valkey)
       clients: appPods("backend", config.stack),
       scraper,
       storageClasses,
+      defaultStorageClass: storageClasses ? STORAGE_CLASSES.gp3 : undefined,
     })
   : undefined;
 // The knowledge base (docs/knowledge.md): Postgres with pgvector, run by CloudNativePG; its admin key is a required secret.
