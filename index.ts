@@ -166,6 +166,7 @@ const knowledge = config.knowledge.enabled
       nodeSelector: systemNodes,
       dependsOn: knowledgeOperator ? [knowledgeOperator.chart] : undefined,
       storageClasses,
+      defaultStorageClass: storageClasses ? STORAGE_CLASSES.gp3 : undefined,
     })
   : undefined;
 const keys = config.secrets.clientApiKeys ? clientKeys(config.secrets.clientApiKeys, config.backend.apiKeys) : undefined;

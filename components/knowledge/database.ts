@@ -87,6 +87,8 @@ export interface KnowledgeDatabaseArgs {
   dependsOn?: pulumi.Input<pulumi.Resource>[];
   /** StorageClasses the volumes wait for (EKS). */
   storageClasses?: pulumi.Input<pulumi.Resource[]>;
+  /** The class the volumes use when `storage.storageClass` names none: on eks the stack's gp3 class (Retain in production). */
+  defaultStorageClass?: string;
 }
 
 /**
@@ -154,7 +156,8 @@ export class KnowledgeDatabase extends pulumi.ComponentResource {
             // The operator makes the pods' service account (named after the Cluster) with this annotation: IRSA.
             serviceAccountTemplate: { metadata: { annotations: { "eks.amazonaws.com/role-arn": args.backup.roleArn } } },
           }),
-          storage: { size: storage.size, ...(storage.storageClass && { storageClass: storage.storageClass }) },
+          // Named rather than left to the cluster's default, so that the retained class is what the volumes get.
+          storage: { size: storage.size, ...((storage.storageClass ?? args.defaultStorageClass) && { storageClass: storage.storageClass ?? args.defaultStorageClass }) },
           resources: args.settings.resources,
           // Pods carry the stack's recommended labels too (the operator copies inheritedMetadata onto them).
           inheritedMetadata: { labels },

@@ -43,7 +43,8 @@ describe("given the prod stack", () => {
     expect(cluster.spec.affinity).toMatchObject({ enablePodAntiAffinity: true, topologyKey: "topology.kubernetes.io/zone", nodeSelector: { "ai-assistant.io/pool": "system" } });
     expect(cluster.spec.enablePDB).toBe(true);
     expect(cluster.spec.enableSuperuserAccess).toBe(false);
-    expect(cluster.spec.storage).toEqual({ size: "10Gi" });
+    // The stack's gp3 class, named: Retain in production.
+    expect(cluster.spec.storage).toEqual({ size: "10Gi", storageClass: "gp3" });
     expect(cluster.spec.resources).toEqual({ requests: { cpu: "250m", memory: "512Mi" }, limits: { cpu: "1", memory: "1Gi" } });
   });
 
@@ -62,8 +63,8 @@ describe("given the prod stack", () => {
 
   it("then the Cluster (which owns the volumes) is kept on destroy, and its volumes' StorageClass retains them", () => {
     expect(planned(result, "kubernetes:postgresql.cnpg.io/v1:Cluster", "knowledge")?.retainOnDelete).toBe(true);
-    const defaultClass = objectsOf(result, "StorageClass").find((c) => c.metadata.annotations?.["storageclass.kubernetes.io/is-default-class"] === "true");
-    expect(defaultClass?.reclaimPolicy).toBe("Retain");
+    const storageClass = objectOf(result, "StorageClass", clusterOf(result).spec.storage.storageClass);
+    expect(storageClass.reclaimPolicy).toBe("Retain");
   });
 
   it("then only the backend, the instances, the operator and Prometheus reach the instances, each on its ports", () => {
