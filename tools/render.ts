@@ -187,7 +187,9 @@ async function renderQuietly(options: RenderOptions): Promise<Omit<RenderResult,
   const marked = (r: PlannedResource) => maskSecrets(r.type === "kubernetes:core/v1:Secret" ? maskKubernetesSecret(r.inputs) : r.inputs);
   const registered = monitor.registrations.filter((r) => r.type !== STACK_TYPE);
   // What the first two masking layers leave of a secret value is a leak into the state, whatever the text layer hides.
-  const unmarkedSecrets = registered.filter((r) => secretStrings.some((secret) => JSON.stringify(marked(r)).includes(secret))).map((r) => r.urn);
+  // A secret the stack file does not set renders as the mask itself, which every masked value equals: not a leak.
+  const realSecrets = secretStrings.filter((secret) => secret !== MASK);
+  const unmarkedSecrets = registered.filter((r) => realSecrets.some((secret) => JSON.stringify(marked(r)).includes(secret))).map((r) => r.urn);
   const resources = registered.map((r) => clean<PlannedResource>({ ...r, inputs: marked(r) as Record<string, unknown> })).sort((a, b) => a.urn.localeCompare(b.urn));
 
   const kubernetesObjects = resources.filter(isKubernetesObject).map((resource) => ({
