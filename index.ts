@@ -6,7 +6,7 @@ import { Backend } from "./components/app/backend";
 import { ContainerImages } from "./components/images/container-images";
 import { EksCluster } from "./components/cluster/eks-cluster";
 import { ExistingCluster } from "./components/cluster/existing-cluster";
-import { Frontend } from "./components/app/frontend";
+import { Frontend, FRONTEND_INGRESS_NAME } from "./components/app/frontend";
 import { LocalModels } from "./components/model-servers/local-models";
 import { Monitoring } from "./components/monitoring/monitoring";
 import { AppNamespace } from "./components/app/namespace";
@@ -21,6 +21,8 @@ import { internetPeers } from "./lib/network-policy";
 import { Valkey } from "./components/shared-state/valkey";
 import { clientKeys } from "./components/shared-state/client-keys";
 import { valkeyEnabled } from "./config/shared-state";
+import { ArgoRollouts } from "./components/cluster/argo-rollouts";
+import { appCanaries } from "./components/app/canary";
 
 const config = loadStackConfig();
 
@@ -115,6 +117,28 @@ const valkey = valkeyEnabled(config.valkey)
   : undefined;
 const keys = config.secrets.clientApiKeys ? clientKeys(config.secrets.clientApiKeys, config.backend.apiKeys) : undefined;
 
+// Canary delivery (docs/delivery.md): Argo Rollouts moves the frontend and backend in steps, judged on Prometheus.
+const delivery = config.delivery;
+const argoRollouts =
+  delivery.strategy === "canary" && delivery.argoRollouts.install
+    ? new ArgoRollouts("argo-rollouts", {
+        provider,
+        stack: config.stack,
+        chartVersion: delivery.argoRollouts.chartVersion,
+        nodeSelector: config.cluster.type === "eks" ? { [SYSTEM_NODE_LABEL.key]: SYSTEM_NODE_LABEL.value } : undefined,
+      })
+    : undefined;
+const canaries =
+  delivery.strategy === "canary"
+    ? appCanaries({
+        settings: delivery.canary,
+        namespace: config.namespace,
+        prometheusUrl: prometheusUrl(config.stack, config.monitoring.namespace),
+        albIngress: cluster instanceof EksCluster && config.frontend.expose.type === "Ingress" ? FRONTEND_INGRESS_NAME : undefined,
+        dependsOn: argoRollouts ? [argoRollouts.chart] : [],
+      })
+    : undefined;
+
 const llm = backendLlm(config, localModels?.endpoints);
 const hostedApi = hostedApiOf(config);
 const backend = new Backend("backend", {
@@ -139,6 +163,7 @@ const backend = new Backend("backend", {
   },
   valkey: valkey && { pods: valkey.pods, password: valkey.passwordRef },
   clientKeys: keys,
+  canary: canaries?.backend,
 });
 
 const frontend = new Frontend("frontend", {
@@ -156,6 +181,7 @@ const frontend = new Frontend("frontend", {
   alb: cluster instanceof EksCluster ? { ...cluster.albPlacement, privateCidrs, controller: cluster.loadBalancerController } : undefined,
   oidcClientSecret: config.secrets.oidcClientSecret,
   backendToken: keys?.frontendToken,
+  canary: canaries?.frontend,
 });
 
 const monitoring = config.monitoring.enabled

@@ -54,6 +54,12 @@ export const LOAD_BALANCER_CONTROLLER_REPLICAS = 2;
 /** KEDA's operator, metrics API server and admission webhooks: the chart's values.yaml defaults (kedacore/charts 2.20.2). */
 export const KEDA_RESOURCES = { requests: { cpu: "100m", memory: "100Mi" }, limits: { cpu: "1", memory: "1000Mi" } } as const;
 export const KEDA_PODS = ["operator", "metricServer", "webhooks"] as const;
+/**
+ * Argo Rollouts' controller (delivery.strategy canary): two replicas with leader election, the chart's default
+ * (argo-helm charts/argo-rollouts/values.yaml 2.41.0 `controller.replicas: 2`; its `resources` are empty, so ours).
+ */
+export const ARGO_ROLLOUTS_REPLICAS = 2;
+export const ARGO_ROLLOUTS_RESOURCES = { requests: { cpu: "50m", memory: "128Mi" }, limits: { cpu: "500m", memory: "512Mi" } } as const;
 
 /**
  * The cluster's own pods on EKS, as their default manifests request them (estimates: the add-ons' versions move
@@ -116,6 +122,8 @@ export interface SystemPoolInputs {
   karpenter?: boolean;
   /** KEDA runs here (the stack installs it for its scaled model servers). */
   keda?: boolean;
+  /** Argo Rollouts' controller runs here (delivery.strategy canary with delivery.argoRollouts.install). */
+  argoRollouts?: boolean;
   /** The stack's Valkey (valkey.enabled): its container's requests; the exporter beside it is added here. */
   valkey?: { requests: { cpu: string; memory: string } };
 }
@@ -141,6 +149,7 @@ export function systemPoolPods(inputs: SystemPoolInputs): PoolPod[] {
   }
   if (inputs.karpenter) pods.push({ name: "karpenter", pods: Math.min(KARPENTER_REPLICAS, inputs.nodes), requests: requestsOf(KARPENTER_RESOURCES) });
   if (inputs.valkey) pods.push({ name: "valkey", pods: 1, requests: plus(requestsOf(inputs.valkey), requestsOf(VALKEY_EXPORTER_RESOURCES)) });
+  if (inputs.argoRollouts) pods.push({ name: "argo-rollouts", pods: ARGO_ROLLOUTS_REPLICAS, requests: requestsOf(ARGO_ROLLOUTS_RESOURCES) });
   if (inputs.keda) pods.push(...KEDA_PODS.map((name) => ({ name: `keda-${name}`, pods: 1, requests: requestsOf(KEDA_RESOURCES) })));
   pods.push(...EKS_CLUSTER_PODS, { name: "eks-node-daemons", pods: inputs.nodes, requests: EKS_PER_NODE });
   return pods;
