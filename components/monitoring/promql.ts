@@ -32,9 +32,14 @@ export function requestRate(namespace: string, window: string, errorsOnly = fals
   return `sum by (namespace) (rate(${BACKEND_METRICS.requests.name}{namespace="${namespace}"${extraMatchers(filter)}${failed}}[${window}]))`;
 }
 
-/** Fraction of backend requests that failed: upstream errors (answered by a fallback or not), broken streams, bugs. */
+/**
+ * Fraction of backend requests that failed: upstream errors (answered by a fallback or not), broken streams, bugs.
+ * Pods that served requests without a single failure have no failed series at all: they count as 0 (`or total * 0`),
+ * so a flawless canary measures 0 instead of nothing, and a panel shows 0% instead of "no data".
+ */
 export function errorRatio(namespace: string, window: string, filter: SeriesFilter = ""): string {
-  return `${requestRate(namespace, window, true, filter)} / ${requestRate(namespace, window, false, filter)}`;
+  const total = requestRate(namespace, window, false, filter);
+  return `(${requestRate(namespace, window, true, filter)} or ${total} * 0) / ${total}`;
 }
 
 /** Fraction of chat requests that ended in `outcome` (fallback, interrupted, …). */

@@ -3,6 +3,8 @@
  * reference their Deployments, with the pinned chart; a rolling-update stack (dev) is unchanged.
  */
 import { prometheusUrl } from "../../../components/monitoring/monitoring-values";
+import { systemPoolPods } from "../../../config/system-pool";
+import { everySecret, parse } from "../../support/config";
 import type { RenderResult } from "../../../tools/render";
 import { ANALYSIS_TEMPLATE_SPEC, ROLLOUT_SPEC, shapeProblems } from "../../support/crd-shapes";
 import { planned, plannedOne } from "../../support/eks";
@@ -90,6 +92,10 @@ describe("the prod stack's canaries", () => {
     expect(controller).toMatchObject({ replicas: 2, resources: { requests: { cpu: "50m", memory: "128Mi" }, limits: { cpu: "500m", memory: "512Mi" } } });
     expect(controller.nodeSelector).toBeDefined();
     expect(objectOf(result, "Namespace", "argo-rollouts").metadata.labels).toMatchObject({ "pod-security.kubernetes.io/enforce": "restricted" });
+    // The system pool's capacity rule counts the controller as the chart runs it.
+    const config = parse({ ...stackFileSettings("prod"), ...everySecret() }, "prod");
+    const counted = systemPoolPods({ frontend: config.frontend, backend: config.backend, monitoring: config.monitoring, nodes: 2, argoRollouts: true }).find((pod) => pod.name === "argo-rollouts");
+    expect(counted).toEqual({ name: "argo-rollouts", pods: 2, requests: { cpu: 0.05, memory: 128 * 2 ** 20 } });
     for (const name of ["backend", "backend-canary", "frontend"]) {
       const [resource] = planned(result, name === "backend-canary" ? "kubernetes:argoproj.io/v1alpha1:AnalysisTemplate" : "kubernetes:argoproj.io/v1alpha1:Rollout", name);
       expect(resource.dependencies).toContain(chart.urn);
