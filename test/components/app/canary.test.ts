@@ -123,6 +123,6 @@ describe("a canary on an existing cluster", () => {
     expect(objectOf(result, "Deployment", "frontend").spec.replicas).toBeUndefined();
     expect(stepsOf(objectOf(result, "Rollout", "backend")).map((step) => Object.keys(step)[0])).toEqual(["setWeight", "analysis", "setWeight"]);
     expect(planned(result, "kubernetes:helm.sh/v4:Chart", "argo-rollouts-chart")).toEqual([]);
-    expect(planned(result, "kubernetes:argoproj.io/v1alpha1:Rollout", "frontend")[0].dependencies.filter((urn) => urn.includes("Chart"))).toEqual([]);
+    expect(planned(result, "kubernetes:argoproj.io/v1alpha1:Rollout", "frontend")[0].dependencies?.filter((urn) => urn.includes("Chart"))).toEqual([]);
   });
 });
