@@ -193,7 +193,8 @@ export class AppWorkload extends pulumi.ComponentResource {
     );
 
     if (canary) {
-      const crOpts = { ...childOpts, dependsOn: canary.dependsOn };
+      // The Rollout makes the pods now: after the chart (its CRDs) and after what must answer before pods are made.
+      const crOpts = { ...childOpts, dependsOn: [...canary.dependsOn, ...(args.podsAfter ?? [])] };
       if (canary.analysis) {
         this.analysisTemplate = new k8s.apiextensions.CustomResource(
           `${name}-canary`,

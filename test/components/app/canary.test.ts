@@ -96,6 +96,11 @@ describe("the prod stack's canaries", () => {
     const config = parse({ ...stackFileSettings("prod"), ...everySecret() }, "prod");
     const counted = systemPoolPods({ frontend: config.frontend, backend: config.backend, monitoring: config.monitoring, nodes: 2, argoRollouts: true }).find((pod) => pod.name === "argo-rollouts");
     expect(counted).toEqual({ name: "argo-rollouts", pods: 2, requests: { cpu: 0.05, memory: 128 * 2 ** 20 } });
+    // The frontend's pods are made by its Rollout now: it waits, as the Deployment does, for the ALB controller's webhook.
+    const deploymentDeps = plannedOne(result, "kubernetes:apps/v1:Deployment", "frontend").dependencies ?? [];
+    const albController = deploymentDeps.filter((urn) => /load-balancer-controller/i.test(urn));
+    expect(albController.length).toBeGreaterThan(0);
+    expect(plannedOne(result, "kubernetes:argoproj.io/v1alpha1:Rollout", "frontend").dependencies).toEqual(expect.arrayContaining(albController));
     for (const name of ["backend", "backend-canary", "frontend"]) {
       const [resource] = planned(result, name === "backend-canary" ? "kubernetes:argoproj.io/v1alpha1:AnalysisTemplate" : "kubernetes:argoproj.io/v1alpha1:Rollout", name);
       expect(resource.dependencies).toContain(chart.urn);
