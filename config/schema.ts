@@ -383,7 +383,7 @@ function exposureRules(config: ParsedPhase, ctx: z.RefinementCtx) {
     if (expose.tlsSecretName !== undefined) {
       issue("tlsSecretName", "expected certificateArn instead on eks: an ALB serves ACM certificates, not Kubernetes Secrets", expose.tlsSecretName);
     }
-    // The ALB is pinned to these subnets and the frontend admits their ranges alone (docs/network-access.md).
+    // The ALB is pinned to these subnets and the frontend admits their ranges alone (docs/alb-way-in.md).
     const network = config.cluster.network;
     if (network?.type === "existing" && (network.publicSubnetIds?.length ?? 0) < 2) {
       ctx.addIssue({

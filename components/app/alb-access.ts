@@ -1,6 +1,6 @@
 /**
  * Who may reach the frontend when the stack's ALB serves it (eks), and how the frontend tells a request that came
- * through that ALB from one that did not. See docs/network-access.md.
+ * through that ALB from one that did not. See docs/alb-way-in.md.
  *
  * - Network: the ALB is pinned to the public subnets (`alb.ingress.kubernetes.io/subnets`) and takes its addresses
  *   from them alone, so the frontend's NetworkPolicy admits those CIDRs and not the VPC, where every node and pod

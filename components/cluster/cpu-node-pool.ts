@@ -1,7 +1,7 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { KarpenterConfig } from "../../config/cluster";
-import { amiAlias, CAPACITY_TYPE, NODE_CLASS_API, NODE_POOL_API } from "./gpu-node-pool";
+import { ec2NodeClass, NODE_POOL_API, nodeRequirements } from "./karpenter-node-class";
 
 export const CPU_POOL_NAME = "cpu";
 /** The label every CPU pool node carries, beside the system pool's `ai-assistant.io/pool: system`. */
@@ -40,21 +40,7 @@ export class CpuNodePool extends pulumi.ComponentResource {
     const { pool } = args;
     const childOpts = { parent: this, provider: args.provider, dependsOn: args.dependsOn };
 
-    this.nodeClass = new k8s.apiextensions.CustomResource(`${name}-class`, {
-      apiVersion: NODE_CLASS_API,
-      kind: "EC2NodeClass",
-      metadata: { name: CPU_POOL_NAME },
-      spec: {
-        role: args.nodeRoleName,
-        amiSelectorTerms: [{ alias: amiAlias(args.amiVersion) }],
-        subnetSelectorTerms: args.subnetIds.map((id) => ({ id })),
-        securityGroupSelectorTerms: [{ id: args.securityGroupId }],
-        blockDeviceMappings: [{ deviceName: "/dev/xvda", ebs: { volumeSize: `${pool.diskSizeGiB}Gi`, volumeType: "gp3", encrypted: true, deleteOnTermination: true } }],
-        // IMDSv2 only, and one hop: pods cannot borrow the node role's credentials.
-        metadataOptions: { httpEndpoint: "enabled", httpTokens: "required", httpPutResponseHopLimit: 1 },
-        tags: args.tags,
-      },
-    }, childOpts);
+    this.nodeClass = ec2NodeClass(`${name}-class`, { ...args, name: CPU_POOL_NAME, diskSizeGiB: pool.diskSizeGiB }, childOpts);
 
     this.nodePool = new k8s.apiextensions.CustomResource(`${name}-pool`, {
       apiVersion: NODE_POOL_API,
@@ -65,13 +51,7 @@ export class CpuNodePool extends pulumi.ComponentResource {
           metadata: { labels: { [CPU_POOL_LABEL.key]: CPU_POOL_LABEL.value } },
           spec: {
             nodeClassRef: { group: "karpenter.k8s.aws", kind: "EC2NodeClass", name: CPU_POOL_NAME },
-            requirements: [
-              { key: "node.kubernetes.io/instance-type", operator: "In", values: pool.instanceTypes },
-              // With both, Karpenter prefers spot and falls back to on-demand (concepts/nodepools.md, v1.14).
-              { key: "karpenter.sh/capacity-type", operator: "In", values: pool.capacityTypes.map((type) => CAPACITY_TYPE[type]) },
-              { key: "kubernetes.io/arch", operator: "In", values: ["amd64"] },
-              { key: "kubernetes.io/os", operator: "In", values: ["linux"] },
-            ],
+            requirements: nodeRequirements(pool),
             expireAfter: "720h",
           },
         },

@@ -2,10 +2,8 @@ import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { KarpenterConfig } from "../../config/cluster";
 import { GPU_TAINT } from "../../lib/gpu";
+import { ec2NodeClass, NODE_POOL_API, nodeRequirements } from "./karpenter-node-class";
 
-/** The Karpenter APIs of chart 1.14 (karpenter.sh_nodepools.yaml, karpenter.k8s.aws_ec2nodeclasses.yaml: served v1). */
-export const NODE_POOL_API = "karpenter.sh/v1";
-export const NODE_CLASS_API = "karpenter.k8s.aws/v1";
 export const GPU_POOL_NAME = "gpu";
 
 export interface GpuNodePoolArgs {
@@ -34,16 +32,6 @@ export interface GpuNodePoolArgs {
   dependsOn: pulumi.Input<pulumi.Resource>[];
 }
 
-/** `al2023@<version>`: Karpenter resolves it per instance type, and picks the NVIDIA variant for GPU instances. */
-export function amiAlias(version: string): string {
-  // verified: aws/karpenter-provider-aws pkg/providers/amifamily/al2023.go (DescribeImageQuery: the standard,
-  // nvidia and neuron variants of the alias; types.go gives the nvidia variant the instance-gpu-manufacturer
-  // requirement) and website/content/en/v1.14/concepts/nodeclasses.md ("alias is formatted as family@version").
-  return `al2023@${version}`;
-}
-
-export const CAPACITY_TYPE = { "on-demand": "on-demand", spot: "spot" } as const;
-
 /**
  * GPU nodes on demand: an EC2NodeClass (AMI, subnet, security group, disk) and a NodePool (which instances, where,
  * with which label and taint, how many at most, and when an empty node goes). Karpenter launches a node when a
@@ -58,22 +46,8 @@ export class GpuNodePool extends pulumi.ComponentResource {
     const { pool } = args;
     const childOpts = { parent: this, provider: args.provider, dependsOn: args.dependsOn };
 
-    this.nodeClass = new k8s.apiextensions.CustomResource(`${name}-class`, {
-      apiVersion: NODE_CLASS_API,
-      kind: "EC2NodeClass",
-      metadata: { name: GPU_POOL_NAME },
-      spec: {
-        role: args.nodeRoleName,
-        amiSelectorTerms: [{ alias: amiAlias(args.amiVersion) }],
-        subnetSelectorTerms: args.subnetIds.map((id) => ({ id })),
-        securityGroupSelectorTerms: [{ id: args.securityGroupId }],
-        // The root volume holds the ~10 GB vLLM image; the weights are on the cache volume.
-        blockDeviceMappings: [{ deviceName: "/dev/xvda", ebs: { volumeSize: `${pool.diskSizeGiB}Gi`, volumeType: "gp3", encrypted: true, deleteOnTermination: true } }],
-        // IMDSv2 only, and one hop: pods cannot borrow the node role's credentials.
-        metadataOptions: { httpEndpoint: "enabled", httpTokens: "required", httpPutResponseHopLimit: 1 },
-        tags: args.tags,
-      },
-    }, childOpts);
+    // The root volume holds the ~10 GB vLLM image; the weights are on the cache volume.
+    this.nodeClass = ec2NodeClass(`${name}-class`, { ...args, name: GPU_POOL_NAME, diskSizeGiB: pool.diskSizeGiB }, childOpts);
 
     this.nodePool = new k8s.apiextensions.CustomResource(`${name}-pool`, {
       apiVersion: NODE_POOL_API,
@@ -85,14 +59,7 @@ export class GpuNodePool extends pulumi.ComponentResource {
           metadata: { labels: { ...args.gpuNodeLabels, "nvidia.com/gpu.present": "true" } },
           spec: {
             nodeClassRef: { group: "karpenter.k8s.aws", kind: "EC2NodeClass", name: GPU_POOL_NAME },
-            requirements: [
-              { key: "node.kubernetes.io/instance-type", operator: "In", values: pool.instanceTypes },
-              // With both, Karpenter prefers spot and falls back to on-demand (concepts/nodepools.md, v1.14).
-              { key: "karpenter.sh/capacity-type", operator: "In", values: pool.capacityTypes.map((type) => CAPACITY_TYPE[type]) },
-              { key: "topology.kubernetes.io/zone", operator: "In", values: args.zones },
-              { key: "kubernetes.io/arch", operator: "In", values: ["amd64"] },
-              { key: "kubernetes.io/os", operator: "In", values: ["linux"] },
-            ],
+            requirements: nodeRequirements(pool, [{ key: "topology.kubernetes.io/zone", operator: "In", values: args.zones }]),
             taints: [{ key: GPU_TAINT.key, value: GPU_TAINT.value, effect: GPU_TAINT.effect }],
             // Nodes are replaced after 30 days (new AMI, patched kernel); the model server's PDB paces it.
             expireAfter: "720h",
