@@ -32,8 +32,9 @@ export class ArgoRollouts extends pulumi.ComponentResource {
     super("ai-assistant:cluster:ArgoRollouts", name, {}, opts);
     const childOpts = { parent: this, provider: args.provider };
     // The chart's pod runs as non-root, and its container drops every capability with a read-only root, no privilege
-    // escalation and RuntimeDefault seccomp (values.yaml podSecurityContext/containerSecurityContext, 2.41.0): the
-    // restricted level holds, so the namespace enforces it.
+    // escalation and RuntimeDefault seccomp (values.yaml podSecurityContext/containerSecurityContext, 2.41.0, which
+    // templates/controller/deployment.yaml puts on the pod and its container): the restricted level holds, so the
+    // namespace enforces it.
     const namespace = new k8s.core.v1.Namespace(
       `${name}-namespace`,
       { metadata: { name: ARGO_ROLLOUTS_NAMESPACE, labels: { ...stackLabels(args.stack), ...podSecurityLabels("restricted", ["enforce"]) } } },
