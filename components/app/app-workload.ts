@@ -100,7 +100,8 @@ function topologySpread(selector: Record<string, string>, hashKey: string) {
 /**
  * A stateless HTTP workload: its own ServiceAccount, Deployment, Service, HorizontalPodAutoscaler (when autoscaling is
  * on), a PodDisruptionBudget (when more than one replica always runs, so that node drains keep one pod serving) and
- * its NetworkPolicy.
+ * its NetworkPolicy. With a canary, an Argo Rollout runs the Deployment's template in steps (the HPA scales the
+ * Rollout), with its AnalysisTemplate and, behind an ALB, the canary and stable Services (./canary.ts).
  */
 export class AppWorkload extends pulumi.ComponentResource {
   public readonly deployment: k8s.apps.v1.Deployment;
