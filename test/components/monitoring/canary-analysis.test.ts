@@ -9,9 +9,8 @@ import { join } from "path";
 import { stringify } from "yaml";
 import { alertRules, RULE_RATE_WINDOW, THRESHOLDS } from "../../../components/monitoring/alert-rules";
 import { canaryAnalysisSpec, canaryLimits, CanaryMetricName, canaryQueries, CANARY_HASH_ARG } from "../../../components/monitoring/canary-analysis";
-import { errorRatio } from "../../../components/monitoring/promql";
 import { scrapeTargets } from "../../../components/monitoring/scrape-targets";
-import { findPromtool, runPromtool } from "../../../tools/promtool";
+import { canaryUnitTestFile, defaultCanaryAnalysis, deployedCanaryQuery as deployedQueryOf, findPromtool, runPromtool } from "../../../tools/promtool";
 import { NS } from "../../support/alert-cases";
 import { CANARY_CASES, CANARY_HASH } from "../../support/canary-cases";
 import { parse, VALID } from "../../support/config";
@@ -19,10 +18,9 @@ import { parse, VALID } from "../../support/config";
 const analysis = parse({ ...VALID, delivery: { strategy: "canary" } }).delivery.canary.analysis;
 const spec = canaryAnalysisSpec({ namespace: NS, prometheusUrl: "http://prometheus:9090", analysis });
 /** What the controller sends Prometheus for the canary `hash`: the template's query with its argument filled in. */
-const deployedQuery = (name: CanaryMetricName, hash: string) =>
-  spec.metrics.find((m) => m.name === name)!.provider.prometheus.query.split(`{{args.${CANARY_HASH_ARG}}}`).join(hash);
+const deployedQuery = (name: CanaryMetricName, hash: string) => deployedQueryOf(NS, analysis, name, hash);
+const proofFile = (query: (name: CanaryMetricName) => string) => canaryUnitTestFile(CANARY_CASES, NS, analysis, query);
 const METRICS: CanaryMetricName[] = ["error-ratio", "p95-latency"];
-const EVAL_AT = "10m";
 
 describe("the canary queries", () => {
   it("are the alerts' expressions (ErrorRateHigh, InferenceLatencyHigh) plus the canary's hash, over the configured window", () => {
@@ -33,6 +31,13 @@ describe("the canary queries", () => {
     expect(`${unfiltered(atRuleWindow["p95-latency"])} > ${THRESHOLDS.p95LatencySeconds}`).toBe(rules.InferenceLatencyHigh);
     for (const name of METRICS) expect(deployedQuery(name, CANARY_HASH)).toBe(canaryQueries(NS, CANARY_HASH, analysis.window)[name]);
     expect(deployedQuery("error-ratio", CANARY_HASH)).toContain('outcome=~"fallback|upstream_error|interrupted|internal_error"');
+  });
+
+  it("are what the promtool CLI proves: the stack's defaults, and the template's query with the hash filled in", () => {
+    expect(defaultCanaryAnalysis()).toEqual(analysis);
+    for (const name of METRICS) {
+      expect(deployedQuery(name, CANARY_HASH)).toBe(spec.metrics.find((m) => m.name === name)!.provider.prometheus.query.split(`{{args.${CANARY_HASH_ARG}}}`).join(CANARY_HASH));
+    }
   });
 
   it("fail a measurement over the limit and call one without data inconclusive, as Argo Rollouts reads the conditions", () => {
@@ -59,24 +64,6 @@ if (!promtool && process.env.CI) {
   });
 }
 const withPromtool = promtool ? describe : describe.skip;
-
-/** promql_expr_test entries: for each case, `query > bool limit` is 1 when the canary breaches, 0 when not, absent without data. */
-function proofFile(query: (name: CanaryMetricName) => string): string {
-  const limits = canaryLimits(analysis);
-  const tests = CANARY_CASES.map((c) => ({
-    interval: "1m",
-    input_series: c.series,
-    promql_expr_test: [
-      ...METRICS.map((name) => ({
-        expr: `(${query(name)}) > bool ${limits[name]}`,
-        eval_time: EVAL_AT,
-        exp_samples: c.breaches === undefined ? [] : [{ labels: `{namespace="${NS}"}`, value: c.breaches[name] ? 1 : 0 }],
-      })),
-      { expr: `(${errorRatio(NS, analysis.window)}) > bool ${limits["error-ratio"]}`, eval_time: EVAL_AT, exp_samples: [{ labels: `{namespace="${NS}"}`, value: c.namespaceBreaches ? 1 : 0 }] },
-    ],
-  }));
-  return stringify({ rule_files: [], evaluation_interval: "1m", tests }, { lineWidth: 0 });
-}
 
 withPromtool("the canary analysis, evaluated by promtool (Prometheus's engine)", () => {
   let dir: string;
