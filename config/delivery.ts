@@ -56,6 +56,8 @@ const canary = z
     const { weights } = value;
     if (weights.length === 0 || weights[weights.length - 1] !== 100) {
       ctx.addIssue({ code: "custom", path: ["weights"], message: "expected steps ending at 100 (the canary takes all traffic before it becomes stable), such as [10, 50, 100]", input: weights });
+    } else if (weights.length === 1) {
+      ctx.addIssue({ code: "custom", path: ["weights"], message: "expected at least one step below 100 before it, such as [10, 50, 100]: [100] would promote every version unjudged", input: weights });
     } else if (weights.some((weight, i) => i > 0 && weight <= weights[i - 1])) {
       ctx.addIssue({ code: "custom", path: ["weights"], message: "expected each step larger than the one before, such as [10, 50, 100]", input: weights });
     }

@@ -24,6 +24,7 @@ describe("delivery", () => {
     [{ strategy: "bluegreen" }, 'ai-assistant:delivery.strategy: expected "rollingUpdate" or "canary"; found "bluegreen"'],
     [{ canary: { weights: [10, 50] } }, "ai-assistant:delivery.canary.weights: expected steps ending at 100 (the canary takes all traffic before it becomes stable), such as [10, 50, 100]; found [10,50]"],
     [{ canary: { weights: [50, 10, 100] } }, "ai-assistant:delivery.canary.weights: expected each step larger than the one before, such as [10, 50, 100]; found [50,10,100]"],
+    [{ canary: { weights: [100] } }, "ai-assistant:delivery.canary.weights: expected at least one step below 100 before it, such as [10, 50, 100]: [100] would promote every version unjudged; found [100]"],
     [{ canary: { weights: [0, 100] } }, "ai-assistant:delivery.canary.weights[0]: expected a percentage from 1 to 100; found 0"],
     [{ canary: { analysis: { maxErrorRatio: 5 } } }, "ai-assistant:delivery.canary.analysis.maxErrorRatio: expected a fraction above 0 and at most 1; found 5"],
     [{ canary: { analysis: { interval: "1 minute" } } }, 'ai-assistant:delivery.canary.analysis.interval: expected a duration such as 30s, 1m or 5m; found "1 minute"'],
