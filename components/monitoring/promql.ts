@@ -27,19 +27,20 @@ export function inferenceQuantile(q: number, namespace: string, window: string, 
  * Request rate per namespace, optionally only the failed ones: by outcome (lib/metrics-contract.ts FAILED_OUTCOMES),
  * so a fallback answer or a stream that broke after its 200 counts as the failure it is, not by status.
  */
-export function requestRate(namespace: string, window: string, errorsOnly = false, filter: SeriesFilter = ""): string {
+export function requestRate(namespace: string, window: string, errorsOnly = false, filter: SeriesFilter = "", by: readonly string[] = ["namespace"]): string {
   const failed = errorsOnly ? `, outcome=~"${FAILED_OUTCOMES.join("|")}"` : "";
-  return `sum by (namespace) (rate(${BACKEND_METRICS.requests.name}{namespace="${namespace}"${extraMatchers(filter)}${failed}}[${window}]))`;
+  return `sum by (${by.join(", ")}) (rate(${BACKEND_METRICS.requests.name}{namespace="${namespace}"${extraMatchers(filter)}${failed}}[${window}]))`;
 }
 
 /**
  * Fraction of backend requests that failed: upstream errors (answered by a fallback or not), broken streams, bugs.
  * Pods that served requests without a single failure have no failed series at all: they count as 0 (`or total * 0`),
- * so a flawless canary measures 0 instead of nothing, and a panel shows 0% instead of "no data".
+ * so a flawless canary measures 0 instead of nothing, and a panel shows 0% instead of "no data". `by` adds groupings
+ * (the overview's line per rollout revision).
  */
-export function errorRatio(namespace: string, window: string, filter: SeriesFilter = ""): string {
-  const total = requestRate(namespace, window, false, filter);
-  return `(${requestRate(namespace, window, true, filter)} or ${total} * 0) / ${total}`;
+export function errorRatio(namespace: string, window: string, filter: SeriesFilter = "", by: readonly string[] = ["namespace"]): string {
+  const total = requestRate(namespace, window, false, filter, by);
+  return `(${requestRate(namespace, window, true, filter, by)} or ${total} * 0) / ${total}`;
 }
 
 /** Fraction of chat requests that ended in `outcome` (fallback, interrupted, …). */
