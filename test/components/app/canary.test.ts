@@ -18,6 +18,12 @@ describe("the prod stack's canaries", () => {
     result = await renderStack("prod");
   });
 
+  it("are written by the render beside their component's other objects (rendered/prod/backend.yaml, frontend.yaml)", () => {
+    const groups = (kind: string) => result.kubernetesObjects.filter(({ object }) => object.kind === kind).map(({ group, object }) => `${group}: ${(object as K8sObject).metadata.name}`).sort();
+    expect(groups("Rollout")).toEqual(["backend: backend", "frontend: frontend"]);
+    expect(groups("AnalysisTemplate")).toEqual(["backend: backend-canary"]);
+  });
+
   it("are Rollouts and an AnalysisTemplate that fit the pinned CRDs' schemas", () => {
     for (const name of ["backend", "frontend"]) expect(shapeProblems(objectOf(result, "Rollout", name).spec, ROLLOUT_SPEC)).toEqual([]);
     expect(shapeProblems(objectOf(result, "AnalysisTemplate", "backend-canary").spec, ANALYSIS_TEMPLATE_SPEC)).toEqual([]);
