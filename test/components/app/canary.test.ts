@@ -63,6 +63,8 @@ describe("the prod stack's canaries", () => {
     const ingress = objectOf(result, "Ingress", canary.trafficRouting.alb.ingress);
     expect(ingress.spec.ingressClassName).toBe("alb");
     expect(ingress.spec.rules[0].http.paths[0].backend.service).toEqual({ name: "frontend", port: { name: "use-annotation" } });
+    // The action is Argo Rollouts' to write: the stack sets no action annotation, so pulumi up never resets the weights.
+    expect(Object.keys(ingress.metadata.annotations ?? {}).filter((key) => key.startsWith("alb.ingress.kubernetes.io/actions."))).toEqual([]);
     const main = objectOf(result, "Service", "frontend");
     for (const role of ["canary", "stable"]) {
       const service = objectOf(result, "Service", canary[`${role}Service`]);
