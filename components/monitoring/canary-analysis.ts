@@ -6,7 +6,9 @@
  * metricproviders/prometheus/prometheus.go (a vector becomes `result`, a list of floats), utils/evaluate/evaluate.go
  * (a failureCondition that holds fails the measurement; neither condition holding is inconclusive) and
  * analysis/analysis.go assessMetricStatus (more failures than failureLimit fail the run, more inconclusive
- * measurements than inconclusiveLimit leave it inconclusive, which pauses the rollout for a person).
+ * measurements than inconclusiveLimit leave it inconclusive, which pauses the rollout for a person). The conditions
+ * are antonmedv/expr (go.mod v1.15.5), whose `&&` short-circuits (OpJumpIfFalse): `result[0]` is never read from an
+ * empty result.
  */
 import type { CanaryAnalysisConfig } from "../../config/delivery";
 import { errorRatio, inferenceQuantile } from "./promql";
