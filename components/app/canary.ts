@@ -5,6 +5,7 @@
  * alb.md; checked against the CRD the pinned chart installs (test/support/crd-shapes.ts).
  */
 import * as pulumi from "@pulumi/pulumi";
+import type { CanaryConfig } from "../../config/delivery";
 import { CANARY_HASH_ARG, canaryAnalysisSpec, ROLLOUT_HASH_POD_LABEL } from "../monitoring/canary-analysis";
 
 export const ROLLOUT_API_VERSION = "argoproj.io/v1alpha1";
@@ -69,7 +70,7 @@ export function canaryStrategy(canary: CanaryDelivery, refs: StrategyRefs): Reco
 
 export interface AppCanariesArgs {
   /** Weights, analysis settings and the frontend's pause, from the stack's `delivery.canary`. */
-  settings: import("../../config/delivery").CanaryConfig;
+  settings: CanaryConfig;
   /** The app namespace, whose backend series the analysis reads. */
   namespace: string;
   /** The stack's Prometheus. */
