@@ -15,6 +15,7 @@ import { isKedaScaled } from "./config/phases";
 import { Keda } from "./components/cluster/keda";
 import { prometheusPods, prometheusUrl } from "./components/monitoring/monitoring-values";
 import { backendLlm, hostedApiOf, hostedApiPort } from "./components/app/llm-settings";
+import { featureFlagFile } from "./components/app/feature-flags";
 import { appPods } from "./components/app/app-workload";
 import { hasNativeSleep } from "./components/app/shutdown";
 import { internetPeers } from "./lib/network-policy";
@@ -164,6 +165,7 @@ const backend = new Backend("backend", {
   valkey: valkey && { pods: valkey.pods, password: valkey.passwordRef },
   clientKeys: keys,
   canary: canaries?.backend,
+  featureFlags: featureFlagFile(config.features),
 });
 
 const frontend = new Frontend("frontend", {

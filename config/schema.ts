@@ -8,12 +8,14 @@ import { clusterSchema } from "./cluster";
 import { costRules, costSchema } from "./cost";
 import { deliverySchema } from "./delivery";
 import { exposureSchema } from "./exposure";
+import { featureRules, featuresSchema } from "./features";
 import { ImageReference } from "./image";
 import { ImageSource, isImageBuild } from "./image-build";
 import { monitoringSchema } from "./monitoring";
 import { networkPoliciesSchema } from "./network-policies";
 import { BACKEND_RESOURCES, hostedApiSchema, isKedaScaled, localModelSchema, Phase, PHASES } from "./phases";
 import { retentionDays } from "./primitives";
+import { MOCK_MODEL } from "../lib/backend-env";
 import { parseClientApiKeys, RENDER_PLACEHOLDER, valkeyEnabled, valkeyRules, valkeySchema } from "./shared-state";
 import { formatCpu, formatMemory, poolNodeAllocatable, karpenterPoolCapacity, peakExtraPods, systemPoolPods, totalRequests } from "./system-pool";
 import { workloadSchema } from "./workload";
@@ -64,6 +66,8 @@ function commonSettings(phase: Phase) {
     networkPolicies: networkPoliciesSchema,
     /** The shared Valkey of the backend's limits and cache (docs/shared-state.md). */
     valkey: valkeySchema,
+    /** Feature flags of the backend and their rollout by percentage (docs/feature-flags.md). */
+    features: featuresSchema,
     // Settings of the other phases may stay in the file, so that moving between phases changes `phase` alone.
     hostedApi: hostedApiSchema.optional(),
     localModel: localModelSchema.optional(),
@@ -175,6 +179,7 @@ function crossSectionRules(config: ParsedPhase, ctx: z.RefinementCtx, stack: str
   if (localModel) scalingRules(config, localModel, ctx);
   deliveryRules(config, ctx);
   valkeyRules(config.valkey, ctx);
+  featureRules(config.features, { servedModels: servedModels(config), responseCacheMode: config.backend?.responseCache?.mode }, ctx);
   clientKeyRules(config, ctx);
   if (config.cluster?.type === "eks") systemPoolRule(config, ctx);
   exposureRules(config, ctx);
@@ -204,6 +209,13 @@ function deliveryRules(config: ParsedPhase, ctx: z.RefinementCtx) {
       input: true,
     });
   }
+}
+
+/** The models the backend serves by name in the stack's phase, the default first (empty when that section is invalid). */
+export function servedModels(config: Pick<ParsedPhase, "phase"> & Partial<Pick<ParsedPhase, "hostedApi" | "localModel">>): string[] {
+  if (config.phase === "mock") return [MOCK_MODEL];
+  if (config.phase === "hosted-api") return config.hostedApi?.model ? [config.hostedApi.model] : [];
+  return Array.isArray(config.localModel?.models) ? config.localModel.models : [];
 }
 
 /** The client API keys parse, and every quota names one of them. Values are never shown, names are (they are metric labels). */

@@ -46,6 +46,7 @@
  * | `EMBEDDINGS_BATCH` | `64` | passages per embeddings call |
  * | `SEMANTIC_CACHE_ENABLED` | `false` | answer again a question whose embedding is close to an answered one's (same model) |
  * | `SEMANTIC_CACHE_MAX_DISTANCE`, `SEMANTIC_CACHE_TTL_SECONDS` | `0.05`, `3600` | cosine distance that counts as the same question, and how long an answer is reused |
+ * | `FEATURE_FLAGS_FILE` | (none: no flags) | absolute path of a flagd flag file (lib/feature-flags.ts), re-read when it changes; per request, its flags can turn off knowledge and the caches, and send a share of traffic to another model |
  *
  * This module is part of the backend image: it may import only zod.
  */
@@ -212,6 +213,7 @@ export const backendEnvSchema = z
     SEMANTIC_CACHE_ENABLED: flag,
     SEMANTIC_CACHE_MAX_DISTANCE: decimal(0, 1, 0.05),
     SEMANTIC_CACHE_TTL_SECONDS: wholeNumber(1, 30 * 24 * 3600, 3600),
+    FEATURE_FLAGS_FILE: z.string().regex(/^\/\S*$/, { message: "expected an absolute path such as /etc/ai-assistant/flags/flags.json" }).optional(),
   })
   .superRefine((env, ctx) => {
     const missing = (key: string, why: string) =>
@@ -292,6 +294,8 @@ export interface BackendSettings {
   shutdownGraceMs: number;
   /** Retrieval, ingestion and the semantic cache; absent when `KNOWLEDGE_ENABLED` is false. */
   knowledge?: KnowledgeSettings;
+  /** The flagd flag file evaluated per request; absent: no flags, every feature as the settings above say. */
+  featureFlagsFile?: string;
 }
 
 /** Where embeddings come from: `local` hashes words (mock phase, no keys); `openai` calls `/v1/embeddings`. */
@@ -390,6 +394,7 @@ function toSettings(env: ParsedEnv): BackendSettings {
     shutdownDrainMs: env.SHUTDOWN_DRAIN_SECONDS * 1000,
     shutdownGraceMs: env.SHUTDOWN_GRACE_SECONDS * 1000,
     knowledge: knowledgeSettings(env),
+    featureFlagsFile: env.FEATURE_FLAGS_FILE,
   };
 }
 

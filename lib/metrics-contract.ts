@@ -159,7 +159,18 @@ export const BACKEND_METRICS = {
     labels: ["operation"],
     help: "Valkey commands that failed or timed out, by operation (limit, spend, cache-get, cache-set); limits then apply VALKEY_FAILURE_POLICY, the cache counts a miss. Created at 0 when Valkey is configured.",
   },
+  featureFlagEvaluations: {
+    name: "ai_assistant_feature_flag_evaluations_total",
+    type: "counter",
+    labels: ["flag", "variant", "outcome"],
+    help:
+      "Feature-flag evaluations of chat requests (FEATURE_FLAGS_FILE set; docs/feature-flags.md), by flag and the variant the request got: on or off for knowledge, responseCache and semanticCache, as-asked or a model name for model. " +
+      "outcome is ok, or error (the flag file is missing, unreadable or lacks the flag, or names a model not served): the request then got the default, the stack's own setting, as variant.",
+  },
 } as const satisfies Record<string, ContractMetric>;
+
+/** Values of the `outcome` label of {@link BACKEND_METRICS.featureFlagEvaluations}. */
+export const FLAG_EVALUATION_OUTCOMES = ["ok", "error"] as const;
 
 /** Values of the `outcome` label of {@link BACKEND_METRICS.knowledgeRetrievals}. */
 export const KNOWLEDGE_RETRIEVAL_OUTCOMES = ["hit", "miss", "failed"] as const;

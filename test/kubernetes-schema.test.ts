@@ -45,6 +45,9 @@ describe("every rendered object is valid against the Kubernetes schema", () => {
   it.each(Object.keys(ALL_PHASES))("the %s config", async (name) => {
     await expectValidObjects(renderConfig(ALL_PHASES[name as keyof typeof ALL_PHASES]));
   });
+  it("a local-model config with feature flags (the flag ConfigMap and its mount)", async () => {
+    await expectValidObjects(renderConfig({ ...ALL_PHASES.OLLAMA, features: { knowledge: { percentage: 25 }, model: { model: "qwen2.5:7b", percentage: 10 } } }));
+  });
   it.each(["dev", "prod"])("the committed %s stack", async (stack) => {
     await expectValidObjects(renderStack(stack));
   });

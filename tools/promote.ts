@@ -10,9 +10,7 @@ import { spawnSync } from "child_process";
 import { existsSync, readFileSync, writeFileSync } from "fs";
 import { join, resolve } from "path";
 import { parseArgs } from "util";
-import { compareRenders } from "./diff";
-import { diffMarkdown } from "./diff/markdown";
-import { renderAll, scratch, Side, SideError } from "./diff/sides";
+import { diffOfStackEdit } from "./diff/stack-edit";
 import { digestsFrom, PromoteError } from "./promote/digests";
 import { isProductionStackFile, withImages } from "./promote/stack-file-edit";
 
@@ -73,23 +71,15 @@ export async function promote({ from, to, outputs, projectDir, log }: PromoteOpt
   }
 
   // Render the stack as it is and as promoted before writing anything: a promotion that does not render is refused.
-  const work = scratch();
-  let diff: string;
-  try {
-    const candidate = join(work.root, fileName);
-    writeFileSync(candidate, edit.text);
-    const side: Side = { label: "working tree", dir: projectDir };
-    const [before, after] = await renderAll([{ side, stack: to }, { side, stack: to, stackFile: candidate }], work.root).catch((error: unknown) => {
-      throw error instanceof SideError ? new PromoteError(`nothing written: ${error.message.replace(candidate, `${fileName} as promoted`)}`) : error;
-    });
-    const { stacks } = compareRenders([{ stack: to, baseDir: before, headDir: after }], `${fileName} before promotion`);
-    diff = diffMarkdown(stacks, `${fileName} before promotion`, {
-      title: `## What promoting ${from} into ${to} changes`,
-      intro: `Stack \`${to}\` rendered offline with ${fileName} before and after pinning ${from}'s digests; secrets are masked.`,
-    });
-  } finally {
-    work.remove();
-  }
+  const diff = await diffOfStackEdit({
+    projectDir,
+    stack: to,
+    fileName,
+    edited: edit.text,
+    title: `## What promoting ${from} into ${to} changes`,
+    intro: `Stack \`${to}\` rendered offline with ${fileName} before and after pinning ${from}'s digests; secrets are masked.`,
+    fail: (message) => new PromoteError(message),
+  });
   writeFileSync(file, edit.text);
   for (const change of edit.changes) log(`${fileName}: ${change.workload}.image ${change.before} -> ${change.after}`);
   log("");

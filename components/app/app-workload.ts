@@ -57,6 +57,11 @@ export interface AppWorkloadArgs extends Omit<AppComponentArgs, "stack" | "versi
   envFrom?: pulumi.Input<pulumi.Input<EnvFromSource>[]>;
   /** Directories the process writes to; each gets an emptyDir, as the root filesystem is read-only. */
   writablePaths?: string[];
+  /**
+   * ConfigMaps mounted read-only as directories. Never a subPath: kubelet updates a mounted ConfigMap's files in
+   * place (a symlink swap), except under subPath.
+   */
+  configDirectories?: { name: string; configMap: pulumi.Input<string>; mountPath: string }[];
   /** Pod annotations, e.g. a checksum of mounted config so that a config change rolls the pods. */
   podAnnotations?: pulumi.Input<Record<string, pulumi.Input<string>>>;
   /** `LoadBalancer` to expose the Service outside the cluster; `ClusterIP` (default) otherwise. */
@@ -128,6 +133,7 @@ export class AppWorkload extends pulumi.ComponentResource {
     // The version only where the image runs: it moves with the image and with nothing else.
     const running = runningLabels(identity);
     const writablePaths = args.writablePaths ?? ["/tmp"];
+    const configDirectories = args.configDirectories ?? [];
     const autoscaling = workload.autoscaling.enabled ? workload.autoscaling : undefined;
 
     // Its own identity, without an API token: neither app workload talks to the Kubernetes API or to AWS, so there is
@@ -168,10 +174,16 @@ export class AppWorkload extends pulumi.ComponentResource {
                   securityContext: restrictedContainerSecurityContext(),
                   ...httpProbes(args.health, "http", args.probeTiming),
                   lifecycle: { preStop: preStopHook(args.nativeSleep) },
-                  volumeMounts: writablePaths.map((mountPath, i) => ({ name: `writable-${i}`, mountPath })),
+                  volumeMounts: [
+                    ...writablePaths.map((mountPath, i) => ({ name: `writable-${i}`, mountPath })),
+                    ...configDirectories.map(({ name, mountPath }) => ({ name, mountPath, readOnly: true })),
+                  ],
                 },
               ],
-              volumes: writablePaths.map((_, i) => ({ name: `writable-${i}`, emptyDir: { sizeLimit: WRITABLE_DIR_SIZE } })),
+              volumes: [
+                ...writablePaths.map((_, i) => ({ name: `writable-${i}`, emptyDir: { sizeLimit: WRITABLE_DIR_SIZE } })),
+                ...configDirectories.map(({ name, configMap }) => ({ name, configMap: { name: configMap } })),
+              ],
             },
           },
         },

@@ -7,6 +7,7 @@ import { PodEndpoint, PodPeer, PolicyRule, podPeer, tcp, toPods } from "../../li
 import { PROBE_TIMINGS } from "../../lib/probes";
 import { AppComponentArgs, appPods, AppWorkload, passedThrough } from "./app-workload";
 import { ClientKeys } from "../shared-state/client-keys";
+import { FLAGS_FILE_NAME, FLAGS_MOUNT_DIR } from "../../lib/feature-flags";
 
 export const BACKEND_PORT = 8080;
 
@@ -44,6 +45,8 @@ export interface BackendArgs extends AppComponentArgs {
   valkey?: { pods: PodEndpoint; password: { name: pulumi.Input<string>; key: string } };
   /** Client API keys, hashed, and the frontend's token (components/shared-state/client-keys.ts). */
   clientKeys?: ClientKeys;
+  /** The flag file's text (./feature-flags.ts); absent: no flags. The settings must then name FEATURE_FLAGS_FILE. */
+  featureFlags?: string;
 }
 
 /** The chat backend API: its LLM settings, its API key (when it has one) and the workload serving `/v1`. */
@@ -52,6 +55,8 @@ export class Backend extends pulumi.ComponentResource {
   public readonly apiKeySecret?: k8s.core.v1.Secret;
   public readonly settingsSecret?: k8s.core.v1.Secret;
   public readonly clientKeysSecret?: k8s.core.v1.Secret;
+  /** The feature flags' file, when the stack rolls any out. */
+  public readonly featureFlags?: k8s.core.v1.ConfigMap;
   public readonly workload: AppWorkload;
   /** In-cluster URL the frontend calls. */
   public readonly url: pulumi.Output<string>;
@@ -123,6 +128,17 @@ export class Backend extends pulumi.ComponentResource {
       podAnnotations["ai-assistant.io/client-keys-checksum"] = pulumi.unsecret(checksum({ keys: args.clientKeys.hashed }));
     }
 
+    // Not in the checksum: a new flag file reaches the running pods through the mounted file, without a rollout.
+    const configDirectories: { name: string; configMap: pulumi.Input<string>; mountPath: string }[] = [];
+    if (args.featureFlags !== undefined) {
+      this.featureFlags = new k8s.core.v1.ConfigMap(
+        `${name}-feature-flags`,
+        { metadata: { name: "backend-feature-flags", namespace: args.namespace, labels }, data: { [FLAGS_FILE_NAME]: args.featureFlags } },
+        childOpts,
+      );
+      configDirectories.push({ name: "feature-flags", configMap: this.featureFlags.metadata.name, mountPath: FLAGS_MOUNT_DIR });
+    }
+
     const { network } = args;
     const port = [tcp(BACKEND_PORT)];
     const ingress: PolicyRule[] = [{ peers: [podPeer(appPods("frontend", args.stack))], ports: port }];
@@ -142,6 +158,7 @@ export class Backend extends pulumi.ComponentResource {
         probeTiming: PROBE_TIMINGS[args.phase],
         env,
         envFrom,
+        configDirectories,
         podAnnotations,
         networkRules: { ingress, egress },
       },

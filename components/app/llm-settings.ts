@@ -14,6 +14,7 @@ import { valkeyEnabled } from "../../config/shared-state";
 import { VALKEY_NAME, VALKEY_PORT } from "../shared-state/valkey";
 import { BackendEnv, BackendEnvName, parseBackendEnv } from "../../lib/backend-env";
 import { trustProxyHops } from "./proxy-hops";
+import { FEATURE_FLAGS_FILE, featureFlagFile } from "./feature-flags";
 
 /** ConfigMap values, typed by the contract: only its variables, enums spelled as it spells them. */
 export type BackendEnvValues = { [K in BackendEnvName]?: Exclude<BackendEnv[K], undefined> };
@@ -117,6 +118,8 @@ export function serviceSettings(config: StackConfig): BackendEnvValues {
       CACHE_MAX_ENTRY_BYTES: String(cache.maxEntryBytes),
     }),
     ...(config.backend.logPrompts ? { LOG_PROMPTS: "true" } : {}),
+    // The path only: the flags themselves are in their own ConfigMap, which changes without rolling the pods.
+    ...(featureFlagFile(config.features) !== undefined && { FEATURE_FLAGS_FILE }),
   };
 }
 

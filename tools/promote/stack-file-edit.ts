@@ -1,13 +1,33 @@
 /**
- * Writes image references into a stack file through the `yaml` library's document API: only the `image` values
- * change; comments, key order, quoting and layout stay byte for byte. A file the library would reformat anyway is
- * refused rather than rewritten.
+ * Edits a stack file through the `yaml` library's document API: only the values set change; comments, key order,
+ * quoting and layout stay byte for byte. A file the library would reformat anyway is refused rather than rewritten.
+ * `promote` writes image references with it; `feature` (tools/feature.ts) writes flag rollouts.
  */
-import { isMap, isScalar, parseDocument } from "yaml";
+import { Document, isMap, isScalar, parseDocument, YAMLMap } from "yaml";
 import { PromoteError, Workload } from "./digests";
 
 /** Options under which the library prints a file as it was written (no padding in `[a, b]`, no line folding). */
-const AS_WRITTEN = { flowCollectionPadding: false, lineWidth: 0 } as const;
+export const AS_WRITTEN = { flowCollectionPadding: false, lineWidth: 0 } as const;
+
+/**
+ * A stack file's document and its `config:` map, ready to edit; `fail` makes the error to throw (each tool has its
+ * own, printed as one line). Print the result with `document.toString(AS_WRITTEN)`.
+ */
+export function editableStackFile(text: string, file: string, fail: (message: string) => Error = (m) => new PromoteError(m)): { document: Document; config: YAMLMap } {
+  const document = parseDocument(text);
+  if (document.errors.length > 0) throw fail(`${file} is not valid YAML: ${document.errors[0].message}`);
+  if (document.toString(AS_WRITTEN) !== text) {
+    throw fail(`${file} has formatting the yaml library would rewrite; only values are changed here, so format the file as the library prints it first`);
+  }
+  const config = document.get("config");
+  if (!isMap(config)) throw fail(`${file} has no config: block`);
+  return { document, config };
+}
+
+/** The key a project setting has in this file: `ai-assistant:<name>`, or `<name>` where the file spells it so. */
+export function projectKey(config: YAMLMap, name: string): string {
+  return config.has(`ai-assistant:${name}`) || !config.has(name) ? `ai-assistant:${name}` : name;
+}
 
 export interface StackFileEdit {
   text: string;
@@ -22,16 +42,10 @@ export function isProductionStackFile(text: string): boolean {
 }
 
 export function withImages(text: string, file: string, references: Partial<Record<Workload, string>>): StackFileEdit {
-  const document = parseDocument(text);
-  if (document.errors.length > 0) throw new PromoteError(`${file} is not valid YAML: ${document.errors[0].message}`);
-  if (document.toString(AS_WRITTEN) !== text) {
-    throw new PromoteError(`${file} has formatting the yaml library would rewrite; promote changes only the image values, so format the file as the library prints it first`);
-  }
-  const config = document.get("config");
-  if (!isMap(config)) throw new PromoteError(`${file} has no config: block`);
+  const { document, config } = editableStackFile(text, file);
   const changes: StackFileEdit["changes"] = [];
   for (const [workload, reference] of Object.entries(references) as [Workload, string][]) {
-    const key = config.has(`ai-assistant:${workload}`) || !config.has(workload) ? `ai-assistant:${workload}` : workload;
+    const key = projectKey(config, workload);
     const section = config.get(key);
     const previous = isMap(section) ? section.get("image", true) : undefined;
     const before = previous === undefined ? "(the default)" : isScalar(previous) ? String(previous.value) : JSON.stringify((previous as { toJSON(): unknown }).toJSON());

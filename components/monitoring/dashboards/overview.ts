@@ -8,6 +8,7 @@ import { DashboardParams, RATE } from "./params";
 
 export function overviewDashboard({ appNamespace: ns }: DashboardParams): Dashboard {
   const requests = BACKEND_METRICS.requests.name;
+  const flags = BACKEND_METRICS.featureFlagEvaluations.name;
   const m = BACKEND_METRICS;
   return dashboard("ai-assistant-overview", "AI Assistant / Overview", "Request rate, error rate and inference latency of the backend.", [
     { title: "Request rate", type: "stat", unit: "reqps", queries: [{ expr: requestRate(ns, RATE) }] },
@@ -87,6 +88,20 @@ export function overviewDashboard({ appNamespace: ns }: DashboardParams): Dashbo
       type: "timeseries",
       unit: "reqps",
       queries: [{ expr: `sum by (route) (rate(${requests}{namespace="${ns}"}[${RATE}]))`, legend: "{{route}}" }],
+    },
+    {
+      title: "Feature-flag variants",
+      type: "timeseries",
+      unit: "reqps",
+      description: "Chat requests by feature flag and the variant they got (docs/feature-flags.md): a rollout's share shows here. Empty without `features` in the stack.",
+      queries: [{ expr: `sum by (flag, variant) (rate(${flags}{namespace="${ns}", outcome="ok"}[${RATE}]))`, legend: "{{flag}} {{variant}}" }],
+    },
+    {
+      title: "Feature-flag errors",
+      type: "timeseries",
+      unit: "reqps",
+      description: "Evaluations that fell back to the default (the flag file missing or unreadable, a flag absent from it, a model not served); the backend logs why.",
+      queries: [{ expr: `sum by (flag) (rate(${flags}{namespace="${ns}", outcome="error"}[${RATE}]))`, legend: "{{flag}}" }],
     },
   ]);
 }

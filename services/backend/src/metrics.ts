@@ -8,6 +8,7 @@ import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from "prom
 import {
   BACKEND_METRICS,
   CIRCUIT_STATE_VALUES,
+  FLAG_EVALUATION_OUTCOMES,
   INFERENCE_BUCKETS,
   KNOWLEDGE_RETRIEVAL_OUTCOMES,
   LOCAL_MODEL_REQUEST_REASONS,
@@ -30,6 +31,7 @@ export class BackendMetrics {
   private readonly retrievals: Counter<"outcome">;
   private readonly retrievalDuration: Histogram;
   private readonly semanticCache: Counter<"result">;
+  private readonly flagEvaluations: Counter<"flag" | "variant" | "outcome">;
 
   /**
    * `localModels`: the models an in-cluster server (vLLM, Ollama) serves; their request counter starts at 0.
@@ -75,7 +77,14 @@ export class BackendMetrics {
       for (const outcome of KNOWLEDGE_RETRIEVAL_OUTCOMES) this.retrievals.labels(outcome).inc(0);
       for (const result of ["hit", "miss"]) this.semanticCache.labels(result).inc(0);
     }
+    const f = m.featureFlagEvaluations;
+    this.flagEvaluations = new Counter({ name: f.name, help: f.help, labelNames: f.labels, registers: [this.registry] });
     collectDefaultMetrics({ register: this.registry });
+  }
+
+  /** One flag evaluated for a request: the variant it got, and whether that came from the flag file or from an error. */
+  flagEvaluated(flag: string, variant: string, outcome: (typeof FLAG_EVALUATION_OUTCOMES)[number]): void {
+    this.flagEvaluations.labels(flag, variant, outcome).inc();
   }
 
   /** The router's events, counted. */

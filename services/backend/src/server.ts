@@ -7,7 +7,7 @@
  * response closes, to the request counter and the log line. Whatever a request does, it cannot stop the server: an
  * unexpected exception becomes a logged 500 for that request alone.
  */
-import { randomUUID } from "crypto";
+import { createHash, randomUUID } from "crypto";
 import { createServer, IncomingMessage, Server, ServerResponse } from "http";
 import { AddressInfo } from "net";
 import { BackendSettings } from "../../../lib/backend-env";
@@ -29,6 +29,7 @@ import { Admitted, SharedState } from "./shared-state";
 import { CachedAnswer } from "./shared-state/response-cache";
 import { allowedMethods, CHAT_ROUTE, methodNotAllowed, MODELS_ROUTE, notFound, QUIET_PATHS } from "./routes";
 import { retryAfterSeconds, streamInterruptedEvent, toHttpError, upstreamKind } from "./upstream-errors";
+import { FeatureFlags, RequestFeatures, WITHOUT_FLAGS } from "./feature-flags";
 
 export { CHAT_ROUTE, MODELS_ROUTE } from "./routes";
 
@@ -42,6 +43,8 @@ export interface Backend {
   readonly knowledge?: Knowledge;
   /** Client keys, limits and the response cache (in Valkey when configured). */
   readonly shared: SharedState;
+  /** The feature flags, when `FEATURE_FLAGS_FILE` is set. */
+  readonly features?: FeatureFlags;
   /** Listens on `port` (0: any free one) and resolves with the port. */
   listen(port?: number, host?: string): Promise<number>;
   /**
@@ -70,6 +73,8 @@ interface RequestLog extends LogFields {
   api_key?: string;
   /** hit or miss: the exact response cache; semantic-hit: the knowledge base's semantic cache. */
   cache?: "hit" | "miss" | "semantic-hit";
+  /** Each feature flag's variant for this request (`flag=variant`), when flags are on. */
+  flags?: string[];
 }
 
 const LEVEL: Record<RequestOutcome, "info" | "warn" | "error"> = {
@@ -127,6 +132,7 @@ export function createBackend(settings: BackendSettings, options: { logger?: Log
   const admin = knowledge ? knowledgeAdmin(knowledge) : undefined;
   const validate = requestValidator(settings.limits);
   const shared = new SharedState(settings, metrics.registry, log);
+  const features = settings.featureFlagsFile ? new FeatureFlags(settings.featureFlagsFile, (model) => router!.has(model), metrics, log) : undefined;
   const created = () => Math.floor(Date.now() / 1000);
   let draining = false;
   let closing = false;
@@ -151,12 +157,17 @@ export function createBackend(settings: BackendSettings, options: { logger?: Log
     checkJsonBody(req);
     const admitted = await shared.admit(req);
     if (admitted.caller.kind === "key") entry.api_key = admitted.caller.key.name;
-    const asked = validate(await readJsonBody(req, settings.limits.bodyBytes), (model) => router!.has(model), router!.defaultModel);
+    let asked = validate(await readJsonBody(req, settings.limits.bodyBytes), (model) => router!.has(model), router!.defaultModel);
+    // Flags for requests that will be answered only: a refused body counts no evaluation.
+    const flags: RequestFeatures = features ? await features.evaluate(flagKey(admitted)) : WITHOUT_FLAGS;
+    if (features) entry.flags = Object.entries(flags.variants).map(([flag, variant]) => `${flag}=${variant}`);
+    // The model flag's share: requests for the default model (named or not) go to the flag's model instead.
+    if (flags.model && asked.model === router!.defaultModel) asked = { ...asked, model: flags.model };
     entry.stream = asked.stream;
     if (settings.logPrompts) entry.prompt = asked.messages.map((m) => `${m.role}: ${m.content}`).join("\n");
     const started = performance.now();
     // The exact response cache first: keyed on the request as asked, it needs no embedding.
-    const cacheKey = shared.cache?.keyFor(asked);
+    const cacheKey = flags.responseCache ? shared.cache?.keyFor(asked) : undefined;
     if (cacheKey !== undefined) {
       const hit = await shared.cache!.get(cacheKey);
       shared.metrics.cache(hit ? "hit" : "miss");
@@ -164,12 +175,13 @@ export function createBackend(settings: BackendSettings, options: { logger?: Log
       if (hit) return answerFromCache(asked, hit, res, entry);
       res.setHeader("x-assistant-cache", "miss");
     }
-    const grounded = knowledge ? await knowledge.ground(asked, client) : { request: asked };
+    // With the knowledge flag off there is no retrieval, hence no embedding, and so no semantic cache either.
+    const grounded = knowledge && flags.knowledge ? await knowledge.ground(asked, client) : { request: asked, sources: undefined, embedding: undefined };
     const { request, sources } = grounded;
     if (sources) entry.sources = sources.length;
     // Only a conversation's first question is answered from the semantic cache: a follow-up ("and in prod?") means
     // nothing without the turns before it.
-    const semanticKey = knowledge && isFirstQuestion(request) ? grounded.embedding : undefined;
+    const semanticKey = knowledge && flags.semanticCache && isFirstQuestion(request) ? grounded.embedding : undefined;
     const similar = knowledge ? await knowledge.cached(request.model, semanticKey) : undefined;
     if (similar) {
       entry.cache = "semantic-hit";
@@ -448,7 +460,7 @@ export function createBackend(settings: BackendSettings, options: { logger?: Log
   guardServer(server);
 
   /** Valkey's connection and the knowledge base's pool, once the last request is answered. */
-  const release = (): Promise<unknown> => Promise.allSettled([shared.close(), knowledge?.close() ?? Promise.resolve()]);
+  const release = (): Promise<unknown> => Promise.allSettled([shared.close(), knowledge?.close() ?? Promise.resolve(), features?.close() ?? Promise.resolve()]);
 
   function close(): Promise<void> {
     closing = true;
@@ -475,6 +487,7 @@ export function createBackend(settings: BackendSettings, options: { logger?: Log
     router,
     knowledge,
     shared,
+    features,
     listen(port = settings.port, host = settings.host) {
       return new Promise((resolve, reject) => {
         server.once("error", reject);
@@ -491,6 +504,15 @@ export function createBackend(settings: BackendSettings, options: { logger?: Log
       return close();
     },
   };
+}
+
+/**
+ * The caller's key for the flags' percentages: the API key's name when it used one, else a hash of the client
+ * identity the rate limits use (its address: never put in the flags' context or logs as it is).
+ */
+function flagKey(admitted: Admitted): string {
+  if (admitted.caller.kind === "key") return `key:${admitted.caller.key.name}`;
+  return `client:${createHash("sha256").update(admitted.bucket).digest("hex").slice(0, 32)}`;
 }
 
 /** One user message and no earlier answers (system prompts aside). */

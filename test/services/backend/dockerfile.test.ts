@@ -88,7 +88,7 @@ describe("services/backend/Dockerfile", () => {
 
   it("given the packages the backend imports, then each is a runtime dependency of its workspace", () => {
     const { dependencies } = JSON.parse(readFileSync(join(SERVICE, "package.json"), "utf8")) as { dependencies: Record<string, string> };
-    expect([...packages].sort()).toEqual(["@anthropic-ai/sdk", "html-to-text", "ioredis", "openai", "pg", "prom-client", "zod"]);
+    expect([...packages].sort()).toEqual(["@anthropic-ai/sdk", "@openfeature/flagd-provider", "@openfeature/server-sdk", "html-to-text", "ioredis", "openai", "pg", "prom-client", "zod"]);
     expect([...packages].filter((name) => !(name in dependencies))).toEqual([]);
   });
 });

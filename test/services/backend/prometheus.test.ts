@@ -180,9 +180,10 @@ type Alert = { labels: Record<string, string>; state: string };
     // Neither has client keys, a response cache or Valkey, whose series exist only where they are configured
     // (test/services/backend/api-keys-and-cache.test.ts serves them). Neither has knowledge on, so neither counts
     // retrievals or semantic-cache lookups (test/services/backend/knowledge/ does); the retrieval histogram has no
-    // labels, so prom-client serves its empty buckets anyway.
+    // labels, so prom-client serves its empty buckets anyway. Neither has a flag file, so no flag is evaluated
+    // (test/services/backend/feature-flags.test.ts counts them).
     const m = BACKEND_METRICS;
-    const unconfigured = [m.apiKeyRequests, m.apiKeyTokens, m.cacheRequests, m.cacheSavedTokens, m.sharedStateErrors, m.knowledgeRetrievals, m.semanticCache].map(
+    const unconfigured = [m.apiKeyRequests, m.apiKeyTokens, m.cacheRequests, m.cacheSavedTokens, m.sharedStateErrors, m.knowledgeRetrievals, m.semanticCache, m.featureFlagEvaluations].map(
       (metric) => metric.name,
     );
     const expectedMissing: Record<string, string[]> = {

@@ -23,6 +23,7 @@ export async function startBackend(env: Record<string, string>): Promise<Running
   const port = await backend.listen(0, "127.0.0.1");
   // With knowledge on, the schema is made before the test's first request.
   await backend.knowledge?.whenReady();
+  await backend.features?.whenReady();
   return {
     backend,
     url: `http://127.0.0.1:${port}`,
@@ -34,6 +35,7 @@ export async function startBackend(env: Record<string, string>): Promise<Running
       });
       await backend.shared.close();
       await backend.knowledge?.close();
+      await backend.features?.close();
     },
   };
 }

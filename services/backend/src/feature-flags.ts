@@ -1,0 +1,146 @@
+/**
+ * Feature flags per request: OpenFeature's server SDK with the flagd provider in its in-process resolver, reading the
+ * flag file the stack mounts (FEATURE_FLAGS_FILE; the contract is lib/feature-flags.ts). No flagd sidecar, no network.
+ *
+ * The provider's offline mode reads the file once, then watches it with `fs.watchFile`, which polls `stat` every
+ * ~5 s (flagd-provider 0.16.1, FileFetch in src/lib/service/in-process/file/file-fetch.ts; its README: "Offline mode
+ * uses fs.watchFile and polls every 5 seconds"). `stat` follows symlinks, so kubelet's update of a mounted ConfigMap
+ * (a new `..<timestamp>` directory, then `..data` swapped to it by rename) shows as a new inode and the new flags are
+ * read without a restart. A file that fails to parse later keeps the last good flags (the provider logs the error).
+ *
+ * Evaluations never fail a request: an error (file missing or unreadable at start, a flag absent, a model not
+ * served) gives the flag's default, which is what the backend does without flags, and is counted and logged as an
+ * error (at most once a minute per flag and error, so a broken file cannot flood the log).
+ */
+import { randomUUID } from "crypto";
+import { FlagdProvider } from "@openfeature/flagd-provider";
+import { Client, EvaluationDetails, FlagValue, Logger as OpenFeatureLogger, OpenFeature } from "@openfeature/server-sdk";
+import { AS_ASKED, FeatureName, FEATURES, OFF, ON, SwitchFeature } from "../../../lib/feature-flags";
+import { Logger } from "./log";
+import { BackendMetrics } from "./metrics";
+
+/** What the flags leave on for one request; `model`: the model a request for the default model goes to instead. */
+export interface RequestFeatures {
+  knowledge: boolean;
+  responseCache: boolean;
+  semanticCache: boolean;
+  model?: string;
+  /** Each flag's variant, for the request's log line. */
+  variants: Record<FeatureName, string>;
+}
+
+/** Without a flag file: everything as the settings say, as before flags existed. */
+export const WITHOUT_FLAGS: RequestFeatures = {
+  knowledge: true,
+  responseCache: true,
+  semanticCache: true,
+  variants: { knowledge: ON, responseCache: ON, semanticCache: ON, model: AS_ASKED },
+};
+
+const LOG_EVERY_MS = 60_000;
+
+/** The SDK's and the provider's log calls, into the backend's JSON log (debug dropped). */
+function openFeatureLogger(log: Logger): OpenFeatureLogger {
+  const text = (args: unknown[]) => args.map((arg) => (arg instanceof Error ? arg.message : typeof arg === "string" ? arg : JSON.stringify(arg))).join(" ");
+  return {
+    error: (...args: unknown[]) => log.error("feature flags", { error: text(args) }),
+    warn: (...args: unknown[]) => log.warn("feature flags", { error: text(args) }),
+    info: (...args: unknown[]) => log.info("feature flags", { detail: text(args) }),
+    debug: () => undefined,
+  };
+}
+
+export class FeatureFlags {
+  private readonly client: Client;
+  private readonly provider: FlagdProvider;
+  private readonly started: Promise<void>;
+  private readonly lastLogged = new Map<string, number>();
+
+  /** `served`: whether the backend serves a model (a `model` variant naming another one is an error). */
+  constructor(
+    readonly file: string,
+    private readonly served: (model: string) => boolean,
+    private readonly metrics: BackendMetrics,
+    private readonly log: Logger,
+  ) {
+    const logger = openFeatureLogger(log);
+    // A domain of its own: the OpenFeature API is one per process, and tests run several backends in one.
+    const domain = `ai-assistant-backend-${randomUUID()}`;
+    this.provider = new FlagdProvider({ resolverType: "in-process", offlineFlagSourcePath: file }, logger);
+    this.client = OpenFeature.getClient(domain);
+    this.client.setLogger(logger);
+    this.started = OpenFeature.setProviderAndWait(domain, this.provider).then(
+      () => log.info("feature flags read", { file }),
+      (error: Error) => log.error("feature flags unusable; every flag gives its default until the backend restarts", { file, error: error.message }),
+    );
+  }
+
+  /** Resolves once the file was read (or failed to be). */
+  whenReady(): Promise<void> {
+    return this.started;
+  }
+
+  /**
+   * The flags for one request from the caller `key` (stable per caller: its bucket in every percentage). Never
+   * rejects: the SDK turns a provider's failure into the default already, and anything else is one more error.
+   */
+  async evaluate(key: string): Promise<RequestFeatures> {
+    try {
+      return await this.evaluated(key);
+    } catch (error) {
+      for (const flag of FEATURES) this.failed(flag, "GENERAL", (error as Error)?.message ?? String(error), WITHOUT_FLAGS.variants[flag]);
+      return WITHOUT_FLAGS;
+    }
+  }
+
+  private async evaluated(key: string): Promise<RequestFeatures> {
+    await this.started;
+    const context = { targetingKey: key };
+    const switchOf = async (flag: SwitchFeature): Promise<boolean> => {
+      const details = await this.client.getBooleanDetails(flag, true, context);
+      return this.counted(flag, details, details.value ? ON : OFF);
+    };
+    const [knowledge, responseCache, semanticCache, modelDetails] = await Promise.all([
+      switchOf("knowledge"),
+      switchOf("responseCache"),
+      switchOf("semanticCache"),
+      this.client.getStringDetails("model", "", context),
+    ]);
+    // A model variant is counted only once it is known to be served: the label stays one of the served models.
+    let model = modelDetails.value || undefined;
+    if (modelDetails.errorCode) {
+      this.failed("model", modelDetails.errorCode, modelDetails.errorMessage ?? "", AS_ASKED);
+      model = undefined;
+    } else if (model !== undefined && !this.served(model)) {
+      this.failed("model", "MODEL_NOT_SERVED", `the flag names the model ${JSON.stringify(model.slice(0, 100))}, which this backend does not serve`, AS_ASKED);
+      model = undefined;
+    } else this.metrics.flagEvaluated("model", model ?? AS_ASKED, "ok");
+    const variants = { knowledge: knowledge ? ON : OFF, responseCache: responseCache ? ON : OFF, semanticCache: semanticCache ? ON : OFF, model: model ?? AS_ASKED };
+    return { knowledge, responseCache, semanticCache, model, variants };
+  }
+
+  /** The value evaluated, counted by variant; on an error, the default's variant, counted and logged as an error. */
+  private counted<T extends FlagValue>(flag: FeatureName, details: EvaluationDetails<T>, variant: string): T {
+    if (details.errorCode) {
+      this.failed(flag, details.errorCode, details.errorMessage ?? "", variant);
+      return details.value;
+    }
+    this.metrics.flagEvaluated(flag, variant, "ok");
+    return details.value;
+  }
+
+  private failed(flag: FeatureName, code: string, message: string, variant: string): void {
+    this.metrics.flagEvaluated(flag, variant, "error");
+    const key = `${flag} ${code}`;
+    const now = Date.now();
+    if (now - (this.lastLogged.get(key) ?? -Infinity) < LOG_EVERY_MS) return;
+    this.lastLogged.set(key, now);
+    this.log.error("feature flag evaluation failed; the default applies", { flag, error_code: code, error: message, variant, file: this.file });
+  }
+
+  /** Stops watching the file. */
+  async close(): Promise<void> {
+    await this.started;
+    await this.provider.onClose();
+  }
+}
