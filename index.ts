@@ -5,6 +5,7 @@ import { loadStackConfig } from "./config/load";
 import { Backend } from "./components/app/backend";
 import { ContainerImages } from "./components/images/container-images";
 import { EksCluster } from "./components/cluster/eks-cluster";
+import { STORAGE_CLASSES } from "./components/cluster/cluster-storage";
 import { ExistingCluster } from "./components/cluster/existing-cluster";
 import { Frontend, FRONTEND_INGRESS_NAME } from "./components/app/frontend";
 import { LocalModels } from "./components/model-servers/local-models";
@@ -114,6 +115,7 @@ const valkey = valkeyEnabled(config.valkey)
       clients: appPods("backend", config.stack),
       scraper,
       storageClasses,
+      defaultStorageClass: storageClasses ? STORAGE_CLASSES.gp3 : undefined,
     })
   : undefined;
 const keys = config.secrets.clientApiKeys ? clientKeys(config.secrets.clientApiKeys, config.backend.apiKeys) : undefined;

@@ -8,6 +8,16 @@ import { z } from "zod";
 import { API_KEY_NAME, CACHE_MODES, VALKEY_FAILURE_POLICIES } from "../lib/backend-env";
 import { byteQuantity, imageReference, positiveInt, resourcesSchema } from "./primitives";
 import { parseQuantity } from "./quantity";
+import { formatImageReference } from "./image";
+
+/**
+ * The official Valkey chart that runs the stack's Valkey (components/shared-state/valkey.ts), pinned exactly: 0.11.0
+ * is published in the chart repository's index (valkey-io/valkey-helm, branch gh-pages, index.yaml at d6c5c41,
+ * created 2026-07-22, digest 6aa9f2e4…, tgz at the release tag valkey-0.11.0 = commit dbcf6a6); the repository URL is
+ * the one its README gives (`helm repo add valkey https://valkey.io/valkey-helm/`). The chart's values this stack sets
+ * were read in valkey/values.yaml and valkey/templates/ at that tag: change the version only after reading them again.
+ */
+export const VALKEY_CHART = { chart: "valkey", repo: "https://valkey.io/valkey-helm/", version: "0.11.0" } as const;
 
 /**
  * Valkey 9.1.1: the appVersion of valkey-io/valkey-helm 0.11.0 (valkey/Chart.yaml at dbcf6a6, 2026-07-22), whose
@@ -82,8 +92,26 @@ export function valkeyEnabled(valkey: Pick<ValkeyConfig, "enabled">): boolean {
   return valkey.enabled;
 }
 
-/** The container's memory limit must hold `maxmemory` plus Valkey's own overhead (buffers, fragmentation): 25 %. */
+/**
+ * The container's memory limit must hold `maxmemory` plus Valkey's own overhead (buffers, fragmentation): 25 %. Both
+ * images need a tag: the chart writes an image as `repository:tag` (valkey/templates/_helpers.tpl, `common.image`,
+ * at valkey-0.11.0), so a digest rides on the tag (`9.1.1@sha256:…`) and a reference without a tag cannot be given.
+ */
 export function valkeyRules(valkey: Partial<ValkeyConfig> | undefined, ctx: z.RefinementCtx): void {
+  const images = [
+    { path: ["valkey", "image"], image: valkey?.image },
+    { path: ["valkey", "exporter", "image"], image: valkey?.exporter?.image },
+  ];
+  for (const { path, image } of images) {
+    if (image && !image.tag) {
+      ctx.addIssue({
+        code: "custom",
+        path,
+        message: "expected an image reference with a tag (name:tag or name:tag@sha256:<digest>): the valkey-io chart writes images as repository:tag",
+        input: formatImageReference(image),
+      });
+    }
+  }
   if (!valkey?.maxmemory || !valkey.resources) return;
   const maxmemory = parseQuantity(valkey.maxmemory);
   const limit = parseQuantity(valkey.resources.limits.memory);

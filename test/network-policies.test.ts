@@ -2,11 +2,15 @@ import type { RenderResult } from "../tools/render";
 import { Endpoint, NetworkPolicies, PodEndpoint } from "./support/network-policy";
 import { HOSTED, MOCK, OLLAMA, TRITON } from "./support/configs";
 import { objectOf, objectsOf, renderConfig, renderStack } from "./support/render";
+import { valkeyChartRender } from "./support/valkey-chart";
 
 /**
  * Every path the rendered NetworkPolicies open, asked of a small evaluator of the NetworkPolicy API's semantics:
  * from a set of sources to a set of destinations and ports, the allowed ones must be exactly the assistant's paths.
  */
+
+/** Valkey's pod as the valkey-io chart labels it (rendered by Helm with the prod values: valkey-chart.test.ts keeps it current). */
+const chartValkeyPod = (namespace: string): PodEndpoint => ({ namespace, labels: objectOf(valkeyChartRender(namespace), "Deployment", "valkey").spec.template.metadata.labels });
 
 const podOf = (result: RenderResult, deployment: string): PodEndpoint => {
   const object = objectOf(result, "Deployment", deployment);
@@ -28,7 +32,7 @@ const OUTSIDERS = {
 } satisfies Record<string, Endpoint>;
 
 type Probe = { port: number; protocol?: "TCP" | "UDP" };
-const PORTS: Probe[] = [{ port: 8080 }, { port: 8000 }, { port: 9000 }, { port: 8002 }, { port: 11434 }, { port: 443 }, { port: 80 }, { port: 3000 }, { port: 53, protocol: "UDP" }, { port: 53 }];
+const PORTS: Probe[] = [{ port: 8080 }, { port: 8000 }, { port: 9000 }, { port: 8002 }, { port: 11434 }, { port: 6379 }, { port: 9121 }, { port: 443 }, { port: 80 }, { port: 3000 }, { port: 53, protocol: "UDP" }, { port: 53 }];
 
 /** Every allowed `from -> to:port/protocol` among the endpoints where at least one side is an app pod. */
 function allowedPaths(result: RenderResult, appPods: Record<string, PodEndpoint>): string[] {
@@ -53,7 +57,7 @@ describe("given the prod stack (vLLM, hosted fallback, ALB, monitoring)", () => 
   let pods: Record<string, PodEndpoint>;
   beforeAll(async () => {
     result = await renderStack("prod");
-    pods = { frontend: podOf(result, "frontend"), backend: podOf(result, "backend"), modelServer: podOf(result, "model-server") };
+    pods = { frontend: podOf(result, "frontend"), backend: podOf(result, "backend"), modelServer: podOf(result, "model-server"), valkey: chartValkeyPod(podOf(result, "backend").namespace) };
   });
 
   it("gives a canary's pods, which Argo Rollouts labels with their pod-template hash, the same paths as the stable ones", () => {
@@ -79,7 +83,10 @@ describe("given the prod stack (vLLM, hosted fallback, ALB, monitoring)", () => 
         "modelServer -> internet:443/TCP",
         "prometheus -> backend:8080/TCP",
         "prometheus -> modelServer:8000/TCP",
-        ...dnsFor("frontend", "backend", "modelServer"),
+        // Valkey (the valkey-io chart's pod): the backend's alone, its exporter Prometheus's; it calls no one but DNS.
+        "backend -> valkey:6379/TCP",
+        "prometheus -> valkey:9121/TCP",
+        ...dnsFor("frontend", "backend", "modelServer", "valkey"),
       ].sort(),
     );
   });

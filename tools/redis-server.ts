@@ -32,9 +32,11 @@ function freePort(): Promise<number> {
   });
 }
 
-function startOnce(binary: string, port: number, password?: string): Promise<ChildProcess> {
-  const args = ["--port", String(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--daemonize", "no", "--loglevel", "notice"];
-  if (password) args.push("--requirepass", password);
+function startOnce(binary: string, port: number, options: RedisServerOptions): Promise<ChildProcess> {
+  const listen = ["--port", String(port), "--bind", "127.0.0.1", "--daemonize", "no"];
+  // A config file comes first; the command line's port and bind override its own.
+  const args = options.configFile ? [options.configFile, ...listen] : [...listen, "--save", "", "--appendonly", "no", "--loglevel", "notice"];
+  if (options.password) args.push("--requirepass", options.password);
   const child = spawn(binary, args, { stdio: ["ignore", "pipe", "pipe"] });
   return new Promise((resolve, reject) => {
     let output = "";
@@ -57,15 +59,21 @@ function startOnce(binary: string, port: number, password?: string): Promise<Chi
   });
 }
 
+export interface RedisServerOptions {
+  password?: string;
+  /** A config file to start from (its persistence settings kept) instead of the throwaway defaults. */
+  configFile?: string;
+}
+
 /** Starts redis-server on a free loopback port (a few tries: another process may take the port in between). */
-export async function startRedisServer(options: { password?: string } = {}): Promise<RedisServer> {
+export async function startRedisServer(options: RedisServerOptions = {}): Promise<RedisServer> {
   const binary = redisServerPath();
   if (!binary) throw new Error("redis-server is not installed (Debian package redis-server; .ci/run installs it)");
   let lastError: unknown;
   for (let attempt = 0; attempt < 5; attempt++) {
     const port = await freePort();
     try {
-      const child = await startOnce(binary, port, options.password);
+      const child = await startOnce(binary, port, options);
       const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
       return {
         url: `redis://127.0.0.1:${port}`,

@@ -57,7 +57,7 @@ export function scrapeTargets({ appNamespace, stack }: ScrapeTargetArgs): Scrape
         "ai-assistant.io/engine": "vllm",
       }),
     },
-    // redis_exporter beside Valkey, on its metrics Service's `metrics` port; matches nothing in a stack without Valkey.
+    // redis_exporter beside Valkey, on the valkey-io chart's metrics Service (`valkey-metrics`, port `metrics`); matches nothing in a stack without Valkey.
     // Both of Valkey's Services carry these labels; only the metrics one has a port named `metrics`.
     { name: "valkey", spec: serviceMonitorSpec(appNamespace, { "app.kubernetes.io/name": VALKEY_NAME, "app.kubernetes.io/instance": instance }, "metrics") },
     {

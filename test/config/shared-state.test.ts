@@ -30,8 +30,16 @@ describe("valkey", () => {
     [{ evictionPolicy: "lru" }, "ai-assistant:valkey.evictionPolicy: expected one of allkeys-lru"],
     [{ failurePolicy: "maybe" }, 'ai-assistant:valkey.failurePolicy: expected one of open, closed; found "maybe"'],
     [{ maxmemory: "lots" }, "ai-assistant:valkey.maxmemory: expected a Kubernetes memory quantity"],
+    // The valkey-io chart writes images as repository:tag: a digest alone has nowhere to go.
+    [{ image: `docker.io/valkey/valkey@sha256:${"a".repeat(64)}` }, "ai-assistant:valkey.image: expected an image reference with a tag (name:tag or name:tag@sha256:<digest>)"],
+    [{ exporter: { image: "ghcr.io/oliver006/redis_exporter" } }, 'ai-assistant:valkey.exporter.image: expected an image reference with a tag (name:tag or name:tag@sha256:<digest>): the valkey-io chart writes images as repository:tag; found "ghcr.io/oliver006/redis_exporter"'],
   ])("refuses %j", (valkey, line) => {
     expect(problemsWith({ ...VALID, valkey: { enabled: true, ...valkey }, valkeyPassword: PASSWORD })).toContain(line);
+  });
+
+  it("accepts images with a tag and a digest, as the prod stack pins them", () => {
+    const image = `docker.io/valkey/valkey:9.1.1@sha256:${"b".repeat(64)}`;
+    expect(parse({ ...VALID, valkey: { enabled: true, image }, valkeyPassword: PASSWORD }).valkey.image).toEqual({ repository: "docker.io/valkey/valkey", tag: "9.1.1", digest: `sha256:${"b".repeat(64)}` });
   });
 
   it("accepts a larger maxmemory with a memory limit that leaves room above it", () => {

@@ -159,6 +159,7 @@ describe("crafted violations each fail with their message", () => {
     byKind(resources, "StorageClass", "gp3").props.reclaimPolicy = "Delete";
     expect(messages(retainedVolumesInProduction, resources).sort()).toEqual([
       expect.stringMatching(/^PersistentVolumeClaim ai-assistant\/model-server-cache-[0-9a-f]{6} uses StorageClass gp3, which this stack does not make with reclaimPolicy Retain$/),
+      "PersistentVolumeClaim ai-assistant/valkey-data uses StorageClass gp3, which this stack does not make with reclaimPolicy Retain",
       "StorageClass gp3 has reclaimPolicy Delete in production, so its volumes die with their claims",
     ]);
   });

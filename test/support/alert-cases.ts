@@ -34,7 +34,7 @@ export interface AlertCase {
 
 const SAMPLES = 45;
 /** redis_exporter's labels as the ServiceMonitor scrapes them beside Valkey. */
-const valkeyPod = { namespace: "ai-assistant", pod: "valkey-0", job: "valkey", instance: "10.0.1.9:9121" };
+const valkeyPod = { namespace: "ai-assistant", pod: "valkey-6f8d9c7b5-q4x2m", job: "valkey", instance: "10.0.1.9:9121" };
 
 /** A counter growing by `perMinute` every minute. */
 const counter = (perMinute: number) => `0+${perMinute}x${SAMPLES}`;
@@ -228,7 +228,7 @@ export const ALERT_CASES: AlertCase[] = [
   },
   {
     alert: "ValkeyDown",
-    over: { series: [series("redis_up", valkeyPod, gauge(1, 0))], breachAt: "3m", firing: [{ labels: { namespace: NS, pod: "valkey-0" } }] },
+    over: { series: [series("redis_up", valkeyPod, gauge(1, 0))], breachAt: "3m", firing: [{ labels: { namespace: NS, pod: "valkey-6f8d9c7b5-q4x2m" } }] },
     // Another stack's Valkey being down is not this stack's business.
     under: { series: [series("redis_up", valkeyPod, constant(1)), series("redis_up", { ...valkeyPod, namespace: "other" }, constant(0))] },
   },
@@ -238,7 +238,7 @@ export const ALERT_CASES: AlertCase[] = [
     over: {
       series: [series("redis_memory_max_bytes", valkeyPod, constant(250)), series("redis_memory_used_bytes", valkeyPod, gauge(100, 230))],
       breachAt: "3m",
-      firing: [{ labels: { namespace: NS, pod: "valkey-0" }, value: "92%" }],
+      firing: [{ labels: { namespace: NS, pod: "valkey-6f8d9c7b5-q4x2m" }, value: "92%" }],
     },
     under: {
       series: [
@@ -251,12 +251,12 @@ export const ALERT_CASES: AlertCase[] = [
   },
   {
     alert: "ValkeyEvictingKeys",
-    over: { series: [series("redis_evicted_keys_total", valkeyPod, counter(60))], breachAt: "1m", firing: [{ labels: { namespace: NS, pod: "valkey-0" }, value: "1" }] },
+    over: { series: [series("redis_evicted_keys_total", valkeyPod, counter(60))], breachAt: "1m", firing: [{ labels: { namespace: NS, pod: "valkey-6f8d9c7b5-q4x2m" }, value: "1" }] },
     under: { series: [series("redis_evicted_keys_total", valkeyPod, constant(500))] },
   },
   {
     alert: "ValkeyRejectingConnections",
-    over: { series: [series("redis_rejected_connections_total", valkeyPod, counter(2))], breachAt: "1m", firing: [{ labels: { namespace: NS, pod: "valkey-0" } }] },
+    over: { series: [series("redis_rejected_connections_total", valkeyPod, counter(2))], breachAt: "1m", firing: [{ labels: { namespace: NS, pod: "valkey-6f8d9c7b5-q4x2m" } }] },
     under: { series: [series("redis_rejected_connections_total", valkeyPod, constant(3))] },
   },
   {
