@@ -25,6 +25,10 @@ import { clientKeys } from "./components/shared-state/client-keys";
 import { valkeyEnabled } from "./config/shared-state";
 import { ArgoRollouts } from "./components/cluster/argo-rollouts";
 import { appCanaries } from "./components/app/canary";
+import { knowledgeBackupEnabled, knowledgeImage, knowledgeInstances } from "./config/knowledge";
+import { BackupBucket } from "./components/knowledge/backup-bucket";
+import { CloudNativePgOperator, CNPG_OPERATOR_POD_LABELS, CNPG_NAMESPACE } from "./components/knowledge/operator";
+import { KNOWLEDGE_DATABASE_NAME, KnowledgeDatabase } from "./components/knowledge/database";
 
 const config = loadStackConfig();
 
@@ -118,6 +122,55 @@ const valkey = valkeyEnabled(config.valkey)
       defaultStorageClass: storageClasses ? STORAGE_CLASSES.gp3 : undefined,
     })
   : undefined;
+// The knowledge base (docs/knowledge.md): Postgres with pgvector, run by CloudNativePG; its admin key is a required secret.
+const systemNodes = config.cluster.type === "eks" ? { [SYSTEM_NODE_LABEL.key]: SYSTEM_NODE_LABEL.value } : undefined;
+const knowledgeOperator =
+  config.knowledge.enabled && config.knowledge.operator.install
+    ? new CloudNativePgOperator("cnpg", { provider, stack: config.stack, chartVersion: config.knowledge.operator.chartVersion, nodeSelector: systemNodes })
+    : undefined;
+// Backups go to a bucket the stack creates on eks, written by the Postgres pods' own IRSA role.
+const knowledgeBackups = config.knowledge.enabled && cluster instanceof EksCluster && knowledgeBackupEnabled(config.knowledge, config.production, true);
+const backupBucket = knowledgeBackups && cluster instanceof EksCluster
+  ? new BackupBucket("knowledge-backups", {
+      provider: cluster.awsProvider,
+      clusterName: cluster.clusterName,
+      oidc: cluster.oidc,
+      serviceAccount: `${config.namespace}:${KNOWLEDGE_DATABASE_NAME}`,
+      retentionDays: config.knowledge.backup.retentionDays,
+      production: config.production,
+    })
+  : undefined;
+const knowledge = config.knowledge.enabled
+  ? new KnowledgeDatabase("knowledge", {
+      provider,
+      namespace: namespace.name,
+      stack: config.stack,
+      settings: config.knowledge,
+      image: knowledgeImage(config.knowledge, backupBucket !== undefined),
+      instances: knowledgeInstances(config.knowledge, config.production),
+      backup: backupBucket && {
+        destinationPath: backupBucket.destinationPath,
+        roleArn: backupBucket.role.arn,
+        schedule: config.knowledge.backup.schedule,
+        retentionDays: config.knowledge.backup.retentionDays,
+        serverName: config.knowledge.backup.serverName,
+      },
+      restore: config.knowledge.restore,
+      objectStorePeers: internetPeers(["0.0.0.0/0"], privateCidrs),
+      production: config.production,
+      networkPolicies: network.enabled,
+      clients: appPods("backend", config.stack),
+      operator: { namespace: CNPG_NAMESPACE, podLabels: { ...CNPG_OPERATOR_POD_LABELS } },
+      scraper,
+      // The API server is somewhere in the private ranges (EKS's endpoint in the VPC, kind's node, the Service IP), never
+      // link-local (that is the instance metadata service).
+      apiServerPeers: pulumi.output(privateCidrs).apply((cidrs) => [...new Set(cidrs)].filter((cidr) => !cidr.startsWith("169.254.")).map((cidr) => ({ ipBlock: { cidr } }))),
+      nodeSelector: systemNodes,
+      dependsOn: knowledgeOperator ? [knowledgeOperator.chart] : undefined,
+      storageClasses,
+      defaultStorageClass: storageClasses ? STORAGE_CLASSES.gp3 : undefined,
+    })
+  : undefined;
 const keys = config.secrets.clientApiKeys ? clientKeys(config.secrets.clientApiKeys, config.backend.apiKeys) : undefined;
 
 // Canary delivery (docs/delivery.md): Argo Rollouts moves the frontend and backend in steps, judged on Prometheus.
@@ -167,6 +220,7 @@ const backend = new Backend("backend", {
   valkey: valkey && { pods: valkey.pods, password: valkey.passwordRef },
   clientKeys: keys,
   canary: canaries?.backend,
+  knowledge: knowledge && { database: knowledge.pods, databaseUrl: knowledge.urlRef, adminKey: config.secrets.knowledgeAdminKey! },
   featureFlags: featureFlagFile(config.features),
 });
 
@@ -206,6 +260,7 @@ const monitoring = config.monitoring.enabled
       slackWebhookUrl: config.secrets.alertSlackWebhookUrl,
       pagerDutyRoutingKey: config.secrets.alertPagerDutyRoutingKey,
       tokenPrices: hostedApi?.usdPerMillionTokens && { provider: hostedApi.provider, ...hostedApi.usdPerMillionTokens },
+      knowledgeBackupMaxAgeHours: config.knowledge.backup.maxAgeHours,
     })
   : undefined;
 

@@ -11,6 +11,7 @@ import { exposureSchema } from "./exposure";
 import { featureRules, featuresSchema } from "./features";
 import { ImageReference } from "./image";
 import { ImageSource, isImageBuild } from "./image-build";
+import { knowledgeInstances, knowledgeRules, knowledgeSchema } from "./knowledge";
 import { monitoringSchema } from "./monitoring";
 import { networkPoliciesSchema } from "./network-policies";
 import { BACKEND_RESOURCES, hostedApiSchema, isKedaScaled, localModelSchema, Phase, PHASES } from "./phases";
@@ -32,6 +33,7 @@ export const SECRET_KEYS = [
   "clientApiKeys",
   "dockerHubUsername",
   "dockerHubAccessToken",
+  "knowledgeAdminKey",
 ] as const;
 export type SecretKey = (typeof SECRET_KEYS)[number];
 
@@ -66,6 +68,8 @@ function commonSettings(phase: Phase) {
     networkPolicies: networkPoliciesSchema,
     /** The shared Valkey of the backend's limits and cache (docs/shared-state.md). */
     valkey: valkeySchema,
+    /** The knowledge base: Postgres with pgvector run by CloudNativePG (docs/knowledge.md). */
+    knowledge: knowledgeSchema,
     /** Feature flags of the backend and their rollout by percentage (docs/feature-flags.md). */
     features: featuresSchema,
     // Settings of the other phases may stay in the file, so that moving between phases changes `phase` alone.
@@ -92,6 +96,8 @@ function commonSettings(phase: Phase) {
     dockerHubUsername: secretValue,
     /** A Docker Hub access token of that account (read-only public repositories is enough). */
     dockerHubAccessToken: secretValue,
+    /** Bearer key of the knowledge base's admin API (`knowledge.enabled`); at least 16 characters. */
+    knowledgeAdminKey: secretValue,
   };
 }
 
@@ -133,7 +139,7 @@ export interface RequiredSecret {
  * that the offline render can tell a missing required secret (a placeholder, listed to set) from an optional one
  * left unset (rendered as unset).
  */
-export function requiredSecrets(config: Partial<Pick<ParsedPhase, "phase" | "localModel" | "monitoring" | "frontend" | "cluster" | "valkey" | "production">>): RequiredSecret[] {
+export function requiredSecrets(config: Partial<Pick<ParsedPhase, "phase" | "localModel" | "monitoring" | "frontend" | "cluster" | "valkey" | "production" | "knowledge">>): RequiredSecret[] {
   const localModel = config.phase === "local-model" ? config.localModel : undefined;
   const required: RequiredSecret[] = [];
   if (config.phase === "hosted-api" || localModel?.fallbackToHostedApi) required.push({ key: "apiKey", why: "the hosted LLM API's key" });
@@ -153,6 +159,9 @@ export function requiredSecrets(config: Partial<Pick<ParsedPhase, "phase" | "loc
   }
   if (config.valkey && valkeyEnabled(config.valkey)) {
     required.push({ key: "valkeyPassword", why: "Valkey's password, because valkey.enabled is true" });
+  }
+  if (config.knowledge?.enabled) {
+    required.push({ key: "knowledgeAdminKey", why: "the knowledge base's admin API key, because knowledge.enabled is true" });
   }
   return required;
 }
@@ -179,6 +188,8 @@ function crossSectionRules(config: ParsedPhase, ctx: z.RefinementCtx, stack: str
   if (localModel) scalingRules(config, localModel, ctx);
   deliveryRules(config, ctx);
   valkeyRules(config.valkey, ctx);
+  knowledgeRules(config, ctx);
+  knowledgeAdminKeyRule(config, ctx);
   featureRules(config.features, { servedModels: servedModels(config), responseCacheMode: config.backend?.responseCache?.mode }, ctx);
   clientKeyRules(config, ctx);
   if (config.cluster?.type === "eks") systemPoolRule(config, ctx);
@@ -209,6 +220,13 @@ function deliveryRules(config: ParsedPhase, ctx: z.RefinementCtx) {
       input: true,
     });
   }
+}
+
+/** The admin key must be one the backend accepts (KNOWLEDGE_ADMIN_KEY: at least 16 characters). The value is never shown. */
+function knowledgeAdminKeyRule(config: ParsedPhase, ctx: z.RefinementCtx) {
+  const key = config.knowledgeAdminKey;
+  if (key === undefined || key === RENDER_PLACEHOLDER || key.length >= 16) return;
+  ctx.addIssue({ code: "custom", path: ["knowledgeAdminKey"], message: "expected a key of at least 16 characters (e.g. `openssl rand -hex 24`)", input: undefined });
 }
 
 /** The models the backend serves by name in the stack's phase, the default first (empty when that section is invalid). */
@@ -317,6 +335,7 @@ function systemPoolRule(config: ParsedPhase, ctx: z.RefinementCtx) {
         keda: config.cluster.keda.install && config.phase === "local-model" && isKedaScaled(config.localModel),
         valkey: valkeyEnabled(config.valkey) ? config.valkey.resources : undefined,
         argoRollouts: config.delivery?.strategy === "canary" && config.delivery.argoRollouts?.install === true,
+        knowledge: config.knowledge?.enabled ? { instances: knowledgeInstances(config.knowledge, config.production), resources: config.knowledge.resources, operator: config.knowledge.operator.install } : undefined,
       }),
     );
   } catch {

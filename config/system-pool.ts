@@ -52,6 +52,8 @@ export const LOAD_BALANCER_CONTROLLER_RESOURCES = { requests: { cpu: "50m", memo
 export const LOAD_BALANCER_CONTROLLER_REPLICAS = 2;
 
 /** KEDA's operator, metrics API server and admission webhooks: the chart's values.yaml defaults (kedacore/charts 2.20.2). */
+/** The CloudNativePG operator: one controller reconciling a few Clusters (the chart sets no resources of its own). */
+export const CNPG_OPERATOR_RESOURCES = { requests: { cpu: "100m", memory: "200Mi" }, limits: { cpu: "500m", memory: "400Mi" } } as const;
 export const KEDA_RESOURCES = { requests: { cpu: "100m", memory: "100Mi" }, limits: { cpu: "1", memory: "1000Mi" } } as const;
 export const KEDA_PODS = ["operator", "metricServer", "webhooks"] as const;
 /**
@@ -126,6 +128,8 @@ export interface SystemPoolInputs {
   argoRollouts?: boolean;
   /** The stack's Valkey (valkey.enabled): its container's requests; the exporter beside it is added here. */
   valkey?: { requests: { cpu: string; memory: string } };
+  /** The knowledge base (knowledge.enabled): its Postgres instances and, when the stack installs it, the CloudNativePG operator. */
+  knowledge?: { instances: number; resources: { requests: { cpu: string; memory: string } }; operator: boolean };
 }
 
 /** Every pod that must land on the system pool, with its requests: the stack's own, the charts', the cluster's. */
@@ -150,6 +154,10 @@ export function systemPoolPods(inputs: SystemPoolInputs): PoolPod[] {
   if (inputs.karpenter) pods.push({ name: "karpenter", pods: Math.min(KARPENTER_REPLICAS, inputs.nodes), requests: requestsOf(KARPENTER_RESOURCES) });
   if (inputs.valkey) pods.push({ name: "valkey", pods: 1, requests: plus(requestsOf(inputs.valkey), requestsOf(VALKEY_EXPORTER_RESOURCES)) });
   if (inputs.argoRollouts) pods.push({ name: "argo-rollouts", pods: ARGO_ROLLOUTS_REPLICAS, requests: requestsOf(ARGO_ROLLOUTS_RESOURCES) });
+  if (inputs.knowledge) {
+    pods.push({ name: "knowledge-postgres", pods: inputs.knowledge.instances, requests: requestsOf(inputs.knowledge.resources) });
+    if (inputs.knowledge.operator) pods.push({ name: "cloudnative-pg", pods: 1, requests: requestsOf(CNPG_OPERATOR_RESOURCES) });
+  }
   if (inputs.keda) pods.push(...KEDA_PODS.map((name) => ({ name: `keda-${name}`, pods: 1, requests: requestsOf(KEDA_RESOURCES) })));
   pods.push(...EKS_CLUSTER_PODS, { name: "eks-node-daemons", pods: inputs.nodes, requests: EKS_PER_NODE });
   return pods;

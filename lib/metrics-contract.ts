@@ -240,6 +240,35 @@ export const VALKEY_METRICS = {
 /** `app.kubernetes.io/name` of Valkey's pods and Services: the scrape target's job label. */
 export const VALKEY_NAME = "valkey";
 
+/**
+ * The knowledge database's series, from CloudNativePG's instance manager on each Postgres pod's `metrics` port
+ * (9187). Names verified in cloudnative-pg/cloudnative-pg v1.30.0: docs/src/monitoring.md (the example scrape:
+ * cnpg_collector_up, cnpg_pg_database_size_bytes, …) and the default queries of the chart cloudnative-pg 0.29.0
+ * values.yaml `monitoringQueriesConfigMap` (backends -> cnpg_backends_total / _max_tx_duration_seconds,
+ * pg_replication -> cnpg_pg_replication_lag / _in_recovery / _is_wal_receiver_up, pg_stat_archiver).
+ */
+export const CNPG_METRICS = {
+  up: "cnpg_collector_up",
+  backends: "cnpg_backends_total",
+  maxTransactionSeconds: "cnpg_backends_max_tx_duration_seconds",
+  replicationLag: "cnpg_pg_replication_lag",
+  inRecovery: "cnpg_pg_replication_in_recovery",
+  walReceiverUp: "cnpg_pg_replication_is_wal_receiver_up",
+  databaseSize: "cnpg_pg_database_size_bytes",
+  archiverLastFailed: "cnpg_pg_stat_archiver_last_failed_time",
+  archiverLastArchived: "cnpg_pg_stat_archiver_last_archived_time",
+  /** Unix time of the newest completed / failed base backup (pkg/management/postgres/webserver/metricserver/pg_collector.go). */
+  lastAvailableBackup: "cnpg_collector_last_available_backup_timestamp",
+  lastFailedBackup: "cnpg_collector_last_failed_backup_timestamp",
+} as const;
+
+/** Name of the knowledge base's CloudNativePG `Cluster`: its pods carry `cnpg.io/cluster: <this>`. */
+export const KNOWLEDGE_DATABASE_NAME = "knowledge-db";
+/** The label CloudNativePG puts on every pod of a Cluster (pkg/utils/labels_annotations.go ClusterLabelName, v1.30.0). */
+export const CNPG_CLUSTER_LABEL = "cnpg.io/cluster";
+/** Namespace the stack installs the CloudNativePG operator in (the chart's documented default). */
+export const CNPG_NAMESPACE = "cnpg-system";
+
 /** kube-state-metrics, node-exporter and kubelet series the chart scrapes out of the box. */
 export const CLUSTER_METRICS = {
   podReady: "kube_pod_status_ready",

@@ -272,3 +272,57 @@ describe("an openai-compatible API on its own port in a private range", () => {
     expect(policies.canConnect(podOf(result, "backend"), { ip: "192.168.10.5" }, 443)).toBe(false);
   });
 });
+
+describe("given the prod stack's knowledge database", () => {
+  const DB_PORTS: Probe[] = [{ port: 5432 }, { port: 8000 }, { port: 9187 }, { port: 8080 }, { port: 443 }, { port: 6443 }];
+  const operator = { namespace: "cnpg-system", labels: { "app.kubernetes.io/name": "cloudnative-pg", "app.kubernetes.io/instance": "cnpg" } };
+  // The EKS API endpoint's ENIs sit in the VPC's private subnets.
+  const apiServer = { ip: "10.0.12.34" };
+
+  it("admits the backend, the other instances, the operator and Prometheus, each on its ports; reaches its peers, the API server and S3 only", async () => {
+    const result = await renderStack("prod");
+    const policies = new NetworkPolicies(objectsOf(result, "NetworkPolicy"));
+    const inherited = objectOf(result, "Cluster", "knowledge-db").spec.inheritedMetadata.labels;
+    const instance = (n: number): PodEndpoint => ({ namespace: "ai-assistant", labels: { ...inherited, "cnpg.io/cluster": "knowledge-db", "cnpg.io/instanceName": `knowledge-db-${n}`, "cnpg.io/podRole": "instance" } });
+    const endpoints: Record<string, Endpoint> = {
+      db1: instance(1),
+      db2: instance(2),
+      backend: podOf(result, "backend"),
+      frontend: podOf(result, "frontend"),
+      modelServer: podOf(result, "model-server"),
+      operator,
+      apiServer,
+      ...OUTSIDERS,
+    };
+    const allowed: string[] = [];
+    for (const [fromName, from] of Object.entries(endpoints)) {
+      for (const [toName, to] of Object.entries(endpoints)) {
+        if (fromName === toName || (fromName !== "db1" && toName !== "db1")) continue;
+        for (const { port } of DB_PORTS) if (policies.canConnect(from, to, port, "TCP")) allowed.push(`${fromName} -> ${toName}:${port}`);
+      }
+    }
+    expect(allowed.sort()).toEqual(
+      [
+        "backend -> db1:5432",
+        "db2 -> db1:5432",
+        "db2 -> db1:8000",
+        "db1 -> db2:5432",
+        "db1 -> db2:8000",
+        "operator -> db1:5432",
+        "operator -> db1:8000",
+        "prometheus -> db1:9187",
+        // The API server's address is not known to the program: the private ranges, on its ports only.
+        "db1 -> apiServer:443",
+        "db1 -> apiServer:6443",
+        // So other private addresses on those ports too (a known width of this rule, docs/knowledge.md), never the
+        // instance metadata service or the internet.
+        "db1 -> albInVpc:443",
+        "db1 -> albInVpc:6443",
+        "db1 -> nodeInVpc:443",
+        "db1 -> nodeInVpc:6443",
+        // Barman Cloud to S3 and STS (backups): the internet on 443, never a private range.
+        "db1 -> internet:443",
+      ].sort(),
+    );
+  });
+});

@@ -6,6 +6,7 @@ import { renderConfig } from "./support/render";
 const API_KEY = "sk-plain-text-key-0123456789";
 const HF_TOKEN = "hf_plain_text_token_abcdef";
 const GRAFANA_PASSWORD = "grafana-plain-password-42";
+const KNOWLEDGE_ADMIN_KEY = "knowledge-plain-admin-key-0123";
 const VALKEY_PASSWORD = "valkey-plain-password-0123456789";
 
 describe("given secrets a user put in plain config by mistake", () => {
@@ -17,6 +18,8 @@ describe("given secrets a user put in plain config by mistake", () => {
     huggingFaceToken: HF_TOKEN,
     grafanaAdminPassword: GRAFANA_PASSWORD,
     monitoring: { enabled: true },
+    knowledge: { enabled: true },
+    knowledgeAdminKey: KNOWLEDGE_ADMIN_KEY,
     // Valkey's chart takes the password by Secret name only: it must not reach the release's values either.
     valkey: { enabled: true },
     valkeyPassword: VALKEY_PASSWORD,
@@ -31,15 +34,15 @@ describe("given secrets a user put in plain config by mistake", () => {
   });
 
   it("no secret value appears anywhere in the rendered YAML, plan.json or outputs", () => {
-    for (const secret of [API_KEY, HF_TOKEN, GRAFANA_PASSWORD, VALKEY_PASSWORD]) expect(text).not.toContain(secret);
+    for (const secret of [API_KEY, HF_TOKEN, GRAFANA_PASSWORD, KNOWLEDGE_ADMIN_KEY, VALKEY_PASSWORD]) expect(text).not.toContain(secret);
     expect(text).toContain("[secret]");
   });
 
   it("the user is warned to encrypt each one, by key and never by value", () => {
-    for (const key of ["apiKey", "huggingFaceToken", "grafanaAdminPassword", "valkeyPassword"]) {
+    for (const key of ["apiKey", "huggingFaceToken", "grafanaAdminPassword", "knowledgeAdminKey", "valkeyPassword"]) {
       expect(warnings.some((w) => w.includes(`ai-assistant:${key} is stored in plain text`) && w.includes(`pulumi config set --secret ai-assistant:${key}`))).toBe(true);
     }
-    for (const secret of [API_KEY, HF_TOKEN, GRAFANA_PASSWORD, VALKEY_PASSWORD]) expect(warnings.join("\n")).not.toContain(secret);
+    for (const secret of [API_KEY, HF_TOKEN, GRAFANA_PASSWORD, KNOWLEDGE_ADMIN_KEY, VALKEY_PASSWORD]) expect(warnings.join("\n")).not.toContain(secret);
   });
 });
 

@@ -59,6 +59,9 @@ computedOutputs("aws:kms/key:Key", (name) => {
   return { keyId, arn: arn("kms", `key/${keyId}`) };
 });
 
+// A bucket's ARN has neither region nor account; its name is the resource's ID (the mock's `<name>-id`).
+computedOutputs("aws:s3/bucket:Bucket", (name) => ({ bucket: `${name}-id`, arn: `arn:aws:s3:::${name}-id` }));
+
 // Secrets Manager appends six random characters to a secret's name in its ARN.
 computedOutputs("aws:secretsmanager/secret:Secret", (name, inputs) => ({ arn: arn("secretsmanager", `secret:${nameOf(name, inputs)}-${hex(name, 6)}`) }));
 computedOutputs("aws:cloudwatch/logGroup:LogGroup", (name, inputs) => ({ arn: arn("logs", `log-group:${nameOf(name, inputs)}`) }));

@@ -45,6 +45,11 @@ export interface BackendArgs extends AppComponentArgs {
   valkey?: { pods: PodEndpoint; password: { name: pulumi.Input<string>; key: string } };
   /** Client API keys, hashed, and the frontend's token (components/shared-state/client-keys.ts). */
   clientKeys?: ClientKeys;
+  /**
+   * The knowledge base: its Postgres pods (egress to them), the operator-made Secret and key with the database URL
+   * (`KNOWLEDGE_DATABASE_URL`), and the admin API's key (a Pulumi secret, kept in a Secret of the backend's).
+   */
+  knowledge?: { database: PodEndpoint; databaseUrl: { name: pulumi.Input<string>; key: string }; adminKey: pulumi.Input<string> };
   /** The flag file's text (./feature-flags.ts); absent: no flags. The settings must then name FEATURE_FLAGS_FILE. */
   featureFlags?: string;
 }
@@ -55,6 +60,7 @@ export class Backend extends pulumi.ComponentResource {
   public readonly apiKeySecret?: k8s.core.v1.Secret;
   public readonly settingsSecret?: k8s.core.v1.Secret;
   public readonly clientKeysSecret?: k8s.core.v1.Secret;
+  public readonly knowledgeAdminKeySecret?: k8s.core.v1.Secret;
   /** The feature flags' file, when the stack rolls any out. */
   public readonly featureFlags?: k8s.core.v1.ConfigMap;
   public readonly workload: AppWorkload;
@@ -128,6 +134,22 @@ export class Backend extends pulumi.ComponentResource {
       podAnnotations["ai-assistant.io/client-keys-checksum"] = pulumi.unsecret(checksum({ keys: args.clientKeys.hashed }));
     }
 
+    if (args.knowledge) {
+      const adminKey = pulumi.secret(args.knowledge.adminKey);
+      this.knowledgeAdminKeySecret = new k8s.core.v1.Secret(
+        `${name}-knowledge-admin-key`,
+        { metadata: { name: "backend-knowledge-admin-key", namespace: args.namespace, labels }, type: "Opaque", stringData: { "admin-key": adminKey } },
+        childOpts,
+      );
+      env.push(
+        // Made by the operator: the password never passes through this program, its state or its outputs.
+        { name: "KNOWLEDGE_DATABASE_URL", valueFrom: { secretKeyRef: { name: args.knowledge.databaseUrl.name, key: args.knowledge.databaseUrl.key } } },
+        { name: "KNOWLEDGE_ADMIN_KEY", valueFrom: { secretKeyRef: { name: this.knowledgeAdminKeySecret.metadata.name, key: "admin-key" } } },
+      );
+      // Unmarked on purpose, as the API key's: 64 bits of a SHA-256 give nothing back, and a change rolls the pods.
+      podAnnotations["ai-assistant.io/knowledge-admin-key-checksum"] = pulumi.unsecret(checksum({ "admin-key": adminKey }));
+    }
+
     // Not in the checksum: a new flag file reaches the running pods through the mounted file, without a rollout.
     const configDirectories: { name: string; configMap: pulumi.Input<string>; mountPath: string }[] = [];
     if (args.featureFlags !== undefined) {
@@ -147,6 +169,7 @@ export class Backend extends pulumi.ComponentResource {
     if (network.modelServers) egress.push(toPods(network.modelServers));
     if (network.hostedApi) egress.push({ peers: network.hostedApi.peers, ports: [tcp(network.hostedApi.port)] });
     if (args.valkey) egress.push(toPods(args.valkey.pods));
+    if (args.knowledge) egress.push(toPods(args.knowledge.database));
 
     this.workload = new AppWorkload(
       name,

@@ -120,6 +120,22 @@ export function serviceSettings(config: StackConfig): BackendEnvValues {
     ...(config.backend.logPrompts ? { LOG_PROMPTS: "true" } : {}),
     // The path only: the flags themselves are in their own ConfigMap, which changes without rolling the pods.
     ...(featureFlagFile(config.features) !== undefined && { FEATURE_FLAGS_FILE }),
+    ...knowledgeSettings(config.knowledge),
+  };
+}
+
+/**
+ * The knowledge base's plain settings (docs/knowledge.md); the database URL and the admin key reach the pod from
+ * Secrets (components/app/backend.ts), never through the ConfigMap.
+ */
+function knowledgeSettings(knowledge: StackConfig["knowledge"]): BackendEnvValues {
+  if (!knowledge.enabled) return {};
+  const { embeddings } = knowledge;
+  return {
+    KNOWLEDGE_ENABLED: "true",
+    EMBEDDINGS_DIMENSIONS: String(embeddings.dimensions),
+    ...(embeddings.model !== undefined && { EMBEDDINGS_MODEL: embeddings.model }),
+    ...(embeddings.baseUrl !== undefined && { EMBEDDINGS_BASE_URL: embeddings.baseUrl }),
   };
 }
 
@@ -133,7 +149,12 @@ function definedOnly(values: BackendEnvValues): Record<string, string> {
  * instead. The key is not known here, only whether the Secret will provide it.
  */
 export function checkedEnv(values: BackendEnvValues, apiKeyFromSecret: boolean): Record<string, string> {
-  parseBackendEnv({ ...values, ...(apiKeyFromSecret ? { LLM_API_KEY: "from-the-secret" } : {}) });
+  // What the pod reads from Secrets stands in here, so that the rest is checked as the backend will check it.
+  const fromSecrets = {
+    ...(apiKeyFromSecret ? { LLM_API_KEY: "from-the-secret" } : {}),
+    ...(values.KNOWLEDGE_ENABLED === "true" ? { KNOWLEDGE_DATABASE_URL: "postgres://from-the-secret@knowledge-db-rw:5432/knowledge", KNOWLEDGE_ADMIN_KEY: "from-the-secret-0123456789" } : {}),
+  };
+  parseBackendEnv({ ...values, ...fromSecrets });
   return definedOnly(values);
 }
 

@@ -4,7 +4,7 @@
  * exactly; the model-server and GPU alerts are ours. Annotations use only `{{ $labels.<name> }}` and
  * `{{ $value | <humanize function> }}`, which the promtool test cases expand to predict the exact text.
  */
-import { BACKEND_METRICS, CLUSTER_METRICS, TRITON_METRICS, VALKEY_METRICS, VLLM_METRICS } from "../../lib/metrics-contract";
+import { BACKEND_METRICS, CLUSTER_METRICS, CNPG_METRICS, TRITON_METRICS, VALKEY_METRICS, VLLM_METRICS } from "../../lib/metrics-contract";
 import { chatOutcomeRatio, circuitState, errorRatio, filesystemUsedRatio, gpuMemoryUsedRatio, inferenceQuantile, modelServerPods, nodeMemoryUsedRatio, volumeUsedRatio } from "./promql";
 
 export type Severity = "warning" | "critical";
@@ -26,7 +26,12 @@ export interface RuleGroup {
 export interface AlertRuleParams {
   /** Namespace the assistant runs in: the backend and model-server alerts look at it only. */
   appNamespace: string;
+  /** Age of the newest knowledge database backup past which `KnowledgeBackupTooOld` fires (`knowledge.backup.maxAgeHours`). */
+  knowledgeBackupMaxAgeHours?: number;
 }
+
+/** `knowledge.backup.maxAgeHours`'s default: a daily schedule and two hours for the backup to run. */
+export const DEFAULT_BACKUP_MAX_AGE_HOURS = 26;
 
 /** The thresholds: the brief's table (latency in seconds, ratios as fractions), then ours. */
 export const THRESHOLDS = {
@@ -39,6 +44,9 @@ export const THRESHOLDS = {
   queuedRequests: 10,
   gpuMemoryUsedRatio: 0.95,
   knowledgeRetrievalFailedRatio: 0.1,
+  /** CloudNativePG's sample rules: replication lag (PGReplication) and transaction age (LongRunningTransaction). */
+  knowledgeReplicationLagSeconds: 300,
+  knowledgeTransactionSeconds: 300,
   valkeyMemoryUsedRatio: 0.9,
   fallbackRatio: 0.1,
   interruptedRatio: 0.02,
@@ -250,6 +258,82 @@ function knowledge({ appNamespace: ns }: AlertRuleParams): RuleGroup {
 }
 
 /**
+ * The knowledge database: CloudNativePG's own sample alerts (cloudnative-pg v1.30.0
+ * docs/src/samples/monitoring/prometheusrule.yaml: LongRunningTransaction, PGReplication, ReplicaFailingReplication),
+ * with their expressions and thresholds, scoped to this stack's namespace and named for what they mean here, plus an
+ * instance whose Postgres is down (`cnpg_collector_up`, docs/src/monitoring.md); then the backups: the newest older than
+ * the schedule allows, a failed backup, WAL archiving failing (the sample's LastFailedArchiveTime). Silent while
+ * knowledge is off: no instance, no series.
+ */
+function knowledgeDatabase({ appNamespace: ns, knowledgeBackupMaxAgeHours: maxAgeHours = DEFAULT_BACKUP_MAX_AGE_HOURS }: AlertRuleParams): RuleGroup {
+  const C = CNPG_METRICS;
+  const sel = `{namespace="${ns}"}`;
+  return {
+    name: "ai-assistant.knowledge-database",
+    rules: [
+      rule(
+        "KnowledgeDatabaseDown",
+        "critical",
+        "1m",
+        `max by (namespace, pod) (${C.up}${sel}) == 0`,
+        "Postgres is down on knowledge database instance {{ $labels.pod }}",
+        "The instance manager of {{ $labels.pod }} in {{ $labels.namespace }} cannot reach its Postgres: if it is the primary, ingestion fails (503) and answers go out without sources until the operator fails over.",
+      ),
+      rule(
+        "KnowledgeDatabaseReplicationLag",
+        "warning",
+        "1m",
+        `max by (namespace, pod) (${C.replicationLag}${sel}) > ${T.knowledgeReplicationLagSeconds}`,
+        "Knowledge database replica {{ $labels.pod }} lags behind the primary",
+        "{{ $labels.pod }} in {{ $labels.namespace }} is {{ $value | humanizeDuration }} behind the primary (threshold 5m): a failover to it would lose those writes.",
+      ),
+      rule(
+        "KnowledgeDatabaseReplicaNotStreaming",
+        "warning",
+        "1m",
+        `${C.inRecovery}${sel} > ${C.walReceiverUp}${sel}`,
+        "Knowledge database replica {{ $labels.pod }} does not stream from the primary",
+        "{{ $labels.pod }} in {{ $labels.namespace }} is a replica without a WAL receiver: it falls behind until replication resumes (check the NetworkPolicy and the primary).",
+      ),
+      rule(
+        "KnowledgeDatabaseLongTransaction",
+        "warning",
+        "1m",
+        `max by (namespace, pod) (${C.maxTransactionSeconds}${sel}) > ${T.knowledgeTransactionSeconds}`,
+        "A transaction on knowledge database instance {{ $labels.pod }} runs longer than 5 minutes",
+        "The oldest open transaction on {{ $labels.pod }} in {{ $labels.namespace }} has run for {{ $value | humanizeDuration }}: it holds back vacuum and replication slots.",
+      ),
+      // Backups (in-tree Barman Cloud): the collector's backup timestamps, which CloudNativePG keeps updating for the
+      // in-tree object store (docs/src/monitoring.md, v1.30.0; 0 until the first backup completes, hence the `unless`).
+      rule(
+        "KnowledgeBackupTooOld",
+        "warning",
+        "10m",
+        `(time() - max by (namespace) (${C.lastAvailableBackup}${sel}) > ${maxAgeHours * 3600}) unless on (namespace) (max by (namespace) (${C.lastAvailableBackup}${sel}) == 0)`,
+        "The newest knowledge database backup is older than the schedule allows",
+        `The last completed base backup in {{ $labels.namespace }} is more than ${maxAgeHours}h old (knowledge.backup.maxAgeHours): a restore would replay more WAL than planned, and a scheduled backup may be failing. Check \`kubectl get backups\`.`,
+      ),
+      rule(
+        "KnowledgeBackupFailed",
+        "warning",
+        "1m",
+        `max by (namespace) (${C.lastFailedBackup}${sel}) > max by (namespace) (${C.lastAvailableBackup}${sel})`,
+        "The last knowledge database backup failed",
+        "The newest base backup attempt in {{ $labels.namespace }} failed after the last one that completed: check `kubectl get backups` and the Postgres pods' logs (bucket permissions, the NetworkPolicy's path to S3).",
+      ),
+      rule(
+        "KnowledgeWalArchivingFailing",
+        "warning",
+        "1m",
+        `max by (namespace, pod) (${C.archiverLastFailed}${sel} - ${C.archiverLastArchived}${sel}) > 1`,
+        "Knowledge database instance {{ $labels.pod }} fails to archive WAL",
+        "WAL archiving last failed after it last succeeded on {{ $labels.pod }} in {{ $labels.namespace }}: point-in-time recovery stops at the last archived segment, and WAL piles up on the volume.",
+      ),
+    ],
+  };
+}
+
+/**
  * The shared Valkey (docs/shared-state.md), from redis_exporter's series. With an LRU eviction policy, memory at
  * `maxmemory` means evicting, which drops old cache entries and, worse, rate-limit buckets (limits reset early):
  * so memory near the bound and steady evictions warn. Valkey down fails limits open or closed (the backend's policy).
@@ -340,7 +424,7 @@ function triton({ appNamespace: ns }: AlertRuleParams): RuleGroup {
 
 /** Every rule group, for one stack's app namespace. */
 export function alertRuleGroups(params: AlertRuleParams): RuleGroup[] {
-  return [inferenceLatency(params), availability(params), upstreams(params), resources(), modelServer(params), gpu(), triton(params), valkey(params), knowledge(params)];
+  return [inferenceLatency(params), availability(params), upstreams(params), resources(), modelServer(params), gpu(), triton(params), valkey(params), knowledge(params), knowledgeDatabase(params)];
 }
 
 /** Every alerting rule, flattened. */

@@ -25,6 +25,8 @@ import { NO_RECEIVER_WARNING, RECEIVER_KEYS, RECEIVERS_SECRET } from "./alertman
 export interface MonitoringArgs {
   /** The hosted API's prices per million tokens, for the money the response cache saved (cost dashboard). */
   tokenPrices?: { provider: string; prompt: number; completion: number };
+  /** `knowledge.backup.maxAgeHours`: the backup-age alert's threshold. */
+  knowledgeBackupMaxAgeHours?: number;
   /** Provider of the target cluster. */
   provider: k8s.Provider;
   /** Stack name: the instance label the scrape selectors match, and part of every object's labels. */
@@ -169,7 +171,7 @@ export class Monitoring extends pulumi.ComponentResource {
     for (const target of scrapeTargets({ appNamespace: args.appNamespace, stack: args.stack })) {
       new k8s.apiextensions.CustomResource(
         `${name}-${target.name}`,
-        { apiVersion: "monitoring.coreos.com/v1", kind: "ServiceMonitor", metadata: metadata(target.name, RELEASE_SELECTOR), spec: target.spec },
+        { apiVersion: "monitoring.coreos.com/v1", kind: target.kind ?? "ServiceMonitor", metadata: metadata(target.name, RELEASE_SELECTOR), spec: target.spec },
         afterChart,
       );
     }
@@ -180,7 +182,7 @@ export class Monitoring extends pulumi.ComponentResource {
         apiVersion: "monitoring.coreos.com/v1",
         kind: "PrometheusRule",
         metadata: metadata("ai-assistant-alerts", RELEASE_SELECTOR),
-        spec: { groups: alertRuleGroups({ appNamespace: args.appNamespace }) },
+        spec: { groups: alertRuleGroups({ appNamespace: args.appNamespace, knowledgeBackupMaxAgeHours: args.knowledgeBackupMaxAgeHours }) },
       },
       afterChart,
     );

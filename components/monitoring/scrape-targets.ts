@@ -4,13 +4,28 @@
  * reach into the app namespace with a namespaceSelector.
  */
 import { PART_OF } from "../../lib/labels";
-import { MODEL_SERVER_NAME, VALKEY_NAME } from "../../lib/metrics-contract";
+import { CNPG_CLUSTER_LABEL, CNPG_NAMESPACE, KNOWLEDGE_DATABASE_NAME, MODEL_SERVER_NAME, VALKEY_NAME } from "../../lib/metrics-contract";
 import { ROLLOUT_HASH_POD_LABEL, ROLLOUT_HASH_SERIES_LABEL } from "./canary-analysis";
 
-/** One scrape target, as a ServiceMonitor spec and the name it goes by. */
+/** One scrape target, as a ServiceMonitor (or PodMonitor, for pods without a metrics Service) spec and the name it goes by. */
 export interface ScrapeTarget {
   name: string;
+  kind?: "ServiceMonitor" | "PodMonitor";
   spec: Record<string, unknown>;
+}
+
+/**
+ * A PodMonitor for pods that have no Service for their metrics port: CloudNativePG's instances and its operator
+ * (the PodMonitors cloudnative-pg v1.30.0 docs/src/samples/monitoring/podmonitor.yaml and docs/src/monitoring.md
+ * show: pods by label, port `metrics`).
+ */
+function podMonitorSpec(namespace: string, matchLabels: Record<string, string>, jobLabel: string) {
+  return {
+    jobLabel,
+    namespaceSelector: { matchNames: [namespace] },
+    selector: { matchLabels },
+    podMetricsEndpoints: [{ port: "metrics", path: "/metrics", interval: "30s", scrapeTimeout: "10s" }],
+  };
 }
 
 export interface ScrapeTargetArgs {
@@ -60,6 +75,10 @@ export function scrapeTargets({ appNamespace, stack }: ScrapeTargetArgs): Scrape
     // redis_exporter beside Valkey, on the valkey-io chart's metrics Service (`valkey-metrics`, port `metrics`); matches nothing in a stack without Valkey.
     // Both of Valkey's Services carry these labels; only the metrics one has a port named `metrics`.
     { name: "valkey", spec: serviceMonitorSpec(appNamespace, { "app.kubernetes.io/name": VALKEY_NAME, "app.kubernetes.io/instance": instance }, "metrics") },
+    // The knowledge base's Postgres instances (every pod of the Cluster carries its name); matches nothing with knowledge off.
+    { name: "knowledge-db", kind: "PodMonitor", spec: podMonitorSpec(appNamespace, { [CNPG_CLUSTER_LABEL]: KNOWLEDGE_DATABASE_NAME }, CNPG_CLUSTER_LABEL) },
+    // The CloudNativePG operator, where the stack installs it; matches nothing otherwise.
+    { name: "cloudnative-pg", kind: "PodMonitor", spec: podMonitorSpec(CNPG_NAMESPACE, { "app.kubernetes.io/name": "cloudnative-pg" }, "app.kubernetes.io/name") },
     {
       // Triton's OpenAI frontend serves Triton's metrics at /metrics on the same port as its API (routers/
       // observability.py); no separate listener on 8002 runs in this mode. Matches nothing until Triton runs.

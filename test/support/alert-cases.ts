@@ -33,6 +33,8 @@ export interface AlertCase {
 }
 
 const SAMPLES = 45;
+/** CloudNativePG's instance manager's labels as the knowledge-db PodMonitor scrapes them. */
+const dbPod = (pod: string, namespace = NS) => ({ namespace, pod, job: "knowledge-db", instance: "10.0.1.20:9187" });
 /** redis_exporter's labels as the ServiceMonitor scrapes them beside Valkey. */
 const valkeyPod = { namespace: "ai-assistant", pod: "valkey-6f8d9c7b5-q4x2m", job: "valkey", instance: "10.0.1.9:9121" };
 
@@ -225,6 +227,75 @@ export const ALERT_CASES: AlertCase[] = [
       firing: [{ labels: { namespace: NS }, value: "20%" }],
     },
     under: { series: [...retrievals(NS, { hit: 12, miss: 2, failed: 1 }), ...retrievals("other", { hit: 0, miss: 0, failed: 5 })] },
+  },
+  {
+    alert: "KnowledgeDatabaseDown",
+    over: { series: [series("cnpg_collector_up", dbPod("knowledge-db-1"), gauge(1, 0))], breachAt: "3m", firing: [{ labels: { namespace: NS, pod: "knowledge-db-1" } }] },
+    under: { series: [series("cnpg_collector_up", dbPod("knowledge-db-1"), constant(1)), series("cnpg_collector_up", dbPod("knowledge-db-1", "other"), constant(0))] },
+  },
+  {
+    alert: "KnowledgeDatabaseReplicationLag",
+    // 310 s behind (over 300); under: 290 s.
+    over: { series: [series("cnpg_pg_replication_lag", dbPod("knowledge-db-2"), gauge(0, 310))], breachAt: "3m", firing: [{ labels: { namespace: NS, pod: "knowledge-db-2" }, value: "5m 10s" }] },
+    under: { series: [series("cnpg_pg_replication_lag", dbPod("knowledge-db-2"), gauge(0, 290))] },
+  },
+  {
+    alert: "KnowledgeDatabaseReplicaNotStreaming",
+    // A replica (in recovery) whose WAL receiver stops; the primary (not in recovery, no receiver) never fires.
+    over: {
+      series: [series("cnpg_pg_replication_in_recovery", dbPod("knowledge-db-2"), constant(1)), series("cnpg_pg_replication_is_wal_receiver_up", dbPod("knowledge-db-2"), gauge(1, 0))],
+      breachAt: "3m",
+      firing: [{ labels: dbPod("knowledge-db-2") }],
+    },
+    under: {
+      series: [
+        series("cnpg_pg_replication_in_recovery", dbPod("knowledge-db-2"), constant(1)),
+        series("cnpg_pg_replication_is_wal_receiver_up", dbPod("knowledge-db-2"), constant(1)),
+        series("cnpg_pg_replication_in_recovery", dbPod("knowledge-db-1"), constant(0)),
+        series("cnpg_pg_replication_is_wal_receiver_up", dbPod("knowledge-db-1"), constant(0)),
+      ],
+    },
+  },
+  {
+    alert: "KnowledgeDatabaseLongTransaction",
+    over: { series: [series("cnpg_backends_max_tx_duration_seconds", { ...dbPod("knowledge-db-1"), datname: "knowledge", usename: "knowledge", state: "active" }, gauge(1, 360))], breachAt: "3m", firing: [{ labels: { namespace: NS, pod: "knowledge-db-1" }, value: "6m 0s" }] },
+    under: { series: [series("cnpg_backends_max_tx_duration_seconds", { ...dbPod("knowledge-db-1"), datname: "knowledge", usename: "knowledge", state: "active" }, gauge(1, 240))] },
+  },
+  {
+    alert: "KnowledgeBackupTooOld",
+    // Evaluation starts at the epoch (promtool 2.42 has no start time): the last backup is stamped 26h less a minute
+    // before it, so from 3m on it is 26h and 2 minutes old (threshold 93600 s); under: an hour in the future. A cluster
+    // that never completed a backup (0) stays silent.
+    over: {
+      series: [series("cnpg_collector_last_available_backup_timestamp", dbPod("knowledge-db-1"), gauge(0, -93_600 + 60))],
+      breachAt: "3m",
+      firing: [{ labels: { namespace: NS } }],
+    },
+    under: {
+      series: [
+        series("cnpg_collector_last_available_backup_timestamp", dbPod("knowledge-db-1"), gauge(0, 3600)),
+        series("cnpg_collector_last_available_backup_timestamp", dbPod("knowledge-db-2", "other"), constant(0)),
+      ],
+    },
+  },
+  {
+    alert: "KnowledgeBackupFailed",
+    over: {
+      series: [series("cnpg_collector_last_available_backup_timestamp", dbPod("knowledge-db-1"), constant(1000)), series("cnpg_collector_last_failed_backup_timestamp", dbPod("knowledge-db-1"), gauge(0, 2000))],
+      breachAt: "3m",
+      firing: [{ labels: { namespace: NS } }],
+    },
+    // A failure followed by a successful backup is over.
+    under: { series: [series("cnpg_collector_last_available_backup_timestamp", dbPod("knowledge-db-1"), gauge(1000, 3000)), series("cnpg_collector_last_failed_backup_timestamp", dbPod("knowledge-db-1"), gauge(0, 2000))] },
+  },
+  {
+    alert: "KnowledgeWalArchivingFailing",
+    over: {
+      series: [series("cnpg_pg_stat_archiver_last_archived_time", dbPod("knowledge-db-1"), constant(1000)), series("cnpg_pg_stat_archiver_last_failed_time", dbPod("knowledge-db-1"), gauge(0, 1500))],
+      breachAt: "3m",
+      firing: [{ labels: { namespace: NS, pod: "knowledge-db-1" } }],
+    },
+    under: { series: [series("cnpg_pg_stat_archiver_last_archived_time", dbPod("knowledge-db-1"), gauge(1000, 2000)), series("cnpg_pg_stat_archiver_last_failed_time", dbPod("knowledge-db-1"), gauge(0, 1500))] },
   },
   {
     alert: "ValkeyDown",

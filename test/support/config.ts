@@ -31,5 +31,7 @@ export function problemsWith(config: TestConfig, stack = "dev"): string {
 
 /** Every secret key set to a value of its shape (clientApiKeys is a JSON object of key name to key), for tests in which only one rule may speak. */
 export function everySecret(): Record<string, string> {
-  return Object.fromEntries(SECRET_KEYS.map((key) => [key, key === "clientApiKeys" ? JSON.stringify({ test: "k".repeat(32) }) : "secret-value"]));
+  // Secrets with a shape of their own get a value of that shape: client keys a JSON object, the knowledge admin key 16+ characters.
+  const valueOf = (key: string) => (key === "clientApiKeys" ? JSON.stringify({ test: "k".repeat(32) }) : key === "knowledgeAdminKey" ? "secret-value-of-16-chars" : "secret-value");
+  return Object.fromEntries(SECRET_KEYS.map((key) => [key, valueOf(key)]));
 }

@@ -258,6 +258,66 @@ export const ANALYSIS_TEMPLATE_SPEC: Shape = obj({
 });
 
 /** Problems of `value` against `shape`, as `path: what is wrong` lines; empty when it fits. */
+/**
+ * The CloudNativePG `Cluster` (postgresql.cnpg.io/v1), the fields the stack sets: cloudnative-pg/charts
+ * charts/cloudnative-pg/templates/crds/crds.yaml at tag cloudnative-pg-v0.29.0 (operator 1.30.0),
+ * clusters.postgresql.cnpg.io openAPIV3Schema.properties.spec. Only `instances` is required there. The CRD gives
+ * `podAntiAffinityType` no enum; its description names "preferred" (the default) and "required".
+ */
+const stringMap: Shape = { type: "map" };
+/** `barmanObjectStore` (deprecated since 1.26, still served by 1.30): the fields the stack sets, with their enums. */
+const BARMAN_OBJECT_STORE: Shape = obj(
+  {
+    destinationPath: str({ pattern: /^s3:\/\// }),
+    serverName: str(),
+    s3Credentials: obj({ inheritFromIAMRole: { type: "boolean" } }),
+    wal: obj({ compression: str({ enum: ["bzip2", "gzip", "lz4", "snappy", "xz", "zstd"] }), encryption: str({ enum: ["AES256", "aws:kms"] }) }),
+    data: obj({ compression: str({ enum: ["bzip2", "gzip", "lz4", "snappy"] }), encryption: str({ enum: ["AES256", "aws:kms"] }) }),
+  },
+  ["destinationPath"],
+);
+const quantities: Shape = { type: "map" };
+export const CNPG_CLUSTER_SPEC: Shape = obj(
+  {
+    instances: { type: "integer" },
+    imageName: str(),
+    primaryUpdateStrategy: str({ enum: ["unsupervised", "supervised"] }),
+    enableSuperuserAccess: { type: "boolean" },
+    enablePDB: { type: "boolean" },
+    bootstrap: obj({
+      initdb: obj({ database: str(), owner: str(), postInitApplicationSQL: arr(str()), postInitSQL: arr(str()) }),
+      recovery: obj({ source: str(), database: str(), owner: str(), backup: obj({ name: str() }, ["name"]), recoveryTarget: obj({ targetTime: str(), backupID: str(), targetImmediate: { type: "boolean" } }) }),
+    }),
+    backup: obj({ barmanObjectStore: BARMAN_OBJECT_STORE, retentionPolicy: str({ pattern: /^[1-9][0-9]*[dwm]$/ }) }),
+    externalClusters: arr(obj({ name: str(), barmanObjectStore: BARMAN_OBJECT_STORE }, ["name"])),
+    serviceAccountTemplate: obj({ metadata: obj({ annotations: stringMap, labels: stringMap, name: str() }) }, ["metadata"]),
+    storage: obj({ size: str(), storageClass: str(), resizeInUseVolumes: { type: "boolean" } }),
+    resources: obj({ limits: quantities, requests: quantities }),
+    inheritedMetadata: obj({ labels: stringMap, annotations: stringMap }),
+    affinity: obj({
+      enablePodAntiAffinity: { type: "boolean" },
+      topologyKey: str(),
+      podAntiAffinityType: str({ enum: ["preferred", "required"] }),
+      nodeSelector: stringMap,
+    }),
+    seccompProfile: obj({ type: str({ enum: ["RuntimeDefault", "Localhost", "Unconfined"] }), localhostProfile: str() }, ["type"]),
+    monitoring: obj({ enablePodMonitor: { type: "boolean" }, disableDefaultQueries: { type: "boolean" } }),
+  },
+  ["instances"],
+);
+
+/** The `ScheduledBackup` (postgresql.cnpg.io/v1), same CRD file: `cluster` and `schedule` are required. */
+export const CNPG_SCHEDULED_BACKUP_SPEC: Shape = obj(
+  {
+    cluster: obj({ name: str() }, ["name"]),
+    schedule: str(),
+    method: str({ enum: ["barmanObjectStore", "volumeSnapshot", "plugin"] }),
+    immediate: { type: "boolean" },
+    backupOwnerReference: str({ enum: ["none", "self", "cluster"] }),
+  },
+  ["cluster", "schedule"],
+);
+
 export function shapeProblems(value: unknown, shape: Shape, path = "spec"): string[] {
   switch (shape.type) {
     case "string":

@@ -1,5 +1,5 @@
 /** Just enough PromQL reading for tests: the metric names an expression selects. */
-import { BACKEND_METRICS, CLUSTER_METRICS, DCGM_METRICS, TRITON_METRICS, VALKEY_METRICS, VLLM_METRICS } from "../../lib/metrics-contract";
+import { BACKEND_METRICS, CLUSTER_METRICS, DCGM_METRICS, TRITON_METRICS, VALKEY_METRICS, CNPG_METRICS, VLLM_METRICS } from "../../lib/metrics-contract";
 
 const KEYWORDS = new Set(["by", "without", "on", "ignoring", "group_left", "group_right", "and", "or", "unless", "bool", "offset"]);
 
@@ -23,6 +23,7 @@ export const KNOWN_METRICS = new Set<string>([
   ...Object.values(DCGM_METRICS),
   ...Object.values(CLUSTER_METRICS),
   ...Object.values(VALKEY_METRICS),
+  ...Object.values(CNPG_METRICS),
   "up",
   "ALERTS",
 ]);

@@ -11,6 +11,8 @@ export const ASSUMED = {
   unlimitedRetentionDays: 365,
   /** Images kept per ECR repository (a few tags; untagged images expire). */
   ecrGBPerRepository: 1,
+  /** What a bucket holds: for the knowledge database's backups, a month of daily base backups and WAL of a few GB of documents. */
+  s3GBPerBucket: 50,
   /** Average load balancer capacity units in use: a low-traffic chat front end. */
   loadBalancerCapacityUnits: 1,
 } as const;
@@ -19,6 +21,7 @@ export const NOTES = {
   natData: "NAT gateway data processing ($0.045/GB: image and model downloads, hosted-API calls) is not estimated; it depends on traffic.",
   logs: `CloudWatch Logs: ${ASSUMED.controlPlaneLogGBPerTypeMonth} GB a month per enabled control-plane log type (${ASSUMED.logGroupGBMonth} GB for other groups), stored for the group's retention (a year when unlimited); the account's free tier is not deducted.`,
   ecr: `ECR: ${ASSUMED.ecrGBPerRepository} GB of images kept per repository.`,
+  s3: `S3: ${ASSUMED.s3GBPerBucket} GB stored per bucket (S3 Standard); requests and versions past the lifecycle are not estimated.`,
   loadBalancers: `Load balancers: ${ASSUMED.loadBalancerCapacityUnits} capacity unit (LCU/NLCU) in use on average; data transfer out is not estimated.`,
   volumesAtRequestedSize: "Volumes are priced at their requested size (EFS bills what is stored, which is at most that).",
   gpuHours: (hours: number) => `GPU nodes run ${hours} h a day at the expected and minimum sizes, and around the clock at the maximum.`,

@@ -137,6 +137,15 @@ const ecrRepository: Pricer = {
   },
 };
 
+const s3Bucket: Pricer = {
+  scope: "cluster",
+  appliesTo: ofType("aws:s3/bucket:Bucket"),
+  lines(resource, context) {
+    context.note(NOTES.s3);
+    return [{ resource: resource.name, type: "S3 Standard GB-month", unitPrice: context.prices.s3.standardGBMonth, quantity: fixed(ASSUMED.s3GBPerBucket) }];
+  },
+};
+
 /** An EFS file system costs what its volumes store; those are priced on the volumes (kubernetes-pricers.ts). */
 const efsFileSystem: Pricer = {
   scope: "cluster",
@@ -147,4 +156,4 @@ const efsFileSystem: Pricer = {
   },
 };
 
-export const CLUSTER_PRICERS: Pricer[] = [eksCluster, nodeGroup, natGateway, elasticIp, kmsKey, logGroup, ecrRepository, efsFileSystem];
+export const CLUSTER_PRICERS: Pricer[] = [eksCluster, nodeGroup, natGateway, elasticIp, kmsKey, logGroup, ecrRepository, s3Bucket, efsFileSystem];

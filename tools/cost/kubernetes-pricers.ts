@@ -35,6 +35,24 @@ const statefulSet: Pricer = {
   },
 };
 
+/**
+ * A CloudNativePG `Cluster` (postgresql.cnpg.io/v1): the operator makes one claim of `storage.size` per instance
+ * (and as many of `walStorage.size` when WAL has its own volume), of `storage.storageClass` or the default class.
+ */
+const cnpgCluster: Pricer = {
+  scope: "workload",
+  appliesTo: (resource) => isKind("Cluster")(resource) && String(resource.inputs.apiVersion).startsWith("postgresql.cnpg.io/"),
+  lines(resource, context) {
+    const object = objectOf(resource);
+    const instances = Number(spec(object).instances ?? 1);
+    const volumes = (["storage", "walStorage"] as const).filter((key) => spec(object)[key] !== undefined);
+    return volumes.flatMap((key) => {
+      const storage = spec(object)[key] as Inputs;
+      return volumeLines(`${objectName(object)} (${key === "storage" ? "data" : "WAL"} volume)`, storage.size, storage.storageClass as string | undefined, fixed(instances), context);
+    });
+  },
+};
+
 const loadBalancerHours = (resource: string, kind: "ALB" | "NLB" | "Classic LB", context: PricingContext): CostLine[] => {
   const { elb } = context.prices;
   context.note(NOTES.loadBalancers);
@@ -123,4 +141,4 @@ const chartVolumes: Pricer = {
   },
 };
 
-export const KUBERNETES_PRICERS: Pricer[] = [persistentVolumeClaim, statefulSet, loadBalancerService, albIngress, chartVolumes];
+export const KUBERNETES_PRICERS: Pricer[] = [persistentVolumeClaim, statefulSet, cnpgCluster, loadBalancerService, albIngress, chartVolumes];

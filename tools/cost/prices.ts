@@ -41,6 +41,7 @@ export interface RegionPrices {
   cloudwatch: { logsIngestedGB: number; logsStoredGBMonth: number };
   ecr: { storageGBMonth: number };
   kms: { keyMonth: number };
+  s3: { standardGBMonth: number };
 }
 
 /** gp3's included performance: provisioned IOPS and throughput above these are billed. */
@@ -96,6 +97,9 @@ const US_EAST_1: RegionPrices = {
   cloudwatch: { logsIngestedGB: 0.5, logsStoredGBMonth: 0.03 },
   ecr: { storageGBMonth: 0.1 },
   kms: { keyMonth: 1 },
+  // S3 Standard, first 50 TB a month, us-east-1: $0.023 per GB (as quoted by handbook.vantage.sh/aws/services/s3-pricing
+  // and devnotes.tech's S3 pricing breakdown, 2026; the AWS pricing page itself was not reachable from here).
+  s3: { standardGBMonth: 0.023 },
 };
 
 /** Prices per region the estimate supports. us-west-2 is assumed equal to us-east-1 (see the header). */

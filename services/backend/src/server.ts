@@ -194,7 +194,7 @@ export function createBackend(settings: BackendSettings, options: { logger?: Log
     noteServed(entry, served);
     const { text, finishReason, usage, raw } = served.value;
     shared.answered(admitted, usage);
-    if (cacheKey !== undefined && !served.fallback) shared.cache!.put(cacheKey, { text, finishReason, usage, provider: served.provider.name, model: served.provider.model });
+    if (cacheKey !== undefined && !served.fallback) shared.cache!.put(cacheKey, { text, finishReason, usage, provider: served.provider.name, model: served.provider.model, ...(sources && { sources }) });
     if (settings.logPrompts) entry.answer = text;
     if (semanticKey) remember(served.provider.model, text, finishReason);
     // A grounded answer with sources is built here, so that `sources` can be added; otherwise relayed as received.
@@ -240,7 +240,7 @@ export function createBackend(settings: BackendSettings, options: { logger?: Log
     res.end("data: [DONE]\n\n");
   }
 
-  /** A cached answer, as JSON or as a stream like a live one; no model is called, no tokens are spent. */
+  /** A cached answer, as JSON or as a stream like a live one, with its sources; no model is called, no tokens are spent. */
   function answerFromCache(request: ChatRequest, hit: CachedAnswer, res: ServerResponse, entry: RequestLog): void {
     entry.provider = hit.provider;
     entry.model = hit.model;
@@ -257,6 +257,7 @@ export function createBackend(settings: BackendSettings, options: { logger?: Log
         model: hit.model,
         choices: [{ index: 0, message: { role: "assistant", content: hit.text, refusal: null }, logprobs: null, finish_reason: hit.finishReason }],
         usage: usageBody(hit.usage),
+        ...(hit.sources && { sources: hit.sources }),
       });
       return sendJson(res, 200, body, headers);
     }
@@ -267,6 +268,8 @@ export function createBackend(settings: BackendSettings, options: { logger?: Log
     res.writeHead(200, { "content-type": "text/event-stream; charset=utf-8", "cache-control": "no-cache", connection: draining ? "close" : "keep-alive", "x-accel-buffering": "no", ...headers });
     let body = chunk({ role: "assistant", content: "" }) + chunk({ content: hit.text }) + chunk({}, hit.finishReason);
     if (request.includeUsage && hit.usage) body += `data: ${JSON.stringify({ ...base, choices: [], usage: usageBody(hit.usage) })}\n\n`;
+    // The sources ride last, as on the live answer (the contract in lib/answer-sources.ts).
+    if (hit.sources) body += `data: ${JSON.stringify({ ...base, choices: [], ...usageField, sources: hit.sources })}\n\n`;
     res.end(`${body}data: [DONE]\n\n`);
   }
 
@@ -328,7 +331,9 @@ export function createBackend(settings: BackendSettings, options: { logger?: Log
     }
     if (res.destroyed) return;
     // Only a stream that ran to its end, from the provider asked, is worth answering again.
-    if (cacheKey !== undefined && !opened.fallback && finishReason) shared.cache!.put(cacheKey, { text: answer, finishReason, usage, provider: opened.provider.name, model: opened.provider.model });
+    if (cacheKey !== undefined && !opened.fallback && finishReason) {
+      shared.cache!.put(cacheKey, { text: answer, finishReason, usage, provider: opened.provider.name, model: opened.provider.model, ...(sources && { sources }) });
+    }
     if (request.includeUsage && usage) res.write(`data: ${JSON.stringify({ ...base, choices: [], usage: usageBody(usage) })}\n\n`);
     // The sources ride last, in a chunk without choices (the contract in lib/answer-sources.ts).
     if (sources) res.write(`data: ${JSON.stringify({ ...base, choices: [], ...usageField, sources })}\n\n`);

@@ -229,8 +229,8 @@ describe("GPU capacity variants", () => {
   });
 
   it("with Karpenter off and the fixed GPU node group on: no chart, queue or NodePool", async () => {
-    // Without Karpenter nothing grows the system pool: the peak must fit it (fewer backend replicas at most).
-    const result = await renderConfig({ ...prod, backend: { ...(prod.backend as object), autoscaling: { minReplicas: 2, maxReplicas: 3 } }, cluster: { ...prodCluster, karpenter: { enabled: false }, gpuNodes: { enabled: true } } }, "prod");
+    // Without Karpenter nothing grows the system pool: the peak must fit it beside the knowledge database (two backend replicas, fixed).
+    const result = await renderConfig({ ...prod, backend: { ...(prod.backend as object), autoscaling: { minReplicas: 2, maxReplicas: 2 } }, cluster: { ...prodCluster, karpenter: { enabled: false }, gpuNodes: { enabled: true } } }, "prod");
     expect(planned(result, "aws:eks/nodeGroup:NodeGroup").map((group) => group.name).sort()).toEqual(["cluster-nodes-gpu", "cluster-nodes-system"]);
     expect(planned(result, "kubernetes:karpenter.sh/v1:NodePool")).toEqual([]);
     expect(planned(result, "aws:sqs/queue:Queue")).toEqual([]);
@@ -269,8 +269,8 @@ describe("GPU capacity config rules", () => {
   });
 
   it("refuses a GPU model server with neither Karpenter nor a fixed GPU group", () => {
-    // Without Karpenter the backend's peak must fit the fixed system pool: three replicas at most here.
-    const peakFits = { backend: { ...(prod.backend as object), autoscaling: { minReplicas: 2, maxReplicas: 3 } } };
+    // Without Karpenter the backend's peak must fit the fixed system pool beside the knowledge database: two replicas, fixed.
+    const peakFits = { backend: { ...(prod.backend as object), autoscaling: { minReplicas: 2, maxReplicas: 2 } } };
     expect(() => parse({ ...withCluster({ karpenter: { enabled: false }, gpuNodes: { enabled: true } }), ...peakFits })).not.toThrow();
     expect(problem(withCluster({ karpenter: { enabled: false } }))).toContain(
       "ai-assistant:cluster.karpenter.enabled: expected GPU capacity for the model server: cluster.karpenter.enabled true (nodes on demand) or cluster.gpuNodes.enabled true (a fixed node group); found false",

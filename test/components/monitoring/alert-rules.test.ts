@@ -38,6 +38,14 @@ const OURS = [
   { alert: "TritonQueueTimeHigh", condition: /rate\(nv_inference_queue_duration_us\{.*\}\[5m\]\)\) \/ 1000000\) \/ .*nv_inference_request_success.* > 1$/, for: "5m", severity: "warning" },
   { alert: "TritonInferenceFailures", condition: /nv_inference_request_failure.* \/ \(.*nv_inference_request_failure.* \+ .*nv_inference_request_success.*\) > 0\.05$/, for: "5m", severity: "warning" },
   { alert: "TritonGpuMemoryNearlyFull", condition: /^\(nv_gpu_memory_used_bytes\{.*\} \/ nv_gpu_memory_total_bytes\{.*\}\) > 0\.95$/, for: "10m", severity: "warning" },
+  // CloudNativePG's own sample alerts (docs/src/samples/monitoring/prometheusrule.yaml, v1.30.0), per namespace.
+  { alert: "KnowledgeDatabaseDown", condition: /^max by \(namespace, pod\) \(cnpg_collector_up\{namespace="[^"]+"\}\) == 0$/, for: "1m", severity: "critical" },
+  { alert: "KnowledgeDatabaseReplicationLag", condition: /^max by \(namespace, pod\) \(cnpg_pg_replication_lag\{namespace="[^"]+"\}\) > 300$/, for: "1m", severity: "warning" },
+  { alert: "KnowledgeDatabaseReplicaNotStreaming", condition: /^cnpg_pg_replication_in_recovery\{namespace="[^"]+"\} > cnpg_pg_replication_is_wal_receiver_up\{namespace="[^"]+"\}$/, for: "1m", severity: "warning" },
+  { alert: "KnowledgeDatabaseLongTransaction", condition: /^max by \(namespace, pod\) \(cnpg_backends_max_tx_duration_seconds\{namespace="[^"]+"\}\) > 300$/, for: "1m", severity: "warning" },
+  { alert: "KnowledgeBackupTooOld", condition: /^\(time\(\) - max by \(namespace\) \(cnpg_collector_last_available_backup_timestamp\{namespace="[^"]+"\}\) > 93600\) unless on \(namespace\) \(max by \(namespace\) \(cnpg_collector_last_available_backup_timestamp\{.*\}\) == 0\)$/, for: "10m", severity: "warning" },
+  { alert: "KnowledgeBackupFailed", condition: /^max by \(namespace\) \(cnpg_collector_last_failed_backup_timestamp\{.*\}\) > max by \(namespace\) \(cnpg_collector_last_available_backup_timestamp\{.*\}\)$/, for: "1m", severity: "warning" },
+  { alert: "KnowledgeWalArchivingFailing", condition: /^max by \(namespace, pod\) \(cnpg_pg_stat_archiver_last_failed_time\{.*\} - cnpg_pg_stat_archiver_last_archived_time\{.*\}\) > 1$/, for: "1m", severity: "warning" },
   { alert: "KnowledgeRetrievalFailing", condition: /ai_assistant_knowledge_retrievals_total\{.*outcome="failed"\}.* \/ .*ai_assistant_knowledge_retrievals_total\{namespace="[^"]+"\}\[5m\]\)\) > 0\.1$/, for: "10m", severity: "warning" },
 ] as const;
 

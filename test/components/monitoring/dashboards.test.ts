@@ -18,7 +18,7 @@ const EXPECTED: Record<string, { title: string; panels: string[] }> = {
   "ai-assistant-gpu": { title: "AI Assistant / GPU", panels: ["Utilisation", "Memory used"] },
   "ai-assistant-cost": { title: "AI Assistant / Cost", panels: ["GPU-hours in range", "Estimated GPU spend in range", "Projected monthly GPU spend"] },
   "ai-assistant-infrastructure": { title: "AI Assistant / Infrastructure health", panels: ["Targets up", "Node memory used", "Filesystems used", "Volumes used", "Firing alerts"] },
-  "ai-assistant-knowledge": { title: "AI Assistant / Knowledge", panels: ["Questions grounded in documents", "Retrieval failures", "p95 retrieval latency", "Semantic cache hit rate"] },
+  "ai-assistant-knowledge": { title: "AI Assistant / Knowledge", panels: ["Questions grounded in documents", "Retrieval failures", "p95 retrieval latency", "Semantic cache hit rate", "Database instances up", "Database size", "Replication lag", "Connections"] },
 };
 
 describe("dashboards", () => {

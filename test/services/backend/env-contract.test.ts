@@ -52,6 +52,9 @@ describe("given every committed stack and every phase and provider, rendered", (
     expect(prod.apiKey).toBe(FAKE_KEY);
     // A production stack limits each client by default.
     expect(prod.rateLimit).toEqual({ perMinute: 30, burst: 10, tokensPerMinute: 0, trustProxyHops: 2 });
+    // prod grounds answers in its knowledge database: the URL from the operator's Secret, the key from its own.
+    expect(prod.knowledge).toMatchObject({ databaseUrl: expect.stringMatching(/^postgres:\/\/knowledge:.*@knowledge-db-rw\.ai-assistant:5432\/knowledge$/), adminKey: FAKE_KEY });
+    expect(dev.knowledge).toBeUndefined();
     const hosted = parsed("HOSTED");
     expect([hosted.primary.provider, hosted.primary.baseUrl, hosted.fallbacks.map((f) => f.provider), hosted.apiKey]).toEqual(["anthropic", "https://api.anthropic.com/v1", ["mock"], FAKE_KEY]);
     expect(parsed("HOSTED_HUGGINGFACE").fallbacks).toEqual([]);

@@ -20,7 +20,7 @@ import { alertRuleGroups, alertRules } from "../../../components/monitoring/aler
 import { canaryAnalysisSpec, CANARY_HASH_ARG } from "../../../components/monitoring/canary-analysis";
 import { parseStackConfig } from "../../../config/load";
 import { dashboardQueries, dashboards } from "../../../components/monitoring/dashboards";
-import { BACKEND_METRICS, CLUSTER_METRICS, DCGM_METRICS, TRITON_METRICS, VALKEY_METRICS, VLLM_METRICS } from "../../../lib/metrics-contract";
+import { BACKEND_METRICS, CLUSTER_METRICS, DCGM_METRICS, TRITON_METRICS, VALKEY_METRICS, VLLM_METRICS, CNPG_METRICS } from "../../../lib/metrics-contract";
 import { rulesFile } from "../../../tools/promtool";
 import { metricNames } from "../../support/promql";
 import { StandIn, startStandIn } from "./support/stand-ins";
@@ -48,7 +48,7 @@ if (!prometheus && process.env.CI) {
  * kube-state-metrics / node-exporter / the kubelet (cluster-only), Valkey's redis_exporter and Triton's own /metrics.
  * `ALERTS` is Prometheus's own.
  */
-const NOT_THE_BACKENDS = new Set<string>([...Object.values(VLLM_METRICS), ...Object.values(DCGM_METRICS), ...Object.values(CLUSTER_METRICS), ...Object.values(VALKEY_METRICS), ...Object.values(TRITON_METRICS), "ALERTS"]);
+const NOT_THE_BACKENDS = new Set<string>([...Object.values(VLLM_METRICS), ...Object.values(DCGM_METRICS), ...Object.values(CLUSTER_METRICS), ...Object.values(VALKEY_METRICS), ...Object.values(TRITON_METRICS), ...Object.values(CNPG_METRICS), "ALERTS"]);
 
 const FAILING = "ns-failing";
 const HEALTHY = "ns-healthy";

@@ -170,6 +170,21 @@ describe("cost settings and variants", () => {
     expect(item(estimate(plan), "StatefulSet app/redis (data)", "EBS gp3 GiB-month")).toMatchObject({ quantity: 30, monthlyUsd: 2.4 });
   });
 
+  it("prices an S3 bucket at the assumed stored size, S3 Standard", () => {
+    const result = estimate([planned("aws:s3/bucket:Bucket", "backups", {})]);
+    expect(item(result, "backups", "S3 Standard GB-month")).toMatchObject({ quantity: 50, unitPrice: 0.023, monthlyUsd: 1.15 });
+    expect(result.notes.join("\n")).toContain("S3: 50 GB stored per bucket");
+  });
+
+  it("prices a CloudNativePG Cluster's volumes once per instance, data and WAL, and no other kind called Cluster", () => {
+    const cluster = (apiVersion: string) =>
+      planned("kubernetes:postgresql.cnpg.io/v1:Cluster", "db", { apiVersion, kind: "Cluster", metadata: { name: "db", namespace: "app" }, spec: { instances: 3, storage: { size: "10Gi" }, walStorage: { size: "2Gi" } } });
+    const result = estimate([cluster("postgresql.cnpg.io/v1")]);
+    expect(item(result, "Cluster app/db (data volume)", "EBS gp3 GiB-month")).toMatchObject({ quantity: 30, monthlyUsd: 2.4 });
+    expect(item(result, "Cluster app/db (WAL volume)", "EBS gp3 GiB-month")).toMatchObject({ quantity: 6 });
+    expect(estimate([cluster("example.com/v1")]).items.filter((i) => i.resource.startsWith("Cluster"))).toEqual([]);
+  });
+
   it("prices a LoadBalancer Service without the controller's annotations as the in-tree Classic LB", () => {
     expect(item(estimate([k8s("Service", "web", { spec: { type: "LoadBalancer" } })]), "Service app/web", "Classic LB-hour")).toMatchObject({ unitPrice: 0.025, monthlyUsd: 18.25 });
   });

@@ -15,6 +15,7 @@
  */
 import { createHash } from "crypto";
 import type Redis from "ioredis";
+import type { AnswerSource } from "../../../../lib/answer-sources";
 import { BackendSettings } from "../../../../lib/backend-env";
 import { ChatRequest, Usage } from "../providers/types";
 
@@ -26,6 +27,8 @@ export interface CachedAnswer {
   /** Who answered the first time (the `X-Assistant-Provider` header and the metric labels of the saving). */
   provider: string;
   model: string;
+  /** The passages a grounded answer cited (lib/answer-sources.ts): replayed with it, so a cached answer stays cited. */
+  sources?: AnswerSource[];
 }
 
 export interface CacheStore {
@@ -77,8 +80,10 @@ export class ValkeyCacheStore implements CacheStore {
 /** The canonical key of a request, or undefined when the request is not to be cached. */
 export function cacheKey(request: ChatRequest, mode: BackendSettings["cache"]["mode"]): string | undefined {
   if (mode === "off" || (mode === "deterministic" && request.temperature !== 0)) return undefined;
+  // The leading number is the entry format: 2 since entries carry their sources, so that no entry stored without
+  // them (format 1) answers a grounded question uncited.
   const canonical = JSON.stringify([
-    1,
+    2,
     request.model,
     request.messages.map((m) => [m.role, m.content]),
     request.temperature ?? null,

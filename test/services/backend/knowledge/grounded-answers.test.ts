@@ -120,6 +120,47 @@ describe("given the mock phase with knowledge on (no keys, no model)", () => {
   });
 });
 
+describe("given the exact response cache on, with knowledge", () => {
+  let gateway: RunningBackend;
+  beforeAll(async () => {
+    gateway = await startBackend({ ...hosted, LLM_BASE_URL: upstream.baseUrl, ...knowledgeEnv(), CACHE_MODE: "all" });
+    for (const doc of Object.values(CORPUS)) expect((await admin(gateway.url).add(doc)).status).toBeLessThan(300);
+  }, 60_000);
+  afterAll(async () => gateway?.close());
+
+  it("when a grounded answer is asked for again, then the cached answer comes back with the same sources, as JSON and as a stream", async () => {
+    const question = ask("Where do the knowledge database backups go, and how do I restore one?", { temperature: 0 });
+    const first = await postChat(gateway.url, question);
+    const live = await json(first);
+    expect(first.headers.get("x-assistant-cache")).toBe("miss");
+    expect(live.sources[0]).toMatchObject({ index: 1, source: "runbooks/backups.md" });
+
+    upstream.received.length = 0;
+    const again = await postChat(gateway.url, question);
+    expect(again.headers.get("x-assistant-cache")).toBe("hit");
+    const cached = await json(again);
+    expect(cached.choices[0].message.content).toBe(live.choices[0].message.content);
+    expect(cached.sources).toEqual(live.sources);
+
+    const streamed = await postChat(gateway.url, { ...question, stream: true, stream_options: { include_usage: true } });
+    expect(streamed.headers.get("x-assistant-cache")).toBe("hit");
+    const events = await sseData(streamed);
+    expect(events[events.length - 1]).toBe("[DONE]");
+    expect(events[events.length - 2]).toMatchObject({ object: SOURCES_CHUNK_OBJECT, choices: [], sources: live.sources });
+    expect(events.filter((e) => typeof e === "object" && "sources" in (e as object))).toHaveLength(1);
+    // Neither replay called the model.
+    expect(upstream.received).toHaveLength(0);
+  });
+
+  it("when an ungrounded answer is cached, then its replay has no sources field", async () => {
+    const question = ask("Write a limerick about otters", { temperature: 0 });
+    await json(await postChat(gateway.url, question));
+    const again = await postChat(gateway.url, question);
+    expect(again.headers.get("x-assistant-cache")).toBe("hit");
+    expect("sources" in (await json(again))).toBe(false);
+  });
+});
+
 describe("given the semantic cache on, with a distance and a TTL", () => {
   let gateway: RunningBackend;
   const twoModels = JSON.stringify({ "gpt-4o-mini": "", "gpt-4o": "" });
