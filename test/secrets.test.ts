@@ -26,11 +26,18 @@ describe("given secrets a user put in plain config by mistake", () => {
   };
   let warnings: string[];
   let text: string;
+  let unmarked: string[];
 
   beforeAll(async () => {
     const result = await renderConfig(config);
     warnings = result.warnings;
+    unmarked = result.unmarkedSecrets;
     text = Object.values(renderFiles(result)).join("\n");
+  });
+
+  it("every resource holds them as Pulumi secrets or in a Kubernetes Secret, never as plain values the state would keep", () => {
+    // The written render masks known secret strings wherever they are, so its text alone cannot show such a leak.
+    expect(unmarked).toEqual([]);
   });
 
   it("no secret value appears anywhere in the rendered YAML, plan.json or outputs", () => {
@@ -43,6 +50,24 @@ describe("given secrets a user put in plain config by mistake", () => {
       expect(warnings.some((w) => w.includes(`ai-assistant:${key} is stored in plain text`) && w.includes(`pulumi config set --secret ai-assistant:${key}`))).toBe(true);
     }
     for (const secret of [API_KEY, HF_TOKEN, GRAFANA_PASSWORD, KNOWLEDGE_ADMIN_KEY, VALKEY_PASSWORD]) expect(warnings.join("\n")).not.toContain(secret);
+  });
+});
+
+describe("given a program that copies a secret setting's value into a plain ConfigMap", () => {
+  it("then the render still masks the value in what it writes, and names the resource as holding it unmarked", async () => {
+    const { render } = await import("../tools/render");
+    const k8s = await import("@pulumi/kubernetes");
+    const result = await render({
+      stack: "test",
+      config: { "ai-assistant:apiKey": API_KEY },
+      secretKeys: [],
+      runProgram: () => {
+        const provider = new k8s.Provider("leaky", { renderYamlToDirectory: "unused" });
+        new k8s.core.v1.ConfigMap("leaky-settings", { metadata: { name: "leaky" }, data: { key: new pulumi.Config("ai-assistant").require("apiKey") } }, { provider });
+      },
+    });
+    expect(JSON.stringify(result.resources)).not.toContain(API_KEY);
+    expect(result.unmarkedSecrets).toEqual([expect.stringContaining("ConfigMap::leaky-settings")]);
   });
 });
 

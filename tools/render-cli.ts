@@ -61,6 +61,7 @@ async function main(): Promise<number> {
   const { config, secretKeys, unsetSecrets, unsetSettings, placeholders } = readStackFile(stackFile ?? join(PROJECT_DIR, `Pulumi.${stack}.yaml`), stack);
   const result = await render({ stack, config, secretKeys, stackFile, placeholders, runProgram: () => require(join(PROJECT_DIR, "index")) });
   for (const warning of result.warnings) console.error(`warning: ${warning}`);
+  for (const urn of result.unmarkedSecrets) console.error(`warning: ${urn} holds a secret setting's value outside a Pulumi secret: masked here, but pulumi up would keep it in plain text in the state`);
   const cost = stackCost(result, config);
   const files = writeRender(result, out, cost);
   const ms = Number(process.hrtime.bigint() - started) / 1e6;

@@ -25,5 +25,5 @@ export const valkeyChartObjects = (): K8sObject[] => valkeyChartDocuments().filt
 /** The chart's objects in the shape of a render, for checks written against renders (namespace: the release's). */
 export function valkeyChartRender(namespace = "ai-assistant"): RenderResult {
   const objects = valkeyChartObjects().map((object) => ({ ...object, metadata: { ...object.metadata, namespace } }));
-  return { stack: "prod", resources: [], outputs: {}, warnings: [], kubernetesObjects: objects.map((object) => ({ object, group: "valkey-chart", urn: "" })) };
+  return { stack: "prod", resources: [], outputs: {}, warnings: [], unmarkedSecrets: [], kubernetesObjects: objects.map((object) => ({ object, group: "valkey-chart", urn: "" })) };
 }
