@@ -7,7 +7,7 @@ import { ContainerImages } from "./components/images/container-images";
 import { EksCluster } from "./components/cluster/eks-cluster";
 import { STORAGE_CLASSES } from "./components/cluster/cluster-storage";
 import { ExistingCluster } from "./components/cluster/existing-cluster";
-import { Frontend } from "./components/app/frontend";
+import { Frontend, FRONTEND_INGRESS_NAME } from "./components/app/frontend";
 import { LocalModels } from "./components/model-servers/local-models";
 import { Monitoring } from "./components/monitoring/monitoring";
 import { AppNamespace } from "./components/app/namespace";
@@ -23,6 +23,8 @@ import { internetPeers } from "./lib/network-policy";
 import { Valkey } from "./components/shared-state/valkey";
 import { clientKeys } from "./components/shared-state/client-keys";
 import { valkeyEnabled } from "./config/shared-state";
+import { ArgoRollouts } from "./components/cluster/argo-rollouts";
+import { appCanaries } from "./components/app/canary";
 import { knowledgeBackupEnabled, knowledgeImage, knowledgeInstances } from "./config/knowledge";
 import { BackupBucket } from "./components/knowledge/backup-bucket";
 import { CloudNativePgOperator, CNPG_OPERATOR_POD_LABELS, CNPG_NAMESPACE } from "./components/knowledge/operator";
@@ -171,6 +173,28 @@ const knowledge = config.knowledge.enabled
   : undefined;
 const keys = config.secrets.clientApiKeys ? clientKeys(config.secrets.clientApiKeys, config.backend.apiKeys) : undefined;
 
+// Canary delivery (docs/delivery.md): Argo Rollouts moves the frontend and backend in steps, judged on Prometheus.
+const delivery = config.delivery;
+const argoRollouts =
+  delivery.strategy === "canary" && delivery.argoRollouts.install
+    ? new ArgoRollouts("argo-rollouts", {
+        provider,
+        stack: config.stack,
+        chartVersion: delivery.argoRollouts.chartVersion,
+        nodeSelector: config.cluster.type === "eks" ? { [SYSTEM_NODE_LABEL.key]: SYSTEM_NODE_LABEL.value } : undefined,
+      })
+    : undefined;
+const canaries =
+  delivery.strategy === "canary"
+    ? appCanaries({
+        settings: delivery.canary,
+        namespace: config.namespace,
+        prometheusUrl: prometheusUrl(config.stack, config.monitoring.namespace),
+        albIngress: cluster instanceof EksCluster && config.frontend.expose.type === "Ingress" ? FRONTEND_INGRESS_NAME : undefined,
+        dependsOn: argoRollouts ? [argoRollouts.chart] : [],
+      })
+    : undefined;
+
 const llm = backendLlm(config, localModels?.endpoints);
 const hostedApi = hostedApiOf(config);
 const backend = new Backend("backend", {
@@ -195,6 +219,7 @@ const backend = new Backend("backend", {
   },
   valkey: valkey && { pods: valkey.pods, password: valkey.passwordRef },
   clientKeys: keys,
+  canary: canaries?.backend,
   knowledge: knowledge && { database: knowledge.pods, databaseUrl: knowledge.urlRef, adminKey: config.secrets.knowledgeAdminKey! },
   featureFlags: featureFlagFile(config.features),
 });
@@ -214,6 +239,7 @@ const frontend = new Frontend("frontend", {
   alb: cluster instanceof EksCluster ? { ...cluster.albPlacement, privateCidrs, controller: cluster.loadBalancerController } : undefined,
   oidcClientSecret: config.secrets.oidcClientSecret,
   backendToken: keys?.frontendToken,
+  canary: canaries?.frontend,
 });
 
 const monitoring = config.monitoring.enabled

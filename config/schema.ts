@@ -6,6 +6,7 @@ import { z } from "zod";
 import { backendServiceSettings } from "./backend-service";
 import { clusterSchema } from "./cluster";
 import { costRules, costSchema } from "./cost";
+import { deliverySchema } from "./delivery";
 import { exposureSchema } from "./exposure";
 import { featureRules, featuresSchema } from "./features";
 import { ImageReference } from "./image";
@@ -61,6 +62,8 @@ function commonSettings(phase: Phase) {
     frontend: workloadSchema({ image: DEFAULT_IMAGES.frontend, resources: FRONTEND_RESOURCES }, { expose: exposureSchema }),
     backend: workloadSchema({ image: DEFAULT_IMAGES.backend, resources: BACKEND_RESOURCES[phase] }, backendServiceSettings),
     monitoring: monitoringSchema,
+    /** Rolling update or canary (Argo Rollouts) for the frontend and backend (docs/delivery.md). */
+    delivery: deliverySchema,
     cost: costSchema,
     networkPolicies: networkPoliciesSchema,
     /** The shared Valkey of the backend's limits and cache (docs/shared-state.md). */
@@ -183,6 +186,7 @@ function crossSectionRules(config: ParsedPhase, ctx: z.RefinementCtx, stack: str
     });
   }
   if (localModel) scalingRules(config, localModel, ctx);
+  deliveryRules(config, ctx);
   valkeyRules(config.valkey, ctx);
   knowledgeRules(config, ctx);
   knowledgeAdminKeyRule(config, ctx);
@@ -192,6 +196,30 @@ function crossSectionRules(config: ParsedPhase, ctx: z.RefinementCtx, stack: str
   exposureRules(config, ctx);
   if (config.production === true) productionRules(config, ctx);
   costRules(config, ctx);
+}
+
+/**
+ * A canary is judged on the stack's own Prometheus, and Argo Rollouts' CRDs and controller are cluster-wide: one
+ * install per cluster, like kube-prometheus-stack's.
+ */
+function deliveryRules(config: ParsedPhase, ctx: z.RefinementCtx) {
+  if (config.delivery?.strategy !== "canary") return;
+  if (config.monitoring?.enabled === false) {
+    ctx.addIssue({
+      code: "custom",
+      path: ["monitoring", "enabled"],
+      message: "expected monitoring.enabled true with delivery.strategy canary: the canary's analysis queries the stack's Prometheus for its error rate and latency",
+      input: false,
+    });
+  }
+  if (config.delivery.argoRollouts?.install && config.cluster?.type === "kubeconfig" && config.cluster.shared) {
+    ctx.addIssue({
+      code: "custom",
+      path: ["delivery", "argoRollouts", "install"],
+      message: "expected delivery.argoRollouts.install false on a shared cluster (cluster.shared true): Argo Rollouts' CRDs and controller are cluster-wide, so install them once per cluster and let every stack use them",
+      input: true,
+    });
+  }
 }
 
 /** The admin key must be one the backend accepts (KNOWLEDGE_ADMIN_KEY: at least 16 characters). The value is never shown. */
@@ -306,6 +334,7 @@ function systemPoolRule(config: ParsedPhase, ctx: z.RefinementCtx) {
         karpenter: config.cluster.karpenter.enabled,
         keda: config.cluster.keda.install && config.phase === "local-model" && isKedaScaled(config.localModel),
         valkey: valkeyEnabled(config.valkey) ? config.valkey.resources : undefined,
+        argoRollouts: config.delivery?.strategy === "canary" && config.delivery.argoRollouts?.install === true,
         knowledge: config.knowledge?.enabled ? { instances: knowledgeInstances(config.knowledge, config.production), resources: config.knowledge.resources, operator: config.knowledge.operator.install } : undefined,
       }),
     );

@@ -56,6 +56,12 @@ export const LOAD_BALANCER_CONTROLLER_REPLICAS = 2;
 export const CNPG_OPERATOR_RESOURCES = { requests: { cpu: "100m", memory: "200Mi" }, limits: { cpu: "500m", memory: "400Mi" } } as const;
 export const KEDA_RESOURCES = { requests: { cpu: "100m", memory: "100Mi" }, limits: { cpu: "1", memory: "1000Mi" } } as const;
 export const KEDA_PODS = ["operator", "metricServer", "webhooks"] as const;
+/**
+ * Argo Rollouts' controller (delivery.strategy canary): two replicas with leader election, the chart's default
+ * (argo-helm charts/argo-rollouts/values.yaml 2.41.0 `controller.replicas: 2`; its `resources` are empty, so ours).
+ */
+export const ARGO_ROLLOUTS_REPLICAS = 2;
+export const ARGO_ROLLOUTS_RESOURCES = { requests: { cpu: "50m", memory: "128Mi" }, limits: { cpu: "500m", memory: "512Mi" } } as const;
 
 /**
  * The cluster's own pods on EKS, as their default manifests request them (estimates: the add-ons' versions move
@@ -118,6 +124,8 @@ export interface SystemPoolInputs {
   karpenter?: boolean;
   /** KEDA runs here (the stack installs it for its scaled model servers). */
   keda?: boolean;
+  /** Argo Rollouts' controller runs here (delivery.strategy canary with delivery.argoRollouts.install). */
+  argoRollouts?: boolean;
   /** The stack's Valkey (valkey.enabled): its container's requests; the exporter beside it is added here. */
   valkey?: { requests: { cpu: string; memory: string } };
   /** The knowledge base (knowledge.enabled): its Postgres instances and, when the stack installs it, the CloudNativePG operator. */
@@ -145,6 +153,7 @@ export function systemPoolPods(inputs: SystemPoolInputs): PoolPod[] {
   }
   if (inputs.karpenter) pods.push({ name: "karpenter", pods: Math.min(KARPENTER_REPLICAS, inputs.nodes), requests: requestsOf(KARPENTER_RESOURCES) });
   if (inputs.valkey) pods.push({ name: "valkey", pods: 1, requests: plus(requestsOf(inputs.valkey), requestsOf(VALKEY_EXPORTER_RESOURCES)) });
+  if (inputs.argoRollouts) pods.push({ name: "argo-rollouts", pods: ARGO_ROLLOUTS_REPLICAS, requests: requestsOf(ARGO_ROLLOUTS_RESOURCES) });
   if (inputs.knowledge) {
     pods.push({ name: "knowledge-postgres", pods: inputs.knowledge.instances, requests: requestsOf(inputs.knowledge.resources) });
     if (inputs.knowledge.operator) pods.push({ name: "cloudnative-pg", pods: 1, requests: requestsOf(CNPG_OPERATOR_RESOURCES) });

@@ -45,6 +45,8 @@ const WORKLOAD_TYPES: Record<string, (props: StackResource["props"]) => PodSpec 
   "kubernetes:batch/v1:Job": (props) => props.spec?.template?.spec,
   "kubernetes:batch/v1:CronJob": (props) => props.spec?.jobTemplate?.spec?.template?.spec,
   "kubernetes:core/v1:Pod": (props) => props.spec,
+  // An Argo Rollout with its own pod template; one with a workloadRef has none, and its Deployment is checked instead.
+  "kubernetes:argoproj.io/v1alpha1:Rollout": (props) => props.spec?.template?.spec,
 };
 
 export interface SecurityContext {

@@ -60,6 +60,12 @@ describe("given the prod stack (vLLM, hosted fallback, ALB, monitoring)", () => 
     pods = { frontend: podOf(result, "frontend"), backend: podOf(result, "backend"), modelServer: podOf(result, "model-server"), valkey: chartValkeyPod(podOf(result, "backend").namespace) };
   });
 
+  it("gives a canary's pods, which Argo Rollouts labels with their pod-template hash, the same paths as the stable ones", () => {
+    expect(objectsOf(result, "Rollout").map((r) => r.metadata.name).sort()).toEqual(["backend", "frontend"]);
+    const hashed = Object.fromEntries(Object.entries(pods).map(([name, pod]) => [name, { ...pod, labels: { ...pod.labels, "rollouts-pod-template-hash": "7c9d4f8b6" } }]));
+    expect(allowedPaths(result, hashed)).toEqual(allowedPaths(result, pods));
+  });
+
   it("a default deny selects every pod of the namespace, in both directions", () => {
     const deny = objectOf(result, "NetworkPolicy", "default-deny");
     expect(deny.spec).toEqual({ podSelector: {}, policyTypes: ["Ingress", "Egress"] });

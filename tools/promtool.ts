@@ -3,7 +3,10 @@
  *   - rules.yaml: the alert rules, generated from lib/alert-rules.ts (the same objects the PrometheusRule carries);
  *   - rules.test.yaml: promtool unit tests built from hand-written input series (test/support/alert-cases.ts), with
  *     evaluation times derived from each rule's `for`;
- *   - dashboards.yaml: every dashboard query as a recording rule, so that `promtool check rules` parses it.
+ *   - dashboards.yaml: every dashboard query as a recording rule, so that `promtool check rules` parses it;
+ *   - canary.test.yaml: the canary analysis queries (components/monitoring/canary-analysis.ts), evaluated on series of
+ *     failing, healthy and idle canaries (test/support/canary-cases.ts): `query > bool limit` is 1 exactly where the
+ *     canary breaches, and absent without canary traffic.
  * and runs `promtool check rules` and `promtool test rules` on them. The jest suite calls the same functions;
  * by hand: `node -r ./tools/register.js tools/promtool.ts [--out <dir>]`.
  */
@@ -15,7 +18,11 @@ import { parseArgs } from "util";
 import { stringify } from "yaml";
 import { AlertRule, alertRuleGroups, RuleGroup } from "../components/monitoring/alert-rules";
 import { Dashboard, dashboardQueries, dashboards } from "../components/monitoring/dashboards";
+import { canaryAnalysisSpec, canaryLimits, CanaryMetricName, CANARY_HASH_ARG } from "../components/monitoring/canary-analysis";
+import { errorRatio } from "../components/monitoring/promql";
+import { ARGO_ROLLOUTS_CHART_VERSION, CanaryAnalysisConfig, deliverySchema } from "../config/delivery";
 import type { AlertCase } from "../test/support/alert-cases";
+import type { CanaryCase } from "../test/support/canary-cases";
 
 const yaml = (value: unknown) => stringify(value, { lineWidth: 0 });
 
@@ -106,6 +113,40 @@ export function unitTestFile(cases: AlertCase[], rules: AlertRule[], rulesFileNa
   return yaml({ rule_files: [rulesFileName], evaluation_interval: "1m", tests });
 }
 
+const CANARY_METRICS: CanaryMetricName[] = ["error-ratio", "p95-latency"];
+/** When the canary proofs are evaluated: minutes into series that start at 0. */
+export const CANARY_EVAL_AT = "10m";
+
+/** The canary analysis of a stack whose `delivery` section says nothing but `canary`: the defaults. */
+export function defaultCanaryAnalysis(): CanaryAnalysisConfig {
+  return deliverySchema.parse({ strategy: "canary", argoRollouts: { chartVersion: ARGO_ROLLOUTS_CHART_VERSION } }).canary.analysis;
+}
+
+/** The query Argo Rollouts sends Prometheus for the canary `hash`: the template's query with its argument filled in. */
+export function deployedCanaryQuery(namespace: string, analysis: CanaryAnalysisConfig, name: CanaryMetricName, hash: string): string {
+  const metric = canaryAnalysisSpec({ namespace, prometheusUrl: "http://prometheus:9090", analysis }).metrics.find((m) => m.name === name)!;
+  return metric.provider.prometheus.query.split(`{{args.${CANARY_HASH_ARG}}}`).join(hash);
+}
+
+/**
+ * The promtool unit-test file of the canary analysis: for each case, `query > bool limit` is 1 when the canary
+ * breaches, 0 when not, no sample without canary data; and the namespace-wide error ratio (the alert's) beside it.
+ * `query` gives each metric's PromQL (the deployed one, or a variant a test wants to see fail).
+ */
+export function canaryUnitTestFile(cases: CanaryCase[], namespace: string, analysis: CanaryAnalysisConfig, query: (name: CanaryMetricName) => string): string {
+  const limits = canaryLimits(analysis);
+  const sample = (breach: boolean) => [{ labels: `{namespace="${namespace}"}`, value: breach ? 1 : 0 }];
+  const tests = cases.map((c) => ({
+    interval: "1m",
+    input_series: c.series,
+    promql_expr_test: [
+      ...CANARY_METRICS.map((name) => ({ expr: `(${query(name)}) > bool ${limits[name]}`, eval_time: CANARY_EVAL_AT, exp_samples: c.breaches === undefined ? [] : sample(c.breaches[name]) })),
+      { expr: `(${errorRatio(namespace, analysis.window)}) > bool ${limits["error-ratio"]}`, eval_time: CANARY_EVAL_AT, exp_samples: sample(c.namespaceBreaches) },
+    ],
+  }));
+  return yaml({ rule_files: [], evaluation_interval: "1m", tests });
+}
+
 export interface ProofFiles {
   dir: string;
   rules: string;
@@ -144,9 +185,13 @@ function main(): number {
   }
   // eslint-disable-next-line @typescript-eslint/no-require-imports
   const { ALERT_CASES, NS } = require("../test/support/alert-cases") as typeof import("../test/support/alert-cases");
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const { CANARY_CASES, CANARY_HASH } = require("../test/support/canary-cases") as typeof import("../test/support/canary-cases");
   const files = writeProofFiles(values.out ?? mkdtempSync(join(tmpdir(), "promtool-")), NS, ALERT_CASES);
+  const analysis = defaultCanaryAnalysis();
+  writeFileSync(join(files.dir, "canary.test.yaml"), canaryUnitTestFile(CANARY_CASES, NS, analysis, (name) => deployedCanaryQuery(NS, analysis, name, CANARY_HASH)));
   let ok = true;
-  for (const args of [["check", "rules", "rules.yaml"], ["check", "rules", "dashboards.yaml"], ["test", "rules", "rules.test.yaml"]]) {
+  for (const args of [["check", "rules", "rules.yaml"], ["check", "rules", "dashboards.yaml"], ["test", "rules", "rules.test.yaml"], ["test", "rules", "canary.test.yaml"]]) {
     const result = runPromtool(promtool, args, files.dir);
     console.log(`$ promtool ${args.join(" ")}   (in ${files.dir})\n${result.output}`);
     ok &&= result.ok;

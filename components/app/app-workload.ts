@@ -7,6 +7,7 @@ import { HealthPaths, httpProbes, ProbeTiming } from "../../lib/probes";
 import { IMAGE_PULL_POLICY, LocalStorage, withEphemeralStorage } from "../../lib/local-storage";
 import { PolicyRules, workloadNetworkPolicy } from "../../lib/network-policy";
 import { preStopHook, TERMINATION_GRACE_SECONDS } from "./shutdown";
+import { CanaryDelivery, canaryStrategy, ROLLOUT_API_VERSION, rolloutHashSpreadKey } from "./canary";
 
 type EnvVar = k8s.types.input.core.v1.EnvVar;
 type EnvFromSource = k8s.types.input.core.v1.EnvFromSource;
@@ -31,12 +32,14 @@ export interface AppComponentArgs {
   networkPolicies: boolean;
   /** The cluster runs the native `sleep` lifecycle action (Kubernetes 1.30 or later; see ./shutdown.ts). */
   nativeSleep: boolean;
+  /** A canary (Argo Rollouts) instead of the Deployment's rolling update (./canary.ts, docs/delivery.md). */
+  canary?: CanaryDelivery;
 }
 
 /** What a component on AppWorkload passes through unchanged: its cluster, namespace, size, image and posture. */
 export function passedThrough(args: AppComponentArgs): Omit<AppComponentArgs, "stack" | "version"> {
-  const { provider, namespace, workload, image, production, networkPolicies, nativeSleep } = args;
-  return { provider, namespace, workload, image, production, networkPolicies, nativeSleep };
+  const { provider, namespace, workload, image, production, networkPolicies, nativeSleep, canary } = args;
+  return { provider, namespace, workload, image, production, networkPolicies, nativeSleep, canary };
 }
 
 export interface AppWorkloadArgs extends Omit<AppComponentArgs, "stack" | "version"> {
@@ -88,13 +91,13 @@ export const APP_LOCAL_STORAGE: LocalStorage = { request: "64Mi", limit: "512Mi"
  * Zones are a hard rule, nodes a preference, so a scale-up never waits for a node to be free. `pod-template-hash`
  * keeps a rollout's new pods spread among themselves instead of counting the old ones being replaced.
  */
-function topologySpread(selector: Record<string, string>) {
+function topologySpread(selector: Record<string, string>, hashKey: string) {
   const constraint = (topologyKey: string, whenUnsatisfiable: string) => ({
     maxSkew: 1,
     topologyKey,
     whenUnsatisfiable,
     labelSelector: { matchLabels: selector },
-    matchLabelKeys: ["pod-template-hash"],
+    matchLabelKeys: [hashKey],
   });
   return [constraint("topology.kubernetes.io/zone", "DoNotSchedule"), constraint("kubernetes.io/hostname", "ScheduleAnyway")];
 }
@@ -102,7 +105,8 @@ function topologySpread(selector: Record<string, string>) {
 /**
  * A stateless HTTP workload: its own ServiceAccount, Deployment, Service, HorizontalPodAutoscaler (when autoscaling is
  * on), a PodDisruptionBudget (when more than one replica always runs, so that node drains keep one pod serving) and
- * its NetworkPolicy.
+ * its NetworkPolicy. With a canary, an Argo Rollout runs the Deployment's template in steps (the HPA scales the
+ * Rollout), with its AnalysisTemplate and, behind an ALB, the canary and stable Services (./canary.ts).
  */
 export class AppWorkload extends pulumi.ComponentResource {
   public readonly deployment: k8s.apps.v1.Deployment;
@@ -111,6 +115,11 @@ export class AppWorkload extends pulumi.ComponentResource {
   public readonly disruptionBudget?: k8s.policy.v1.PodDisruptionBudget;
   public readonly serviceAccount: k8s.core.v1.ServiceAccount;
   public readonly networkPolicy?: k8s.networking.v1.NetworkPolicy;
+  /** With a canary: the Rollout that runs the Deployment's pod template in steps, and what it needs. */
+  public readonly rollout?: k8s.apiextensions.CustomResource;
+  public readonly analysisTemplate?: k8s.apiextensions.CustomResource;
+  /** With a canary behind an ALB: the Services Argo Rollouts points at the canary's and the stable pods. */
+  public readonly canaryServices?: { canary: k8s.core.v1.Service; stable: k8s.core.v1.Service };
   /** Cluster-internal base URL, e.g. http://backend.ai-assistant.svc.cluster.local:8080. */
   public readonly url: pulumi.Output<string>;
 
@@ -131,13 +140,16 @@ export class AppWorkload extends pulumi.ComponentResource {
     // no token to steal and no IRSA role to attach.
     this.serviceAccount = new k8s.core.v1.ServiceAccount(name, { metadata, automountServiceAccountToken: false }, childOpts);
 
+    const { canary } = args;
     this.deployment = new k8s.apps.v1.Deployment(
       name,
       {
         metadata: { ...metadata, labels: running },
         spec: {
           // With an HPA the replica count is the HPA's to set; a value here would fight it on every `pulumi up`.
-          replicas: autoscaling ? undefined : workload.replicas,
+          // With a canary the Deployment is only the pod template the Rollout runs: Argo Rollouts scales it to zero
+          // once the Rollout's pods are healthy (workloadRef scaleDown onsuccess), and a value here would undo that.
+          replicas: autoscaling || canary ? undefined : workload.replicas,
           selector: { matchLabels: selector },
           strategy: { type: "RollingUpdate", rollingUpdate: { maxSurge: "25%", maxUnavailable: 0 } },
           template: {
@@ -148,7 +160,8 @@ export class AppWorkload extends pulumi.ComponentResource {
               // preStop sleep, the server's drain and grace, and the exit (./shutdown.ts).
               terminationGracePeriodSeconds: TERMINATION_GRACE_SECONDS,
               securityContext: restrictedPodSecurityContext(),
-              ...(args.production && { topologySpreadConstraints: topologySpread(selector) }),
+              // A Rollout's ReplicaSets label their pods rollouts-pod-template-hash instead of pod-template-hash.
+              ...(args.production && { topologySpreadConstraints: topologySpread(selector, canary ? rolloutHashSpreadKey : "pod-template-hash") }),
               containers: [
                 {
                   name: identity.component,
@@ -192,13 +205,65 @@ export class AppWorkload extends pulumi.ComponentResource {
       childOpts,
     );
 
+    if (canary) {
+      // The Rollout makes the pods now: after the chart (its CRDs) and after what must answer before pods are made.
+      const crOpts = { ...childOpts, dependsOn: [...canary.dependsOn, ...(args.podsAfter ?? [])] };
+      if (canary.analysis) {
+        this.analysisTemplate = new k8s.apiextensions.CustomResource(
+          `${name}-canary`,
+          { apiVersion: ROLLOUT_API_VERSION, kind: "AnalysisTemplate", metadata: { ...metadata, name: `${identity.component}-canary` }, spec: canary.analysis },
+          crOpts,
+        );
+      }
+      if (canary.alb) {
+        // Same selector and port as the main Service; Argo Rollouts adds the hash of the canary's or the stable pods.
+        const routed = (role: "canary" | "stable") =>
+          new k8s.core.v1.Service(
+            `${name}-${role}`,
+            { metadata: { ...metadata, name: `${identity.component}-${role}` }, spec: { type: "ClusterIP", selector, ports: [{ name: "http", port: args.port, targetPort: "http", protocol: "TCP" }] } },
+            childOpts,
+          );
+        this.canaryServices = { canary: routed("canary"), stable: routed("stable") };
+      }
+      this.rollout = new k8s.apiextensions.CustomResource(
+        name,
+        {
+          apiVersion: ROLLOUT_API_VERSION,
+          kind: "Rollout",
+          // Without the version label: a new image changes the Deployment's template, not the Rollout.
+          metadata,
+          spec: {
+            replicas: autoscaling ? undefined : workload.replicas,
+            selector: { matchLabels: selector },
+            // The pod template stays in the Deployment (probes, security context, policies and the offline diff read it
+            // there); a change to it starts a new canary. docs/delivery.md says why.
+            workloadRef: { apiVersion: "apps/v1", kind: "Deployment", name: this.deployment.metadata.name, scaleDown: "onsuccess" },
+            strategy: {
+              canary: canaryStrategy(canary, {
+                port: args.port,
+                analysisTemplate: this.analysisTemplate?.metadata.name,
+                services: this.canaryServices && { canary: this.canaryServices.canary.metadata.name, stable: this.canaryServices.stable.metadata.name, root: this.service.metadata.name },
+              }),
+            },
+            // A canary whose pods never become ready aborts, returning to stable, instead of waiting for a person.
+            progressDeadlineSeconds: 600,
+            progressDeadlineAbort: true,
+          },
+        },
+        crOpts,
+      );
+    }
+
     if (autoscaling) {
       this.autoscaler = new k8s.autoscaling.v2.HorizontalPodAutoscaler(
         name,
         {
           metadata,
           spec: {
-            scaleTargetRef: { apiVersion: "apps/v1", kind: "Deployment", name: this.deployment.metadata.name },
+            // A Rollout has the scale subresource a Deployment has (Argo Rollouts docs/features/hpa-support.md).
+            scaleTargetRef: this.rollout
+              ? { apiVersion: ROLLOUT_API_VERSION, kind: "Rollout", name: this.rollout.metadata.name }
+              : { apiVersion: "apps/v1", kind: "Deployment", name: this.deployment.metadata.name },
             minReplicas: autoscaling.minReplicas,
             maxReplicas: autoscaling.maxReplicas,
             metrics: [

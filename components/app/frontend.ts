@@ -10,6 +10,9 @@ import { AppComponentArgs, appPods, AppWorkload, passedThrough } from "./app-wor
 import { BACKEND_PORT } from "./backend";
 import { checksum } from "./checksum";
 
+/** The Ingress's name: a canary on the ALB names it in its Rollout (components/app/canary.ts). */
+export const FRONTEND_INGRESS_NAME = "frontend";
+
 /** The port the frontend server listens on in the pod (its image's PORT; the Deployment sets it too). */
 export const FRONTEND_PORT = 8080;
 
@@ -166,7 +169,7 @@ export class Frontend extends pulumi.ComponentResource {
     return new k8s.networking.v1.Ingress(
       name,
       {
-        metadata: { name: "frontend", namespace: args.namespace, labels, annotations },
+        metadata: { name: FRONTEND_INGRESS_NAME, namespace: args.namespace, labels, annotations },
         spec: {
           ingressClassName: args.alb ? "alb" : expose.className,
           tls: expose.tlsSecretName ? [{ hosts: [expose.host], secretName: expose.tlsSecretName }] : undefined,
@@ -178,7 +181,9 @@ export class Frontend extends pulumi.ComponentResource {
                   {
                     path: "/",
                     pathType: "Prefix",
-                    backend: { service: { name: this.workload.service.metadata.name, port: { name: "http" } } },
+                    // With a canary on the ALB, Argo Rollouts writes the weighted forward action of this Service
+                    // into the annotation `use-annotation` points the ALB controller to (docs/delivery.md).
+                    backend: { service: { name: this.workload.service.metadata.name, port: { name: args.canary?.alb ? "use-annotation" : "http" } } },
                   },
                 ],
               },

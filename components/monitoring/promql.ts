@@ -10,23 +10,37 @@ export const CHAT_ROUTE_LABEL = "/v1/chat/completions";
 /** Real block devices; tmpfs and container overlays fill and empty with pods and are not "the disk". */
 export const REAL_FILESYSTEMS = 'fstype!="", fstype!~"tmpfs|ramfs|squashfs|overlay|nsfs"';
 
+/**
+ * Extra label matchers after the namespace's, e.g. `rollouts_pod_template_hash="…"` to look at a canary's pods only
+ * (components/monitoring/canary-analysis.ts). Empty: every pod of the namespace, as the alerts do.
+ */
+export type SeriesFilter = string;
+
+const extraMatchers = (filter: SeriesFilter) => (filter ? `, ${filter}` : "");
+
 /** The q-quantile (0.95, 0.99) of chat inference time in seconds, per namespace. */
-export function inferenceQuantile(q: number, namespace: string, window: string): string {
-  return `histogram_quantile(${q}, sum by (namespace, le) (rate(${BACKEND_METRICS.inferenceDuration.name}_bucket{namespace="${namespace}"}[${window}])))`;
+export function inferenceQuantile(q: number, namespace: string, window: string, filter: SeriesFilter = ""): string {
+  return `histogram_quantile(${q}, sum by (namespace, le) (rate(${BACKEND_METRICS.inferenceDuration.name}_bucket{namespace="${namespace}"${extraMatchers(filter)}}[${window}])))`;
 }
 
 /**
  * Request rate per namespace, optionally only the failed ones: by outcome (lib/metrics-contract.ts FAILED_OUTCOMES),
  * so a fallback answer or a stream that broke after its 200 counts as the failure it is, not by status.
  */
-export function requestRate(namespace: string, window: string, errorsOnly = false): string {
+export function requestRate(namespace: string, window: string, errorsOnly = false, filter: SeriesFilter = "", by: readonly string[] = ["namespace"]): string {
   const failed = errorsOnly ? `, outcome=~"${FAILED_OUTCOMES.join("|")}"` : "";
-  return `sum by (namespace) (rate(${BACKEND_METRICS.requests.name}{namespace="${namespace}"${failed}}[${window}]))`;
+  return `sum by (${by.join(", ")}) (rate(${BACKEND_METRICS.requests.name}{namespace="${namespace}"${extraMatchers(filter)}${failed}}[${window}]))`;
 }
 
-/** Fraction of backend requests that failed: upstream errors (answered by a fallback or not), broken streams, bugs. */
-export function errorRatio(namespace: string, window: string): string {
-  return `${requestRate(namespace, window, true)} / ${requestRate(namespace, window)}`;
+/**
+ * Fraction of backend requests that failed: upstream errors (answered by a fallback or not), broken streams, bugs.
+ * Pods that served requests without a single failure have no failed series at all: they count as 0 (`or total * 0`),
+ * so a flawless canary measures 0 instead of nothing, and a panel shows 0% instead of "no data". `by` adds groupings
+ * (the overview's line per rollout revision).
+ */
+export function errorRatio(namespace: string, window: string, filter: SeriesFilter = "", by: readonly string[] = ["namespace"]): string {
+  const total = requestRate(namespace, window, false, filter, by);
+  return `(${requestRate(namespace, window, true, filter, by)} or ${total} * 0) / ${total}`;
 }
 
 /** Fraction of chat requests that ended in `outcome` (fallback, interrupted, …). */

@@ -5,6 +5,7 @@
  */
 import { PART_OF } from "../../lib/labels";
 import { CNPG_CLUSTER_LABEL, CNPG_NAMESPACE, KNOWLEDGE_DATABASE_NAME, MODEL_SERVER_NAME, VALKEY_NAME } from "../../lib/metrics-contract";
+import { ROLLOUT_HASH_POD_LABEL, ROLLOUT_HASH_SERIES_LABEL } from "./canary-analysis";
 
 /** One scrape target, as a ServiceMonitor (or PodMonitor, for pods without a metrics Service) spec and the name it goes by. */
 export interface ScrapeTarget {
@@ -32,21 +33,35 @@ export interface ScrapeTargetArgs {
   stack: string;
 }
 
-function serviceMonitorSpec(appNamespace: string, matchLabels: Record<string, string>, port = "http") {
+/**
+ * The backend's pods' Argo Rollouts hash as a series label, so that a canary's analysis can select its own pods
+ * (./canary-analysis.ts). Prometheus offers every pod label as `__meta_kubernetes_pod_label_<name>` with '-' made
+ * '_' (kubernetes_sd_config, endpoints role); a pod without the label (a plain Deployment's) gets none.
+ */
+const ROLLOUT_HASH_RELABELING = {
+  sourceLabels: [`__meta_kubernetes_pod_label_${ROLLOUT_HASH_POD_LABEL.replace(/-/g, "_")}`],
+  targetLabel: ROLLOUT_HASH_SERIES_LABEL,
+  action: "replace",
+};
+
+function serviceMonitorSpec(appNamespace: string, matchLabels: Record<string, string>, port = "http", relabelings?: object[]) {
   return {
     // The job label becomes the Service's app.kubernetes.io/name (backend, model-server): stable, whatever the
     // Service is called, so that the alerts and dashboards can name it.
     jobLabel: "app.kubernetes.io/name",
     namespaceSelector: { matchNames: [appNamespace] },
     selector: { matchLabels },
-    endpoints: [{ port, path: "/metrics", interval: "30s", scrapeTimeout: "10s" }],
+    endpoints: [{ port, path: "/metrics", interval: "30s", scrapeTimeout: "10s", ...(relabelings && { relabelings }) }],
   };
 }
 
 export function scrapeTargets({ appNamespace, stack }: ScrapeTargetArgs): ScrapeTarget[] {
   const instance = `${PART_OF}-${stack}`;
   return [
-    { name: "backend", spec: serviceMonitorSpec(appNamespace, { "app.kubernetes.io/name": "backend", "app.kubernetes.io/instance": instance }) },
+    {
+      name: "backend",
+      spec: serviceMonitorSpec(appNamespace, { "app.kubernetes.io/name": "backend", "app.kubernetes.io/instance": instance }, "http", [ROLLOUT_HASH_RELABELING]),
+    },
     {
       // Only vLLM serves Prometheus metrics; an Ollama Service carries engine=ollama and is left alone. Present in
       // every phase, so that switching phases stays a config change; it matches nothing until vLLM runs.

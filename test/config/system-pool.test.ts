@@ -59,11 +59,11 @@ describe("the system pool capacity rule", () => {
     expect(message).toMatch(/its pods request \d+m CPU and [\d.]+Gi, but 2 x m6i.large allocate 3860m and [\d.]+Gi/);
   });
 
-  it("given the committed prod stack (2 x m6i.xlarge), it accepts it; four m6i.large would do too, three no longer hold Karpenter, KEDA, the load balancer controller and the knowledge database", () => {
+  it("given the committed prod stack (2 x m6i.xlarge), it accepts it; four m6i.large would do too, three no longer hold Karpenter, KEDA, Argo Rollouts, the load balancer controller and the knowledge database", () => {
     expect(() => committed("prod")).not.toThrow();
     expect(committed("prod").cluster).toMatchObject({ systemNodes: { instanceTypes: ["m6i.xlarge"], minSize: 2 } });
     expect(() => parseSettings(withSystemNodes({ instanceTypes: ["m6i.large"], minSize: 4, desiredSize: 4, maxSize: 5 }))).not.toThrow();
-    expect(() => parseSettings(withSystemNodes({ instanceTypes: ["m6i.large"], minSize: 3, desiredSize: 3, maxSize: 4 }))).toThrow(/its pods request 7155m CPU/);
+    expect(() => parseSettings(withSystemNodes({ instanceTypes: ["m6i.large"], minSize: 3, desiredSize: 3, maxSize: 4 }))).toThrow(/its pods request 7255m CPU/);
   });
 
   it("counts the load balancer controller's two replicas, which every eks stack runs there", () => {

@@ -94,6 +94,22 @@ describe("crafted violations each fail with their message", () => {
     expect(messages(restrictedPodSecurity, [...resources, chartPod("monitoring-exporters")])).toEqual([]);
   });
 
+  it("holds an Argo Rollout's own pod template like a Deployment's, and the prod Rollouts' templates are their Deployments'", () => {
+    for (const name of ["backend", "frontend"]) {
+      const rollout = byKind(resources, "Rollout", name);
+      expect(rollout.props.spec.template).toBeUndefined();
+      expect(byKind(resources, "Deployment", rollout.props.spec.workloadRef.name).props.spec.template.spec.containers.length).toBeGreaterThan(0);
+    }
+    // The same Rollout with the Deployment's template inlined (and a flaw in it) is checked as a workload of its own.
+    const rollout = byKind(resources, "Rollout", "backend");
+    const template = structuredClone(byKind(resources, "Deployment", "backend").props.spec.template);
+    template.spec.containers[0].securityContext.allowPrivilegeEscalation = true;
+    delete template.spec.containers[0].resources.limits.memory;
+    rollout.props.spec = { ...rollout.props.spec, workloadRef: undefined, template };
+    expect(messages(restrictedPodSecurity, resources)).toEqual(['Rollout ai-assistant/backend: container backend may escalate privileges (allowPrivilegeEscalation is not false) (Pod Security "restricted")']);
+    expect(messages(requestsAndLimits, resources)).toEqual(["Rollout ai-assistant/backend: container backend sets no limits for memory"]);
+  });
+
   it("requests-and-limits: a container without a memory limit", () => {
     delete backendPod().containers[0].resources.limits.memory;
     expect(messages(requestsAndLimits, resources)).toEqual(["Deployment ai-assistant/backend: container backend sets no limits for memory"]);

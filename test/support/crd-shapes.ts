@@ -5,12 +5,17 @@
  *
  * verified: aws/karpenter-provider-aws pkg/apis/crds/karpenter.sh_nodepools.yaml and
  * karpenter.k8s.aws_ec2nodeclasses.yaml at v1.14.1 (served version v1); kedacore/charts
- * keda/templates/crds/crd-scaledobjects.yaml at v2.20.2 (v1alpha1); openAPIV3Schema.properties.spec of each.
+ * keda/templates/crds/crd-scaledobjects.yaml at v2.20.2 (v1alpha1); argoproj/argo-helm
+ * charts/argo-rollouts/templates/crds/rollout-crd.yaml and analysis-template-crd.yaml at tag argo-rollouts-2.41.0
+ * (commit 8796aeaa82428f96c3a20293f75a1a805f99d32b; v1alpha1, the CRDs' only version); openAPIV3Schema.properties.spec
+ * of each.
  */
 
 export type Shape =
   | { type: "string"; enum?: readonly string[]; pattern?: RegExp }
   | { type: "integer" | "boolean" }
+  /** x-kubernetes-int-or-string: a whole number or a string ("25%", "5m"). */
+  | { type: "intOrString" }
   | { type: "quantity" }
   | { type: "map" }
   | { type: "array"; items: Shape; maxItems?: number }
@@ -136,6 +141,122 @@ export const SCALED_OBJECT_SPEC: Shape = obj(
   ["scaleTargetRef", "triggers"],
 );
 
+const INT_OR_STRING: Shape = { type: "intOrString" };
+const INT: Shape = { type: "integer" };
+const BOOL: Shape = { type: "boolean" };
+/** A part of the CRD the stack leaves out: present in the shape so its key is known, flagged if anything is set in it. */
+const NOT_USED: Shape = { type: "object", properties: {} };
+
+/**
+ * Argo Rollouts' `args` of an analysis step. The CRD leaves `podTemplateHashValue` a plain string; the controller
+ * takes only Stable or Latest (argoproj/argo-rollouts v1.9.0 pkg/apis/rollouts/v1alpha1/types.go ValueFromPodTemplateHash).
+ */
+const rolloutAnalysisArg = obj({ name: str(), value: str(), valueFrom: obj({ podTemplateHashValue: str({ enum: ["Stable", "Latest"] }), fieldRef: obj({ fieldPath: str() }, ["fieldPath"]) }) }, ["name"]);
+
+/**
+ * Argo Rollouts' Rollout (argoproj.io/v1alpha1), the parts a canary by workloadRef uses; the other keys of each object
+ * are listed with an open shape so that a typo is still "not a field of the CRD". `scaleDown` is a plain string in the
+ * CRD; the controller knows never, onsuccess and progressively (types.go ScaleDownNever…).
+ */
+export const ROLLOUT_SPEC: Shape = obj({
+  analysis: NOT_USED,
+  minReadySeconds: INT,
+  paused: BOOL,
+  progressDeadlineAbort: BOOL,
+  progressDeadlineSeconds: INT,
+  replicas: INT,
+  restartAt: str(),
+  revisionHistoryLimit: INT,
+  rollbackWindow: NOT_USED,
+  selector: obj({ matchLabels: { type: "map" }, matchExpressions: arr(NOT_USED) }),
+  strategy: obj({
+    blueGreen: NOT_USED,
+    canary: obj({
+      abortScaleDownDelaySeconds: INT,
+      analysis: NOT_USED,
+      antiAffinity: NOT_USED,
+      canaryMetadata: NOT_USED,
+      canaryService: str(),
+      dynamicStableScale: BOOL,
+      maxSurge: INT_OR_STRING,
+      maxUnavailable: INT_OR_STRING,
+      minPodsPerReplicaSet: INT,
+      pingPong: NOT_USED,
+      replicaProgressThreshold: NOT_USED,
+      scaleDownDelayRevisionLimit: INT,
+      scaleDownDelaySeconds: INT,
+      stableMetadata: NOT_USED,
+      stableService: str(),
+      steps: arr(
+        obj({
+          analysis: obj({ analysisRunMetadata: NOT_USED, args: arr(rolloutAnalysisArg), dryRun: arr(NOT_USED), measurementRetention: arr(NOT_USED), templates: arr(obj({ clusterScope: BOOL, templateName: str() })) }),
+          experiment: NOT_USED,
+          pause: obj({ duration: INT_OR_STRING }),
+          plugin: NOT_USED,
+          setCanaryScale: NOT_USED,
+          setHeaderRoute: NOT_USED,
+          setMirrorRoute: NOT_USED,
+          setWeight: INT,
+        }),
+      ),
+      trafficRouting: obj({
+        alb: obj({ annotationPrefix: str(), ingress: str(), ingresses: arr(str()), rootService: str(), servicePort: INT, stickinessConfig: obj({ durationSeconds: INT, enabled: BOOL }, ["durationSeconds", "enabled"]) }, ["servicePort"]),
+        ambassador: NOT_USED,
+        apisix: NOT_USED,
+        appMesh: NOT_USED,
+        istio: NOT_USED,
+        managedRoutes: arr(NOT_USED),
+        maxTrafficWeight: INT,
+        nginx: NOT_USED,
+        plugins: NOT_USED,
+        smi: NOT_USED,
+        traefik: NOT_USED,
+      }),
+    }),
+  }),
+  template: NOT_USED,
+  workloadRef: obj({ apiVersion: str(), kind: str(), name: str(), scaleDown: str({ enum: ["never", "onsuccess", "progressively"] }) }),
+});
+
+/** Argo Rollouts' AnalysisTemplate (argoproj.io/v1alpha1) with the Prometheus provider. */
+export const ANALYSIS_TEMPLATE_SPEC: Shape = obj({
+  args: arr(obj({ name: str(), value: str(), valueFrom: NOT_USED }, ["name"])),
+  dryRun: arr(NOT_USED),
+  measurementRetention: arr(NOT_USED),
+  templates: arr(NOT_USED),
+  metrics: arr(
+    obj(
+      {
+        consecutiveErrorLimit: INT_OR_STRING,
+        consecutiveSuccessLimit: INT_OR_STRING,
+        count: INT_OR_STRING,
+        failureCondition: str(),
+        failureLimit: INT_OR_STRING,
+        inconclusiveLimit: INT_OR_STRING,
+        initialDelay: str(),
+        interval: str(),
+        name: str(),
+        successCondition: str(),
+        provider: obj({
+          cloudWatch: NOT_USED,
+          datadog: NOT_USED,
+          graphite: NOT_USED,
+          influxdb: NOT_USED,
+          job: NOT_USED,
+          kayenta: NOT_USED,
+          newRelic: NOT_USED,
+          plugin: NOT_USED,
+          prometheus: obj({ address: str(), authentication: NOT_USED, headers: arr(NOT_USED), insecure: BOOL, query: str(), rangeQuery: NOT_USED, timeout: INT }),
+          skywalking: NOT_USED,
+          wavefront: NOT_USED,
+          web: NOT_USED,
+        }),
+      },
+      ["name", "provider"],
+    ),
+  ),
+});
+
 /** Problems of `value` against `shape`, as `path: what is wrong` lines; empty when it fits. */
 /**
  * The CloudNativePG `Cluster` (postgresql.cnpg.io/v1), the fields the stack sets: cloudnative-pg/charts
@@ -208,6 +329,8 @@ export function shapeProblems(value: unknown, shape: Shape, path = "spec"): stri
       return Number.isInteger(value) ? [] : [`${path}: expected an integer, found ${JSON.stringify(value)}`];
     case "boolean":
       return typeof value === "boolean" ? [] : [`${path}: expected a boolean, found ${JSON.stringify(value)}`];
+    case "intOrString":
+      return Number.isInteger(value) || typeof value === "string" ? [] : [`${path}: expected a whole number or a string, found ${JSON.stringify(value)}`];
     case "quantity":
       return typeof value === "string" || typeof value === "number" ? [] : [`${path}: expected a quantity`];
     case "map":

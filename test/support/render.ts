@@ -106,10 +106,20 @@ export function objectOf(result: RenderResult, kind: string, name: string): K8sO
   return found[0];
 }
 
-/** All pod templates' containers (init containers included) of the rendered workloads. */
+/**
+ * All pod templates' containers (init containers included) of the rendered workloads. An Argo Rollout with its own
+ * template counts as one; a Rollout by workloadRef runs its Deployment's template, which is listed already, and must
+ * name a Deployment of the render.
+ */
 export function podSpecs(result: RenderResult): { owner: string; spec: K8sObject["spec"] }[] {
-  return result.kubernetesObjects
-    .map(({ object }) => object as K8sObject)
-    .filter((object) => ["Deployment", "StatefulSet", "DaemonSet", "Job"].includes(object.kind))
+  const objects = result.kubernetesObjects.map(({ object }) => object as K8sObject);
+  for (const rollout of objects.filter((object) => object.kind === "Rollout" && object.spec.workloadRef)) {
+    const { kind, name } = rollout.spec.workloadRef;
+    if (!objects.some((object) => object.kind === kind && object.metadata.name === name && object.metadata.namespace === rollout.metadata.namespace)) {
+      throw new Error(`Rollout ${rollout.metadata.name} runs the template of ${kind} ${name}, which the render does not have`);
+    }
+  }
+  return objects
+    .filter((object) => ["Deployment", "StatefulSet", "DaemonSet", "Job"].includes(object.kind) || (object.kind === "Rollout" && object.spec.template))
     .map((object) => ({ owner: `${object.kind}/${object.metadata.name}`, spec: object.spec.template.spec }));
 }

@@ -119,6 +119,34 @@ describe("replacements are flagged where the provider replaces", () => {
   });
 });
 
+describe("canary delivery (Argo Rollouts)", () => {
+  const ROLLOUT = "kubernetes:argoproj.io/v1alpha1:Rollout";
+  const TEMPLATE = "kubernetes:argoproj.io/v1alpha1:AnalysisTemplate";
+
+  it("shows a step's weight and an analysis threshold as the fields they are, under their component", () => {
+    const steps = edited(prod, ROLLOUT, "backend", (inputs) => (inputs.spec.strategy.canary.steps[2].setWeight = 25));
+    const thresholds = edited(steps, TEMPLATE, "backend-canary", (inputs) => {
+      const metric = inputs.spec.metrics.find((m: { name: string }) => m.name === "error-ratio");
+      metric.failureCondition = metric.failureCondition.replace("0.05", "0.02");
+    });
+    const diff = compareStack("prod", prod, thresholds);
+    expect(paths(diff).sort()).toEqual(["AnalysisTemplate ai-assistant/backend-canary spec.metrics[error-ratio].failureCondition", "Rollout ai-assistant/backend spec.strategy.canary.steps[2].setWeight"]);
+    expect(diff.resources.every((r) => r.change === "update" && r.component === "backend")).toBe(true);
+    const text = diffMarkdown([diff], "main");
+    expect(text).toContain(
+      "`spec.strategy.canary.steps[2].setWeight`: `50` -> `25` — canary steps now 10% -> analysis (backend-canary) -> 25% -> analysis (backend-canary) -> 100% (were 10% -> analysis (backend-canary) -> 50% -> analysis (backend-canary) -> 100%)",
+    );
+    expect(text).toContain('`spec.metrics[error-ratio].failureCondition`: `"len(result) > 0 && result[0] > 0.05"` -> `"len(result) > 0 && result[0] > 0.02"`');
+  });
+
+  it("a Rollout's selector change is refused (its CRD makes it immutable); a new image shows on the Deployment it references", () => {
+    const selector = compareStack("prod", prod, edited(prod, ROLLOUT, "frontend", (inputs) => (inputs.spec.selector.matchLabels.tier = "web")));
+    expect(selector.resources[0].fields[0].verdict).toEqual({ kind: "refused", reason: "refused by the API server: the CRD makes spec.selector immutable (delete the object first, or keep the selector)" });
+    const image = compareStack("prod", prod, edited(prod, "kubernetes:apps/v1:Deployment", "backend", (inputs) => (inputs.spec.template.spec.containers[0].image = "ghcr.io/acme/backend@sha256:" + "e".repeat(64))));
+    expect(paths(image)).toEqual(["Deployment ai-assistant/backend spec.template.spec.containers[backend].image"]);
+  });
+});
+
 describe("what can hurt beyond replacement", () => {
   it("deleting a stateful object is flagged; deleting a stateless one is not", () => {
     const withoutClaim: Plan = { ...prod, resources: prod.resources.filter((r) => r.type !== "kubernetes:core/v1:PersistentVolumeClaim") };

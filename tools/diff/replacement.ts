@@ -13,6 +13,7 @@
 import type { PlannedResource } from "../render";
 import { FieldChange, fieldKeys, formatPath, isWithin } from "./fields";
 import { PlanIndex } from "./plan";
+import { rolloutVerdict } from "./rollouts";
 
 const LABEL_SELECTOR = [".spec.selector"];
 
@@ -38,6 +39,16 @@ const KUBERNETES_FORCE_NEW: Record<string, string[]> = {
   "storage.k8s.io/v1:StorageClass": [".parameters", ".provisioner"],
 };
 const KUBERNETES_IDENTITY = [".metadata.name", ".metadata.namespace"];
+
+/**
+ * Custom resources are never replaced by the provider (it knows no forceNew fields for them); what their CRD's own
+ * validation refuses is refused by the API server instead. The Rollout CRD rules `.spec.selector` immutable
+ * (x-kubernetes-validations `self == oldSelf`; argoproj/argo-helm charts/argo-rollouts/templates/crds/rollout-crd.yaml,
+ * tag argo-rollouts-2.41.0).
+ */
+const CRD_IMMUTABLE: Record<string, string[]> = {
+  "argoproj.io/v1alpha1:Rollout": LABEL_SELECTOR,
+};
 
 /** Pulumi AWS types to `ForceNew` fields (camelCase, as Pulumi names them). */
 const AWS_FORCE_NEW: Record<string, string[]> = {
@@ -96,6 +107,10 @@ function kubernetesVerdict(change: FieldChange, before: PlannedResource, after: 
     return { kind: "replace", reason: `${path} is the object's identity` };
   }
   if (gvk === "core/v1:PersistentVolumeClaim" && isWithin(change.path, ".spec.resources.requests.storage")) return claimResize(change, after, head);
+  const immutableField = (CRD_IMMUTABLE[gvk] ?? []).find((f) => isWithin(change.path, f));
+  if (immutableField) return { kind: "refused", reason: `refused by the API server: the CRD makes ${immutableField.slice(1)} immutable (delete the object first, or keep the selector)` };
+  const rollout = rolloutVerdict(change, before, after);
+  if (rollout) return rollout;
   const fields = [...(KUBERNETES_FORCE_NEW[gvk] ?? [])];
   const immutable = truthy(before.inputs.immutable) || truthy(after.inputs.immutable);
   if (gvk === "core/v1:Secret" && (immutable || !providerAllowsMutable(after, head, "enableSecretMutable"))) fields.push(".data", ".stringData");

@@ -2,6 +2,7 @@
 import { THRESHOLDS } from "../alert-rules";
 import { BACKEND_METRICS } from "../../../lib/metrics-contract";
 import { chatOutcomeRatio, circuitState, errorRatio, inferenceQuantile, requestRate } from "../promql";
+import { ROLLOUT_HASH_SERIES_LABEL } from "../canary-analysis";
 import { dashboard, Dashboard } from "./grafana";
 import { DashboardParams, RATE } from "./params";
 
@@ -60,6 +61,15 @@ export function overviewDashboard({ appNamespace: ns }: DashboardParams): Dashbo
       threshold: THRESHOLDS.errorRatioHigh,
       description: "Failed outcomes (fallback, upstream_error, interrupted, internal_error) over all requests. Alerts: above 5% for 5 minutes (warning), above 10% for 1 minute (critical).",
       queries: [{ expr: errorRatio(ns, RATE), legend: "failed share" }],
+    },
+    {
+      title: "Error rate by rollout revision",
+      type: "timeseries",
+      unit: "percentunit",
+      threshold: THRESHOLDS.errorRatioHigh,
+      description:
+        "The error rate per pod-template hash: during an Argo Rollouts canary (docs/delivery.md) one line for the canary and one for the stable pods, the canary's being what its analysis judges; one line otherwise.",
+      queries: [{ expr: errorRatio(ns, RATE, "", ["namespace", ROLLOUT_HASH_SERIES_LABEL]), legend: `{{${ROLLOUT_HASH_SERIES_LABEL}}}` }],
     },
     {
       title: "Inference latency",

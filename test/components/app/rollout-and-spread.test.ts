@@ -2,7 +2,8 @@ import * as pulumi from "@pulumi/pulumi";
 import { keyChecksum } from "../../../components/app/backend";
 import type { RenderResult } from "../../../tools/render";
 import { HOSTED, MOCK } from "../../support/configs";
-import { objectOf, objectsOf, renderConfig, renderStack } from "../../support/render";
+import { everySecret } from "../../support/config";
+import { objectOf, objectsOf, renderConfig, renderStack, stackFileSettings } from "../../support/render";
 
 const valueOf = <T>(output: pulumi.Output<T>) => new Promise<T>((resolve) => output.apply(resolve));
 const annotations = (result: RenderResult) => objectOf(result, "Deployment", "backend").spec.template.metadata.annotations;
@@ -46,13 +47,17 @@ describe("spread and disruption", () => {
   });
 
   it("in production, frontend and backend spread across zones (hard) and nodes (soft), counting only their own rollout's pods", async () => {
-    for (const name of ["frontend", "backend"]) {
-      const deployment = objectOf(prod, "Deployment", name);
-      const selector = deployment.spec.selector.matchLabels;
-      expect(deployment.spec.template.spec.topologySpreadConstraints).toEqual([
-        { maxSkew: 1, topologyKey: "topology.kubernetes.io/zone", whenUnsatisfiable: "DoNotSchedule", labelSelector: { matchLabels: selector }, matchLabelKeys: ["pod-template-hash"] },
-        { maxSkew: 1, topologyKey: "kubernetes.io/hostname", whenUnsatisfiable: "ScheduleAnyway", labelSelector: { matchLabels: selector }, matchLabelKeys: ["pod-template-hash"] },
-      ]);
+    // prod runs canaries: Argo Rollouts' ReplicaSets label their pods rollouts-pod-template-hash (docs/delivery.md).
+    const rolling = await renderConfig({ ...stackFileSettings("prod"), ...everySecret(), delivery: { strategy: "rollingUpdate" } }, "prod");
+    for (const [result, hashKey] of [[prod, "rollouts-pod-template-hash"], [rolling, "pod-template-hash"]] as const) {
+      for (const name of ["frontend", "backend"]) {
+        const deployment = objectOf(result, "Deployment", name);
+        const selector = deployment.spec.selector.matchLabels;
+        expect(deployment.spec.template.spec.topologySpreadConstraints).toEqual([
+          { maxSkew: 1, topologyKey: "topology.kubernetes.io/zone", whenUnsatisfiable: "DoNotSchedule", labelSelector: { matchLabels: selector }, matchLabelKeys: [hashKey] },
+          { maxSkew: 1, topologyKey: "kubernetes.io/hostname", whenUnsatisfiable: "ScheduleAnyway", labelSelector: { matchLabels: selector }, matchLabelKeys: [hashKey] },
+        ]);
+      }
     }
   });
 

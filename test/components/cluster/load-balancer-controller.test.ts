@@ -88,7 +88,7 @@ describe("the prod stack's way in", () => {
   it("names no nginx class and installs no ingress-nginx: the controller its exposure needs is the only one in the plan", () => {
     expect(objectsOf(prod, "Ingress").map((ingress) => ingress.spec.ingressClassName)).toEqual(["alb"]);
     const charts = prod.resources.filter((r) => r.type.startsWith("kubernetes:helm.sh/")).map((r) => String(r.inputs.chart));
-    expect(charts.sort()).toEqual(["aws-load-balancer-controller", "cloudnative-pg", "dcgm-exporter", "keda", "kube-prometheus-stack", "nvidia-device-plugin", "oci://public.ecr.aws/karpenter/karpenter", "valkey"]);
+    expect(charts.sort()).toEqual(["argo-rollouts", "aws-load-balancer-controller", "cloudnative-pg", "dcgm-exporter", "keda", "kube-prometheus-stack", "nvidia-device-plugin", "oci://public.ecr.aws/karpenter/karpenter", "valkey"]);
     expect(JSON.stringify(prod.resources)).not.toContain("ingress-nginx");
   });
 });

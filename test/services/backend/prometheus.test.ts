@@ -5,7 +5,9 @@
  * stand-in fails (the mock answers as fallback, and the circuit opens) and another's streams break off after they
  * started: the error-rate alerts, the fallback-share, open-circuit and interrupted-stream alerts all become pending
  * although every answer was a 200 (pending needs no `for` to pass, only the expression to hold, so the real
- * durations stay as they are); with healthy traffic in the other namespace nothing does.
+ * durations stay as they are); with healthy traffic in the other namespace nothing does. Each backend's series also
+ * carry a pod-template hash, and the canary analysis (components/monitoring/canary-analysis.ts) run for each hash
+ * fails the fallback and broken-stream backends and passes the healthy one.
  * Skipped with a message when the binary is missing on a workstation; in CI (`CI` set) its absence fails.
  */
 import { ChildProcess, spawn } from "child_process";
@@ -15,6 +17,8 @@ import { tmpdir } from "os";
 import { delimiter, join } from "path";
 import { stringify } from "yaml";
 import { alertRuleGroups, alertRules } from "../../../components/monitoring/alert-rules";
+import { canaryAnalysisSpec, CANARY_HASH_ARG } from "../../../components/monitoring/canary-analysis";
+import { parseStackConfig } from "../../../config/load";
 import { dashboardQueries, dashboards } from "../../../components/monitoring/dashboards";
 import { BACKEND_METRICS, CLUSTER_METRICS, DCGM_METRICS, TRITON_METRICS, VALKEY_METRICS, VLLM_METRICS, CNPG_METRICS } from "../../../lib/metrics-contract";
 import { rulesFile } from "../../../tools/promtool";
@@ -48,6 +52,16 @@ const NOT_THE_BACKENDS = new Set<string>([...Object.values(VLLM_METRICS), ...Obj
 
 const FAILING = "ns-failing";
 const HEALTHY = "ns-healthy";
+/**
+ * Each backend stands for the pods of one ReplicaSet: its series carry the pod-template hash, as the ServiceMonitor's
+ * relabeling puts it on them in a cluster (components/monitoring/scrape-targets.ts).
+ */
+const HASHES = { failing: "5f9c7d8b4", breaking: "6b8d9f7c5", healthy: "7c4d8b9f6" } as const;
+/** The canary analysis of the stack defaults (delivery.canary.analysis), for one namespace. */
+const canaryAnalysis = (namespace: string) => {
+  const { delivery } = parseStackConfig({ values: { phase: "mock", grafanaAdminPassword: "x", delivery: JSON.stringify({ strategy: "canary" }) }, secretKeys: new Set() }, "dev");
+  return canaryAnalysisSpec({ namespace, prometheusUrl: "http://unused", analysis: delivery.canary.analysis });
+};
 
 function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
@@ -115,13 +129,16 @@ type Alert = { labels: Record<string, string>; state: string };
     const dir = mkdtempSync(join(tmpdir(), "prometheus-"));
     writeFileSync(join(dir, "rules-failing.yaml"), rulesFile(alertRuleGroups({ appNamespace: FAILING })));
     writeFileSync(join(dir, "rules-healthy.yaml"), rulesFile(alertRuleGroups({ appNamespace: HEALTHY })));
-    const target = (url: string, namespace: string, job: string) => ({ job_name: job, static_configs: [{ targets: [url.replace("http://", "")], labels: { namespace } }] });
+    const target = (url: string, namespace: string, job: keyof typeof HASHES) => ({
+      job_name: `backend-${job}`,
+      static_configs: [{ targets: [url.replace("http://", "")], labels: { namespace, rollouts_pod_template_hash: HASHES[job] } }],
+    });
     writeFileSync(
       join(dir, "prometheus.yml"),
       stringify({
         global: { scrape_interval: "1s", evaluation_interval: "1s" },
         rule_files: ["rules-failing.yaml", "rules-healthy.yaml"],
-        scrape_configs: [target(failing.url, FAILING, "backend-failing"), target(breaking.url, FAILING, "backend-breaking"), target(healthy.url, HEALTHY, "backend-healthy")],
+        scrape_configs: [target(failing.url, FAILING, "failing"), target(breaking.url, FAILING, "breaking"), target(healthy.url, HEALTHY, "healthy")],
       }),
     );
     const port = await freePort();
@@ -200,5 +217,22 @@ type Alert = { labels: Record<string, string>; state: string };
     expect(errorRatio).toHaveLength(1);
     expect((await alerts()).filter((a) => a.labels.namespace === HEALTHY)).toEqual([]);
     expect(await query(alertRules({ appNamespace: HEALTHY }).find((r) => r.alert === "ErrorRateHigh")!.expr)).toEqual([]);
+  }, 30_000);
+
+  it("then the canary analysis, run for each backend's pod-template hash, fails the fallback and broken-stream canaries (both all 200s) and passes the healthy one", async () => {
+    // `query > bool limit` for each metric: what the AnalysisTemplate's failureCondition decides, from the real series.
+    const verdict = async (namespace: string, hash: string, metric: string) => {
+      const m = canaryAnalysis(namespace).metrics.find((x) => x.name === metric)!;
+      const limit = /> ([\d.]+)$/.exec(m.failureCondition)![1];
+      const promql = `(${m.provider.prometheus.query.split(`{{args.${CANARY_HASH_ARG}}}`).join(hash)}) > bool ${limit}`;
+      const result = (await query(promql)) as { value: [number, string] }[];
+      return result.length === 1 ? result[0].value[1] : undefined;
+    };
+    const settled = async () => {
+      const found = [await verdict(FAILING, HASHES.failing, "error-ratio"), await verdict(FAILING, HASHES.breaking, "error-ratio"), await verdict(HEALTHY, HASHES.healthy, "error-ratio"), await verdict(HEALTHY, HASHES.healthy, "p95-latency")];
+      return found.every((v) => v !== undefined) ? found : undefined;
+    };
+    const found = await until("the canary queries to have data", settled, 20_000).catch(() => undefined);
+    expect(found).toEqual(["1", "1", "0", "0"]);
   }, 30_000);
 });
