@@ -8,6 +8,12 @@ import { GPU_CAPACITY } from "../promql";
 import { dashboard, Dashboard } from "./grafana";
 import { DashboardParams, RATE } from "./params";
 
+/** Share of the semantic cache's lookups over `window` that answered again from an earlier answer. */
+export function semanticCacheHitRatio(ns: string, window: string): string {
+  const lookups = BACKEND_METRICS.semanticCache.name;
+  return `sum(rate(${lookups}{namespace="${ns}", result="hit"}[${window}])) / sum(rate(${lookups}{namespace="${ns}"}[${window}]))`;
+}
+
 /** Hours in an average month, for the monthly projection. */
 const HOURS_PER_MONTH = 730;
 
@@ -48,6 +54,8 @@ export function costDashboard({ appNamespace: ns, gpuHourlyCostUsd: price, token
       { title: "Spend rate", type: "timeseries", unit: "currencyUSD", width: 24, queries: [{ expr: `${GPU_CAPACITY} * ${price}`, legend: "USD per hour" }] },
       // The response cache: each hit is a model call not made (docs/shared-state.md).
       { title: "Cache hit rate in range", type: "stat", unit: "percentunit", queries: [{ expr: cacheHitRatio(ns, "$__range") }] },
+      // The semantic cache (docs/knowledge.md): a hit answers a question close enough to an earlier one, without a model call.
+      { title: "Semantic cache hit rate in range", type: "stat", unit: "percentunit", queries: [{ expr: semanticCacheHitRatio(ns, "$__range") }] },
       {
         title: "Tokens the cache saved in range",
         type: "stat",

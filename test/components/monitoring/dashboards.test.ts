@@ -16,7 +16,10 @@ const EXPECTED: Record<string, { title: string; panels: string[] }> = {
     panels: ["Pending requests", "Failed inference ratio", "Queue", "Time in queue per request", "Inferences, succeeded and failed", "GPU memory used"],
   },
   "ai-assistant-gpu": { title: "AI Assistant / GPU", panels: ["Utilisation", "Memory used"] },
-  "ai-assistant-cost": { title: "AI Assistant / Cost", panels: ["GPU-hours in range", "Estimated GPU spend in range", "Projected monthly GPU spend"] },
+  "ai-assistant-cost": {
+    title: "AI Assistant / Cost",
+    panels: ["GPU-hours in range", "Estimated GPU spend in range", "Projected monthly GPU spend", "Cache hit rate in range", "Semantic cache hit rate in range"],
+  },
   "ai-assistant-infrastructure": { title: "AI Assistant / Infrastructure health", panels: ["Targets up", "Node memory used", "Filesystems used", "Volumes used", "Firing alerts"] },
   "ai-assistant-knowledge": { title: "AI Assistant / Knowledge", panels: ["Questions grounded in documents", "Retrieval failures", "p95 retrieval latency", "Semantic cache hit rate", "Database instances up", "Database size", "Replication lag", "Connections"] },
 };
@@ -67,6 +70,14 @@ describe("dashboards", () => {
     for (const name of ["nv_inference_pending_request_count", "nv_inference_queue_duration_us", "nv_inference_request_failure", "nv_gpu_memory_used_bytes", "nv_gpu_memory_total_bytes"]) {
       expect(used.has(name)).toBe(true);
     }
+  });
+
+  it("given the cost dashboard, then its semantic cache hit rate divides the semantic cache's hits by its lookups", () => {
+    const cost = boards.find((b) => b.uid === "ai-assistant-cost")!;
+    const hitRate = dashboardQueries(cost).find((q) => q.panel === "Semantic cache hit rate in range")!;
+    expect(hitRate.expr).toBe(
+      'sum(rate(ai_assistant_semantic_cache_requests_total{namespace="chat", result="hit"}[$__range])) / sum(rate(ai_assistant_semantic_cache_requests_total{namespace="chat"}[$__range]))',
+    );
   });
 
   it("given a GPU-hour price, then the cost dashboard multiplies GPU-hours by it", () => {
