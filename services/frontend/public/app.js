@@ -384,6 +384,26 @@ function open(conversation) {
   prompt.focus();
 }
 
+/**
+ * A button of the conversation list; an icon button (`action` given) gets the action as its tooltip and, for screen
+ * readers, the action with the conversation's title.
+ * @param {string} className
+ * @param {string} text
+ * @param {string} [action]
+ * @param {string} [title]
+ */
+function listButton(className, text, action, title) {
+  const button = document.createElement("button");
+  button.type = "button";
+  button.className = className;
+  button.textContent = text;
+  if (action) {
+    button.title = action;
+    button.setAttribute("aria-label", `${action} “${title}”`);
+  }
+  return button;
+}
+
 function renderConversationList() {
   const shown = conversations.filter((c) => c.entries.length > 0);
   conversationList.replaceChildren(
@@ -391,23 +411,10 @@ function renderConversationList() {
       const li = document.createElement("li");
       li.className = "conversation-entry";
       li.dataset.id = c.id;
-      const openButton = document.createElement("button");
-      openButton.type = "button";
-      openButton.className = "quiet open-conversation";
-      openButton.textContent = c.title;
+      const openButton = listButton("quiet open-conversation", c.title);
       if (c === current) openButton.setAttribute("aria-current", "true");
-      const rename = document.createElement("button");
-      rename.type = "button";
-      rename.className = "quiet small rename";
-      rename.textContent = "✎";
-      rename.title = "Rename";
-      rename.setAttribute("aria-label", `Rename “${c.title}”`);
-      const remove = document.createElement("button");
-      remove.type = "button";
-      remove.className = "quiet small delete";
-      remove.textContent = "×";
-      remove.title = "Delete";
-      remove.setAttribute("aria-label", `Delete “${c.title}”`);
+      const rename = listButton("quiet small rename", "✎", "Rename", c.title);
+      const remove = listButton("quiet small delete", "×", "Delete", c.title);
       const actions = document.createElement("span");
       actions.className = "entry-actions";
       actions.append(rename, remove);
