@@ -106,6 +106,25 @@ describe("given a hosted provider with the mock as its fallback", () => {
     upstream.always("ok");
   });
 
+  it("when the client leaves while the provider is still answering, then the gateway hangs up on the provider at once: aborted, with no retry and no fallback", async () => {
+    upstream.script("hang");
+    const asked = upstream.received.length;
+    const before = gateway.logs.filter((l) => l.msg === "request").length;
+    const req = request(`${gateway.url}${CHAT}`, { method: "POST", headers: { "content-type": "application/json" } });
+    req.on("error", () => undefined);
+    req.end(JSON.stringify(USER_HELLO));
+    while (upstream.received.length === asked) await new Promise((r) => setTimeout(r, 5));
+    req.destroy();
+    const left = Date.now();
+    // Well inside the attempt's 1 s timeout: it is the client leaving that stops the call, not the clock.
+    while (!upstream.received[asked].abandoned && Date.now() - left < 500) await new Promise((r) => setTimeout(r, 5));
+    expect(upstream.received[asked].abandoned).toBe(true);
+    const lines = await requestLines(gateway, before + 1);
+    expect(lines.at(-1)).toMatchObject({ outcome: "aborted" });
+    expect(upstream.received.length).toBe(asked + 1);
+    expect(await count("fallback", "200")).toBe(1);
+  });
+
   it("when a request is refused as the client's fault, then it is client_error everywhere", async () => {
     const response = await postChat(gateway.url, "{not json");
     expect(response.status).toBe(400);
