@@ -428,16 +428,20 @@ export function createBackend(settings: BackendSettings, options: { logger?: Log
     inFlight++;
     res.once("close", () => {
       if (!res.writableFinished) client.leave();
-      inFlight--;
-      try {
-        const outcome = finalOutcome(res, entry);
-        const status = res.headersSent ? res.statusCode : CLIENT_CLOSED_STATUS;
-        metrics.request(route, status, outcome);
-        const fields = { request_id: requestId, method: req.method, route, status, duration_ms: Math.round((performance.now() - begun) * 10) / 10, ...entry, outcome };
-        log[LEVEL[outcome]]("request", fields);
-      } finally {
-        if (inFlight === 0) idle?.();
-      }
+      const durationMs = Math.round((performance.now() - begun) * 10) / 10;
+      // The request's bookkeeping waits until this turn of the event loop has handled its I/O: answers of other
+      // requests that arrived at the same moment are relayed first, not after this one's log line (docs/resilience.md).
+      setImmediate(() => {
+        inFlight--;
+        try {
+          const outcome = finalOutcome(res, entry);
+          const status = res.headersSent ? res.statusCode : CLIENT_CLOSED_STATUS;
+          metrics.request(route, status, outcome);
+          log[LEVEL[outcome]]("request", { request_id: requestId, method: req.method, route, status, duration_ms: durationMs, ...entry, outcome });
+        } finally {
+          if (inFlight === 0) idle?.();
+        }
+      });
     });
 
     let handled: Promise<void>;
