@@ -194,29 +194,30 @@ export function createBackend(settings: BackendSettings, options: { logger?: Log
     const served = await router!.complete(request, client);
     noteServed(entry, served);
     const { text, finishReason, usage, raw } = served.value;
+    const seconds = (performance.now() - started) / 1000;
+    // The answer goes out first; the bookkeeping below costs the client nothing. A grounded answer with sources is
+    // built here, so that `sources` can be added; otherwise it is already an OpenAI chat.completion, checked by the
+    // provider, and relayed as received.
+    if (raw && !sources) {
+      res.writeHead(200, { "content-type": "application/json", "content-length": raw.length, ...providerHeaders(served) });
+      res.end(raw);
+    } else {
+      const body = JSON.stringify({
+        id: `chatcmpl-${randomUUID()}`,
+        object: "chat.completion",
+        created: created(),
+        model: served.provider.model,
+        choices: [{ index: 0, message: { role: "assistant", content: text, refusal: null }, logprobs: null, finish_reason: finishReason }],
+        usage: usageBody(usage),
+        ...(sources && { sources }),
+      });
+      sendJson(res, 200, body, providerHeaders(served));
+    }
+    metrics.answered(served.provider.name, served.provider.model, seconds, usage);
     shared.answered(admitted, usage);
     if (cacheKey !== undefined && !served.fallback) shared.cache!.put(cacheKey, { text, finishReason, usage, provider: served.provider.name, model: served.provider.model, ...(sources && { sources }) });
     if (settings.logPrompts) entry.answer = text;
     if (semanticKey) remember(served.provider.model, text, finishReason);
-    // A grounded answer with sources is built here, so that `sources` can be added; otherwise relayed as received.
-    if (raw && !sources) {
-      // Already an OpenAI chat.completion, checked by the provider: relayed as received.
-      res.writeHead(200, { "content-type": "application/json", "content-length": raw.length, ...providerHeaders(served) });
-      res.end(raw);
-      metrics.answered(served.provider.name, served.provider.model, (performance.now() - started) / 1000, usage);
-      return;
-    }
-    const body = JSON.stringify({
-      id: `chatcmpl-${randomUUID()}`,
-      object: "chat.completion",
-      created: created(),
-      model: served.provider.model,
-      choices: [{ index: 0, message: { role: "assistant", content: text, refusal: null }, logprobs: null, finish_reason: finishReason }],
-      usage: usageBody(usage),
-      ...(sources && { sources }),
-    });
-    sendJson(res, 200, body, providerHeaders(served));
-    metrics.answered(served.provider.name, served.provider.model, (performance.now() - started) / 1000, usage);
   }
 
   /** An earlier answer to a question this close (the knowledge base's semantic cache), sent again as JSON or as a stream, with its sources. */
