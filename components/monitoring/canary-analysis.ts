@@ -11,14 +11,10 @@
  * empty result.
  */
 import type { CanaryAnalysisConfig } from "../../config/delivery";
+import { CANARY_HASH_ARG, ROLLOUT_HASH_SERIES_LABEL } from "../../lib/rollout";
 import { errorRatio, inferenceQuantile } from "./promql";
 
-/** The pod label Argo Rollouts puts on every pod of a ReplicaSet it makes (v1alpha1 DefaultRolloutUniqueLabelKey). */
-export const ROLLOUT_HASH_POD_LABEL = "rollouts-pod-template-hash";
-/** The same, as a series label (Prometheus label names take no '-'): set by the ServiceMonitor's relabeling. */
-export const ROLLOUT_HASH_SERIES_LABEL = "rollouts_pod_template_hash";
-/** The AnalysisTemplate's argument the Rollout fills with the canary's hash (podTemplateHashValue: Latest). */
-export const CANARY_HASH_ARG = "canary-hash";
+export { CANARY_HASH_ARG, ROLLOUT_HASH_POD_LABEL, ROLLOUT_HASH_SERIES_LABEL } from "../../lib/rollout";
 
 export type CanaryMetricName = "error-ratio" | "p95-latency";
 
