@@ -1,14 +1,14 @@
 /** Model server: throughput, time to first token and queue of vLLM; backend-reported tokens for every engine. */
 import { THRESHOLDS } from "../alert-rules";
 import { BACKEND_METRICS, CLUSTER_METRICS, VLLM_METRICS } from "../../../lib/metrics-contract";
-import { modelServerPods } from "../promql";
+import { modelServerPods, vllmTimeToFirstTokenQuantile } from "../promql";
 import { dashboard, Dashboard } from "./grafana";
 import { DashboardParams, RATE } from "./params";
 
 export function modelServerDashboard({ appNamespace: ns }: DashboardParams): Dashboard {
   const v = VLLM_METRICS;
   const sel = `{namespace="${ns}"}`;
-  const ttft = (q: number) => `histogram_quantile(${q}, sum by (model_name, le) (rate(${v.timeToFirstToken}_bucket${sel}[${RATE}])))`;
+  const ttft = (q: number) => vllmTimeToFirstTokenQuantile(q, ns, RATE, { by: ["model_name"] });
   return dashboard(
     "ai-assistant-model-server",
     "AI Assistant / Model server",
