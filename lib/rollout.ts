@@ -17,7 +17,7 @@ export const ROLLOUT_HASH_SERIES_LABEL = "rollouts_pod_template_hash";
 export const CANARY_HASH_ARG = "canary-hash";
 
 /** The steps: each weight, then analysis (or a pause) before the next; the last weight (100) promotes. */
-export function canarySteps(canary: { weights: number[]; pause: string }, analysisTemplate?: pulumi.Input<string>): Record<string, unknown>[] {
+export function canarySteps(canary: { weights: number[]; pause?: string }, analysisTemplate?: pulumi.Input<string>): Record<string, unknown>[] {
   const between = analysisTemplate
     ? {
         analysis: {
@@ -26,7 +26,7 @@ export function canarySteps(canary: { weights: number[]; pause: string }, analys
           args: [{ name: CANARY_HASH_ARG, valueFrom: { podTemplateHashValue: "Latest" } }],
         },
       }
-    : { pause: { duration: canary.pause } };
+    : { pause: canary.pause ? { duration: canary.pause } : {} };
   return canary.weights.flatMap((weight) => (weight < 100 ? [{ setWeight: weight }, between] : [{ setWeight: weight }]));
 }
 
@@ -80,6 +80,6 @@ export function scaleTarget<Name>(name: Name, byRollout: boolean): { apiVersion:
 }
 
 /** An AnalysisTemplate (its spec from components/monitoring/canary-analysis.ts) that a Rollout's analysis steps name. */
-export function analysisTemplate(name: string, metadata: Record<string, unknown>, spec: Record<string, unknown>, opts: pulumi.CustomResourceOptions): k8s.apiextensions.CustomResource {
+export function analysisTemplate(name: string, metadata: Record<string, unknown>, spec: pulumi.Input<Record<string, unknown>>, opts: pulumi.CustomResourceOptions): k8s.apiextensions.CustomResource {
   return new k8s.apiextensions.CustomResource(name, { apiVersion: ROLLOUT_API_VERSION, kind: "AnalysisTemplate", metadata, spec }, opts);
 }
