@@ -9,6 +9,12 @@ import { ANALYSIS_TEMPLATE_SPEC, ROLLOUT_SPEC, SCALED_OBJECT_SPEC, shapeProblems
 import { planned, plannedOne } from "../../support/eks";
 import { everySecret } from "../../support/config";
 import { K8sObject, objectOf, objectsOf, renderConfig, renderStack, stackFileSettings } from "../../support/render";
+import { stackCost } from "../../../tools/cost/stack-cost";
+import { stackFileConfig } from "../../../tools/stack-file";
+
+/** The cost estimate of a render, from the settings it was rendered with (as the render CLI does). */
+const costOf = (result: RenderResult, settings: Record<string, unknown>) =>
+  stackCost(result, stackFileConfig({ config: Object.fromEntries(Object.entries(settings).map(([key, value]) => [`ai-assistant:${key}`, value])) }).config);
 
 /** prod as committed, with an efs cache and the model servers' canary on. */
 function prodWithModelCanary(): Record<string, unknown> {
@@ -27,10 +33,11 @@ const ROLLOUT = "kubernetes:argoproj.io/v1alpha1:Rollout";
 describe("prod with the model servers' canary on", () => {
   let result: RenderResult;
   let without: RenderResult;
+  const withCanary = prodWithModelCanary();
+  const withoutCanary = { ...withCanary, delivery: { strategy: "canary" } };
   beforeAll(async () => {
-    const withCanary = prodWithModelCanary();
     result = await renderConfig(withCanary, "prod");
-    without = await renderConfig({ ...withCanary, delivery: { strategy: "canary" } }, "prod");
+    without = await renderConfig(withoutCanary, "prod");
   });
 
   it("runs the vLLM server as a Rollout of its Deployment, beside its other objects, fitting the pinned CRDs", () => {
@@ -95,6 +102,17 @@ describe("prod with the model servers' canary on", () => {
     expect(planned(result, "kubernetes:argoproj.io/v1alpha1:AnalysisTemplate", "model-server-canary")[0].dependencies).toContain(chart.urn);
     const monitor = objectsOf(result, "ServiceMonitor").find((m) => m.metadata.name.endsWith("model-server-vllm"))!;
     expect(monitor.spec.endpoints[0].relabelings).toEqual([{ sourceLabels: ["__meta_kubernetes_pod_label_rollouts_pod_template_hash"], targetLabel: "rollouts_pod_template_hash", action: "replace" }]);
+  });
+
+  it("costs a g5.xlarge more for each release's start allowance and analysis, four releases a month, at the expected size only", () => {
+    const [on, off] = [costOf(result, withCanary), costOf(without, withoutCanary)];
+    const gpuHours = (cost: typeof on) => cost.items.find((item) => item.type === "EC2 g5.xlarge on-demand instance-hour")!;
+    // prod: a 50-minute start allowance (pullMinutes 30 + startupMinutes 20) and two analysis steps of 5 x 1m: 1 h a release.
+    expect(gpuHours(on).quantity - gpuHours(off).quantity).toBeCloseTo(4 * (50 / 60 + (2 * 5) / 60), 3);
+    expect(on.total - off.total).toBeGreaterThan(4 * gpuHours(on).unitPrice - 0.01);
+    expect(on.min).toBe(off.min);
+    expect(on.max).toBe(off.max);
+    expect(on.notes.join(" ")).toContain("runs as a canary (delivery.canary.modelServers): 1 more GPU pod for up to 1 h per release");
   });
 });
 
