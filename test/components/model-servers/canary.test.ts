@@ -10,6 +10,12 @@ import { planned, plannedOne } from "../../support/eks";
 import { everySecret } from "../../support/config";
 import { K8sObject, objectOf, objectsOf, renderConfig, renderStack, stackFileSettings } from "../../support/render";
 import { stackCost } from "../../../tools/cost/stack-cost";
+import { compareStack } from "../../../tools/diff/compare";
+import { formatPath } from "../../../tools/diff/fields";
+import { diffMarkdown } from "../../../tools/diff/markdown";
+import { Plan } from "../../../tools/diff/plan";
+import { StackResource } from "../../../policy/resources";
+import { RULES } from "../../../policy/rules";
 import { stackFileConfig } from "../../../tools/stack-file";
 
 /** The cost estimate of a render, from the settings it was rendered with (as the render CLI does). */
@@ -113,6 +119,33 @@ describe("prod with the model servers' canary on", () => {
     expect(on.min).toBe(off.min);
     expect(on.max).toBe(off.max);
     expect(on.notes.join(" ")).toContain("runs as a canary (delivery.canary.modelServers): 1 more GPU pod for up to 1 h per release");
+  });
+
+  it("passes the policy pack, which checks the canary's pods in the Deployment's template (restricted Pod Security included)", () => {
+    const resources = (r: RenderResult): StackResource[] => r.resources.map(({ type, name, urn, inputs }) => ({ type, name, urn, props: structuredClone(inputs) }));
+    const rules = RULES;
+    for (const rule of rules) expect(rule.validate(resources(result), { production: true })).toEqual([]);
+    const flawed = resources(result);
+    const deployment = flawed.find((r) => r.props.kind === "Deployment" && r.props.metadata?.name === "model-server")!;
+    deployment.props.spec.template.spec.containers[0].securityContext.allowPrivilegeEscalation = true;
+    expect(rules.flatMap((rule) => rule.validate(flawed, { production: true }).map((v) => v.message))).toContain(
+      'Deployment ai-assistant/model-server: container server may escalate privileges (allowPrivilegeEscalation is not false) (Pod Security "restricted")',
+    );
+  });
+
+  it("shows in the offline diff: the Rollout and its template added, KEDA's target moved, a changed threshold as its field", () => {
+    const plan = (r: RenderResult): Plan => ({ stack: "prod", outputs: r.outputs, resources: r.resources });
+    const turnedOn = compareStack("prod", plan(without), plan(result));
+    const changes = Object.fromEntries(turnedOn.resources.map((r) => [r.name, r.change]));
+    expect(changes).toMatchObject({ "Rollout ai-assistant/model-server": "add", "AnalysisTemplate ai-assistant/model-server-canary": "add", "ScaledObject ai-assistant/model-server": "update" });
+    const scaled = turnedOn.resources.find((r) => r.name === "ScaledObject ai-assistant/model-server")!;
+    expect(scaled.fields.map((f) => formatPath(f.path))).toEqual(expect.arrayContaining(["spec.scaleTargetRef.apiVersion", "spec.scaleTargetRef.kind"]));
+    const stricter: Plan = JSON.parse(JSON.stringify(plan(result)));
+    const template = stricter.resources.find((r) => r.type === "kubernetes:argoproj.io/v1alpha1:AnalysisTemplate" && r.name === "model-server-canary")!;
+    const ttft = (template.inputs.spec as { metrics: { name: string; failureCondition: string }[] }).metrics.find((m) => m.name === "p95-time-to-first-token")!;
+    ttft.failureCondition = ttft.failureCondition.replace("> 2", "> 1.5");
+    const text = diffMarkdown([compareStack("prod", plan(result), stricter)], "main");
+    expect(text).toContain('`spec.metrics[p95-time-to-first-token].failureCondition`: `"len(result) > 0 && result[0] > 2"` -> `"len(result) > 0 && result[0] > 1.5"`');
   });
 });
 
