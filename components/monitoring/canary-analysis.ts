@@ -2,7 +2,8 @@
  * The canary's analysis (docs/delivery.md): Argo Rollouts AnalysisTemplate metrics built from the very PromQL the
  * alerts use (./promql.ts errorRatio and inferenceQuantile, as ErrorRateHigh and InferenceLatencyHigh), narrowed to
  * the canary's pods by their `rollouts-pod-template-hash`, which the backend's ServiceMonitor copies onto every
- * series (./scrape-targets.ts). Semantics verified in argoproj/argo-rollouts v1.9.0 (838d4e79):
+ * series (./scrape-targets.ts). A vLLM model server's canary (delivery.canary.modelServers) is judged the same way on
+ * vLLM's own series (./promql.ts vllm*), which its ServiceMonitor labels with the hash too. Semantics verified in argoproj/argo-rollouts v1.9.0 (838d4e79):
  * metricproviders/prometheus/prometheus.go (a vector becomes `result`, a list of floats), utils/evaluate/evaluate.go
  * (a failureCondition that holds fails the measurement; neither condition holding is inconclusive) and
  * analysis/analysis.go assessMetricStatus (more failures than failureLimit fail the run, more inconclusive
