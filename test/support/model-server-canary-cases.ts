@@ -5,14 +5,12 @@
  * them (lib/metrics-contract.ts VLLM_METRICS). Sampled every minute; counters grow at a constant rate.
  */
 import { NS } from "./alert-cases";
-import { CANARY_HASH, InputSeries, STABLE_HASH } from "./canary-cases";
+import { CANARY_HASH, counter, InputSeries, labelsText, STABLE_HASH } from "./canary-cases";
 
 export const SERVER = "model-server";
 
 type MetricName = "http-error-ratio" | "engine-error-ratio" | "p95-time-to-first-token";
 
-const counter = (perMinute: number) => `0+${perMinute}x30`;
-const labelsText = (labels: Record<string, string>) => Object.entries(labels).map(([k, v]) => `${k}="${v}"`).join(", ");
 const pod = (hash: string) => ({ namespace: NS, service: SERVER, job: SERVER, pod: `${SERVER}-${hash}-x1`, rollouts_pod_template_hash: hash });
 const engine = (hash: string) => ({ ...pod(hash), model_name: "Qwen/Qwen2.5-7B-Instruct", engine: "0" });
 
