@@ -77,6 +77,13 @@ describe("prod with the model servers' canary on", () => {
     expect(objectOf(result, "PersistentVolumeClaim", deployment.spec.template.spec.volumes[0].persistentVolumeClaim.claimName).spec.accessModes).toEqual(["ReadWriteMany"]);
   });
 
+  it("keeps the canary's pods inside the server's NetworkPolicy and disruption budget (they carry the same labels)", () => {
+    const selector = objectOf(result, "Rollout", "model-server").spec.selector.matchLabels;
+    const policy = objectsOf(result, "NetworkPolicy").find((p) => p.metadata.name === "model-server")!;
+    expect(policy.spec.podSelector.matchLabels).toEqual(selector);
+    expect(objectOf(result, "Deployment", "model-server").spec.template.metadata.labels).toMatchObject(selector);
+  });
+
   it("has KEDA scale the Rollout (to zero too), created after it", () => {
     const scaled = objectOf(result, "ScaledObject", "model-server");
     expect(scaled.spec.scaleTargetRef).toEqual({ apiVersion: "argoproj.io/v1alpha1", kind: "Rollout", name: "model-server" });
