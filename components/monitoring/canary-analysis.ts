@@ -80,8 +80,8 @@ export type ModelServerCanaryMetricName = "http-error-ratio" | "engine-error-rat
 export function modelServerCanaryQueries(namespace: string, server: string, hash: string, window: string): Record<ModelServerCanaryMetricName, string> {
   const filter = `${ROLLOUT_HASH_SERIES_LABEL}="${hash}"`;
   return {
-    "http-error-ratio": vllmHttpErrorRatio(namespace, window, server, filter),
-    "engine-error-ratio": vllmEngineErrorRatio(namespace, window, server, filter),
+    "http-error-ratio": vllmHttpErrorRatio(namespace, window, { server, filter }),
+    "engine-error-ratio": vllmEngineErrorRatio(namespace, window, { server, filter }),
     "p95-time-to-first-token": vllmTimeToFirstTokenQuantile(0.95, namespace, window, { server, filter }),
   };
 }

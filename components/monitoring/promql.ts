@@ -92,21 +92,30 @@ function vllmSelector(namespace: string, server: string | undefined, filter: Ser
 }
 
 /** The q-quantile of vLLM's time to first token in seconds, per namespace (or `by` other labels). */
-export function vllmTimeToFirstTokenQuantile(q: number, namespace: string, window: string, { server, filter = "", by = ["namespace"] }: { server?: string; filter?: SeriesFilter; by?: readonly string[] } = {}): string {
+export function vllmTimeToFirstTokenQuantile(q: number, namespace: string, window: string, { server, filter = "", by = ["namespace"] }: VllmSeries = {}): string {
   return `histogram_quantile(${q}, sum by (${[...by, "le"].join(", ")}) (rate(${VLLM_METRICS.timeToFirstToken}_bucket{${vllmSelector(namespace, server, filter)}}[${window}])))`;
 }
 
-/**
- * Fraction of a vLLM server's HTTP requests answered with a 5xx. Requests without a 5xx count as 0 (`or total * 0`),
- * as in errorRatio: a flawless server measures 0, not nothing.
- */
-export function vllmHttpErrorRatio(namespace: string, window: string, server?: string, filter: SeriesFilter = ""): string {
-  const rate = (extra: string) => `sum by (namespace) (rate(${VLLM_METRICS.httpRequests}{${vllmSelector(namespace, server, filter)}${extra}}[${window}]))`;
-  return `(${rate(', status="5xx"')} or ${rate("")} * 0) / ${rate("")}`;
+/** Which vLLM series a ratio reads, and how it groups them (by namespace unless told). */
+export interface VllmSeries {
+  /** One server's Service name; every server of the namespace when absent. */
+  server?: string;
+  filter?: SeriesFilter;
+  by?: readonly string[];
+}
+
+/** failed / total of one counter, with 0 (not nothing) when there are requests and no failures (`or total * 0`). */
+function vllmRatio(counter: string, failed: string, namespace: string, window: string, { server, filter = "", by = ["namespace"] }: VllmSeries): string {
+  const rate = (extra: string) => `sum by (${by.join(", ")}) (rate(${counter}{${vllmSelector(namespace, server, filter)}${extra}}[${window}]))`;
+  return `(${rate(`, ${failed}`)} or ${rate("")} * 0) / ${rate("")}`;
+}
+
+/** Fraction of a vLLM server's HTTP requests answered with a 5xx. */
+export function vllmHttpErrorRatio(namespace: string, window: string, series: VllmSeries = {}): string {
+  return vllmRatio(VLLM_METRICS.httpRequests, 'status="5xx"', namespace, window, series);
 }
 
 /** Fraction of the requests a vLLM server's engine finished that it finished with an error (streams cut off included). */
-export function vllmEngineErrorRatio(namespace: string, window: string, server?: string, filter: SeriesFilter = ""): string {
-  const rate = (extra: string) => `sum by (namespace) (rate(${VLLM_METRICS.requestsFinished}{${vllmSelector(namespace, server, filter)}${extra}}[${window}]))`;
-  return `(${rate(', finished_reason="error"')} or ${rate("")} * 0) / ${rate("")}`;
+export function vllmEngineErrorRatio(namespace: string, window: string, series: VllmSeries = {}): string {
+  return vllmRatio(VLLM_METRICS.requestsFinished, 'finished_reason="error"', namespace, window, series);
 }
