@@ -16,6 +16,9 @@ export interface ModelServerScaling {
 import { IMAGE_PULL_POLICY, LocalStorage, withEphemeralStorage } from "../../lib/local-storage";
 import { analysisTemplate, canarySteps, workloadRollout } from "../../lib/rollout";
 import { modelServerCanaryAnalysisSpec, ModelServerCanaryAnalysisArgs } from "../monitoring/canary-analysis";
+import { PodPeer, PolicyRule, podPeer, tcp, workloadNetworkPolicy } from "../../lib/network-policy";
+
+type NetworkPolicyPeer = k8s.types.input.networking.v1.NetworkPolicyPeer;
 
 /**
  * A canary of the server (docs/delivery.md, `delivery.canary.modelServers`): an Argo Rollout runs the Deployment's
@@ -29,9 +32,6 @@ export interface ModelServerCanary {
   /** Argo Rollouts' chart (CRDs and controller), when the stack installs it. */
   dependsOn: pulumi.Resource[];
 }
-import { PodPeer, PolicyRule, podPeer, tcp, workloadNetworkPolicy } from "../../lib/network-policy";
-
-type NetworkPolicyPeer = k8s.types.input.networking.v1.NetworkPolicyPeer;
 
 /** Who reaches a model server, and where it may pull from; each is one path its NetworkPolicy opens. */
 export interface ModelServerNetwork {
@@ -288,6 +288,8 @@ export class ModelServer extends pulumi.ComponentResource {
     if (args.canary) {
       // Two pods of one server (the stable and the canary) mount the cache at once, often on two nodes.
       if (cache.accessMode !== "ReadWriteMany") throw new pulumi.ResourceError("expected a ReadWriteMany cache for a model-server canary", this);
+      // Its analysis reads vLLM's own series; no other engine publishes them (config/model-server-canary.ts).
+      if (args.engine !== "vllm") throw new pulumi.ResourceError(`expected engine vllm for a model-server canary, found ${args.engine}`, this);
       const canary = args.canary;
       const crOpts = { ...childOpts, dependsOn: canary.dependsOn };
       this.analysisTemplate = analysisTemplate(
