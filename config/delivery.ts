@@ -46,7 +46,7 @@ const analysis = z
  * The in-cluster model servers' canary (opt-in): a new engine image, model or engine flags goes out as an Argo
  * Rollout beside the stable server, judged on vLLM's own series of the canary's pods; measurement timing (interval,
  * count, failureLimit, window) is the backend's (`analysis`). Needs a cache a second pod can mount and a GPU for it
- * (config/schema.ts modelServerCanaryRules; docs/delivery.md).
+ * (config/model-server-canary.ts; docs/delivery.md).
  */
 const modelServerCanary = z
   .strictObject({
