@@ -20,6 +20,7 @@ import { BackendMetrics } from "./metrics";
 import { ChatRequest, StreamEvent, UpstreamError, Usage } from "./providers/types";
 import { redactor } from "./redact";
 import { checkJsonBody, readJsonBody } from "./request-body";
+import { ClientPresence } from "./resilience/client-presence";
 import { ClientGone, isLocalProvider, Router, Served } from "./resilience/router";
 import { AnswerSource } from "../../../lib/answer-sources";
 import { knowledgeAdmin, knowledgeRoute } from "./knowledge/admin-api";
@@ -153,7 +154,7 @@ export function createBackend(settings: BackendSettings, options: { logger?: Log
     if (served.failures.length > 0) entry.failures = served.failures;
   };
 
-  async function chat(req: IncomingMessage, res: ServerResponse, entry: RequestLog, client: AbortSignal): Promise<void> {
+  async function chat(req: IncomingMessage, res: ServerResponse, entry: RequestLog, client: ClientPresence): Promise<void> {
     checkJsonBody(req);
     const admitted = await shared.admit(req);
     if (admitted.caller.kind === "key") entry.api_key = admitted.caller.key.name;
@@ -176,7 +177,7 @@ export function createBackend(settings: BackendSettings, options: { logger?: Log
       res.setHeader("x-assistant-cache", "miss");
     }
     // With the knowledge flag off there is no retrieval, hence no embedding, and so no semantic cache either.
-    const grounded = knowledge && flags.knowledge ? await knowledge.ground(asked, client) : { request: asked, sources: undefined, embedding: undefined };
+    const grounded = knowledge && flags.knowledge ? await knowledge.ground(asked, client.signal) : { request: asked, sources: undefined, embedding: undefined };
     const { request, sources } = grounded;
     if (sources) entry.sources = sources.length;
     // Only a conversation's first question is answered from the semantic cache: a follow-up ("and in prod?") means
@@ -277,7 +278,7 @@ export function createBackend(settings: BackendSettings, options: { logger?: Log
     request: ChatRequest,
     res: ServerResponse,
     entry: RequestLog,
-    client: AbortSignal,
+    client: ClientPresence,
     started: number,
     admitted: Admitted,
     cacheKey: string | undefined,
@@ -369,7 +370,7 @@ export function createBackend(settings: BackendSettings, options: { logger?: Log
   }
 
   /** The answer to one request, by path and method; rejects with what went wrong. */
-  function dispatch(path: string, req: IncomingMessage, res: ServerResponse, entry: RequestLog, client: AbortSignal): Promise<void> {
+  function dispatch(path: string, req: IncomingMessage, res: ServerResponse, entry: RequestLog, client: ClientPresence): Promise<void> {
     // The knowledge base's own API (when enabled) answers its methods itself (405 with Allow for others).
     if (admin && knowledgeRoute(path)) return admin(req, res, path);
     const allowed = allowedMethods(path);
@@ -423,25 +424,29 @@ export function createBackend(settings: BackendSettings, options: { logger?: Log
     const knowledgePath = admin ? knowledgeRoute(path) : undefined;
     const route = path === CHAT_ROUTE || path === MODELS_ROUTE ? path : (knowledgePath ?? "other");
     const entry: RequestLog = {};
-    const client = new AbortController();
+    const client = new ClientPresence();
     inFlight++;
     res.once("close", () => {
-      if (!res.writableFinished) client.abort();
-      inFlight--;
-      try {
-        const outcome = finalOutcome(res, entry);
-        const status = res.headersSent ? res.statusCode : CLIENT_CLOSED_STATUS;
-        metrics.request(route, status, outcome);
-        const fields = { request_id: requestId, method: req.method, route, status, duration_ms: Math.round((performance.now() - begun) * 10) / 10, ...entry, outcome };
-        log[LEVEL[outcome]]("request", fields);
-      } finally {
-        if (inFlight === 0) idle?.();
-      }
+      if (!res.writableFinished) client.leave();
+      const durationMs = Math.round((performance.now() - begun) * 10) / 10;
+      // The request's bookkeeping waits until this turn of the event loop has handled its I/O: answers of other
+      // requests that arrived at the same moment are relayed first, not after this one's log line (docs/resilience.md).
+      setImmediate(() => {
+        inFlight--;
+        try {
+          const outcome = finalOutcome(res, entry);
+          const status = res.headersSent ? res.statusCode : CLIENT_CLOSED_STATUS;
+          metrics.request(route, status, outcome);
+          log[LEVEL[outcome]]("request", { request_id: requestId, method: req.method, route, status, duration_ms: durationMs, ...entry, outcome });
+        } finally {
+          if (inFlight === 0) idle?.();
+        }
+      });
     });
 
     let handled: Promise<void>;
     try {
-      handled = dispatch(path, req, res, entry, client.signal);
+      handled = dispatch(path, req, res, entry, client);
     } catch (thrown) {
       handled = Promise.reject(thrown);
     }

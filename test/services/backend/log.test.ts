@@ -1,4 +1,4 @@
-/** The JSON logger: one object per line, in order, written off the event loop, all written once drained. */
+/** The JSON logger: one object per line, in order, written off the event loop in batches, all written once drained. */
 import { closeSync, mkdtempSync, openSync, readFileSync } from "fs";
 import { tmpdir } from "os";
 import { join } from "path";
@@ -19,5 +19,38 @@ describe("given the JSON logger writing to a file descriptor", () => {
     expect(lines).toHaveLength(501);
     expect(lines.slice(0, 500).map((l) => l.request_id)).toEqual(Array.from({ length: 500 }, (_, i) => `r${i}`));
     expect(lines[500]).toMatchObject({ level: "warn", msg: "last", in_flight: 0, time: expect.stringMatching(/^\d{4}-\d{2}-\d{2}T/) });
+  });
+
+  it("when lines come one by one over a few milliseconds, then they are written together in one write, not one write each", async () => {
+    const file = join(mkdtempSync(join(tmpdir(), "backend-log-")), "out.log");
+    const fd = openSync(file, "w");
+    // The module object itself (an `import * as` copy would not be what log.ts calls).
+    const writes = jest.spyOn(jest.requireActual<typeof import("fs")>("fs"), "write");
+    try {
+      const log = jsonLogger(fd);
+      // As requests end: a line, then the event loop turns, then another.
+      for (let i = 0; i < 5; i++) {
+        log.info("request", { request_id: `r${i}` });
+        await new Promise((resolve) => setImmediate(resolve));
+      }
+      expect(readFileSync(file, "utf8")).toBe("");
+      for (let i = 0; i < 100 && readFileSync(file, "utf8").split("\n").filter(Boolean).length < 5; i++) await new Promise((resolve) => setTimeout(resolve, 5));
+      expect(readFileSync(file, "utf8").split("\n").filter(Boolean).map((line) => JSON.parse(line).request_id)).toEqual(["r0", "r1", "r2", "r3", "r4"]);
+      expect(writes.mock.calls.filter(([target]) => target === fd)).toHaveLength(1);
+      await log.drained();
+    } finally {
+      writes.mockRestore();
+      closeSync(fd);
+    }
+  });
+
+  it("when drained before the lines' wait is over, then they are written at once", async () => {
+    const file = join(mkdtempSync(join(tmpdir(), "backend-log-")), "out.log");
+    const fd = openSync(file, "w");
+    const log = jsonLogger(fd);
+    log.info("stopped");
+    await log.drained();
+    expect(JSON.parse(readFileSync(file, "utf8"))).toMatchObject({ level: "info", msg: "stopped" });
+    closeSync(fd);
   });
 });

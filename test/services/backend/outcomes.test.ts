@@ -13,21 +13,20 @@ import { StandIn, startStandIn } from "./support/stand-ins";
 const REQUESTS = "ai_assistant_requests_total";
 const CHAT = "/v1/chat/completions";
 
-/** The log line of the last request, once its response has closed. */
-async function lastRequestLine(gateway: RunningBackend): Promise<LogLine> {
-  for (let i = 0; i < 50; i++) {
-    const line = gateway.logs.filter((l) => l.msg === "request").at(-1);
+/**
+ * The log line of one request, by the id the gateway answered with (or was sent), once its response has closed: the
+ * line is written after the answer, so "the last line" may still be the request before.
+ */
+async function requestLine(gateway: RunningBackend, requestId: string | null): Promise<LogLine> {
+  for (let i = 0; i < 100; i++) {
+    const line = gateway.logs.find((l) => l.msg === "request" && l.request_id === requestId);
     if (line) return line;
     await new Promise((r) => setTimeout(r, 20));
   }
-  throw new Error("no request was logged");
+  throw new Error(`request ${requestId} was not logged`);
 }
 
-/** Waits for the request log line count to reach `n` (a response closes after the client sees its end). */
-async function requestLines(gateway: RunningBackend, n: number): Promise<LogLine[]> {
-  for (let i = 0; i < 100 && gateway.logs.filter((l) => l.msg === "request").length < n; i++) await new Promise((r) => setTimeout(r, 20));
-  return gateway.logs.filter((l) => l.msg === "request");
-}
+const idOf = (response: Response) => response.headers.get("x-request-id");
 
 describe("given a hosted provider with the mock as its fallback", () => {
   let upstream: StandIn;
@@ -57,7 +56,7 @@ describe("given a hosted provider with the mock as its fallback", () => {
     const response = await postChat(gateway.url, USER_HELLO);
     expect([response.status, response.headers.get("x-assistant-fallback")]).toEqual([200, null]);
     await response.text();
-    expect(await lastRequestLine(gateway)).toMatchObject({ level: "info", outcome: "ok", status: 200 });
+    expect(await requestLine(gateway, idOf(response))).toMatchObject({ level: "info", outcome: "ok", status: 200 });
     expect(await count("ok", "200")).toBe(1);
   });
 
@@ -69,7 +68,7 @@ describe("given a hosted provider with the mock as its fallback", () => {
     expect(content).toBe(FALLBACK_ANSWER);
     expect(content).toMatch(/unavailable right now/);
     expect(content).not.toMatch(/phase|mock|stack/i);
-    expect(await lastRequestLine(gateway)).toMatchObject({ level: "warn", outcome: "fallback", status: 200, provider: "mock", fallback: true, attempts: 3 });
+    expect(await requestLine(gateway, idOf(response))).toMatchObject({ level: "warn", outcome: "fallback", status: 200, provider: "mock", fallback: true, attempts: 3 });
     expect(await count("fallback", "200")).toBe(1);
     expect(await count("ok", "200")).toBe(1);
     expect(await metricValue(gateway.url, "ai_assistant_fallbacks_total", { from: "openai", to: "mock" })).toBe(1);
@@ -83,15 +82,14 @@ describe("given a hosted provider with the mock as its fallback", () => {
     expect(response.status).toBe(200);
     const events = await sseData(response);
     expect(events.at(-2)).toEqual({ error: { message: "The model provider's stream broke off (its answer could not be read).", type: "upstream_error", param: null, code: "stream_interrupted" } });
-    expect(await lastRequestLine(gateway)).toMatchObject({ level: "error", outcome: "interrupted", status: 200 });
+    expect(await requestLine(gateway, idOf(response))).toMatchObject({ level: "error", outcome: "interrupted", status: 200 });
     expect(await count("interrupted", "200")).toBe(1);
   });
 
   it("when the client leaves mid-stream, then it is aborted: counted and logged as such, not as an answer", async () => {
     upstream.always({ status: 500 });
-    const before = gateway.logs.filter((l) => l.msg === "request").length;
     await new Promise<void>((resolve) => {
-      const req = request(`${gateway.url}${CHAT}`, { method: "POST", headers: { "content-type": "application/json" } }, (res) => {
+      const req = request(`${gateway.url}${CHAT}`, { method: "POST", headers: { "content-type": "application/json", "x-request-id": "leaves-mid-stream" } }, (res) => {
         res.once("data", () => {
           req.destroy();
           resolve();
@@ -100,16 +98,32 @@ describe("given a hosted provider with the mock as its fallback", () => {
       req.on("error", () => undefined);
       req.end(JSON.stringify({ ...USER_HELLO, stream: true }));
     });
-    const lines = await requestLines(gateway, before + 1);
-    expect(lines.at(-1)).toMatchObject({ level: "info", outcome: "aborted" });
+    expect(await requestLine(gateway, "leaves-mid-stream")).toMatchObject({ level: "info", outcome: "aborted" });
     expect(await count("aborted", "200")).toBe(1);
     upstream.always("ok");
+  });
+
+  it("when the client leaves while the provider is still answering, then the gateway hangs up on the provider at once: aborted, with no retry and no fallback", async () => {
+    upstream.script("hang");
+    const asked = upstream.received.length;
+    const req = request(`${gateway.url}${CHAT}`, { method: "POST", headers: { "content-type": "application/json", "x-request-id": "leaves-while-asked" } });
+    req.on("error", () => undefined);
+    req.end(JSON.stringify(USER_HELLO));
+    while (upstream.received.length === asked) await new Promise((r) => setTimeout(r, 5));
+    req.destroy();
+    const left = Date.now();
+    // Well inside the attempt's 1 s timeout: it is the client leaving that stops the call, not the clock.
+    while (!upstream.received[asked].abandoned && Date.now() - left < 500) await new Promise((r) => setTimeout(r, 5));
+    expect(upstream.received[asked].abandoned).toBe(true);
+    expect(await requestLine(gateway, "leaves-while-asked")).toMatchObject({ outcome: "aborted" });
+    expect(upstream.received.length).toBe(asked + 1);
+    expect(await count("fallback", "200")).toBe(1);
   });
 
   it("when a request is refused as the client's fault, then it is client_error everywhere", async () => {
     const response = await postChat(gateway.url, "{not json");
     expect(response.status).toBe(400);
-    expect(await lastRequestLine(gateway)).toMatchObject({ level: "info", outcome: "client_error", status: 400 });
+    expect(await requestLine(gateway, idOf(response))).toMatchObject({ level: "info", outcome: "client_error", status: 400 });
     const form = await fetch(`${gateway.url}${CHAT}`, { method: "POST", headers: { "content-type": "text/plain" }, body: JSON.stringify(USER_HELLO) });
     expect([form.status, (await json(form)).error.code]).toEqual([415, "unsupported_media_type"]);
     expect(await count("client_error", "415")).toBe(1);
@@ -136,7 +150,7 @@ describe("given a hosted provider without a fallback", () => {
     upstream.script(behaviour);
     const response = await postChat(gateway.url, USER_HELLO);
     expect([response.status, (await json(response)).error.code, response.headers.get("retry-after")]).toEqual([status, code, retryAfter]);
-    expect(await lastRequestLine(gateway)).toMatchObject({ level: "error", outcome: "upstream_error", upstream_error: kind, status });
+    expect(await requestLine(gateway, idOf(response))).toMatchObject({ level: "error", outcome: "upstream_error", upstream_error: kind, status });
     expect(await metricValue(gateway.url, REQUESTS, { route: CHAT, status: String(status), outcome: "upstream_error" })).toBe(1);
     expect(await metricValue(gateway.url, "ai_assistant_upstream_errors_total", { provider: "openai", kind })).toBe(1);
   });
@@ -150,7 +164,7 @@ describe("given a hosted provider without a fallback", () => {
     expect(await gauge()).toBe(CIRCUIT_STATE_VALUES.open);
     const refused = await postChat(gateway.url, USER_HELLO);
     expect([refused.status, (await json(refused)).error.code, refused.headers.get("retry-after")]).toEqual([503, "circuit_open", "30"]);
-    expect(await lastRequestLine(gateway)).toMatchObject({ outcome: "upstream_error", upstream_error: "failed", status: 503 });
+    expect(await requestLine(gateway, idOf(refused))).toMatchObject({ outcome: "upstream_error", upstream_error: "failed", status: 503 });
   });
 
   it("then every outcome counted is one of the contract's", async () => {
@@ -173,7 +187,7 @@ describe("given a bug in the gateway on one request", () => {
     };
     const broken = await postChat(gateway.url, USER_HELLO);
     expect([broken.status, (await json(broken)).error]).toEqual([500, { message: "The gateway failed on this request.", type: "server_error", param: null, code: "internal_error" }]);
-    expect(await lastRequestLine(gateway)).toMatchObject({ level: "error", outcome: "internal_error", error: expect.stringContaining("a bug in the router") });
+    expect(await requestLine(gateway, idOf(broken))).toMatchObject({ level: "error", outcome: "internal_error", error: expect.stringContaining("a bug in the router") });
     // A synchronous throw outside any request's promise (here: /readyz) is caught as well.
     const circuits = gateway.backend.router.circuits;
     gateway.backend.router.circuits = () => {

@@ -5,7 +5,7 @@
  */
 import Anthropic from "@anthropic-ai/sdk";
 import type { MessageCreateParamsBase } from "@anthropic-ai/sdk/resources/messages/messages";
-import { ChatRequest, Completion, Provider, StreamEvent, UpstreamError } from "./types";
+import { CallCancellation, ChatRequest, Completion, Provider, StreamEvent, UpstreamError } from "./types";
 import { retryAfterMs } from "../resilience/retry-after";
 import { httpFetch } from "./http-fetch";
 
@@ -60,7 +60,7 @@ export class AnthropicProvider implements Provider {
     };
   }
 
-  async complete(request: ChatRequest, signal: AbortSignal): Promise<Completion> {
+  async complete(request: ChatRequest, { signal }: CallCancellation): Promise<Completion> {
     try {
       const message = await this.client.messages.create({ ...this.params(request), stream: false }, { signal });
       const text = message.content.map((block) => (block.type === "text" ? block.text : "")).join("");

@@ -7,7 +7,7 @@
  * Ollama has no official JavaScript client in this project's dependencies, so this is plain HTTP on the same
  * keep-alive fetch the SDKs use (http-fetch.ts).
  */
-import { ChatRequest, Completion, Provider, StreamEvent, UpstreamError, Usage } from "./types";
+import { CallCancellation, ChatRequest, Completion, Provider, StreamEvent, UpstreamError, Usage } from "./types";
 import { retryAfterMs } from "../resilience/retry-after";
 import { httpFetch } from "./http-fetch";
 
@@ -73,7 +73,7 @@ export class OllamaProvider implements Provider {
     return response;
   }
 
-  async complete(request: ChatRequest, signal: AbortSignal): Promise<Completion> {
+  async complete(request: ChatRequest, { signal }: CallCancellation): Promise<Completion> {
     const response = await this.post(request, false, signal);
     let chunk: OllamaChunk;
     try {

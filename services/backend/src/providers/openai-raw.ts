@@ -8,7 +8,7 @@
 import { Agent as HttpAgent, IncomingMessage, request as httpRequest } from "http";
 import { Agent as HttpsAgent, request as httpsRequest } from "https";
 import { retryAfterMs } from "../resilience/retry-after";
-import { Completion, UpstreamError } from "./types";
+import { CallCancellation, Completion, UpstreamError } from "./types";
 
 /**
  * Keep-alive pools: idle connections are kept for reuse up to `maxFreeSockets` per upstream (node's default 256),
@@ -49,15 +49,28 @@ export function rawChatClient(baseUrl: string, apiKey: string | undefined) {
   };
   const auth = apiKey ? { authorization: `Bearer ${apiKey}` } : {};
 
-  return (body: string, signal: AbortSignal): Promise<RawCompletion> =>
+  return (body: string, cancel: CallCancellation): Promise<RawCompletion> =>
     new Promise((resolve, reject) => {
-      const fail = (error: unknown) => reject(signal.aborted ? signal.reason : error);
-      const req = send(
-        { ...base, signal, headers: { ...auth, "content-type": "application/json", accept: "application/json", "content-length": Buffer.byteLength(body) } },
-        (res) => read(res, resolve, fail),
+      // Why the call was stopped (a timeout, the client gone) wins over the socket error the stop itself causes.
+      let stopped: { reason: unknown } | undefined;
+      let unregister = () => {};
+      const done = (answer: RawCompletion) => {
+        unregister();
+        resolve(answer);
+      };
+      const fail = (error: unknown) => {
+        unregister();
+        reject(stopped ? stopped.reason : error);
+      };
+      const req = send({ ...base, headers: { ...auth, "content-type": "application/json", accept: "application/json", "content-length": Buffer.byteLength(body) } }, (res) =>
+        read(res, done, fail),
       );
       req.once("error", (error) => fail(new UpstreamError(`connection failed: ${error.message}`, "network")));
-      req.end(body);
+      unregister = cancel.onCancel((reason) => {
+        stopped = { reason };
+        req.destroy(new UpstreamError("the call was stopped", "network"));
+      });
+      if (!stopped) req.end(body);
     });
 }
 

@@ -8,7 +8,7 @@
 import OpenAI from "openai";
 import type { ChatCompletionCreateParamsBase } from "openai/resources/chat/completions";
 import { ProviderName } from "../../../../lib/backend-env";
-import { ChatRequest, Provider, StreamEvent, UpstreamError, Usage } from "./types";
+import { CallCancellation, ChatRequest, Provider, StreamEvent, UpstreamError, Usage } from "./types";
 import { retryAfterMs } from "../resilience/retry-after";
 import { httpFetch } from "./http-fetch";
 import { RawCompletion, rawChatClient } from "./openai-raw";
@@ -34,7 +34,7 @@ export function fromSdkError(error: unknown, signal: AbortSignal): unknown {
 export class OpenAiStyleProvider implements Provider {
   readonly key: string;
   private readonly client: OpenAI;
-  private readonly completeRaw: (body: string, signal: AbortSignal) => Promise<RawCompletion>;
+  private readonly completeRaw: (body: string, cancel: CallCancellation) => Promise<RawCompletion>;
 
   constructor(
     readonly name: ProviderName,
@@ -72,8 +72,8 @@ export class OpenAiStyleProvider implements Provider {
   }
 
   /** The answer, with the upstream's bytes (`raw`) for the client: see openai-raw.ts. */
-  async complete(request: ChatRequest, signal: AbortSignal): Promise<RawCompletion | Omit<RawCompletion, "raw">> {
-    const answer = await this.completeRaw(JSON.stringify({ ...this.params(request), stream: false }), signal);
+  async complete(request: ChatRequest, cancel: CallCancellation): Promise<RawCompletion | Omit<RawCompletion, "raw">> {
+    const answer = await this.completeRaw(JSON.stringify({ ...this.params(request), stream: false }), cancel);
     // An upstream serving the model under another name (Triton) would hand the client that name: its bytes are not
     // relayed, and the gateway writes the answer under the name the client asked for.
     if (this.servedModel === this.model) return answer;

@@ -43,6 +43,18 @@ export interface Completion {
 
 export type StreamEvent = { type: "text"; text: string } | { type: "finish"; reason: string } | { type: "usage"; usage: Usage };
 
+/**
+ * How an upstream call learns that it must stop: its attempt timed out, or the client left. The SDKs take the
+ * AbortSignal; the raw path (openai-raw.ts) registers a callback instead, so the gateway's hot path makes no
+ * AbortController and node:http attaches no abort listener per request (docs/resilience.md, "The gateway's speed").
+ */
+export interface CallCancellation {
+  /** For APIs that take an AbortSignal; made on first use, already aborted when the call must stop. */
+  readonly signal: AbortSignal;
+  /** Calls `stop` with the reason once the call must stop (at once when it already must); returns the unregistering. */
+  onCancel(stop: (reason: unknown) => void): () => void;
+}
+
 export interface Provider {
   /** The `provider` label and the `X-Assistant-Provider` header. */
   readonly name: ProviderName;
@@ -50,7 +62,7 @@ export interface Provider {
   readonly model: string;
   /** Tells circuit breakers apart: one per upstream server. */
   readonly key: string;
-  complete(request: ChatRequest, signal: AbortSignal): Promise<Completion>;
+  complete(request: ChatRequest, cancel: CallCancellation): Promise<Completion>;
   stream(request: ChatRequest, signal: AbortSignal): AsyncIterable<StreamEvent>;
 }
 

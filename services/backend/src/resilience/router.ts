@@ -9,8 +9,9 @@ import { setTimeout as sleep } from "timers/promises";
 import { BackendSettings, ProviderName, withoutUrlSecrets } from "../../../../lib/backend-env";
 import { LOCAL_MODEL_REQUEST_REASONS, UpstreamErrorKind } from "../../../../lib/metrics-contract";
 import { createProvider } from "../providers";
-import { ChatRequest, Completion, Provider, StreamEvent, UpstreamError } from "../providers/types";
+import { CallCancellation, ChatRequest, Completion, Provider, StreamEvent, UpstreamError } from "../providers/types";
 import { BreakerState, CircuitBreaker } from "./circuit-breaker";
+import type { ClientPresence } from "./client-presence";
 import { backoffMs } from "./retry-after";
 import { upstreamKind } from "../upstream-errors";
 
@@ -34,34 +35,57 @@ export interface OpenedStream extends Served {
   events: AsyncGenerator<StreamEvent, void, undefined>;
 }
 
-/** An abort signal that fires on the attempt's timeout (re-armed by `refresh`) or when the client goes away. */
-class Attempt {
-  private readonly controller = new AbortController();
+/**
+ * One call to an upstream, stopped on its timeout (re-armed by `refresh`) or when the client goes away. The signal
+ * for the SDKs is made only when one asks for it (see {@link CallCancellation}).
+ */
+class Attempt implements CallCancellation {
+  private controller: AbortController | undefined;
+  private stop: ((reason: unknown) => void) | undefined;
+  private stopped: { reason: unknown } | undefined;
   private readonly timer: NodeJS.Timeout;
-  private readonly onClientGone = () => this.controller.abort(new ClientGone("the client closed the connection"));
+  private readonly unwatchClient: () => void;
 
-  constructor(
-    timeoutMs: number,
-    private readonly client: AbortSignal,
-  ) {
-    this.timer = setTimeout(() => this.controller.abort(new UpstreamError(`timed out after ${timeoutMs / 1000} s`, "timeout")), timeoutMs);
-    client.addEventListener("abort", this.onClientGone, { once: true });
-    if (client.aborted) this.onClientGone();
+  constructor(timeoutMs: number, client: ClientPresence) {
+    this.timer = setTimeout(() => this.cancel(new UpstreamError(`timed out after ${timeoutMs / 1000} s`, "timeout")), timeoutMs);
+    this.unwatchClient = client.onGone((reason) => this.cancel(reason));
   }
 
   get signal(): AbortSignal {
+    if (!this.controller) {
+      this.controller = new AbortController();
+      if (this.stopped) this.controller.abort(this.stopped.reason);
+    }
     return this.controller.signal;
+  }
+
+  onCancel(stop: (reason: unknown) => void): () => void {
+    if (this.stopped) {
+      stop(this.stopped.reason);
+      return () => {};
+    }
+    this.stop = stop;
+    return () => {
+      if (this.stop === stop) this.stop = undefined;
+    };
   }
 
   refresh(): void {
     this.timer.refresh();
   }
 
-  /** Done with the upstream call; `abandon` aborts it if it is still running (a stream left unread). */
+  /** Done with the upstream call; `abandon` stops it if it is still running (a stream left unread). */
   end(abandon = false): void {
     clearTimeout(this.timer);
-    this.client.removeEventListener("abort", this.onClientGone);
-    if (abandon && !this.controller.signal.aborted) this.controller.abort(new ClientGone("the answer was abandoned"));
+    this.unwatchClient();
+    if (abandon) this.cancel(new ClientGone("the answer was abandoned"));
+  }
+
+  private cancel(reason: unknown): void {
+    if (this.stopped) return;
+    this.stopped = { reason };
+    this.controller?.abort(reason);
+    this.stop?.(reason);
   }
 }
 
@@ -160,7 +184,7 @@ export class Router {
    * Runs `call` on each provider of the chain until one succeeds, with retries per provider. `call` gets an
    * attempt whose signal to pass on; it returns what the caller keeps (and ends the attempt itself, or not).
    */
-  private async firstAnswer<T>(model: string, client: AbortSignal, call: (provider: Provider, attempt: Attempt) => Promise<T>): Promise<Served & { value: T }> {
+  private async firstAnswer<T>(model: string, client: ClientPresence, call: (provider: Provider, attempt: Attempt) => Promise<T>): Promise<Served & { value: T }> {
     const failures: string[] = [];
     let attempts = 0;
     let last: UpstreamError | undefined;
@@ -208,7 +232,7 @@ export class Router {
           }
           this.events.retry?.(provider.name);
           try {
-            await sleep(wait, undefined, { signal: client });
+            await sleep(wait, undefined, { signal: client.signal });
           } catch {
             breaker.release();
             throw new ClientGone("the client closed the connection");
@@ -219,15 +243,15 @@ export class Router {
     throw last ?? new UpstreamError("no provider to ask", "circuit-open");
   }
 
-  async complete(request: ChatRequest, client: AbortSignal): Promise<Served & { value: Completion }> {
+  async complete(request: ChatRequest, client: ClientPresence): Promise<Served & { value: Completion }> {
     return this.firstAnswer(request.model, client, async (provider, attempt) => {
-      const value = await provider.complete(request, attempt.signal);
+      const value = await provider.complete(request, attempt);
       attempt.end();
       return value;
     });
   }
 
-  async openStream(request: ChatRequest, client: AbortSignal): Promise<OpenedStream> {
+  async openStream(request: ChatRequest, client: ClientPresence): Promise<OpenedStream> {
     const opened = await this.firstAnswer(request.model, client, async (provider, attempt) => {
       const iterator = provider.stream(request, attempt.signal)[Symbol.asyncIterator]();
       const first = await iterator.next();

@@ -25,6 +25,8 @@ export interface Received {
   path: string;
   headers: IncomingMessage["headers"];
   body: Record<string, unknown>;
+  /** The caller hung up before the answer was complete (set when it happens). */
+  abandoned: boolean;
 }
 
 export type Wire = "openai" | "anthropic" | "ollama";
@@ -129,7 +131,9 @@ export async function startStandIn(wire: Wire): Promise<StandIn> {
     req.on("end", () => {
       const text = Buffer.concat(chunks).toString("utf8");
       const body = text ? (JSON.parse(text) as Record<string, unknown>) : {};
-      received.push({ path: req.url ?? "", headers: req.headers, body });
+      const entry: Received = { path: req.url ?? "", headers: req.headers, body, abandoned: false };
+      received.push(entry);
+      res.once("close", () => (entry.abandoned = !res.writableFinished));
       if (req.url !== PATHS[wire]) {
         res.writeHead(404).end();
         return;
