@@ -83,6 +83,27 @@ const keda =
       })
     : undefined;
 
+// Canary delivery (docs/delivery.md): Argo Rollouts moves the frontend and backend in steps, judged on Prometheus.
+const delivery = config.delivery;
+const argoRollouts =
+  delivery.strategy === "canary" && delivery.argoRollouts.install
+    ? new ArgoRollouts("argo-rollouts", {
+        provider,
+        stack: config.stack,
+        chartVersion: delivery.argoRollouts.chartVersion,
+        nodeSelector: config.cluster.type === "eks" ? { [SYSTEM_NODE_LABEL.key]: SYSTEM_NODE_LABEL.value } : undefined,
+      })
+    : undefined;
+// The model servers' canary (opt-in, delivery.canary.modelServers): judged on vLLM's own series, with the backend's timing.
+const modelServerCanary =
+  delivery.strategy === "canary" && delivery.canary.modelServers.enabled
+    ? {
+        weights: delivery.canary.weights,
+        analysis: { prometheusUrl: prometheusUrl(config.stack, config.monitoring.namespace), thresholds: delivery.canary.modelServers, timing: delivery.canary.analysis },
+        dependsOn: argoRollouts ? [argoRollouts.chart] : [],
+      }
+    : undefined;
+
 const localModels =
   config.phase === "local-model"
     ? new LocalModels("local-models", {
@@ -97,6 +118,7 @@ const localModels =
         storageClasses,
         autoscaling: kedaScaled ? { prometheusUrl: prometheusUrl(config.stack, config.monitoring.namespace), dependsOn: keda ? [keda.chart] : [] } : undefined,
         networkPolicies: network.enabled,
+        canary: modelServerCanary,
         network: {
           clients: appPods("backend", config.stack),
           scraper,
@@ -173,17 +195,6 @@ const knowledge = config.knowledge.enabled
   : undefined;
 const keys = config.secrets.clientApiKeys ? clientKeys(config.secrets.clientApiKeys, config.backend.apiKeys) : undefined;
 
-// Canary delivery (docs/delivery.md): Argo Rollouts moves the frontend and backend in steps, judged on Prometheus.
-const delivery = config.delivery;
-const argoRollouts =
-  delivery.strategy === "canary" && delivery.argoRollouts.install
-    ? new ArgoRollouts("argo-rollouts", {
-        provider,
-        stack: config.stack,
-        chartVersion: delivery.argoRollouts.chartVersion,
-        nodeSelector: config.cluster.type === "eks" ? { [SYSTEM_NODE_LABEL.key]: SYSTEM_NODE_LABEL.value } : undefined,
-      })
-    : undefined;
 const canaries =
   delivery.strategy === "canary"
     ? appCanaries({

@@ -23,6 +23,16 @@ export const costSchema = z
       .max(0.9, { message: "expected a fraction from 0 to 0.9" })
       .default(0.5),
     /**
+     * New model-server versions (engine image, model, engine flags) a month, with `delivery.canary.modelServers`
+     * on: each runs a second GPU pod for the canary's duration, which the estimate adds to the expected GPU hours.
+     */
+    modelServerCanariesPerMonth: z
+      .number({ error: "expected a number of releases a month" })
+      .int({ message: "expected a whole number of releases" })
+      .min(0, { message: "expected 0 to 100 releases a month" })
+      .max(100, { message: "expected 0 to 100 releases a month" })
+      .default(4),
+    /**
      * Prices for what a stack adds to an existing cluster (volumes, load balancers), as if it ran on AWS in this
      * region. An EKS stack is always priced in `cluster.region`.
      */

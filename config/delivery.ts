@@ -42,6 +42,28 @@ const analysis = z
     }
   });
 
+/**
+ * The in-cluster model servers' canary (opt-in): a new engine image, model or engine flags goes out as an Argo
+ * Rollout beside the stable server, judged on vLLM's own series of the canary's pods; measurement timing (interval,
+ * count, failureLimit, window) is the backend's (`analysis`). Needs a cache a second pod can mount and a GPU for it
+ * (config/model-server-canary.ts; docs/delivery.md).
+ */
+const modelServerCanary = z
+  .strictObject({
+    enabled: z.boolean({ error: "expected true or false" }).default(false),
+    /**
+     * Highest share of the canary's requests that fail: answered with a 5xx, or finished by vLLM with an error
+     * (a stream cut off after its 200). The default is the backend's ErrorRateHigh 5%.
+     */
+    maxErrorRatio: z.number({ error: "expected a fraction such as 0.05" }).gt(0, { message: "expected a fraction above 0 and at most 1" }).max(1, { message: "expected a fraction above 0 and at most 1" }).default(0.05),
+    /**
+     * Highest p95 time to first token of the canary, in seconds (vLLM's vllm:time_to_first_token_seconds). A
+     * starting point: set it from the stack's own p95 (Grafana, AI Assistant / Model server) with some margin.
+     */
+    maxP95TimeToFirstTokenSeconds: z.number({ error: "expected a number of seconds such as 2" }).positive({ message: "expected a number of seconds above 0" }).default(2),
+  })
+  .prefault({});
+
 const canary = z
   .strictObject({
     /** Traffic shares (percent) the canary steps through; analysis runs after every step below 100. */
@@ -50,6 +72,8 @@ const canary = z
     analysis,
     /** How long the frontend's canary (which has no metrics of its own) waits at each step before the next. */
     frontendStepPause: goDuration.default("5m"),
+    /** The model servers' canary: off unless enabled (it costs a second GPU for its duration). */
+    modelServers: modelServerCanary,
   })
   .prefault({})
   .superRefine((value, ctx) => {
@@ -81,3 +105,4 @@ export const deliverySchema = z
 export type DeliveryConfig = z.output<typeof deliverySchema>;
 export type CanaryConfig = DeliveryConfig["canary"];
 export type CanaryAnalysisConfig = CanaryConfig["analysis"];
+export type ModelServerCanaryConfig = CanaryConfig["modelServers"];

@@ -7,6 +7,7 @@ import { backendServiceSettings } from "./backend-service";
 import { clusterSchema } from "./cluster";
 import { costRules, costSchema } from "./cost";
 import { deliverySchema } from "./delivery";
+import { modelServerCanaryRules } from "./model-server-canary";
 import { exposureSchema } from "./exposure";
 import { featureRules, featuresSchema } from "./features";
 import { ImageReference } from "./image";
@@ -187,6 +188,7 @@ function crossSectionRules(config: ParsedPhase, ctx: z.RefinementCtx, stack: str
   }
   if (localModel) scalingRules(config, localModel, ctx);
   deliveryRules(config, ctx);
+  modelServerCanaryRules(config, ctx);
   valkeyRules(config.valkey, ctx);
   knowledgeRules(config, ctx);
   knowledgeAdminKeyRule(config, ctx);

@@ -184,7 +184,12 @@ export const SHARED_STATE_OPERATIONS = ["limit", "spend", "cache-get", "cache-se
 /** Values of the `reason` label of {@link BACKEND_METRICS.localModelRequests}. */
 export const LOCAL_MODEL_REQUEST_REASONS = ["served", "asleep", "failed"] as const;
 
-/** vLLM's own metrics on its `/metrics` (Ollama has no such endpoint). */
+/**
+ * vLLM's own metrics on its `/metrics` (Ollama has no such endpoint). Names as v0.30.0 (the pinned image) registers
+ * them: vllm/v1/metrics/loggers.py PrometheusStatLogger (labels model_name, engine), and the HTTP counter of
+ * prometheus-fastapi-instrumentator (vllm/entrypoints/serve/instrumentator/metrics.py attaches it; read in the
+ * v0.30.0 wheel from PyPI, commit ced6857af).
+ */
 export const VLLM_METRICS = {
   waiting: "vllm:num_requests_waiting",
   running: "vllm:num_requests_running",
@@ -193,6 +198,17 @@ export const VLLM_METRICS = {
   timeToFirstToken: "vllm:time_to_first_token_seconds",
   e2eLatency: "vllm:e2e_request_latency_seconds",
   kvCacheUsage: "vllm:kv_cache_usage_perc",
+  /**
+   * Requests the engine finished, by `finished_reason` (stop, length, abort, error, repetition; vllm/v1/engine
+   * FinishReason): despite its name it counts every finished request. `error` is vLLM's internal request error; on a
+   * stream that has sent its 200 already, it is the only trace of the failure.
+   */
+  requestsFinished: "vllm:request_success_total",
+  /**
+   * HTTP requests by `handler`, `method` and `status` grouped as 2xx/4xx/5xx (prometheus-fastapi-instrumentator
+   * 8.x metrics.default and middleware.py, which vLLM requires >= 8.0.0); /metrics, /health and the like excluded.
+   */
+  httpRequests: "http_requests_total",
 } as const;
 
 /**

@@ -48,6 +48,10 @@ describe("every rendered object is valid against the Kubernetes schema", () => {
   it("a local-model config with feature flags (the flag ConfigMap and its mount)", async () => {
     await expectValidObjects(renderConfig({ ...ALL_PHASES.OLLAMA, features: { knowledge: { percentage: 25 }, model: { model: "qwen2.5:7b", percentage: 10 } } }));
   });
+  it("a vLLM config with the model servers' canary (their Rollout and AnalysisTemplate)", async () => {
+    const canary = { ...ALL_PHASES.VLLM, monitoring: { enabled: true }, grafanaAdminPassword: { secure: "AAABAGrafana" }, delivery: { strategy: "canary", canary: { modelServers: { enabled: true } } } };
+    await expectValidObjects(renderConfig(canary));
+  });
   it.each(["dev", "prod"])("the committed %s stack", async (stack) => {
     await expectValidObjects(renderStack(stack));
   });

@@ -6,7 +6,8 @@
  *   - dashboards.yaml: every dashboard query as a recording rule, so that `promtool check rules` parses it;
  *   - canary.test.yaml: the canary analysis queries (components/monitoring/canary-analysis.ts), evaluated on series of
  *     failing, healthy and idle canaries (test/support/canary-cases.ts): `query > bool limit` is 1 exactly where the
- *     canary breaches, and absent without canary traffic.
+ *     canary breaches, and absent without canary traffic;
+ *   - model-server-canary.test.yaml: the same for a vLLM server's canary (test/support/model-server-canary-cases.ts).
  * and runs `promtool check rules` and `promtool test rules` on them. The jest suite calls the same functions;
  * by hand: `node -r ./tools/register.js tools/promtool.ts [--out <dir>]`.
  */
@@ -18,9 +19,9 @@ import { parseArgs } from "util";
 import { stringify } from "yaml";
 import { AlertRule, alertRuleGroups, RuleGroup } from "../components/monitoring/alert-rules";
 import { Dashboard, dashboardQueries, dashboards } from "../components/monitoring/dashboards";
-import { canaryAnalysisSpec, canaryLimits, CanaryMetricName, CANARY_HASH_ARG } from "../components/monitoring/canary-analysis";
+import { canaryAnalysisSpec, canaryLimits, CanaryMetricName, CANARY_HASH_ARG, modelServerCanaryAnalysisSpec, modelServerCanaryLimits, ModelServerCanaryMetricName } from "../components/monitoring/canary-analysis";
 import { errorRatio } from "../components/monitoring/promql";
-import { ARGO_ROLLOUTS_CHART_VERSION, CanaryAnalysisConfig, deliverySchema } from "../config/delivery";
+import { ARGO_ROLLOUTS_CHART_VERSION, CanaryAnalysisConfig, deliverySchema, ModelServerCanaryConfig } from "../config/delivery";
 import type { AlertCase } from "../test/support/alert-cases";
 import type { CanaryCase } from "../test/support/canary-cases";
 
@@ -113,7 +114,6 @@ export function unitTestFile(cases: AlertCase[], rules: AlertRule[], rulesFileNa
   return yaml({ rule_files: [rulesFileName], evaluation_interval: "1m", tests });
 }
 
-const CANARY_METRICS: CanaryMetricName[] = ["error-ratio", "p95-latency"];
 /** When the canary proofs are evaluated: minutes into series that start at 0. */
 export const CANARY_EVAL_AT = "10m";
 
@@ -128,23 +128,60 @@ export function deployedCanaryQuery(namespace: string, analysis: CanaryAnalysisC
   return metric.provider.prometheus.query.split(`{{args.${CANARY_HASH_ARG}}}`).join(hash);
 }
 
+/** One case of an analysis proof: input series, and whether the canary breaches each metric's limit (undefined: no data). */
+interface AnalysisCase<Name extends string> {
+  series: { series: string; values: string }[];
+  breaches?: Record<Name, boolean>;
+}
+
+type ExprTest = { expr: string; eval_time: string; exp_samples: { labels: string; value: number }[] };
+
 /**
- * The promtool unit-test file of the canary analysis: for each case, `query > bool limit` is 1 when the canary
- * breaches, 0 when not, no sample without canary data; and the namespace-wide error ratio (the alert's) beside it.
- * `query` gives each metric's PromQL (the deployed one, or a variant a test wants to see fail).
+ * A promtool unit-test file of a canary analysis: for each case, `query > bool limit` is 1 when the canary breaches,
+ * 0 when not, no sample without canary data; `extra` adds checks of a case beside them.
  */
-export function canaryUnitTestFile(cases: CanaryCase[], namespace: string, analysis: CanaryAnalysisConfig, query: (name: CanaryMetricName) => string): string {
-  const limits = canaryLimits(analysis);
+function analysisUnitTestFile<Name extends string, Case extends AnalysisCase<Name>>(cases: Case[], namespace: string, limits: Record<Name, number>, query: (name: Name) => string, extra: (c: Case) => ExprTest[] = () => []): string {
   const sample = (breach: boolean) => [{ labels: `{namespace="${namespace}"}`, value: breach ? 1 : 0 }];
   const tests = cases.map((c) => ({
     interval: "1m",
     input_series: c.series,
     promql_expr_test: [
-      ...CANARY_METRICS.map((name) => ({ expr: `(${query(name)}) > bool ${limits[name]}`, eval_time: CANARY_EVAL_AT, exp_samples: c.breaches === undefined ? [] : sample(c.breaches[name]) })),
-      { expr: `(${errorRatio(namespace, analysis.window)}) > bool ${limits["error-ratio"]}`, eval_time: CANARY_EVAL_AT, exp_samples: sample(c.namespaceBreaches) },
+      ...(Object.keys(limits) as Name[]).map((name) => ({ expr: `(${query(name)}) > bool ${limits[name]}`, eval_time: CANARY_EVAL_AT, exp_samples: c.breaches === undefined ? [] : sample(c.breaches[name]) })),
+      ...extra(c),
     ],
   }));
   return yaml({ rule_files: [], evaluation_interval: "1m", tests });
+}
+
+/**
+ * The promtool unit-test file of the backend's canary analysis, with the namespace-wide error ratio (the alert's)
+ * beside each case. `query` gives each metric's PromQL (the deployed one, or a variant a test wants to see fail).
+ */
+export function canaryUnitTestFile(cases: CanaryCase[], namespace: string, analysis: CanaryAnalysisConfig, query: (name: CanaryMetricName) => string): string {
+  const limits = canaryLimits(analysis);
+  const namespaceWide = (c: CanaryCase): ExprTest => ({
+    expr: `(${errorRatio(namespace, analysis.window)}) > bool ${limits["error-ratio"]}`,
+    eval_time: CANARY_EVAL_AT,
+    exp_samples: [{ labels: `{namespace="${namespace}"}`, value: c.namespaceBreaches ? 1 : 0 }],
+  });
+  return analysisUnitTestFile(cases, namespace, limits, query, (c) => [namespaceWide(c)]);
+}
+
+/** The model-server canary analysis of a stack that turns it on and says nothing else: the defaults. */
+export function defaultModelServerCanary(): { thresholds: ModelServerCanaryConfig; timing: CanaryAnalysisConfig } {
+  const canary = deliverySchema.parse({ strategy: "canary", canary: { modelServers: { enabled: true } } }).canary;
+  return { thresholds: canary.modelServers, timing: canary.analysis };
+}
+
+/** The query Argo Rollouts sends Prometheus for a model server's canary `hash`. */
+export function deployedModelServerCanaryQuery(namespace: string, server: string, name: ModelServerCanaryMetricName, hash: string): string {
+  const metric = modelServerCanaryAnalysisSpec({ namespace, server, prometheusUrl: "http://prometheus:9090", ...defaultModelServerCanary() }).metrics.find((m) => m.name === name)!;
+  return metric.provider.prometheus.query.split(`{{args.${CANARY_HASH_ARG}}}`).join(hash);
+}
+
+/** The promtool unit-test file of a vLLM server's canary analysis (test/support/model-server-canary-cases.ts). */
+export function modelServerCanaryUnitTestFile(cases: AnalysisCase<ModelServerCanaryMetricName>[], namespace: string, query: (name: ModelServerCanaryMetricName) => string): string {
+  return analysisUnitTestFile(cases, namespace, modelServerCanaryLimits(defaultModelServerCanary().thresholds), query);
 }
 
 export interface ProofFiles {
@@ -190,8 +227,11 @@ function main(): number {
   const files = writeProofFiles(values.out ?? mkdtempSync(join(tmpdir(), "promtool-")), NS, ALERT_CASES);
   const analysis = defaultCanaryAnalysis();
   writeFileSync(join(files.dir, "canary.test.yaml"), canaryUnitTestFile(CANARY_CASES, NS, analysis, (name) => deployedCanaryQuery(NS, analysis, name, CANARY_HASH)));
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const { MODEL_SERVER_CANARY_CASES, SERVER } = require("../test/support/model-server-canary-cases") as typeof import("../test/support/model-server-canary-cases");
+  writeFileSync(join(files.dir, "model-server-canary.test.yaml"), modelServerCanaryUnitTestFile(MODEL_SERVER_CANARY_CASES, NS, (name) => deployedModelServerCanaryQuery(NS, SERVER, name, CANARY_HASH)));
   let ok = true;
-  for (const args of [["check", "rules", "rules.yaml"], ["check", "rules", "dashboards.yaml"], ["test", "rules", "rules.test.yaml"], ["test", "rules", "canary.test.yaml"]]) {
+  for (const args of [["check", "rules", "rules.yaml"], ["check", "rules", "dashboards.yaml"], ["test", "rules", "rules.test.yaml"], ["test", "rules", "canary.test.yaml"], ["test", "rules", "model-server-canary.test.yaml"]]) {
     const result = runPromtool(promtool, args, files.dir);
     console.log(`$ promtool ${args.join(" ")}   (in ${files.dir})\n${result.output}`);
     ok &&= result.ok;

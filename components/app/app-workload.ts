@@ -7,7 +7,8 @@ import { HealthPaths, httpProbes, ProbeTiming } from "../../lib/probes";
 import { IMAGE_PULL_POLICY, LocalStorage, withEphemeralStorage } from "../../lib/local-storage";
 import { PolicyRules, workloadNetworkPolicy } from "../../lib/network-policy";
 import { preStopHook, TERMINATION_GRACE_SECONDS } from "./shutdown";
-import { CanaryDelivery, canaryStrategy, ROLLOUT_API_VERSION, rolloutHashSpreadKey } from "./canary";
+import { CanaryDelivery, canaryStrategy, rolloutHashSpreadKey } from "./canary";
+import { analysisTemplate, scaleTarget, workloadRollout } from "../../lib/rollout";
 
 type EnvVar = k8s.types.input.core.v1.EnvVar;
 type EnvFromSource = k8s.types.input.core.v1.EnvFromSource;
@@ -209,11 +210,7 @@ export class AppWorkload extends pulumi.ComponentResource {
       // The Rollout makes the pods now: after the chart (its CRDs) and after what must answer before pods are made.
       const crOpts = { ...childOpts, dependsOn: [...canary.dependsOn, ...(args.podsAfter ?? [])] };
       if (canary.analysis) {
-        this.analysisTemplate = new k8s.apiextensions.CustomResource(
-          `${name}-canary`,
-          { apiVersion: ROLLOUT_API_VERSION, kind: "AnalysisTemplate", metadata: { ...metadata, name: `${identity.component}-canary` }, spec: canary.analysis },
-          crOpts,
-        );
+        this.analysisTemplate = analysisTemplate(`${name}-canary`, { ...metadata, name: `${identity.component}-canary` }, canary.analysis, crOpts);
       }
       if (canary.alb) {
         // Same selector and port as the main Service; Argo Rollouts adds the hash of the canary's or the stable pods.
@@ -225,30 +222,20 @@ export class AppWorkload extends pulumi.ComponentResource {
           );
         this.canaryServices = { canary: routed("canary"), stable: routed("stable") };
       }
-      this.rollout = new k8s.apiextensions.CustomResource(
+      this.rollout = workloadRollout(
         name,
         {
-          apiVersion: ROLLOUT_API_VERSION,
-          kind: "Rollout",
           // Without the version label: a new image changes the Deployment's template, not the Rollout.
           metadata,
-          spec: {
-            replicas: autoscaling ? undefined : workload.replicas,
-            selector: { matchLabels: selector },
-            // The pod template stays in the Deployment (probes, security context, policies and the offline diff read it
-            // there); a change to it starts a new canary. docs/delivery.md says why.
-            workloadRef: { apiVersion: "apps/v1", kind: "Deployment", name: this.deployment.metadata.name, scaleDown: "onsuccess" },
-            strategy: {
-              canary: canaryStrategy(canary, {
-                port: args.port,
-                analysisTemplate: this.analysisTemplate?.metadata.name,
-                services: this.canaryServices && { canary: this.canaryServices.canary.metadata.name, stable: this.canaryServices.stable.metadata.name, root: this.service.metadata.name },
-              }),
-            },
-            // A canary whose pods never become ready aborts, returning to stable, instead of waiting for a person.
-            progressDeadlineSeconds: 600,
-            progressDeadlineAbort: true,
-          },
+          replicas: autoscaling ? undefined : workload.replicas,
+          selector,
+          deployment: this.deployment,
+          canary: canaryStrategy(canary, {
+            port: args.port,
+            analysisTemplate: this.analysisTemplate?.metadata.name,
+            services: this.canaryServices && { canary: this.canaryServices.canary.metadata.name, stable: this.canaryServices.stable.metadata.name, root: this.service.metadata.name },
+          }),
+          progressDeadlineSeconds: 600,
         },
         crOpts,
       );
@@ -261,9 +248,7 @@ export class AppWorkload extends pulumi.ComponentResource {
           metadata,
           spec: {
             // A Rollout has the scale subresource a Deployment has (Argo Rollouts docs/features/hpa-support.md).
-            scaleTargetRef: this.rollout
-              ? { apiVersion: ROLLOUT_API_VERSION, kind: "Rollout", name: this.rollout.metadata.name }
-              : { apiVersion: "apps/v1", kind: "Deployment", name: this.deployment.metadata.name },
+            scaleTargetRef: this.rollout ? scaleTarget(this.rollout.metadata.name, true) : scaleTarget(this.deployment.metadata.name, false),
             minReplicas: autoscaling.minReplicas,
             maxReplicas: autoscaling.maxReplicas,
             metrics: [

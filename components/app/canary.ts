@@ -6,9 +6,9 @@
  */
 import * as pulumi from "@pulumi/pulumi";
 import type { CanaryConfig } from "../../config/delivery";
-import { CANARY_HASH_ARG, canaryAnalysisSpec, ROLLOUT_HASH_POD_LABEL } from "../monitoring/canary-analysis";
+import { canaryAnalysisSpec } from "../monitoring/canary-analysis";
+import { canarySteps, ROLLOUT_HASH_POD_LABEL } from "../../lib/rollout";
 
-export const ROLLOUT_API_VERSION = "argoproj.io/v1alpha1";
 /** The pod label a topology spread keys on to count a Rollout's new pods among themselves. */
 export const rolloutHashSpreadKey = ROLLOUT_HASH_POD_LABEL;
 
@@ -32,20 +32,6 @@ interface StrategyRefs {
   analysisTemplate?: pulumi.Input<string>;
   /** The canary and stable Services, and the root Service the Ingress sends to (with `alb`). */
   services?: { canary: pulumi.Input<string>; stable: pulumi.Input<string>; root: pulumi.Input<string> };
-}
-
-/** The steps: each weight, then analysis (or a pause) before the next; the last weight (100) promotes. */
-export function canarySteps(canary: Pick<CanaryDelivery, "weights" | "pause">, analysisTemplate?: pulumi.Input<string>): Record<string, unknown>[] {
-  const between = analysisTemplate
-    ? {
-        analysis: {
-          templates: [{ templateName: analysisTemplate }],
-          // The canary's ReplicaSet hash: its pods' rollouts-pod-template-hash, which their series carry.
-          args: [{ name: CANARY_HASH_ARG, valueFrom: { podTemplateHashValue: "Latest" } }],
-        },
-      }
-    : { pause: { duration: canary.pause } };
-  return canary.weights.flatMap((weight) => (weight < 100 ? [{ setWeight: weight }, between] : [{ setWeight: weight }]));
 }
 
 /**

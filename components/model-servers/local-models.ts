@@ -4,7 +4,7 @@ import { formatImageReference } from "../../config/image";
 import { isKedaScaled, LocalModelConfig, replicaBounds } from "../../config/phases";
 import { recommendedLabels } from "../../lib/labels";
 import { ENGINES, modelServerLayout } from "./model-engines";
-import { ModelServer, ModelServerNetwork, ModelServerScaling, rolloutMinutes } from "./model-server";
+import { ModelServer, ModelServerCanary, ModelServerNetwork, ModelServerScaling, rolloutMinutes } from "./model-server";
 import { PodEndpoint } from "../../lib/network-policy";
 import { selectorLabels } from "../../lib/labels";
 
@@ -32,6 +32,8 @@ export interface LocalModelsArgs {
   autoscaling?: { prometheusUrl: string; dependsOn: pulumi.Input<pulumi.Resource>[] };
   /** Whether the namespace runs NetworkPolicies. */
   networkPolicies: boolean;
+  /** Each server's new versions go out as a canary (`delivery.canary.modelServers`, docs/delivery.md). */
+  canary?: ModelServerCanary;
   /** The servers' clients, scraper and model hub. */
   network: ModelServerNetwork;
 }
@@ -121,6 +123,7 @@ export class LocalModels extends pulumi.ComponentResource {
             huggingFaceTokenSecret: tokenSecret?.metadata.name,
             storageClasses: args.storageClasses,
             scaling,
+            canary: args.canary,
             networkPolicies: args.networkPolicies,
             network: args.network,
           },

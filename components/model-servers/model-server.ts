@@ -14,9 +14,24 @@ export interface ModelServerScaling {
   dependsOn: pulumi.Input<pulumi.Resource>[];
 }
 import { IMAGE_PULL_POLICY, LocalStorage, withEphemeralStorage } from "../../lib/local-storage";
+import { analysisTemplate, canarySteps, workloadRollout } from "../../lib/rollout";
+import { modelServerCanaryAnalysisSpec, ModelServerCanaryAnalysisArgs } from "../monitoring/canary-analysis";
 import { PodPeer, PolicyRule, podPeer, tcp, workloadNetworkPolicy } from "../../lib/network-policy";
 
 type NetworkPolicyPeer = k8s.types.input.networking.v1.NetworkPolicyPeer;
+
+/**
+ * A canary of the server (docs/delivery.md, `delivery.canary.modelServers`): an Argo Rollout runs the Deployment's
+ * pod template in steps beside the stable pods, judged on vLLM's own series of the canary's pods.
+ */
+export interface ModelServerCanary {
+  /** Traffic shares in order, ending at 100 (`delivery.canary.weights`); by pod count, as no router splits traffic. */
+  weights: number[];
+  /** The stack's Prometheus, the thresholds and the measurement timing of the analysis. */
+  analysis: Omit<ModelServerCanaryAnalysisArgs, "namespace" | "server">;
+  /** Argo Rollouts' chart (CRDs and controller), when the stack installs it. */
+  dependsOn: pulumi.Resource[];
+}
 
 /** Who reaches a model server, and where it may pull from; each is one path its NetworkPolicy opens. */
 export interface ModelServerNetwork {
@@ -64,6 +79,8 @@ export interface ModelServerArgs {
   storageClasses?: pulumi.Input<pulumi.Resource>[];
   /** KEDA scales the server (queue autoscaling or scale-to-zero); the Deployment then leaves `replicas` to it. */
   scaling?: ModelServerScaling;
+  /** A canary instead of the Deployment's own update; needs a ReadWriteMany cache (config/model-server-canary.ts). */
+  canary?: ModelServerCanary;
 }
 
 /**
@@ -95,6 +112,9 @@ export class ModelServer extends pulumi.ComponentResource {
   public readonly deployment: k8s.apps.v1.Deployment;
   public readonly service: k8s.core.v1.Service;
   public readonly serviceAccount: k8s.core.v1.ServiceAccount;
+  /** With a canary: the Rollout that runs the Deployment's pod template in steps, and its analysis. */
+  public readonly rollout?: k8s.apiextensions.CustomResource;
+  public readonly analysisTemplate?: k8s.apiextensions.CustomResource;
   /** Base URL the backend calls: Ollama's API root, or vLLM's OpenAI-compatible `/v1`. */
   public readonly url: pulumi.Output<string>;
 
@@ -160,8 +180,9 @@ export class ModelServer extends pulumi.ComponentResource {
         metadata,
         spec: {
           // Scaled by KEDA: the field is left out, so that with server-side apply the HPA (or KEDA, at zero) owns it
-          // and `pulumi up` never resets it. A new Deployment starts with Kubernetes' default of one.
-          ...(args.scaling === undefined && { replicas: args.settings.replicas }),
+          // and `pulumi up` never resets it. A new Deployment starts with Kubernetes' default of one. With a canary
+          // the Rollout runs the pods: Argo Rollouts scales the Deployment to zero once they are healthy.
+          ...(args.scaling === undefined && args.canary === undefined && { replicas: args.settings.replicas }),
           // The Deployment reports ProgressDeadlineExceeded (600 s by default) while the first pull is still going;
           // it gets the same allowance as `pulumi up` does.
           progressDeadlineSeconds: rollout * 60,
@@ -264,6 +285,38 @@ export class ModelServer extends pulumi.ComponentResource {
       new k8s.policy.v1.PodDisruptionBudget(name, { metadata, spec: { maxUnavailable: 1, selector: { matchLabels: selector } } }, childOpts);
     }
 
+    if (args.canary) {
+      // Two pods of one server (the stable and the canary) mount the cache at once, often on two nodes.
+      if (cache.accessMode !== "ReadWriteMany") throw new pulumi.ResourceError("expected a ReadWriteMany cache for a model-server canary", this);
+      // Its analysis reads vLLM's own series; no other engine publishes them (config/model-server-canary.ts).
+      if (args.engine !== "vllm") throw new pulumi.ResourceError(`expected engine vllm for a model-server canary, found ${args.engine}`, this);
+      const canary = args.canary;
+      const crOpts = { ...childOpts, dependsOn: canary.dependsOn };
+      this.analysisTemplate = analysisTemplate(
+        `${name}-canary`,
+        { ...metadata, name: `${args.serverName}-canary` },
+        pulumi.output(args.namespace).apply((namespace) => modelServerCanaryAnalysisSpec({ ...canary.analysis, namespace, server: args.serverName })),
+        crOpts,
+      );
+      this.rollout = workloadRollout(
+        name,
+        {
+          metadata,
+          replicas: args.scaling ? undefined : args.settings.replicas,
+          selector,
+          deployment: this.deployment,
+          // No traffic router: the Service sends to every ready pod, so a weight is a share of the pods. One pod more
+          // than the wanted count, never one less: with one replica the canary's pod runs beside the stable one
+          // (Argo Rollouts v1.9.0 utils/replicaset/canary.go approximateWeightedCanaryStableReplicaCounts: 1 and 1,
+          // half the requests each, until 100), and that second pod is the canary's GPU.
+          canary: { maxSurge: 1, maxUnavailable: 0, steps: canarySteps(canary, this.analysisTemplate.metadata.name) },
+          // A new version's pod may first pull the image (and weights, for a new model) and load them.
+          progressDeadlineSeconds: rollout * 60,
+        },
+        crOpts,
+      );
+    }
+
     if (args.scaling) {
       const scaling = args.scaling;
       new k8s.apiextensions.CustomResource(
@@ -274,9 +327,9 @@ export class ModelServer extends pulumi.ComponentResource {
           metadata,
           spec: pulumi
             .output(args.namespace)
-            .apply((namespace) => scaledObjectSpec({ serverName: args.serverName, engine: args.engine, models: args.models, namespace }, scaling.settings)),
+            .apply((namespace) => scaledObjectSpec({ serverName: args.serverName, engine: args.engine, models: args.models, namespace, rollout: this.rollout !== undefined }, scaling.settings)),
         },
-        { ...childOpts, dependsOn: [...scaling.dependsOn, this.deployment] },
+        { ...childOpts, dependsOn: [...scaling.dependsOn, this.deployment, ...(this.rollout ? [this.rollout] : [])] },
       );
     }
 

@@ -5,6 +5,7 @@
  */
 import { ModelEngine } from "../../config/phases";
 import { BACKEND_METRICS, TRITON_METRICS, VLLM_METRICS } from "../../lib/metrics-contract";
+import { scaleTarget } from "../../lib/rollout";
 
 export const SCALED_OBJECT_API = "keda.sh/v1alpha1";
 
@@ -39,6 +40,8 @@ export interface ScaledServer {
   models: string[];
   /** Namespace the server and the backend run in. */
   namespace: string;
+  /** Its pods are run by an Argo Rollout of the same name (a canary, docs/delivery.md), which KEDA then scales. */
+  rollout?: boolean;
 }
 
 /** A PromQL string literal's content: backslashes and double quotes escaped. */
@@ -94,7 +97,11 @@ export function scaledObjectSpec(server: ScaledServer, settings: ScalingSettings
   // Active as soon as the rate is above 0: KEDA then scales 0 -> 1 itself (the HPA takes over from 1).
   if (settings.scaleToZero) triggers.push(trigger("wake-up", queries.wake, 1, 0));
   return {
-    scaleTargetRef: { apiVersion: "apps/v1", kind: "Deployment", name: server.serverName },
+    // KEDA scales any resource with the /scale subresource (keda.sh docs, concepts/scaling-deployments, "Scaling of
+    // Custom Resources"); a Rollout has it. A Rollout by workloadRef has no pod template of its own, which KEDA
+    // v2.20.2 tolerates (pkg/scaling/resolver/scale_resolvers.go ResolveScaleTargetPodSpec: no containers, no env to
+    // resolve); these triggers read nothing from the pods' env.
+    scaleTargetRef: scaleTarget(server.serverName, server.rollout === true),
     minReplicaCount: settings.min,
     maxReplicaCount: settings.max,
     pollingInterval: POLLING_SECONDS,

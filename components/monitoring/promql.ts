@@ -2,7 +2,7 @@
  * PromQL expressions that the alert rules and the dashboards share, so that a panel shows exactly the quantity an
  * alert compares with its threshold. Rules pass a fixed window ("5m"); dashboards pass Grafana's $__rate_interval.
  */
-import { BACKEND_METRICS, CLUSTER_METRICS, DCGM_METRICS, FAILED_OUTCOMES, MODEL_SERVER_NAME, RequestOutcome } from "../../lib/metrics-contract";
+import { BACKEND_METRICS, CLUSTER_METRICS, DCGM_METRICS, FAILED_OUTCOMES, MODEL_SERVER_NAME, RequestOutcome, VLLM_METRICS } from "../../lib/metrics-contract";
 
 /** The chat route's label value in the request counter. */
 export const CHAT_ROUTE_LABEL = "/v1/chat/completions";
@@ -82,3 +82,40 @@ export function modelServerPods(namespace: string): string {
 
 /** GPUs the cluster's nodes offer (what is paid for, busy or idle), from kube-state-metrics. */
 export const GPU_CAPACITY = `sum(${CLUSTER_METRICS.nodeCapacity}{resource="nvidia_com_gpu"})`;
+
+/**
+ * vLLM's series of a namespace, or of one server (its Service's name: the ServiceMonitor's `service` label), plus
+ * an extra filter (the canary's hash).
+ */
+function vllmSelector(namespace: string, server: string | undefined, filter: SeriesFilter): string {
+  return `namespace="${namespace}"${server ? `, service="${server}"` : ""}${extraMatchers(filter)}`;
+}
+
+/** The q-quantile of vLLM's time to first token in seconds, per namespace (or `by` other labels). */
+export function vllmTimeToFirstTokenQuantile(q: number, namespace: string, window: string, { server, filter = "", by = ["namespace"] }: VllmSeries = {}): string {
+  return `histogram_quantile(${q}, sum by (${[...by, "le"].join(", ")}) (rate(${VLLM_METRICS.timeToFirstToken}_bucket{${vllmSelector(namespace, server, filter)}}[${window}])))`;
+}
+
+/** Which vLLM series a ratio reads, and how it groups them (by namespace unless told). */
+export interface VllmSeries {
+  /** One server's Service name; every server of the namespace when absent. */
+  server?: string;
+  filter?: SeriesFilter;
+  by?: readonly string[];
+}
+
+/** failed / total of one counter, with 0 (not nothing) when there are requests and no failures (`or total * 0`). */
+function vllmRatio(counter: string, failed: string, namespace: string, window: string, { server, filter = "", by = ["namespace"] }: VllmSeries): string {
+  const rate = (extra: string) => `sum by (${by.join(", ")}) (rate(${counter}{${vllmSelector(namespace, server, filter)}${extra}}[${window}]))`;
+  return `(${rate(`, ${failed}`)} or ${rate("")} * 0) / ${rate("")}`;
+}
+
+/** Fraction of a vLLM server's HTTP requests answered with a 5xx. */
+export function vllmHttpErrorRatio(namespace: string, window: string, series: VllmSeries = {}): string {
+  return vllmRatio(VLLM_METRICS.httpRequests, 'status="5xx"', namespace, window, series);
+}
+
+/** Fraction of the requests a vLLM server's engine finished that it finished with an error (streams cut off included). */
+export function vllmEngineErrorRatio(namespace: string, window: string, series: VllmSeries = {}): string {
+  return vllmRatio(VLLM_METRICS.requestsFinished, 'finished_reason="error"', namespace, window, series);
+}

@@ -5,7 +5,7 @@
  */
 import { PART_OF } from "../../lib/labels";
 import { CNPG_CLUSTER_LABEL, CNPG_NAMESPACE, KNOWLEDGE_DATABASE_NAME, MODEL_SERVER_NAME, VALKEY_NAME } from "../../lib/metrics-contract";
-import { ROLLOUT_HASH_POD_LABEL, ROLLOUT_HASH_SERIES_LABEL } from "./canary-analysis";
+import { ROLLOUT_HASH_POD_LABEL, ROLLOUT_HASH_SERIES_LABEL } from "../../lib/rollout";
 
 /** One scrape target, as a ServiceMonitor (or PodMonitor, for pods without a metrics Service) spec and the name it goes by. */
 export interface ScrapeTarget {
@@ -34,7 +34,7 @@ export interface ScrapeTargetArgs {
 }
 
 /**
- * The backend's pods' Argo Rollouts hash as a series label, so that a canary's analysis can select its own pods
+ * The backend's and vLLM's pods' Argo Rollouts hash as a series label, so that a canary's analysis can select its own pods
  * (./canary-analysis.ts). Prometheus offers every pod label as `__meta_kubernetes_pod_label_<name>` with '-' made
  * '_' (kubernetes_sd_config, endpoints role); a pod without the label (a plain Deployment's) gets none.
  */
@@ -66,11 +66,13 @@ export function scrapeTargets({ appNamespace, stack }: ScrapeTargetArgs): Scrape
       // Only vLLM serves Prometheus metrics; an Ollama Service carries engine=ollama and is left alone. Present in
       // every phase, so that switching phases stays a config change; it matches nothing until vLLM runs.
       name: "model-server-vllm",
-      spec: serviceMonitorSpec(appNamespace, {
-        "app.kubernetes.io/name": MODEL_SERVER_NAME,
-        "app.kubernetes.io/instance": instance,
-        "ai-assistant.io/engine": "vllm",
-      }),
+      // With the hash a model-server canary's analysis selects its pods by (delivery.canary.modelServers).
+      spec: serviceMonitorSpec(
+        appNamespace,
+        { "app.kubernetes.io/name": MODEL_SERVER_NAME, "app.kubernetes.io/instance": instance, "ai-assistant.io/engine": "vllm" },
+        "http",
+        [ROLLOUT_HASH_RELABELING],
+      ),
     },
     // redis_exporter beside Valkey, on the valkey-io chart's metrics Service (`valkey-metrics`, port `metrics`); matches nothing in a stack without Valkey.
     // Both of Valkey's Services carry these labels; only the metrics one has a port named `metrics`.

@@ -7,13 +7,14 @@ const parse = (settings: Record<string, unknown>) => parseConfig({ ...BASE, ...s
 const message = (settings: Record<string, unknown>) => problemsWith({ ...BASE, ...settings }, "test");
 
 describe("cost config", () => {
-  it("defaults to GPU nodes around the clock and a 50% spot discount", () => {
-    expect(parse({}).cost).toEqual({ gpuHoursPerDay: 24, spotDiscount: 0.5 });
+  it("defaults to GPU nodes around the clock, a 50% spot discount and four model-server canaries a month", () => {
+    expect(parse({}).cost).toEqual({ gpuHoursPerDay: 24, spotDiscount: 0.5, modelServerCanariesPerMonth: 4 });
   });
 
   it.each([
     ["gpuHoursPerDay", { gpuHoursPerDay: 8 }, { gpuHoursPerDay: 25 }, "cost.gpuHoursPerDay: expected 0 to 24 hours a day; found 25"],
     ["spotDiscount", { spotDiscount: 0.7 }, { spotDiscount: 1 }, "cost.spotDiscount: expected a fraction from 0 to 0.9; found 1"],
+    ["modelServerCanariesPerMonth", { modelServerCanariesPerMonth: 0 }, { modelServerCanariesPerMonth: 1.5 }, "cost.modelServerCanariesPerMonth: expected a whole number of releases; found 1.5"],
     ["region", { region: "us-east-1" }, { region: "eu-west-9" }, 'cost.region: expected one of us-east-1, us-west-2; found "eu-west-9"'],
   ])("%s: accepts a valid value and names the key of an invalid one", (_key, valid, invalid, expected) => {
     expect(() => parse({ cost: valid })).not.toThrow();

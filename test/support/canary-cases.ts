@@ -14,8 +14,10 @@ export interface InputSeries {
 }
 
 const CHAT = "/v1/chat/completions";
-const counter = (perMinute: number) => `0+${perMinute}x30`;
-const labelsText = (labels: Record<string, string>) => Object.entries(labels).map(([k, v]) => `${k}="${v}"`).join(", ");
+/** A counter growing by `perMinute` every minute for 30 minutes. */
+export const counter = (perMinute: number) => `0+${perMinute}x30`;
+/** Labels as a series selector's body: `a="1", b="2"`. */
+export const labelsText = (labels: Record<string, string>) => Object.entries(labels).map(([k, v]) => `${k}="${v}"`).join(", ");
 const pod = (hash: string) => ({ namespace: NS, pod: `backend-${hash}-x1`, job: "backend", rollouts_pod_template_hash: hash });
 
 /** Requests per minute of one pod-template hash, by outcome (status follows the outcome). */

@@ -57,6 +57,8 @@ export interface CostSettings {
   gpuHoursPerDay: number;
   /** Fraction off the on-demand price for spot capacity. */
   spotDiscount: number;
+  /** Model-server releases a month that run a canary's extra GPU pod (with `delivery.canary.modelServers`). */
+  modelServerCanariesPerMonth: number;
   /** Whether the stack creates its cluster (`stack`) or adds to an existing one (`additions`). */
   scope: CostEstimate["scope"];
 }

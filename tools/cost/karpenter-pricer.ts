@@ -12,6 +12,7 @@ import { gibibytes } from "./storage";
 import { instanceSize } from "../../config/system-pool";
 
 const DAYS_PER_MONTH = HOURS_PER_MONTH / 24;
+const round = (hours: number) => Math.round(hours * 100) / 100;
 type Requirement = { key: string; operator: string; values?: string[] };
 type Container = { resources?: { requests?: Record<string, string>; limits?: Record<string, string> } };
 
@@ -32,20 +33,60 @@ interface GpuDemand {
   gpus: number;
   /** Pods at the smallest and the expected size, and at most. */
   pods: Range;
+  /** With a canary (an Argo Rollout of the Deployment): the pods it adds, and for how many hours a month. */
+  canary?: { pods: number; hoursPerMonth: number };
 }
 
-/** Deployments whose pods need a GPU and whose node selector this pool's labels satisfy, with their replica range. */
+/** A Go duration as Argo Rollouts writes them here (30s, 1m, 2h), in hours. */
+function durationHours(text: unknown): number {
+  const match = /^(\d+)(s|m|h)$/.exec(String(text ?? ""));
+  if (!match) return 0;
+  return Number(match[1]) / { s: 3600, m: 60, h: 1 }[match[2] as "s" | "m" | "h"];
+}
+
+/**
+ * The extra pods of a Rollout that runs `deployment` as a canary, and their hours a month: `canariesPerMonth`
+ * releases, each running its pods (maxSurge of them) for the new version's start (progressDeadlineSeconds, the most
+ * it may take) and every analysis step (the template's count x interval, its longest metric).
+ */
+function canaryDemand(rollout: KubernetesObject | undefined, context: PricingContext): GpuDemand["canary"] {
+  const spec = rollout?.spec as { strategy?: { canary?: { maxSurge?: unknown; steps?: Inputs[] } }; progressDeadlineSeconds?: number } | undefined;
+  const canary = spec?.strategy?.canary;
+  if (!canary || context.settings.modelServerCanariesPerMonth === 0) return undefined;
+  const templates = context.plan.objectsOfKind("AnalysisTemplate");
+  const analysisHours = (canary.steps ?? []).reduce((sum, step) => {
+    const name = ((step.analysis as Inputs | undefined)?.templates as { templateName?: string }[] | undefined)?.[0]?.templateName;
+    const template = templates.find((t) => t.metadata.name === name && t.metadata.namespace === rollout!.metadata.namespace);
+    const metrics = ((template?.spec as Inputs | undefined)?.metrics ?? []) as { count?: number; interval?: string }[];
+    return sum + Math.max(0, ...metrics.map((m) => (m.count ?? 1) * durationHours(m.interval)));
+  }, 0);
+  const hoursPerCanary = (spec!.progressDeadlineSeconds ?? 600) / 3600 + analysisHours;
+  const pods = typeof canary.maxSurge === "number" ? canary.maxSurge : 1;
+  return { pods, hoursPerMonth: context.settings.modelServerCanariesPerMonth * hoursPerCanary };
+}
+
+/**
+ * Deployments whose pods need a GPU and whose node selector this pool's labels satisfy, with their replica range
+ * (KEDA's bounds when a ScaledObject scales them, or the Rollout that runs them) and their canary's extra pods.
+ */
 function demandOn(poolLabels: Record<string, string>, context: PricingContext): GpuDemand[] {
   const scaledObjects = context.plan.objectsOfKind("ScaledObject");
+  const rollouts = context.plan.objectsOfKind("Rollout");
   return context.plan.objectsOfKind("Deployment").flatMap((deployment) => {
     const podSpec = ((deployment.spec as Inputs | undefined)?.template as Inputs | undefined)?.spec as Inputs | undefined;
     if (!podSpec) return [];
     const gpus = gpusPerPod(podSpec);
     const selector = (podSpec.nodeSelector ?? {}) as Record<string, string>;
     if (gpus === 0 || !Object.entries(selector).every(([key, value]) => poolLabels[key] === value)) return [];
+    const rollout = rollouts.find((r) => {
+      const ref = ((r.spec as Inputs | undefined)?.workloadRef ?? {}) as { kind?: string; name?: string };
+      return r.metadata.namespace === deployment.metadata.namespace && ref.kind === "Deployment" && ref.name === deployment.metadata.name;
+    });
+    const canary = canaryDemand(rollout, context);
     const scaled = scaledObjects.find((so) => {
       const target = ((so.spec as Inputs).scaleTargetRef ?? {}) as { name?: string; kind?: string };
-      return so.metadata.namespace === deployment.metadata.namespace && target.name === deployment.metadata.name && (target.kind ?? "Deployment") === "Deployment";
+      if (so.metadata.namespace !== deployment.metadata.namespace) return false;
+      return (target.kind ?? "Deployment") === "Deployment" ? target.name === deployment.metadata.name : target.kind === "Rollout" && target.name === rollout?.metadata.name;
     });
     if (scaled) {
       const spec = scaled.spec as { minReplicaCount?: number; maxReplicaCount?: number };
@@ -53,10 +94,10 @@ function demandOn(poolLabels: Record<string, string>, context: PricingContext): 
       const min = spec.minReplicaCount ?? 0;
       const max = spec.maxReplicaCount ?? 100;
       // A server that may sleep is priced awake (one replica at least) for the hours a day it runs.
-      return [{ name: objectName(deployment), gpus, pods: { min, expected: Math.max(min, 1), max } }];
+      return [{ name: objectName(deployment), gpus, pods: { min, expected: Math.max(min, 1), max }, canary }];
     }
-    const replicas = Number((deployment.spec as Inputs).replicas ?? 1);
-    return [{ name: objectName(deployment), gpus, pods: { min: replicas, expected: replicas, max: replicas } }];
+    const replicas = Number((rollout?.spec as Inputs | undefined)?.replicas ?? (deployment.spec as Inputs).replicas ?? 1);
+    return [{ name: objectName(deployment), gpus, pods: { min: replicas, expected: replicas, max: replicas }, canary }];
   });
 }
 
@@ -97,9 +138,12 @@ export const karpenterNodePool: Pricer = {
       demand.reduce((sum, d) => sum + Math.ceil(pick(d.pods) / Math.max(1, Math.floor(instance.gpus / d.gpus))), 0);
     const ceiling = nodesWithinLimits(spec.limits ?? {}, instance);
     const hoursPerDay = settings.gpuHoursPerDay;
+    // A canary's pods need nodes of their own for its hours, on top of the expected ones (a month without a release
+    // is the minimum; the maximum already has the pool's limits around the clock).
+    const canaryNodeHours = demand.reduce((sum, d) => sum + (d.canary ? Math.ceil(d.canary.pods / Math.max(1, Math.floor(instance.gpus / d.gpus))) * d.canary.hoursPerMonth : 0), 0);
     const nodeHours: Range = {
       min: Math.min(nodesFor((p) => p.min), ceiling) * hoursPerDay * DAYS_PER_MONTH,
-      expected: Math.min(nodesFor((p) => p.expected), ceiling) * hoursPerDay * DAYS_PER_MONTH,
+      expected: Math.min(nodesFor((p) => p.expected), ceiling) * hoursPerDay * DAYS_PER_MONTH + canaryNodeHours,
       max: ceiling * HOURS_PER_MONTH,
     };
     context.note(
@@ -107,6 +151,12 @@ export const karpenterNodePool: Pricer = {
         `nodes for the GPU pods that select it (${demand.map((d) => d.name).join(", ") || "none"}) for ${hoursPerDay} h a day (cost.gpuHoursPerDay), ` +
         `its limits (${ceiling} x ${instanceType}) around the clock at the maximum.`,
     );
+    for (const d of demand.filter((x) => x.canary)) {
+      context.note(
+        `${d.name} runs as a canary (delivery.canary.modelServers): ${d.canary!.pods} more GPU pod for up to ${round(d.canary!.hoursPerMonth / settings.modelServerCanariesPerMonth)} h per release ` +
+          `(its start allowance and analysis steps), ${settings.modelServerCanariesPerMonth} releases a month (cost.modelServerCanariesPerMonth): ${round(d.canary!.hoursPerMonth)} node-hours at the expected size.`,
+      );
+    }
     if (spot) context.note(`Karpenter NodePool ${pool.metadata.name} allows spot: priced at cost.spotDiscount (${settings.spotDiscount}) off on-demand; it falls back to on-demand when spot has no capacity.`);
 
     return poolLines(pool, spec.template.spec.nodeClassRef?.name, instanceType, spot, nodeHours, context);

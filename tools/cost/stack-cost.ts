@@ -18,6 +18,7 @@ export function costSettings(config: ParsedStackConfig): CostSettings {
     region: config.cluster.type === "eks" ? config.cluster.region : config.cost.region ?? DEFAULT_ADDITIONS_REGION,
     gpuHoursPerDay: config.cost.gpuHoursPerDay,
     spotDiscount: config.cost.spotDiscount,
+    modelServerCanariesPerMonth: config.cost.modelServerCanariesPerMonth,
     scope: eks ? "stack" : "additions",
   };
 }

@@ -1,14 +1,15 @@
 /** Model server: throughput, time to first token and queue of vLLM; backend-reported tokens for every engine. */
 import { THRESHOLDS } from "../alert-rules";
 import { BACKEND_METRICS, CLUSTER_METRICS, VLLM_METRICS } from "../../../lib/metrics-contract";
-import { modelServerPods } from "../promql";
+import { modelServerPods, vllmEngineErrorRatio, vllmHttpErrorRatio, vllmTimeToFirstTokenQuantile } from "../promql";
+import { ROLLOUT_HASH_SERIES_LABEL } from "../../../lib/rollout";
 import { dashboard, Dashboard } from "./grafana";
 import { DashboardParams, RATE } from "./params";
 
 export function modelServerDashboard({ appNamespace: ns }: DashboardParams): Dashboard {
   const v = VLLM_METRICS;
   const sel = `{namespace="${ns}"}`;
-  const ttft = (q: number) => `histogram_quantile(${q}, sum by (model_name, le) (rate(${v.timeToFirstToken}_bucket${sel}[${RATE}])))`;
+  const ttft = (q: number) => vllmTimeToFirstTokenQuantile(q, ns, RATE, { by: ["model_name"] });
   return dashboard(
     "ai-assistant-model-server",
     "AI Assistant / Model server",
@@ -69,6 +70,17 @@ export function modelServerDashboard({ appNamespace: ns }: DashboardParams): Das
         unit: "reqps",
         description: "served: the local model answered; asleep: it was scaled to zero or still waking, and the fallback answered; failed: it erred, and the fallback answered.",
         queries: [{ expr: `sum by (reason) (rate(${BACKEND_METRICS.localModelRequests.name}{namespace="${ns}"}[${RATE}]))`, legend: "{{reason}}" }],
+      },
+      {
+        title: "vLLM errors by rollout revision",
+        type: "timeseries",
+        unit: "percentunit",
+        description:
+          "5xx answers and requests vLLM's engine ended with an error, per server and pod-template hash: during a model-server canary (docs/delivery.md) one line each for the canary and the stable pods, the canary's being what its analysis judges.",
+        queries: [
+          { expr: vllmHttpErrorRatio(ns, RATE, { by: ["namespace", "service", ROLLOUT_HASH_SERIES_LABEL] }), legend: `5xx {{service}} {{${ROLLOUT_HASH_SERIES_LABEL}}}` },
+          { expr: vllmEngineErrorRatio(ns, RATE, { by: ["namespace", "service", ROLLOUT_HASH_SERIES_LABEL] }), legend: `engine errors {{service}} {{${ROLLOUT_HASH_SERIES_LABEL}}}` },
+        ],
       },
       {
         title: "vLLM request latency",

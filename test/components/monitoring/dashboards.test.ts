@@ -10,7 +10,7 @@ const titles = (board: Dashboard) => panels(board).map((p) => p.title);
 /** What users expect to find (the brief), by dashboard and panel title. */
 const EXPECTED: Record<string, { title: string; panels: string[] }> = {
   "ai-assistant-overview": { title: "AI Assistant / Overview", panels: ["Request rate", "Error rate", "p95 inference latency", "p99 inference latency", "Inference latency", "Feature-flag variants", "Feature-flag errors", "Error rate by rollout revision"] },
-  "ai-assistant-model-server": { title: "AI Assistant / Model server", panels: ["Tokens per second", "Time to first token", "Queue"] },
+  "ai-assistant-model-server": { title: "AI Assistant / Model server", panels: ["Tokens per second", "Time to first token", "Queue", "vLLM errors by rollout revision"] },
   "ai-assistant-triton": {
     title: "AI Assistant / Triton detail",
     panels: ["Pending requests", "Failed inference ratio", "Queue", "Time in queue per request", "Inferences, succeeded and failed", "GPU memory used"],

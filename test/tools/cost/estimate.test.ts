@@ -3,7 +3,7 @@ import { HOURS_PER_MONTH, pricesFor } from "../../../tools/cost/prices";
 import { PRICERS } from "../../../tools/cost/stack-cost";
 import type { PlannedResource } from "../../../tools/render";
 
-const SETTINGS: CostSettings = { region: "us-east-1", gpuHoursPerDay: 24, spotDiscount: 0.5, scope: "stack" };
+const SETTINGS: CostSettings = { region: "us-east-1", gpuHoursPerDay: 24, spotDiscount: 0.5, modelServerCanariesPerMonth: 4, scope: "stack" };
 const PRICES = pricesFor("us-east-1");
 
 /** A plan entry as the render writes it; only type, name and inputs matter to the estimate. */

@@ -2,7 +2,7 @@ import { CostEstimate, CostSettings, estimateCost } from "../../../tools/cost/es
 import { PRICERS } from "../../../tools/cost/stack-cost";
 import type { PlannedResource } from "../../../tools/render";
 
-const SETTINGS: CostSettings = { region: "us-east-1", gpuHoursPerDay: 24, spotDiscount: 0.5, scope: "stack" };
+const SETTINGS: CostSettings = { region: "us-east-1", gpuHoursPerDay: 24, spotDiscount: 0.5, modelServerCanariesPerMonth: 4, scope: "stack" };
 
 function planned(type: string, name: string, inputs: Record<string, unknown>): PlannedResource {
   return { type, name, urn: `urn:pulumi:test::ai-assistant::${type}::${name}`, custom: true, inputs };
@@ -76,6 +76,35 @@ describe("the Karpenter NodePool pricer", () => {
     expect(ec2(result).quantity).toBe(365);
     expect(result.min).toBe(0);
     expect(result.max).toBeCloseTo(2 * 730 * 1.006 + 2 * 200 * 0.08, 1);
+  });
+
+  it("given a canary (a Rollout of the GPU Deployment, scaled by KEDA), adds its extra pod's node for each release's start and analysis", () => {
+    const rollout = planned("kubernetes:argoproj.io/v1alpha1:Rollout", "vllm", {
+      apiVersion: "argoproj.io/v1alpha1",
+      kind: "Rollout",
+      metadata: { name: "vllm", namespace: "app" },
+      spec: {
+        workloadRef: { apiVersion: "apps/v1", kind: "Deployment", name: "vllm" },
+        progressDeadlineSeconds: 1800,
+        strategy: { canary: { maxSurge: 1, steps: [{ setWeight: 10 }, { analysis: { templates: [{ templateName: "vllm-canary" }] } }, { setWeight: 50 }, { analysis: { templates: [{ templateName: "vllm-canary" }] } }, { setWeight: 100 }] } },
+      },
+    });
+    const template = planned("kubernetes:argoproj.io/v1alpha1:AnalysisTemplate", "vllm-canary", {
+      apiVersion: "argoproj.io/v1alpha1",
+      kind: "AnalysisTemplate",
+      metadata: { name: "vllm-canary", namespace: "app" },
+      spec: { metrics: [{ name: "a", count: 5, interval: "1m" }, { name: "b", count: 3, interval: "2m" }] },
+    });
+    const scaledRollout = scaledObject("vllm", 0, 1);
+    (scaledRollout.inputs.spec as Record<string, unknown>).scaleTargetRef = { apiVersion: "argoproj.io/v1alpha1", kind: "Rollout", name: "vllm" };
+    const pool = [nodePool(["g5.xlarge"], ["on-demand"], { "nvidia.com/gpu": "2" }), nodeClass("200Gi"), gpuDeployment("vllm", 1)];
+    const result = estimate([...pool, scaledRollout, rollout, template], { gpuHoursPerDay: 12, modelServerCanariesPerMonth: 3 });
+    // Per release: 0.5 h to start, two analysis steps of 6 min (the longer metric, 3 x 2m) -> 0.7 h; three a month.
+    expect(ec2(result).quantity).toBeCloseTo(365 + 3 * 0.7, 4);
+    expect(result.min).toBe(0);
+    expect(result.notes.join(" ")).toContain("Deployment app/vllm runs as a canary (delivery.canary.modelServers): 1 more GPU pod for up to 0.7 h per release (its start allowance and analysis steps), 3 releases a month (cost.modelServerCanariesPerMonth): 2.1 node-hours at the expected size.");
+    // Without releases (or without the Rollout) the KEDA-scaled server alone, as before.
+    expect(ec2(estimate([...pool, scaledRollout, rollout, template], { gpuHoursPerDay: 12, modelServerCanariesPerMonth: 0 })).quantity).toBe(365);
   });
 
   it("caps the nodes by the tightest limit (CPU here), and packs pods by GPUs per instance", () => {
