@@ -7,7 +7,9 @@
  * although every answer was a 200 (pending needs no `for` to pass, only the expression to hold, so the real
  * durations stay as they are); with healthy traffic in the other namespace nothing does. Each backend's series also
  * carry a pod-template hash, and the canary analysis (components/monitoring/canary-analysis.ts) run for each hash
- * fails the fallback and broken-stream backends and passes the healthy one.
+ * fails the fallback and broken-stream backends and passes the healthy one. Two stand-in vLLM pods of one model
+ * server (a failing canary and a healthy stable pod, series as vLLM serves them) are judged the same way by the model
+ * servers' canary analysis.
  * Skipped with a message when the binary is missing on a workstation; in CI (`CI` set) its absence fails.
  */
 import { ChildProcess, spawn } from "child_process";
@@ -17,7 +19,8 @@ import { tmpdir } from "os";
 import { delimiter, join } from "path";
 import { stringify } from "yaml";
 import { alertRuleGroups, alertRules } from "../../../components/monitoring/alert-rules";
-import { canaryAnalysisSpec, CANARY_HASH_ARG } from "../../../components/monitoring/canary-analysis";
+import { canaryAnalysisSpec, CANARY_HASH_ARG, modelServerCanaryAnalysisSpec } from "../../../components/monitoring/canary-analysis";
+import { deliverySchema } from "../../../config/delivery";
 import { parseStackConfig } from "../../../config/load";
 import { dashboardQueries, dashboards } from "../../../components/monitoring/dashboards";
 import { BACKEND_METRICS, CLUSTER_METRICS, DCGM_METRICS, TRITON_METRICS, VALKEY_METRICS, VLLM_METRICS, CNPG_METRICS } from "../../../lib/metrics-contract";
@@ -25,6 +28,7 @@ import { rulesFile } from "../../../tools/promtool";
 import { metricNames } from "../../support/promql";
 import { StandIn, startStandIn } from "./support/stand-ins";
 import { postChat, RunningBackend, startBackend, USER_HELLO } from "./support/backend";
+import { startVllmMetrics, VllmMetrics } from "./support/vllm-metrics";
 
 const prometheus = [process.env.PROMETHEUS, ...(process.env.PATH ?? "").split(delimiter).map((dir) => join(dir, "prometheus"))].find((file) => {
   try {
@@ -57,6 +61,20 @@ const HEALTHY = "ns-healthy";
  * relabeling puts it on them in a cluster (components/monitoring/scrape-targets.ts).
  */
 const HASHES = { failing: "5f9c7d8b4", breaking: "6b8d9f7c5", healthy: "7c4d8b9f6" } as const;
+/** The model servers' namespace, one server in it, and the hashes of its two pods' ReplicaSets. */
+const MODELS = "ns-models";
+const MODEL_SERVER = "model-server";
+const VLLM_HASHES = { canary: "8d5f6c7b9", stable: "9e6a7d8c1" } as const;
+// First tokens in seconds, per scrape: p95 1.75 s (under the 2 s default) and 4.375 s (over it).
+const FAST_FIRST_TOKENS = { "0.5": 6, "1.0": 9, "2.5": 10, "5.0": 10, "+Inf": 10 };
+const SLOW_FIRST_TOKENS = { "0.5": 2, "1.0": 5, "2.5": 8, "5.0": 10, "+Inf": 10 };
+
+/** The model servers' canary analysis of the stack defaults (delivery.canary.modelServers, the backend's timing). */
+const modelServerAnalysis = () => {
+  const { canary } = deliverySchema.parse({ strategy: "canary", canary: { modelServers: { enabled: true } } });
+  return modelServerCanaryAnalysisSpec({ namespace: MODELS, server: MODEL_SERVER, prometheusUrl: "http://unused", thresholds: canary.modelServers, timing: canary.analysis });
+};
+
 /** The canary analysis of the stack defaults (delivery.canary.analysis), for one namespace. */
 const canaryAnalysis = (namespace: string) => {
   const { delivery } = parseStackConfig({ values: { phase: "mock", grafanaAdminPassword: "x", delivery: JSON.stringify({ strategy: "canary" }) }, secretKeys: new Set() }, "dev");
@@ -94,6 +112,7 @@ type Alert = { labels: Record<string, string>; state: string };
   let server: ChildProcess;
   let api: string;
   let traffic: NodeJS.Timeout;
+  let vllmPods: Record<keyof typeof VLLM_HASHES, VllmMetrics>;
   const inFlight = new Set<Promise<unknown>>();
   let log = "";
 
@@ -126,6 +145,17 @@ type Alert = { labels: Record<string, string>; state: string };
     ask();
     traffic = setInterval(ask, 200);
 
+    vllmPods = {
+      // A new engine version: 5xx answers, streams the engine ends with an error after their 200, slow first tokens.
+      canary: await startVllmMetrics({ http: { "2xx": 92, "5xx": 8 }, finished: { stop: 86, error: 6 }, timeToFirstToken: SLOW_FIRST_TOKENS }),
+      // The stable version, with client errors and clients that hung up: no failure of the server's.
+      stable: await startVllmMetrics({ http: { "2xx": 97, "4xx": 3 }, finished: { stop: 95, abort: 2 }, timeToFirstToken: FAST_FIRST_TOKENS }),
+    };
+    const vllmTarget = (pod: keyof typeof VLLM_HASHES) => ({
+      job_name: `vllm-${pod}`,
+      static_configs: [{ targets: [vllmPods[pod].target], labels: { namespace: MODELS, service: MODEL_SERVER, rollouts_pod_template_hash: VLLM_HASHES[pod] } }],
+    });
+
     const dir = mkdtempSync(join(tmpdir(), "prometheus-"));
     writeFileSync(join(dir, "rules-failing.yaml"), rulesFile(alertRuleGroups({ appNamespace: FAILING })));
     writeFileSync(join(dir, "rules-healthy.yaml"), rulesFile(alertRuleGroups({ appNamespace: HEALTHY })));
@@ -138,7 +168,7 @@ type Alert = { labels: Record<string, string>; state: string };
       stringify({
         global: { scrape_interval: "1s", evaluation_interval: "1s" },
         rule_files: ["rules-failing.yaml", "rules-healthy.yaml"],
-        scrape_configs: [target(failing.url, FAILING, "failing"), target(breaking.url, FAILING, "breaking"), target(healthy.url, HEALTHY, "healthy")],
+        scrape_configs: [target(failing.url, FAILING, "failing"), target(breaking.url, FAILING, "breaking"), target(healthy.url, HEALTHY, "healthy"), vllmTarget("canary"), vllmTarget("stable")],
       }),
     );
     const port = await freePort();
@@ -154,12 +184,20 @@ type Alert = { labels: Record<string, string>; state: string };
     clearInterval(traffic);
     await Promise.all(inFlight);
     server?.kill("SIGTERM");
-    await Promise.all([failing?.close(), breaking?.close(), healthy?.close(), upstream?.close(), breakingUpstream?.close()]);
+    await Promise.all([failing?.close(), breaking?.close(), healthy?.close(), upstream?.close(), breakingUpstream?.close(), vllmPods?.canary.close(), vllmPods?.stable.close()]);
   });
 
   const query = async (promql: string) => {
     const body = (await (await fetch(`${api}/api/v1/query?query=${encodeURIComponent(promql)}`)).json()) as { data: { result: unknown[] } };
     return body.data.result;
+  };
+  /** `query > bool limit` for one metric of an AnalysisTemplate: what its failureCondition decides, from the real series. */
+  const analysisVerdict = async (spec: { metrics: { name: string; failureCondition: string; provider: { prometheus: { query: string } } }[] }, hash: string, metric: string) => {
+    const m = spec.metrics.find((x) => x.name === metric)!;
+    const limit = /> ([\d.]+)$/.exec(m.failureCondition)![1];
+    const promql = `(${m.provider.prometheus.query.split(`{{args.${CANARY_HASH_ARG}}}`).join(hash)}) > bool ${limit}`;
+    const result = (await query(promql)) as { value: [number, string] }[];
+    return result.length === 1 ? result[0].value[1] : undefined;
   };
   const alerts = async (): Promise<Alert[]> => ((await (await fetch(`${api}/api/v1/alerts`)).json()) as { data: { alerts: Alert[] } }).data.alerts;
 
@@ -221,18 +259,24 @@ type Alert = { labels: Record<string, string>; state: string };
 
   it("then the canary analysis, run for each backend's pod-template hash, fails the fallback and broken-stream canaries (both all 200s) and passes the healthy one", async () => {
     // `query > bool limit` for each metric: what the AnalysisTemplate's failureCondition decides, from the real series.
-    const verdict = async (namespace: string, hash: string, metric: string) => {
-      const m = canaryAnalysis(namespace).metrics.find((x) => x.name === metric)!;
-      const limit = /> ([\d.]+)$/.exec(m.failureCondition)![1];
-      const promql = `(${m.provider.prometheus.query.split(`{{args.${CANARY_HASH_ARG}}}`).join(hash)}) > bool ${limit}`;
-      const result = (await query(promql)) as { value: [number, string] }[];
-      return result.length === 1 ? result[0].value[1] : undefined;
-    };
+    const verdict = (namespace: string, hash: string, metric: string) => analysisVerdict(canaryAnalysis(namespace), hash, metric);
     const settled = async () => {
       const found = [await verdict(FAILING, HASHES.failing, "error-ratio"), await verdict(FAILING, HASHES.breaking, "error-ratio"), await verdict(HEALTHY, HASHES.healthy, "error-ratio"), await verdict(HEALTHY, HASHES.healthy, "p95-latency")];
       return found.every((v) => v !== undefined) ? found : undefined;
     };
     const found = await until("the canary queries to have data", settled, 20_000).catch(() => undefined);
     expect(found).toEqual(["1", "1", "0", "0"]);
+  }, 30_000);
+
+  it("then the model servers' canary analysis, run for each vLLM pod's hash, fails the canary on all three measures (5xx, engine errors after a 200, slow first tokens) and passes the stable pod", async () => {
+    const spec = modelServerAnalysis();
+    const metrics = ["http-error-ratio", "engine-error-ratio", "p95-time-to-first-token"];
+    expect(spec.metrics.map((m) => m.name)).toEqual(metrics);
+    const settled = async () => {
+      const found = await Promise.all([VLLM_HASHES.canary, VLLM_HASHES.stable].flatMap((hash) => metrics.map((metric) => analysisVerdict(spec, hash, metric))));
+      return found.every((v) => v !== undefined) ? found : undefined;
+    };
+    const found = await until("the model-server canary queries to have data", settled, 20_000).catch(() => undefined);
+    expect(found).toEqual(["1", "1", "1", "0", "0", "0"]);
   }, 30_000);
 });
