@@ -5,11 +5,12 @@ import { join } from "path";
 import { parseStackConfig } from "../../../config/load";
 import { scalingQueries, ScaledServer } from "../../../components/model-servers/scaled-object";
 import { BACKEND_METRICS } from "../../../lib/metrics-contract";
-import { findPromtool, rulesFile, runPromtool } from "../../../tools/promtool";
+import { rulesFile, runPromtool } from "../../../tools/promtool";
 import type { RenderResult } from "../../../tools/render";
 import { SCALED_OBJECT_SPEC, shapeProblems } from "../../support/crd-shapes";
 import { planned, plannedOne } from "../../support/eks";
 import { K8sObject, objectOf, objectsOf, renderConfig, renderStack, stackFileSettings } from "../../support/render";
+import { promtoolSuite } from "../../support/promtool";
 
 const MONITORED = { phase: "local-model", namespace: "assistant-test", monitoring: { enabled: true }, grafanaAdminPassword: { secure: "AAABAGrafana" } };
 const HOSTED = { hostedApi: { provider: "openai", model: "gpt-4o-mini" }, apiKey: { secure: "AAABAKey" } };
@@ -224,13 +225,7 @@ describe("scaling config rules", () => {
   });
 });
 
-const promtool = findPromtool();
-const withPromtool = promtool ? describe : describe.skip;
-if (!promtool && process.env.CI) {
-  it("given CI, then promtool is installed, because the scaling queries are only proven with it", () => {
-    throw new Error("promtool not found: .ci/run installs Debian's prometheus package before npm test.");
-  });
-}
+const { promtool, withPromtool } = promtoolSuite("the scaling queries");
 
 withPromtool("the scaling queries", () => {
   const servers: ScaledServer[] = [

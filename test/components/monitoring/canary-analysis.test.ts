@@ -10,10 +10,11 @@ import { stringify } from "yaml";
 import { alertRules, RULE_RATE_WINDOW, THRESHOLDS } from "../../../components/monitoring/alert-rules";
 import { canaryAnalysisSpec, canaryLimits, CanaryMetricName, canaryQueries, CANARY_HASH_ARG } from "../../../components/monitoring/canary-analysis";
 import { scrapeTargets } from "../../../components/monitoring/scrape-targets";
-import { canaryUnitTestFile, defaultCanaryAnalysis, deployedCanaryQuery as deployedQueryOf, findPromtool, runPromtool } from "../../../tools/promtool";
+import { canaryUnitTestFile, defaultCanaryAnalysis, deployedCanaryQuery as deployedQueryOf, runPromtool } from "../../../tools/promtool";
 import { NS } from "../../support/alert-cases";
 import { CANARY_CASES, CANARY_HASH } from "../../support/canary-cases";
 import { parse, VALID } from "../../support/config";
+import { promtoolSuite } from "../../support/promtool";
 
 const analysis = parse({ ...VALID, delivery: { strategy: "canary" } }).delivery.canary.analysis;
 const spec = canaryAnalysisSpec({ namespace: NS, prometheusUrl: "http://prometheus:9090", analysis });
@@ -57,13 +58,7 @@ describe("the canary queries", () => {
   });
 });
 
-const promtool = findPromtool();
-if (!promtool && process.env.CI) {
-  it("given CI, then promtool is installed, because the canary analysis is only proven with it", () => {
-    throw new Error("promtool not found: .ci/run installs Debian's prometheus package before npm test.");
-  });
-}
-const withPromtool = promtool ? describe : describe.skip;
+const { promtool, withPromtool } = promtoolSuite("the canary analysis' queries");
 
 withPromtool("the canary analysis, evaluated by promtool (Prometheus's engine)", () => {
   let dir: string;

@@ -10,11 +10,12 @@ import { stringify } from "yaml";
 import { modelServerCanaryAnalysisSpec, ModelServerCanaryMetricName, modelServerCanaryQueries } from "../../../components/monitoring/canary-analysis";
 import { dashboardQueries, dashboards } from "../../../components/monitoring/dashboards";
 import { vllmTimeToFirstTokenQuantile } from "../../../components/monitoring/promql";
-import { defaultModelServerCanary, deployedModelServerCanaryQuery, findPromtool, modelServerCanaryUnitTestFile, runPromtool } from "../../../tools/promtool";
+import { defaultModelServerCanary, deployedModelServerCanaryQuery, modelServerCanaryUnitTestFile, runPromtool } from "../../../tools/promtool";
 import { NS } from "../../support/alert-cases";
 import { CANARY_HASH } from "../../support/canary-cases";
 import { MODEL_SERVER_CANARY_CASES, SERVER } from "../../support/model-server-canary-cases";
 import { KNOWN_METRICS, metricNames } from "../../support/promql";
+import { promtoolSuite } from "../../support/promtool";
 
 const METRICS: ModelServerCanaryMetricName[] = ["http-error-ratio", "engine-error-ratio", "p95-time-to-first-token"];
 const deployed = (name: ModelServerCanaryMetricName) => deployedModelServerCanaryQuery(NS, SERVER, name, CANARY_HASH);
@@ -39,13 +40,7 @@ describe("a model server's canary queries", () => {
   });
 });
 
-const promtool = findPromtool();
-if (!promtool && process.env.CI) {
-  it("given CI, then promtool is installed, because the model-server canary analysis is only proven with it", () => {
-    throw new Error("promtool not found: .ci/run installs Debian's prometheus package before npm test.");
-  });
-}
-const withPromtool = promtool ? describe : describe.skip;
+const { promtool, withPromtool } = promtoolSuite("the model-server canary analysis' queries");
 
 withPromtool("a model server's canary analysis, evaluated by promtool (Prometheus's engine)", () => {
   let dir: string;

@@ -8,21 +8,11 @@ import { tmpdir } from "os";
 import { join } from "path";
 import { parse } from "yaml";
 import { alertRuleGroups } from "../../../components/monitoring/alert-rules";
-import { findPromtool, minutes, ProofFiles, rulesFile, runPromtool, unitTestFile, writeProofFiles } from "../../../tools/promtool";
+import { minutes, ProofFiles, rulesFile, runPromtool, unitTestFile, writeProofFiles } from "../../../tools/promtool";
 import { ALERT_CASES, NS } from "../../support/alert-cases";
+import { promtoolSuite } from "../../support/promtool";
 
-const promtool = findPromtool();
-const MISSING = "promtool not found: install it with `apt-get install prometheus` (Debian's package), or set PROMTOOL to its path.";
-
-if (!promtool && process.env.CI) {
-  it("given CI, then promtool is installed, because the alert rules are only proven with it", () => {
-    throw new Error(`${MISSING} .ci/run installs it before npm test.`);
-  });
-} else if (!promtool) {
-  console.warn(`Skipping the promtool proofs of the alert rules and dashboards: ${MISSING}`);
-}
-
-const withPromtool = promtool ? describe : describe.skip;
+const { promtool, withPromtool } = promtoolSuite("the alert rules and dashboards");
 
 type Check = { eval_time: string; alertname: string; exp_alerts: unknown[] };
 
