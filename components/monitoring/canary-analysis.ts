@@ -15,7 +15,6 @@ import type { CanaryAnalysisConfig, ModelServerCanaryConfig } from "../../config
 import { CANARY_HASH_ARG, ROLLOUT_HASH_SERIES_LABEL } from "../../lib/rollout";
 import { errorRatio, inferenceQuantile, vllmEngineErrorRatio, vllmHttpErrorRatio, vllmTimeToFirstTokenQuantile } from "./promql";
 
-export { CANARY_HASH_ARG, ROLLOUT_HASH_POD_LABEL, ROLLOUT_HASH_SERIES_LABEL } from "../../lib/rollout";
 
 export type CanaryMetricName = "error-ratio" | "p95-latency";
 

@@ -2,7 +2,7 @@
 import { THRESHOLDS } from "../alert-rules";
 import { BACKEND_METRICS } from "../../../lib/metrics-contract";
 import { chatOutcomeRatio, circuitState, errorRatio, inferenceQuantile, requestRate } from "../promql";
-import { ROLLOUT_HASH_SERIES_LABEL } from "../canary-analysis";
+import { ROLLOUT_HASH_SERIES_LABEL } from "../../../lib/rollout";
 import { dashboard, Dashboard } from "./grafana";
 import { DashboardParams, RATE } from "./params";
 
