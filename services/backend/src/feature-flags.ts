@@ -7,6 +7,9 @@
  * uses fs.watchFile and polls every 5 seconds"). `stat` follows symlinks, so kubelet's update of a mounted ConfigMap
  * (a new `..<timestamp>` directory, then `..data` swapped to it by rename) shows as a new inode and the new flags are
  * read without a restart. A file that fails to parse later keeps the last good flags (the provider logs the error).
+ * The provider watches only a file it could read at start (FileFetch.connect sets up `fs.watchFile` after its first
+ * read succeeds), so a file missing or broken at start is tried again with a new provider every
+ * {@link START_RETRY_MS} until it reads; meanwhile every flag gives its default.
  *
  * Evaluations never fail a request: an error (file missing or unreadable at start, a flag absent, a model not
  * served) gives the flag's default, which is what the backend does without flags, and is counted and logged as an
@@ -38,6 +41,8 @@ export const WITHOUT_FLAGS: RequestFeatures = {
 };
 
 const LOG_EVERY_MS = 60_000;
+/** How often a flag file that could not be read at start is tried again: about as often as the provider polls a good one. */
+export const START_RETRY_MS = 5_000;
 
 /** The SDK's and the provider's log calls, into the backend's JSON log (debug dropped). */
 function openFeatureLogger(log: Logger): OpenFeatureLogger {
@@ -52,30 +57,65 @@ function openFeatureLogger(log: Logger): OpenFeatureLogger {
 
 export class FeatureFlags {
   private readonly client: Client;
-  private readonly provider: FlagdProvider;
+  private readonly domain: string;
+  private readonly providerLogger: OpenFeatureLogger;
+  private provider: FlagdProvider;
   private readonly started: Promise<void>;
+  private retry: NodeJS.Timeout | undefined;
+  private closed = false;
   private readonly lastLogged = new Map<string, number>();
 
-  /** `served`: whether the backend serves a model (a `model` variant naming another one is an error). */
+  /**
+   * `served`: whether the backend serves a model (a `model` variant naming another one is an error). `retryMs`: how
+   * often a file unreadable at start is tried again.
+   */
   constructor(
     readonly file: string,
     private readonly served: (model: string) => boolean,
     private readonly metrics: BackendMetrics,
     private readonly log: Logger,
+    private readonly retryMs = START_RETRY_MS,
   ) {
-    const logger = openFeatureLogger(log);
+    this.providerLogger = openFeatureLogger(log);
     // A domain of its own: the OpenFeature API is one per process, and tests run several backends in one.
-    const domain = `ai-assistant-backend-${randomUUID()}`;
-    this.provider = new FlagdProvider({ resolverType: "in-process", offlineFlagSourcePath: file }, logger);
-    this.client = OpenFeature.getClient(domain);
-    this.client.setLogger(logger);
-    this.started = OpenFeature.setProviderAndWait(domain, this.provider).then(
+    this.domain = `ai-assistant-backend-${randomUUID()}`;
+    this.client = OpenFeature.getClient(this.domain);
+    this.client.setLogger(this.providerLogger);
+    this.provider = this.newProvider();
+    this.started = OpenFeature.setProviderAndWait(this.domain, this.provider).then(
       () => log.info("feature flags read", { file }),
-      (error: Error) => log.error("feature flags unusable; every flag gives its default until the backend restarts", { file, error: error.message }),
+      (error: Error) => {
+        log.error("feature flags unusable; every flag gives its default until the file can be read (tried again every few seconds)", { file, error: error.message, retry_seconds: this.retryMs / 1000 });
+        this.retryLater();
+      },
     );
   }
 
-  /** Resolves once the file was read (or failed to be). */
+  private newProvider(): FlagdProvider {
+    return new FlagdProvider({ resolverType: "in-process", offlineFlagSourcePath: this.file }, this.providerLogger);
+  }
+
+  /** A new provider for the file after `retryMs`, and again after each failure (quietly: evaluations log the errors). */
+  private retryLater(): void {
+    if (this.closed) return;
+    this.retry = setTimeout(() => {
+      const failed = this.provider;
+      this.provider = this.newProvider();
+      void failed.onClose().catch(() => undefined);
+      OpenFeature.setProviderAndWait(this.domain, this.provider).then(
+        () => {
+          // Closed while it was reading: close() stopped the provider it knew of, not necessarily this one.
+          if (this.closed) void this.provider.onClose().catch(() => undefined);
+          else this.log.info("feature flags read", { file: this.file, after_retry: true });
+        },
+        () => this.retryLater(),
+      );
+    }, this.retryMs);
+    // Retrying never keeps the process alive on its own.
+    this.retry.unref();
+  }
+
+  /** Resolves once the file was first read (or failed to be; retries go on in the background). */
   whenReady(): Promise<void> {
     return this.started;
   }
@@ -138,8 +178,10 @@ export class FeatureFlags {
     this.log.error("feature flag evaluation failed; the default applies", { flag, error_code: code, error: message, variant, file: this.file });
   }
 
-  /** Stops watching the file. */
+  /** Stops watching the file, and trying it again. */
   async close(): Promise<void> {
+    this.closed = true;
+    clearTimeout(this.retry);
     await this.started;
     await this.provider.onClose();
   }

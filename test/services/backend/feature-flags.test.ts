@@ -3,12 +3,14 @@
  * backend on 127.0.0.1: percentages hold over many callers within a binomial bound, a caller keeps its variant, a
  * flag file changed the way kubelet changes a mounted ConfigMap is read without a restart, a flag that is off turns
  * the response cache off for that request, the model flag routes a share of traffic to the named model (the
- * stand-in upstream records the model asked), and every failure falls back to the defaults, counted and logged.
+ * stand-in upstream records the model asked), and every failure falls back to the defaults, counted and logged; a
+ * file missing at start is tried again until it appears.
  */
 import { createHash } from "crypto";
+import { mkdirSync, writeFileSync } from "fs";
 import { FeatureFlags, WITHOUT_FLAGS } from "../../../services/backend/src/feature-flags";
 import { BackendMetrics } from "../../../services/backend/src/metrics";
-import { AS_ASKED, FeatureRollouts, FLAGS_FILE_NAME } from "../../../lib/feature-flags";
+import { AS_ASKED, FeatureRollouts, flagdDocument, FLAGS_FILE_NAME } from "../../../lib/feature-flags";
 import { BACKEND_METRICS } from "../../../lib/metrics-contract";
 import { json, LogLine, metricValue, postChat, RunningBackend, startBackend, USER_HELLO } from "./support/backend";
 import { flagVolume, FlagVolume } from "./support/flag-volume";
@@ -250,9 +252,11 @@ describe("given two served models and the model flag sending 50% of callers to t
 
 describe("given a flag file that is not there", () => {
   let gateway: RunningBackend;
+  let missingDir: string;
   beforeAll(async () => {
     const flags = volume({});
-    gateway = await startBackend({ LLM_PROVIDER: "mock", CACHE_MODE: "all", FEATURE_FLAGS_FILE: `${flags.dir}/missing/${FLAGS_FILE_NAME}` });
+    missingDir = `${flags.dir}/missing`;
+    gateway = await startBackend({ LLM_PROVIDER: "mock", CACHE_MODE: "all", FEATURE_FLAGS_FILE: `${missingDir}/${FLAGS_FILE_NAME}` });
     gatewayUrl = gateway.url;
   });
   afterAll(async () => gateway?.close());
@@ -274,7 +278,18 @@ describe("given a flag file that is not there", () => {
     expect(refused.status).toBe(400);
     expect(await metricValue(gateway.url, EVALUATIONS, { flag: "responseCache", variant: "on", outcome: "error" })).toBe(2);
     expect(await metricValue(gateway.url, EVALUATIONS, { flag: "model", variant: AS_ASKED, outcome: "error" })).toBe(2);
-    expect(gateway.logs).toContainEqual(expect.objectContaining({ level: "error", msg: "feature flags unusable; every flag gives its default until the backend restarts" }));
+    expect(gateway.logs).toContainEqual(expect.objectContaining({ level: "error", msg: "feature flags unusable; every flag gives its default until the file can be read (tried again every few seconds)" }));
+  });
+
+  it("when the file then appears (the ConfigMap mounted late), then its flags apply without a restart", async () => {
+    mkdirSync(missingDir);
+    writeFileSync(`${missingDir}/${FLAGS_FILE_NAME}`, JSON.stringify(flagdDocument({ responseCache: { percentage: 0 } })));
+    // Tried again every few seconds (START_RETRY_MS); the cache flag at 0% turns the cache off for everyone.
+    await until("the flag file to be read", async () => gateway.logs.some((l) => l.msg === "feature flags read" && l.after_retry === true));
+    const response = await postChat(gateway.url, { messages: [{ role: "user", content: "asked after the flags arrived" }] });
+    await response.arrayBuffer();
+    expect(response.headers.get("x-assistant-cache")).toBeNull();
+    expect(await metricValue(gateway.url, EVALUATIONS, { flag: "responseCache", variant: "off", outcome: "ok" })).toBe(1);
   });
 });
 
