@@ -27,7 +27,7 @@ const MAX_PENDING_BYTES = 8 * 1024 * 1024;
  * request (strace, docs/resilience.md); once per batch it is shared by every request of the moment. A line is at
  * most this late; `drained()` (before exit) writes what waits at once.
  */
-const LINGER_MS = 10;
+export const LINGER_MS = 10;
 
 export function jsonLogger(fd = 1): Logger {
   let pending: string[] = [];

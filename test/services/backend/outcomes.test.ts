@@ -106,16 +106,19 @@ describe("given a hosted provider with the mock as its fallback", () => {
   it("when the client leaves while the provider is still answering, then the gateway hangs up on the provider at once: aborted, with no retry and no fallback", async () => {
     upstream.script("hang");
     const asked = upstream.received.length;
+    const timeouts = () => metricValue(gateway.url, "ai_assistant_upstream_errors_total", { provider: "openai", kind: "timeout" });
+    const timeoutsBefore = await timeouts();
     const req = request(`${gateway.url}${CHAT}`, { method: "POST", headers: { "content-type": "application/json", "x-request-id": "leaves-while-asked" } });
     req.on("error", () => undefined);
     req.end(JSON.stringify(USER_HELLO));
     while (upstream.received.length === asked) await new Promise((r) => setTimeout(r, 5));
     req.destroy();
     const left = Date.now();
-    // Well inside the attempt's 1 s timeout: it is the client leaving that stops the call, not the clock.
-    while (!upstream.received[asked].abandoned && Date.now() - left < 500) await new Promise((r) => setTimeout(r, 5));
+    while (!upstream.received[asked].abandoned && Date.now() - left < 3000) await new Promise((r) => setTimeout(r, 5));
     expect(upstream.received[asked].abandoned).toBe(true);
     expect(await requestLine(gateway, "leaves-while-asked")).toMatchObject({ outcome: "aborted" });
+    // Hung up because the client left, not by the attempt's 1 s timeout, which would count a timeout and try again.
+    expect(await timeouts()).toBe(timeoutsBefore);
     expect(upstream.received.length).toBe(asked + 1);
     expect(await count("fallback", "200")).toBe(1);
   });
