@@ -3,19 +3,16 @@
  * engine (`promtool test rules`, promql_expr_test) on series of a failing and a healthy canary beside their stable
  * pods: the failing one breaches, the healthy one does not, a canary without traffic gives no value (inconclusive).
  */
-import { mkdtempSync, writeFileSync } from "fs";
-import { tmpdir } from "os";
-import { join } from "path";
 import { stringify } from "yaml";
 import { alertRules, RULE_RATE_WINDOW, THRESHOLDS } from "../../../components/monitoring/alert-rules";
 import { canaryAnalysisSpec, canaryLimits, CanaryMetricName, canaryQueries } from "../../../components/monitoring/canary-analysis";
 import { CANARY_HASH_ARG } from "../../../lib/rollout";
 import { scrapeTargets } from "../../../components/monitoring/scrape-targets";
-import { canaryUnitTestFile, defaultCanaryAnalysis, deployedCanaryQuery as deployedQueryOf, runPromtool } from "../../../tools/promtool";
+import { canaryUnitTestFile, defaultCanaryAnalysis, deployedCanaryQuery as deployedQueryOf } from "../../../tools/promtool";
 import { NS } from "../../support/alert-cases";
 import { CANARY_CASES, CANARY_HASH } from "../../support/canary-cases";
 import { parse, VALID } from "../../support/config";
-import { promtoolSuite } from "../../support/promtool";
+import { promtoolScratch, promtoolSuite } from "../../support/promtool";
 
 const analysis = parse({ ...VALID, delivery: { strategy: "canary" } }).delivery.canary.analysis;
 const spec = canaryAnalysisSpec({ namespace: NS, prometheusUrl: "http://prometheus:9090", analysis });
@@ -62,31 +59,23 @@ describe("the canary queries", () => {
 const { promtool, withPromtool } = promtoolSuite("the canary analysis' queries");
 
 withPromtool("the canary analysis, evaluated by promtool (Prometheus's engine)", () => {
-  let dir: string;
-  const run = (file: string, contents: string) => {
-    writeFileSync(join(dir, file), contents);
-    return runPromtool(promtool!, ["test", "rules", file], dir);
-  };
-  beforeAll(() => {
-    dir = mkdtempSync(join(tmpdir(), "canary-promtool-"));
-  });
+  const promtoolFiles = promtoolScratch(promtool, "canary-promtool-");
 
   it("parses the deployed queries", () => {
     const groups = [{ name: "canary", rules: METRICS.map((name, i) => ({ record: `canary:query${i}`, expr: deployedQuery(name, CANARY_HASH) })) }];
-    writeFileSync(join(dir, "canary-rules.yaml"), stringify({ groups }));
-    const result = runPromtool(promtool!, ["check", "rules", "canary-rules.yaml"], dir);
+    const result = promtoolFiles.check("canary-rules.yaml", stringify({ groups }));
     expect(result.output).toContain("SUCCESS: 2 rules found");
     expect(result.ok).toBe(true);
   });
 
   it("breaches on the failing canaries, not on the healthy one, and gives no value without canary traffic", () => {
-    const result = run("canary.test.yaml", proofFile((name) => deployedQuery(name, CANARY_HASH)));
+    const result = promtoolFiles.test("canary.test.yaml", proofFile((name) => deployedQuery(name, CANARY_HASH)));
     expect(result.output).toContain("SUCCESS");
     expect(result.ok).toBe(true);
   });
 
   it("would not tell the canaries apart without the hash filter (the same proof fails on the unfiltered queries)", () => {
-    const result = run("unfiltered.test.yaml", proofFile((name) => canaryQueries(NS, CANARY_HASH, analysis.window)[name].split(`, rollouts_pod_template_hash="${CANARY_HASH}"`).join("")));
+    const result = promtoolFiles.test("unfiltered.test.yaml", proofFile((name) => canaryQueries(NS, CANARY_HASH, analysis.window)[name].split(`, rollouts_pod_template_hash="${CANARY_HASH}"`).join("")));
     expect(result.ok).toBe(false);
     expect(result.output).toContain("FAILED");
   });

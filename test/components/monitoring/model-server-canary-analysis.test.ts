@@ -3,19 +3,16 @@
  * Prometheus's engine (`promtool test rules`) on series of failing, healthy and idle canaries beside a stable pod:
  * the failing ones breach, the healthy ones do not, no canary traffic gives no value (inconclusive).
  */
-import { mkdtempSync, writeFileSync } from "fs";
-import { tmpdir } from "os";
-import { join } from "path";
 import { stringify } from "yaml";
 import { modelServerCanaryAnalysisSpec, ModelServerCanaryMetricName, modelServerCanaryQueries } from "../../../components/monitoring/canary-analysis";
 import { dashboardQueries, dashboards } from "../../../components/monitoring/dashboards";
 import { vllmTimeToFirstTokenQuantile } from "../../../components/monitoring/promql";
-import { defaultModelServerCanary, deployedModelServerCanaryQuery, modelServerCanaryUnitTestFile, runPromtool } from "../../../tools/promtool";
+import { defaultModelServerCanary, deployedModelServerCanaryQuery, modelServerCanaryUnitTestFile } from "../../../tools/promtool";
 import { NS } from "../../support/alert-cases";
 import { CANARY_HASH } from "../../support/canary-cases";
 import { MODEL_SERVER_CANARY_CASES, SERVER } from "../../support/model-server-canary-cases";
 import { KNOWN_METRICS, metricNames } from "../../support/promql";
-import { promtoolSuite } from "../../support/promtool";
+import { promtoolScratch, promtoolSuite } from "../../support/promtool";
 
 const METRICS: ModelServerCanaryMetricName[] = ["http-error-ratio", "engine-error-ratio", "p95-time-to-first-token"];
 const deployed = (name: ModelServerCanaryMetricName) => deployedModelServerCanaryQuery(NS, SERVER, name, CANARY_HASH);
@@ -43,30 +40,22 @@ describe("a model server's canary queries", () => {
 const { promtool, withPromtool } = promtoolSuite("the model-server canary analysis' queries");
 
 withPromtool("a model server's canary analysis, evaluated by promtool (Prometheus's engine)", () => {
-  let dir: string;
-  const run = (file: string, contents: string) => {
-    writeFileSync(join(dir, file), contents);
-    return runPromtool(promtool!, ["test", "rules", file], dir);
-  };
-  beforeAll(() => {
-    dir = mkdtempSync(join(tmpdir(), "model-canary-promtool-"));
-  });
+  const promtoolFiles = promtoolScratch(promtool, "model-canary-promtool-");
 
   it("parses the deployed queries", () => {
-    writeFileSync(join(dir, "rules.yaml"), stringify({ groups: [{ name: "canary", rules: METRICS.map((name, i) => ({ record: `canary:query${i}`, expr: deployed(name) })) }] }));
-    const result = runPromtool(promtool!, ["check", "rules", "rules.yaml"], dir);
+    const result = promtoolFiles.check("rules.yaml", stringify({ groups: [{ name: "canary", rules: METRICS.map((name, i) => ({ record: `canary:query${i}`, expr: deployed(name) })) }] }));
     expect(result.output).toContain("SUCCESS: 3 rules found");
     expect(result.ok).toBe(true);
   });
 
   it("breaches on the failing canaries (5xx and slow; streams ending in errors), not on the healthy ones, and gives no value without canary traffic", () => {
-    const result = run("model-server-canary.test.yaml", modelServerCanaryUnitTestFile(MODEL_SERVER_CANARY_CASES, NS, deployed));
+    const result = promtoolFiles.test("model-server-canary.test.yaml", modelServerCanaryUnitTestFile(MODEL_SERVER_CANARY_CASES, NS, deployed));
     expect(result.output).toContain("SUCCESS");
     expect(result.ok).toBe(true);
   });
 
   it("would not tell the canary from the stable pod without the hash filter (the same proof fails)", () => {
-    const result = run("unfiltered.test.yaml", modelServerCanaryUnitTestFile(MODEL_SERVER_CANARY_CASES, NS, (name) => unfiltered(deployed(name))));
+    const result = promtoolFiles.test("unfiltered.test.yaml", modelServerCanaryUnitTestFile(MODEL_SERVER_CANARY_CASES, NS, (name) => unfiltered(deployed(name))));
     expect(result.ok).toBe(false);
     expect(result.output).toContain("FAILED");
   });
